@@ -1,0 +1,277 @@
+// Tests for the durafetch demo server: real HTTP against 127.0.0.1:0.
+// Run: node --test demo/server.test.js
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startDemoServer } from './server.js';
+
+// Start a server, run fn, always close it (even when an assertion fails).
+async function withServer(opts, fn) {
+  const srv = await startDemoServer({ port: 0, host: '127.0.0.1', ...opts });
+  try { return await fn(srv); } finally { await srv.close(); }
+}
+
+// Deterministic random(): returns the scripted values, then 0.999 (never triggers chaos < 0.999).
+const scripted = (...values) => { let i = 0; return () => (i < values.length ? values[i++] : 0.999); };
+
+const order = (srv, body, key, extraHeaders = {}) => fetch(new URL('/orders', srv.url), {
+  method: 'POST',
+  headers: { 'Content-Type': 'application/json', ...(key ? { 'Idempotency-Key': key } : {}), ...extraHeaders },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+const json = (srv, p, init) => fetch(new URL(p, srv.url), init).then(async (r) => ({ status: r.status, headers: r.headers, body: await r.json() }));
+const stats = (srv) => json(srv, '/stats').then((r) => r.body);
+const chaos = (srv, patch) => json(srv, '/chaos', { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(patch) });
+
+// Raw request without URL normalisation (fetch would resolve '/../' client-side).
+function rawGet(port, rawPath) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: rawPath, method: 'GET', agent: false }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { data += c; });
+      res.on('end', () => resolve({ status: res.statusCode, body: data }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const coffee = { item: 'coffee', qty: 1, clientOrderId: 'c1' };
+
+test('first keyed request applies the effect once and returns 201', () => withServer({}, async (srv) => {
+  const res = await order(srv, coffee, 'k1');
+  assert.equal(res.status, 201);
+  assert.deepEqual(await res.json(), { orderId: 'ord_1', key: 'k1', item: 'coffee', qty: 1 });
+  assert.equal(res.headers.get('idempotency-replayed'), null);
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  const s = await stats(srv);
+  assert.equal(s.effectsApplied, 1);
+  assert.equal(s.orders, 1);
+  assert.equal(s.keys, 1);
+  assert.equal(s.duplicateEffects, 0);
+}));
+
+test('retry after completion replays the stored response without applying again', () => withServer({}, async (srv) => {
+  const first = await order(srv, coffee, 'k1');
+  const firstBody = await first.text();
+  const again = await order(srv, coffee, 'k1');
+  assert.equal(again.status, 201);
+  assert.equal(again.headers.get('idempotency-replayed'), 'true');
+  assert.equal(await again.text(), firstBody);
+  const s = await stats(srv);
+  assert.equal(s.effectsApplied, 1);
+  assert.equal(s.duplicatesSuppressed, 1);
+  assert.equal(s.duplicateEffects, 0);
+}));
+
+test('concurrent retry while the first is processing gets 409', () => withServer({}, async (srv) => {
+  await chaos(srv, { latencyMs: 300 });
+  const firstP = order(srv, coffee, 'k1');
+  // Bounded wait until the server has claimed the key.
+  for (let i = 0; i < 200 && !srv.state.store.entries.has('k1'); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(srv.state.store.entries.get('k1')?.state, 'processing');
+  const second = await order(srv, coffee, 'k1');
+  assert.equal(second.status, 409);
+  assert.deepEqual(await second.json(), { error: 'request with this key is still being processed' });
+  const first = await firstP;
+  assert.equal(first.status, 201);
+  await first.text();
+  const s = await stats(srv);
+  assert.equal(s.effectsApplied, 1);
+  assert.equal(s.conflicts409, 1);
+}));
+
+test('same key with a different payload gets 422', () => withServer({}, async (srv) => {
+  assert.equal((await order(srv, coffee, 'k1')).status, 201);
+  const res = await order(srv, { ...coffee, qty: 2 }, 'k1');
+  assert.equal(res.status, 422);
+  assert.match((await res.json()).error, /different request payload/);
+  const s = await stats(srv);
+  assert.equal(s.effectsApplied, 1);
+  assert.equal(s.mismatches422, 1);
+}));
+
+test('keys expire after retentionMs (injected clock)', async () => {
+  let t = 1_000_000;
+  await withServer({ retentionMs: 60_000, now: () => t }, async (srv) => {
+    assert.equal((await order(srv, coffee, 'k1')).status, 201);
+    t += 59_999; // still retained -> replay
+    const replay = await order(srv, coffee, 'k1');
+    assert.equal(replay.headers.get('idempotency-replayed'), 'true');
+    await replay.text();
+    t += 1; // exactly retentionMs old -> expired, treated as new
+    const fresh = await order(srv, coffee, 'k1');
+    assert.equal(fresh.status, 201);
+    assert.equal(fresh.headers.get('idempotency-replayed'), null);
+    assert.equal((await fresh.json()).orderId, 'ord_2');
+    const s = await stats(srv);
+    assert.equal(s.effectsApplied, 2);
+    assert.equal(s.duplicateEffects, 1); // same clientOrderId applied twice
+    assert.equal(s.keys, 1);
+    t += 60_000;
+    assert.equal((await stats(srv)).keys, 0);
+  });
+});
+
+test('no key: applied every time and counted as duplicate effects', () => withServer({}, async (srv) => {
+  for (let i = 0; i < 3; i++) {
+    const r = await order(srv, coffee);
+    assert.equal(r.status, 201);
+    assert.equal((await r.json()).key, null);
+  }
+  await (await order(srv, { ...coffee, clientOrderId: 'c2' })).text();
+  const s = await stats(srv);
+  assert.equal(s.effectsApplied, 4);
+  assert.equal(s.unkeyedEffects, 4);
+  assert.equal(s.duplicateEffects, 2); // c1 applied 3x -> 2 duplicates, c2 once -> 0
+  assert.equal(s.keys, 0);
+}));
+
+test('dropAfterProcessing: fetch fails but the effect is applied; retry replays 201', () => withServer({}, async (srv) => {
+  await chaos(srv, { dropAfterProcessing: 1 });
+  await assert.rejects(order(srv, coffee, 'k1'));
+  let s = await stats(srv);
+  assert.equal(s.effectsApplied, 1);
+  assert.equal(s.dropped, 1);
+  await chaos(srv, { dropAfterProcessing: 0 });
+  const retry = await order(srv, coffee, 'k1');
+  assert.equal(retry.status, 201);
+  assert.equal(retry.headers.get('idempotency-replayed'), 'true');
+  assert.deepEqual(await retry.json(), { orderId: 'ord_1', key: 'k1', item: 'coffee', qty: 1 });
+  s = await stats(srv);
+  assert.equal(s.effectsApplied, 1);
+  assert.equal(s.duplicatesSuppressed, 1);
+}));
+
+test('error503=1 answers 503 before processing', () => withServer({}, async (srv) => {
+  await chaos(srv, { error503: 1 });
+  const res = await order(srv, coffee, 'k1');
+  assert.equal(res.status, 503);
+  await res.text();
+  const s = await stats(srv);
+  assert.equal(s.errors503, 1);
+  assert.equal(s.effectsApplied, 0);
+  assert.equal(s.keys, 0); // key not claimed, so a retry is processed normally
+}));
+
+test('rateLimit429 answers 429 with Retry-After (scripted random)', () => withServer({ random: scripted(0.4, 0.6) }, async (srv) => {
+  await chaos(srv, { rateLimit429: 0.5, retryAfterSeconds: 7 });
+  const limited = await order(srv, coffee, 'k1');
+  assert.equal(limited.status, 429);
+  assert.equal(limited.headers.get('retry-after'), '7');
+  await limited.text();
+  const ok = await order(srv, coffee, 'k1'); // random() = 0.6 >= 0.5 -> passes
+  assert.equal(ok.status, 201);
+  await ok.text();
+  const s = await stats(srv);
+  assert.equal(s.rateLimited429, 1);
+  assert.equal(s.effectsApplied, 1);
+}));
+
+test('offline destroys the socket without processing', () => withServer({}, async (srv) => {
+  await chaos(srv, { offline: true });
+  await assert.rejects(order(srv, coffee, 'k1'));
+  await chaos(srv, { offline: false });
+  assert.equal((await stats(srv)).effectsApplied, 0);
+}));
+
+test('chaos knobs: GET, merge on PUT, 400 on bad knob or range', () => withServer({}, async (srv) => {
+  assert.deepEqual((await json(srv, '/chaos')).body, {
+    dropAfterProcessing: 0, error503: 0, rateLimit429: 0, retryAfterSeconds: 1, latencyMs: 0, offline: false,
+  });
+  assert.equal((await chaos(srv, { error503: 0.25 })).body.error503, 0.25);
+  assert.equal((await chaos(srv, { latencyMs: 10 })).body.error503, 0.25); // merged, not replaced
+  const unknown = await chaos(srv, { explode: 1 });
+  assert.equal(unknown.status, 400);
+  assert.match(unknown.body.error, /explode/);
+  const range = await chaos(srv, { error503: 1.5 });
+  assert.equal(range.status, 400);
+  assert.match(range.body.error, /error503.*0 to 1/);
+  const bool = await chaos(srv, { offline: 'yes' });
+  assert.equal(bool.status, 400);
+  assert.match(bool.body.error, /offline/);
+  assert.equal((await json(srv, '/chaos')).body.error503, 0.25); // rejected patches change nothing
+}));
+
+test('reset clears orders, keys and counters but keeps chaos unless asked', () => withServer({}, async (srv) => {
+  await (await order(srv, coffee, 'k1')).text();
+  await chaos(srv, { latencyMs: 5 });
+  await json(srv, '/reset', { method: 'POST' });
+  const s = await stats(srv);
+  assert.equal(s.effectsApplied, 0);
+  assert.equal(s.orders, 0);
+  assert.equal(s.keys, 0);
+  assert.equal((await json(srv, '/chaos')).body.latencyMs, 5);
+  const r = await json(srv, '/reset', { method: 'POST', body: JSON.stringify({ chaos: true }) });
+  assert.equal(r.body.chaos.latencyMs, 0);
+}));
+
+test('invalid order body is a 400 and not applied', () => withServer({}, async (srv) => {
+  assert.equal((await order(srv, '{nope', 'k1')).status, 400);
+  assert.equal((await order(srv, { qty: 1 }, 'k2')).status, 400);
+  const s = await stats(srv);
+  assert.equal(s.effectsApplied, 0);
+  assert.equal(s.keys, 0);
+}));
+
+test('OPTIONS preflight answers 204 with CORS headers', () => withServer({}, async (srv) => {
+  const res = await fetch(new URL('/orders', srv.url), {
+    method: 'OPTIONS',
+    headers: { Origin: 'http://example.test', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'idempotency-key' },
+  });
+  assert.equal(res.status, 204);
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  assert.match(res.headers.get('access-control-allow-headers'), /Idempotency-Key/);
+  assert.match(res.headers.get('access-control-allow-methods'), /POST/);
+  assert.match(res.headers.get('access-control-expose-headers'), /Retry-After/);
+  assert.match(res.headers.get('access-control-expose-headers'), /Idempotency-Replayed/);
+}));
+
+test('static files: content types, prefixes, 404 and traversal rejection', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'durafetch-demo-'));
+  try {
+    await mkdir(path.join(dir, 'public'));
+    await mkdir(path.join(dir, 'pkg'));
+    await writeFile(path.join(dir, 'public', 'index.html'), '<h1>demo</h1>');
+    await writeFile(path.join(dir, 'public', 'app.mjs'), 'export {};');
+    await writeFile(path.join(dir, 'pkg', 'durafetch_bg.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d]));
+    await writeFile(path.join(dir, 'secret.txt'), 'top secret');
+    const staticRoots = { '/': path.join(dir, 'public'), '/pkg/': path.join(dir, 'pkg') };
+    await withServer({ staticRoots }, async (srv) => {
+      const index = await fetch(srv.url);
+      assert.equal(index.status, 200);
+      assert.match(index.headers.get('content-type'), /^text\/html/);
+      assert.equal(await index.text(), '<h1>demo</h1>');
+      const mjs = await fetch(new URL('/app.mjs', srv.url));
+      assert.match(mjs.headers.get('content-type'), /^text\/javascript/);
+      await mjs.text();
+      const wasm = await fetch(new URL('/pkg/durafetch_bg.wasm', srv.url));
+      assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+      assert.equal((await wasm.arrayBuffer()).byteLength, 4);
+      const missing = await fetch(new URL('/nope.js', srv.url));
+      assert.equal(missing.status, 404);
+      await missing.text();
+      for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/pkg/../secret.txt', '/pkg/..%5c..%5csecret.txt']) {
+        const r = await rawGet(srv.port, p);
+        assert.equal(r.status, 403, p);
+        assert.doesNotMatch(r.body, /top secret/);
+      }
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('missing static roots are 404, unknown routes are 404 JSON', () => withServer({ staticRoots: { '/': '/nonexistent/durafetch' } }, async (srv) => {
+  const r = await json(srv, '/index.html');
+  assert.equal(r.status, 404);
+  assert.match(r.body.error, /no route/);
+}));
+
+test('refuses to bind a non-loopback host', async () => {
+  await assert.rejects(startDemoServer({ host: '0.0.0.0' }), /loopback/);
+});

@@ -1,0 +1,209 @@
+//! A consecutive-failure circuit breaker, one per origin.
+//!
+//! When an origin keeps failing, every client retrying it adds load to a server
+//! that is already down. After `failure_threshold` transient failures in a row
+//! the breaker opens: calls fail fast and nothing reaches the server. After
+//! `cooldown_ms` exactly one probe is let through (half-open); its success
+//! closes the breaker, its failure opens it for another cooldown.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BreakerConfig {
+    pub failure_threshold: u32,
+    pub cooldown_ms: u64,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        BreakerConfig { failure_threshold: 5, cooldown_ms: 30_000 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BreakerState {
+    Closed { failures: u32 },
+    Open { until_ms: f64 },
+    HalfOpen { probing: bool },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    Allowed,
+    /// The one request let through to test a recovering origin.
+    Probe,
+    /// Fail fast. `retry_in_ms` is the rest of the cooldown (0 while a probe is out).
+    Rejected { retry_in_ms: u64 },
+}
+
+/// Named after what happened, for 'breaker' events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    Opened,
+    HalfOpened,
+    Closed,
+}
+
+impl Transition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transition::Opened => "open",
+            Transition::HalfOpened => "half-open",
+            Transition::Closed => "closed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Breaker {
+    config: BreakerConfig,
+    state: BreakerState,
+}
+
+impl Breaker {
+    pub fn new(config: BreakerConfig) -> Self {
+        Breaker { config, state: BreakerState::Closed { failures: 0 } }
+    }
+
+    pub fn state(&self) -> BreakerState {
+        self.state
+    }
+
+    /// Asks to send one request at `now_ms`. A `Probe` must be followed by
+    /// exactly one of `on_success`, `on_failure` or `on_abandon`.
+    pub fn admit(&mut self, now_ms: f64) -> (Admission, Option<Transition>) {
+        match self.state {
+            BreakerState::Closed { .. } => (Admission::Allowed, None),
+            BreakerState::Open { until_ms } if now_ms < until_ms => {
+                let left = (until_ms - now_ms).ceil();
+                (Admission::Rejected { retry_in_ms: left as u64 }, None)
+            }
+            BreakerState::Open { .. } => {
+                self.state = BreakerState::HalfOpen { probing: true };
+                (Admission::Probe, Some(Transition::HalfOpened))
+            }
+            BreakerState::HalfOpen { probing: true } => (Admission::Rejected { retry_in_ms: 0 }, None),
+            BreakerState::HalfOpen { probing: false } => {
+                self.state = BreakerState::HalfOpen { probing: true };
+                (Admission::Probe, None)
+            }
+        }
+    }
+
+    pub fn on_success(&mut self) -> Option<Transition> {
+        match self.state {
+            BreakerState::Closed { .. } => {
+                self.state = BreakerState::Closed { failures: 0 };
+                None
+            }
+            // A late success from before the breaker opened proves little.
+            BreakerState::Open { .. } => None,
+            BreakerState::HalfOpen { .. } => {
+                self.state = BreakerState::Closed { failures: 0 };
+                Some(Transition::Closed)
+            }
+        }
+    }
+
+    pub fn on_failure(&mut self, now_ms: f64) -> Option<Transition> {
+        match self.state {
+            BreakerState::Closed { failures } => {
+                let failures = failures.saturating_add(1);
+                if failures >= self.config.failure_threshold {
+                    self.open(now_ms)
+                } else {
+                    self.state = BreakerState::Closed { failures };
+                    None
+                }
+            }
+            BreakerState::Open { .. } => None,
+            BreakerState::HalfOpen { .. } => self.open(now_ms),
+        }
+    }
+
+    /// The probe ended without a verdict (the caller aborted): let another try.
+    pub fn on_abandon(&mut self) {
+        if let BreakerState::HalfOpen { .. } = self.state {
+            self.state = BreakerState::HalfOpen { probing: false };
+        }
+    }
+
+    fn open(&mut self, now_ms: f64) -> Option<Transition> {
+        let now_ms = if now_ms.is_finite() { now_ms } else { 0.0 };
+        self.state = BreakerState::Open { until_ms: now_ms + self.config.cooldown_ms as f64 };
+        Some(Transition::Opened)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn breaker() -> Breaker {
+        Breaker::new(BreakerConfig { failure_threshold: 3, cooldown_ms: 1_000 })
+    }
+
+    #[test]
+    fn opens_after_threshold_consecutive_failures() {
+        let mut b = breaker();
+        assert_eq!(b.on_failure(0.0), None);
+        assert_eq!(b.on_failure(0.0), None);
+        assert_eq!(b.on_failure(10.0), Some(Transition::Opened));
+        assert_eq!(b.admit(10.0), (Admission::Rejected { retry_in_ms: 1_000 }, None));
+        assert_eq!(b.admit(509.5), (Admission::Rejected { retry_in_ms: 501 }, None));
+    }
+
+    #[test]
+    fn a_success_resets_the_count() {
+        let mut b = breaker();
+        b.on_failure(0.0);
+        b.on_failure(0.0);
+        b.on_success();
+        b.on_failure(0.0);
+        b.on_failure(0.0);
+        assert_eq!(b.admit(0.0).0, Admission::Allowed);
+    }
+
+    #[test]
+    fn one_probe_after_cooldown_then_close_on_success() {
+        let mut b = breaker();
+        (0..3).for_each(|_| {
+            b.on_failure(0.0);
+        });
+        assert_eq!(b.admit(1_000.0), (Admission::Probe, Some(Transition::HalfOpened)));
+        assert_eq!(b.admit(1_001.0), (Admission::Rejected { retry_in_ms: 0 }, None));
+        assert_eq!(b.on_success(), Some(Transition::Closed));
+        assert_eq!(b.admit(1_002.0), (Admission::Allowed, None));
+    }
+
+    #[test]
+    fn failed_probe_reopens_for_a_full_cooldown() {
+        let mut b = breaker();
+        (0..3).for_each(|_| {
+            b.on_failure(0.0);
+        });
+        assert_eq!(b.admit(1_000.0).0, Admission::Probe);
+        assert_eq!(b.on_failure(1_200.0), Some(Transition::Opened));
+        assert_eq!(b.admit(2_199.0), (Admission::Rejected { retry_in_ms: 1 }, None));
+        assert_eq!(b.admit(2_200.0).0, Admission::Probe);
+    }
+
+    #[test]
+    fn abandoned_probe_lets_the_next_caller_probe() {
+        let mut b = breaker();
+        (0..3).for_each(|_| {
+            b.on_failure(0.0);
+        });
+        assert_eq!(b.admit(1_000.0).0, Admission::Probe);
+        b.on_abandon();
+        assert_eq!(b.admit(1_000.0), (Admission::Probe, None));
+    }
+
+    #[test]
+    fn late_success_while_open_keeps_it_open() {
+        let mut b = breaker();
+        (0..3).for_each(|_| {
+            b.on_failure(0.0);
+        });
+        assert_eq!(b.on_success(), None);
+        assert!(matches!(b.admit(1.0).0, Admission::Rejected { .. }));
+    }
+}

@@ -1,0 +1,92 @@
+//! Idempotency keys, request fingerprints, methods and origins.
+
+/// RFC 9110 §9.2.1: these methods promise no effect, so they are resent
+/// freely and carry no key. Every other method, custom ones included, gets one.
+pub fn is_safe_method(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
+/// A key goes verbatim into a header and into storage: 1 to 255 visible
+/// ASCII characters (Stripe's limit), nothing a proxy could rewrite.
+pub fn is_valid_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7E).contains(&b))
+}
+
+/// An RFC 9110 token.
+pub fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// What makes two requests "the same operation" for key reuse: method, URL
+/// and body, hashed with 64-bit FNV-1a. It catches a key reused by mistake;
+/// it is not a security boundary (the server checks its own fingerprint).
+pub fn fingerprint(method: &str, url: &str, body: &[u8]) -> String {
+    let mut hash: u64 = 0xCBF2_9CE4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            hash ^= b as u64;
+            hash = hash.wrapping_mul(0x0000_0100_0000_01B3);
+        }
+    };
+    eat(method.as_bytes());
+    eat(&[0]);
+    eat(url.as_bytes());
+    eat(&[0]);
+    eat(body);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    (0..16).map(|i| HEX[(hash >> (60 - 4 * i)) as usize & 15] as char).collect()
+}
+
+/// `scheme://host[:port]` of an absolute URL: the unit a breaker guards.
+pub fn origin_of(url: &str) -> &str {
+    let Some(scheme_end) = url.find("://") else {
+        return url;
+    };
+    let rest = &url[scheme_end + 3..];
+    let end = rest.find(['/', '?', '#']).map_or(url.len(), |i| scheme_end + 3 + i);
+    &url[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods() {
+        assert!(is_safe_method("GET") && is_safe_method("HEAD") && is_safe_method("OPTIONS"));
+        for m in ["POST", "PUT", "PATCH", "DELETE", "PURGE"] {
+            assert!(!is_safe_method(m));
+        }
+    }
+
+    #[test]
+    fn keys() {
+        assert!(is_valid_key("order-42"));
+        assert!(is_valid_key(&"k".repeat(255)));
+        for bad in ["", "has space", "tab\t", "caf\u{e9}", &"k".repeat(256)] {
+            assert!(!is_valid_key(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_differ_by_each_part() {
+        let a = fingerprint("POST", "http://a/x", b"1");
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, fingerprint("POST", "http://a/x", b"1"));
+        assert_ne!(a, fingerprint("PUT", "http://a/x", b"1"));
+        assert_ne!(a, fingerprint("POST", "http://a/y", b"1"));
+        assert_ne!(a, fingerprint("POST", "http://a/x", b"2"));
+        // The separators keep "POST"+"x" apart from "POSTx"+"".
+        assert_ne!(fingerprint("POST", "x", b""), fingerprint("POSTx", "", b""));
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(origin_of("http://127.0.0.1:8080/a/b?c"), "http://127.0.0.1:8080");
+        assert_eq!(origin_of("https://example.com"), "https://example.com");
+        assert_eq!(origin_of("http://[::1]:9/x"), "http://[::1]:9");
+        assert_eq!(origin_of("http://h?q"), "http://h");
+        assert_eq!(origin_of("data:text/plain,hi"), "data:text/plain,hi");
+    }
+}

@@ -1,0 +1,13 @@
+//! The pure core: every retry decision, with no I/O, no clock and no global
+//! randomness. Time comes in as epoch milliseconds and randomness as a seeded
+//! generator, so the same inputs always give the same decisions: tests run on
+//! a virtual clock and never sleep.
+
+pub mod backoff;
+pub mod breaker;
+pub mod key;
+pub mod options;
+pub mod outcome;
+pub mod retry_after;
+pub mod rng;
+pub mod schedule;

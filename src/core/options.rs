@@ -1,0 +1,297 @@
+//! Client options: one flat object, validated in one place.
+//!
+//! The shell turns the caller's JS object into an [`OptValue`] tree (no serde:
+//! it would cost the .wasm more than this file) and this module checks every
+//! name, type and range. A mistake is reported by option name with the range
+//! it accepts, before anything is sent; nothing here can panic, whatever the
+//! input, because a panic would kill the wasm instance.
+
+use super::breaker::BreakerConfig;
+use super::key::is_header_name;
+use super::outcome::StatusSet;
+use super::schedule::RetryPolicy;
+
+/// The JS values an option can hold, as far as validation needs to see them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OptValue {
+    Undefined,
+    Null,
+    Bool(bool),
+    Number(f64),
+    Str(String),
+    List(Vec<OptValue>),
+    Object(Vec<(String, OptValue)>),
+    Function,
+    /// Anything else (symbol, bigint, a class instance we do not read).
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionError {
+    /// The option's path, as the caller wrote it (`breaker.cooldownMs`).
+    pub option: String,
+    /// What is accepted, in words.
+    pub expected: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreChoice {
+    Auto,
+    Memory,
+    IndexedDb,
+    /// A `{ get, put, delete, list }` object; the shell keeps it.
+    Adapter,
+}
+
+/// Header names never written to storage, whatever the caller adds.
+pub const ALWAYS_REDACTED: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+pub const MAX_TIMER_MS: u64 = 2_147_483_647;
+const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    pub policy: RetryPolicy,
+    pub idempotency_header: String,
+    pub breaker: Option<BreakerConfig>,
+    pub store: StoreChoice,
+    pub ttl_ms: u64,
+    /// Lower-case, defaults included.
+    pub redact_headers: Vec<String>,
+    pub seed: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            policy: RetryPolicy::default(),
+            idempotency_header: "Idempotency-Key".into(),
+            breaker: Some(BreakerConfig::default()),
+            store: StoreChoice::Auto,
+            // Stripe keeps keys for 24 h: after that a resend may apply twice.
+            ttl_ms: 24 * 60 * 60 * 1000,
+            redact_headers: ALWAYS_REDACTED.iter().map(|h| h.to_string()).collect(),
+            seed: None,
+        }
+    }
+}
+
+fn error(option: &str, expected: &'static str) -> OptionError {
+    OptionError { option: option.into(), expected }
+}
+
+fn integer(name: &str, v: &OptValue, min: u64, max: u64, expected: &'static str) -> Result<u64, OptionError> {
+    match *v {
+        OptValue::Number(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(n as u64),
+        _ => Err(error(name, expected)),
+    }
+}
+
+fn delay(name: &str, v: &OptValue) -> Result<u64, OptionError> {
+    integer(name, v, 0, MAX_TIMER_MS, "an integer number of milliseconds from 0 to 2147483647")
+}
+
+fn positive_delay(name: &str, v: &OptValue) -> Result<u64, OptionError> {
+    integer(name, v, 1, MAX_TIMER_MS, "an integer number of milliseconds from 1 to 2147483647")
+}
+
+fn parse_breaker(v: &OptValue) -> Result<Option<BreakerConfig>, OptionError> {
+    let entries = match v {
+        OptValue::Bool(false) | OptValue::Null => return Ok(None),
+        OptValue::Bool(true) => return Ok(Some(BreakerConfig::default())),
+        OptValue::Object(entries) => entries,
+        _ => return Err(error("breaker", "false, or an object { failureThreshold, cooldownMs }")),
+    };
+    let mut config = BreakerConfig::default();
+    for (name, value) in entries {
+        match (name.as_str(), value) {
+            (_, OptValue::Undefined) => {}
+            ("failureThreshold", v) => {
+                let expected = "an integer from 1 to 1000";
+                config.failure_threshold = integer("breaker.failureThreshold", v, 1, 1000, expected)? as u32;
+            }
+            ("cooldownMs", v) => config.cooldown_ms = delay("breaker.cooldownMs", v)?,
+            (other, _) => {
+                return Err(error(&format!("breaker.{other}"), "one of: failureThreshold, cooldownMs"));
+            }
+        }
+    }
+    Ok(Some(config))
+}
+
+fn parse_store(v: &OptValue) -> Result<StoreChoice, OptionError> {
+    let expected = "'auto', 'memory', 'indexeddb', or an object with get, put, delete and list functions";
+    match v {
+        OptValue::Str(s) => match s.as_str() {
+            "auto" => Ok(StoreChoice::Auto),
+            "memory" => Ok(StoreChoice::Memory),
+            "indexeddb" => Ok(StoreChoice::IndexedDb),
+            _ => Err(error("store", expected)),
+        },
+        OptValue::Object(entries) => {
+            let has = |m: &str| entries.iter().any(|(k, v)| k == m && *v == OptValue::Function);
+            if ["get", "put", "delete", "list"].iter().all(|m| has(m)) {
+                Ok(StoreChoice::Adapter)
+            } else {
+                Err(error("store", expected))
+            }
+        }
+        _ => Err(error("store", expected)),
+    }
+}
+
+impl Options {
+    /// Validates the caller's options. `undefined` means "the default".
+    pub fn parse(entries: &[(String, OptValue)]) -> Result<Options, OptionError> {
+        let mut o = Options::default();
+        for (name, value) in entries {
+            if *value == OptValue::Undefined {
+                continue;
+            }
+            let name = name.as_str();
+            match name {
+                "maxAttempts" => {
+                    o.policy.max_attempts = integer(name, value, 1, 1000, "an integer from 1 to 1000")? as u32;
+                }
+                "baseDelayMs" => o.policy.backoff.base_ms = delay(name, value)?,
+                "maxDelayMs" => o.policy.backoff.cap_ms = delay(name, value)?,
+                "deadlineMs" => o.policy.deadline_ms = positive_delay(name, value)?,
+                "attemptTimeoutMs" => o.policy.attempt_timeout_ms = positive_delay(name, value)?,
+                "retryOn" => {
+                    let expected = "an array of HTTP statuses, integers from 100 to 599";
+                    let OptValue::List(items) = value else {
+                        return Err(error(name, expected));
+                    };
+                    let mut set = StatusSet::empty();
+                    for item in items {
+                        set.insert(integer(name, item, 100, 599, expected)? as u16);
+                    }
+                    o.policy.retry_on = set;
+                }
+                "idempotencyHeader" => match value {
+                    OptValue::Str(s) if is_header_name(s) => o.idempotency_header = s.clone(),
+                    _ => return Err(error(name, "a header name such as 'Idempotency-Key'")),
+                },
+                "breaker" => o.breaker = parse_breaker(value)?,
+                "store" => o.store = parse_store(value)?,
+                "ttlMs" => {
+                    let expected = "an integer number of milliseconds from 1 to 9007199254740991";
+                    o.ttl_ms = integer(name, value, 1, MAX_SAFE_INTEGER, expected)?;
+                }
+                "redactHeaders" => {
+                    let expected = "an array of header names";
+                    let OptValue::List(items) = value else {
+                        return Err(error(name, expected));
+                    };
+                    for item in items {
+                        match item {
+                            OptValue::Str(h) if is_header_name(h) => {
+                                let h = h.to_ascii_lowercase();
+                                if !o.redact_headers.contains(&h) {
+                                    o.redact_headers.push(h);
+                                }
+                            }
+                            _ => return Err(error(name, expected)),
+                        }
+                    }
+                }
+                "seed" => {
+                    let expected = "an integer from 0 to 9007199254740991";
+                    o.seed = Some(integer(name, value, 0, MAX_SAFE_INTEGER, expected)?);
+                }
+                "fetch" | "beforeReplay" => {
+                    if *value != OptValue::Function {
+                        return Err(error(name, "a function"));
+                    }
+                }
+                _ => {
+                    return Err(OptionError {
+                        option: name.into(),
+                        expected: "a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, \
+                                   attemptTimeoutMs, retryOn, idempotencyHeader, breaker, store, ttlMs, \
+                                   redactHeaders, seed, fetch, beforeReplay",
+                    });
+                }
+            }
+        }
+        Ok(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(entries: &[(&str, OptValue)]) -> Result<Options, OptionError> {
+        let owned: Vec<(String, OptValue)> = entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        Options::parse(&owned)
+    }
+
+    fn rejects(name: &str, value: OptValue) -> String {
+        parse(&[(name, value)]).expect_err(name).option
+    }
+
+    #[test]
+    fn defaults() {
+        let o = parse(&[]).unwrap();
+        assert_eq!(o, Options::default());
+        assert_eq!(o.policy.max_attempts, 5);
+        assert_eq!(o.policy.deadline_ms, 30_000);
+        assert_eq!(o.breaker, Some(BreakerConfig { failure_threshold: 5, cooldown_ms: 30_000 }));
+    }
+
+    #[test]
+    fn undefined_means_default() {
+        assert_eq!(parse(&[("maxAttempts", OptValue::Undefined)]).unwrap(), Options::default());
+    }
+
+    #[test]
+    fn accepts_every_option() {
+        let o = parse(&[
+            ("maxAttempts", OptValue::Number(3.0)),
+            ("baseDelayMs", OptValue::Number(0.0)),
+            ("maxDelayMs", OptValue::Number(50.0)),
+            ("deadlineMs", OptValue::Number(1000.0)),
+            ("attemptTimeoutMs", OptValue::Number(200.0)),
+            ("retryOn", OptValue::List(vec![OptValue::Number(599.0)])),
+            ("idempotencyHeader", OptValue::Str("X-Request-Id".into())),
+            ("breaker", OptValue::Object(vec![("cooldownMs".into(), OptValue::Number(5.0))])),
+            ("store", OptValue::Str("memory".into())),
+            ("ttlMs", OptValue::Number(60_000.0)),
+            ("redactHeaders", OptValue::List(vec![OptValue::Str("X-Api-Key".into())])),
+            ("seed", OptValue::Number(42.0)),
+            ("fetch", OptValue::Function),
+        ])
+        .unwrap();
+        assert_eq!(o.policy.max_attempts, 3);
+        assert!(o.policy.retry_on.contains(599) && !o.policy.retry_on.contains(503));
+        assert_eq!(o.breaker.unwrap().failure_threshold, 5);
+        assert_eq!(o.redact_headers, ["authorization", "cookie", "proxy-authorization", "x-api-key"]);
+        assert_eq!(o.seed, Some(42));
+        assert_eq!(parse(&[("breaker", OptValue::Bool(false))]).unwrap().breaker, None);
+    }
+
+    #[test]
+    fn rejects_bad_values_by_name() {
+        assert_eq!(rejects("maxAttempts", OptValue::Number(0.0)), "maxAttempts");
+        assert_eq!(rejects("maxAttempts", OptValue::Number(2.5)), "maxAttempts");
+        assert_eq!(rejects("maxAttempts", OptValue::Str("3".into())), "maxAttempts");
+        assert_eq!(rejects("baseDelayMs", OptValue::Number(-1.0)), "baseDelayMs");
+        assert_eq!(rejects("baseDelayMs", OptValue::Number(f64::NAN)), "baseDelayMs");
+        assert_eq!(rejects("maxDelayMs", OptValue::Number(f64::INFINITY)), "maxDelayMs");
+        assert_eq!(rejects("deadlineMs", OptValue::Number(0.0)), "deadlineMs");
+        assert_eq!(rejects("retryOn", OptValue::List(vec![OptValue::Number(99.0)])), "retryOn");
+        assert_eq!(rejects("retryOn", OptValue::Number(503.0)), "retryOn");
+        assert_eq!(rejects("idempotencyHeader", OptValue::Str("bad header".into())), "idempotencyHeader");
+        assert_eq!(rejects("breaker", OptValue::Number(1.0)), "breaker");
+        assert_eq!(
+            rejects("breaker", OptValue::Object(vec![("cooldown".into(), OptValue::Number(1.0))])),
+            "breaker.cooldown"
+        );
+        assert_eq!(rejects("store", OptValue::Str("redis".into())), "store");
+        assert_eq!(rejects("store", OptValue::Object(vec![("get".into(), OptValue::Function)])), "store");
+        assert_eq!(rejects("seed", OptValue::Number(-3.0)), "seed");
+        assert_eq!(rejects("fetch", OptValue::Str("x".into())), "fetch");
+        assert_eq!(rejects("maxAtempts", OptValue::Number(3.0)), "maxAtempts");
+    }
+}
