@@ -1,0 +1,72 @@
+# durafetch: `make demo` runs the demo, `make test` runs every test.
+# Each target installs what it needs on a fresh machine and skips what is there.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+WASM_BINDGEN_VERSION := 0.2.130
+TARGET := wasm32-unknown-unknown
+RAW_WASM := target/$(TARGET)/release/durafetch.wasm
+VERSION := $(shell sed -n 's/^  "version": "\(.*\)",/\1/p' pkg-template/package.json)
+TARBALL := build/durafetch-$(VERSION).tgz
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+# wasm-opt from npm's binaryen: Debian's wasm-opt 108 emits modules that fail to load.
+WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
+
+.PHONY: all pkg tarball test test-rust test-js demo example tools chromium clean
+all: pkg
+
+## Tools ---------------------------------------------------------------------
+tools: build/.rust-target build/.wasm-bindgen node_modules/.installed
+
+build/.rust-target:
+	@mkdir -p build
+	rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
+	@touch $@
+
+build/.wasm-bindgen:
+	@mkdir -p build
+	@# --locked fails on this registry mirror; the version pin is exact anyway.
+	wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(WASM_BINDGEN_VERSION)" || \
+	  cargo install wasm-bindgen-cli --version =$(WASM_BINDGEN_VERSION)
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+chromium:
+	command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium chromium-driver; }
+
+## Package -------------------------------------------------------------------
+pkg: tools
+	cargo build --release --target $(TARGET)
+	rm -rf pkg build/bindgen && mkdir -p pkg build/bindgen
+	wasm-bindgen --target web --out-dir build/bindgen --out-name core --no-typescript \
+	  --remove-name-section --remove-producers-section $(RAW_WASM)
+	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) build/bindgen/core_bg.wasm -o pkg/core_bg.wasm
+	cp build/bindgen/core.js pkg/core.js
+	cp -r pkg-template/. pkg/
+	@# Smoke-test the optimised module: a miscompiled one fails right here.
+	node --input-type=module -e "import { createClient } from './pkg/node.js'; await createClient(); console.log('pkg/ built:', (await import('node:fs')).statSync('pkg/core_bg.wasm').size, 'bytes of wasm')"
+
+tarball: pkg
+	npm pack ./pkg --pack-destination build --silent >/dev/null
+	@echo "packed $(TARBALL)"
+
+## Tests ---------------------------------------------------------------------
+test: test-rust test-js
+
+test-rust:
+	cargo test --quiet
+
+# The JS tests import `durafetch` as a user would: installed from the tarball.
+test-js: tarball
+	npm install --no-save --no-audit --no-fund $(TARBALL)
+	node --test js-tests/ demo/
+
+## Demo ----------------------------------------------------------------------
+demo: pkg
+	node demo/server.js
+
+clean:
+	rm -rf pkg build target node_modules

@@ -1,0 +1,16 @@
+// Browsers, workers and Deno: the .wasm is fetched beside this file. Bundlers
+// that understand `new URL(..., import.meta.url)` (Vite, webpack 5) emit it as
+// an asset; with esbuild, copy core_bg.wasm next to the bundle.
+import init from './core.js';
+import { makeCreateClient } from './client.js';
+
+export { DurafetchError } from './client.js';
+
+let ready;
+export const createClient = makeCreateClient(() => {
+  ready ??= init({ module_or_path: new URL('./core_bg.wasm', import.meta.url) }).catch((error) => {
+    ready = undefined; // let a later call try again (e.g. after going back online)
+    throw error;
+  });
+  return ready;
+});

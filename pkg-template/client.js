@@ -1,0 +1,144 @@
+// The JS face of durafetch: createClient, DurafetchError and events.
+// Every decision is made in the wasm core; this file only wraps it.
+import { Client } from './core.js';
+
+const EVENT_TYPES = new Set(['attempt', 'retry', 'giveup', 'breaker', 'settled', 'store']);
+
+function describe(value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (value === null || typeof value !== 'object') return String(value);
+  return 'an object';
+}
+
+function messageFor(kind, d) {
+  const what = d.method && d.url ? `${d.method} ${d.url}` : 'The request';
+  const tries = `${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`;
+  const why = d.cause && d.cause.message ? ` (last error: ${d.cause.message})` : '';
+  switch (kind) {
+    case 'invalid-option':
+      return `Invalid option ${d.option}: expected ${d.expected}, got ${describe(d.value)}`;
+    case 'key-reuse':
+      return `Idempotency key ${JSON.stringify(d.key)} is already in use by a different request ` +
+        '(method, URL or body differ): use a new key for a new operation';
+    case 'not-replayable':
+      return 'A ReadableStream body can be read only once, so it cannot be resent: pass a string, ' +
+        'ArrayBuffer, typed array, Blob, FormData or URLSearchParams instead';
+    case 'invalid-request':
+      return `Invalid request: ${d.cause && d.cause.message ? d.cause.message : String(d.cause)}`;
+    case 'aborted':
+      return `${what} was aborted by the caller after ${tries}`;
+    case 'circuit-open':
+      return `Circuit open for ${d.origin} after repeated failures: failing fast without sending; ` +
+        `next probe in ${d.retryAfterMs} ms`;
+    case 'exhausted':
+      return `${what} got no answer after ${tries}${why}`;
+    case 'deadline':
+      return `${what} got no answer within deadlineMs (${tries})${why}`;
+    case 'closed':
+      return 'This durafetch client is closed';
+    case 'unsupported-runtime':
+      return `This runtime lacks ${d.missing}, which durafetch needs`;
+    default:
+      return `durafetch: ${kind}`;
+  }
+}
+
+/** One error class for everything durafetch refuses or gives up on; `kind` says which. */
+export class DurafetchError extends Error {
+  constructor(kind, details = {}) {
+    super(messageFor(kind, details), 'cause' in details ? { cause: details.cause } : undefined);
+    this.name = 'DurafetchError';
+    this.kind = kind;
+    this.key = details.key ?? null;
+    this.attempts = details.attempts ?? 0;
+    for (const field of ['option', 'expected', 'value', 'origin', 'retryAfterMs', 'method', 'url']) {
+      if (details[field] !== undefined) this[field] = details[field];
+    }
+  }
+
+  /** Works across realms (iframes, workers' structured clones), unlike instanceof. */
+  static is(value) {
+    return value instanceof DurafetchError ||
+      (value != null && value.name === 'DurafetchError' && typeof value.kind === 'string');
+  }
+}
+
+function fromCore(thrown) {
+  if (thrown && typeof thrown === 'object' && thrown.durafetch === true) {
+    const { durafetch, kind, ...details } = thrown;
+    return new DurafetchError(kind, details);
+  }
+  return thrown;
+}
+
+function report(error) {
+  if (typeof globalThis.reportError === 'function') globalThis.reportError(error);
+  else console.error(error);
+}
+
+class DurafetchClient {
+  #core;
+  #listeners = new Map();
+
+  constructor(options) {
+    try {
+      this.#core = new Client(options, (type, payload) => this.#emit(type, payload));
+    } catch (thrown) {
+      throw fromCore(thrown);
+    }
+  }
+
+  #emit(type, payload) {
+    const listeners = this.#listeners.get(type);
+    if (!listeners) return;
+    for (const listener of [...listeners]) {
+      // A listener's bug must not break delivery to the others or the call itself.
+      try { listener(payload); } catch (error) { report(error); }
+    }
+  }
+
+  /** Same arguments as fetch; resolves with a real Response. */
+  fetch(input, init) {
+    return this.#core.fetch(input, init).catch((thrown) => { throw fromCore(thrown); });
+  }
+
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on(type, listener) {
+    if (!EVENT_TYPES.has(type)) {
+      throw new DurafetchError('invalid-option', {
+        option: 'on(type)', expected: [...EVENT_TYPES].map((t) => `'${t}'`).join(', '), value: type,
+      });
+    }
+    if (typeof listener !== 'function') {
+      throw new DurafetchError('invalid-option', { option: 'on(listener)', expected: 'a function', value: listener });
+    }
+    let set = this.#listeners.get(type);
+    if (!set) this.#listeners.set(type, (set = new Set()));
+    set.add(listener);
+    return () => { set.delete(listener); };
+  }
+
+  /** Operations not yet settled. */
+  async pending() {
+    return this.#core.pending();
+  }
+
+  /** Resends now every operation that is waiting to retry. */
+  async resume() {
+    return this.#core.resume();
+  }
+
+  async close() {
+    this.#core.close();
+  }
+}
+
+/** Builds createClient around a loader that instantiates the wasm once. */
+export function makeCreateClient(loadWasm) {
+  return async function createClient(options) {
+    await loadWasm();
+    return new DurafetchClient(options);
+  };
+}

@@ -1,0 +1,16 @@
+// Cloudflare workerd: it forbids compiling wasm from bytes at run time, so the
+// module is imported as a compiled WebAssembly.Module and instantiated on the
+// first createClient (never at top level: workerd refuses I/O there).
+import wasmModule from './core_bg.wasm';
+import { initSync } from './core.js';
+import { makeCreateClient } from './client.js';
+
+export { DurafetchError } from './client.js';
+
+let loaded = false;
+export const createClient = makeCreateClient(() => {
+  if (!loaded) {
+    initSync({ module: wasmModule });
+    loaded = true;
+  }
+});

@@ -1,0 +1,97 @@
+//! Bindings to the global scope and small helpers for plain JS objects.
+
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::core::options::{OptValue, MAX_TIMER_MS};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_raw(callback: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    pub fn clear_timeout(id: &JsValue);
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    pub fn now_ms() -> f64;
+}
+
+/// `setTimeout` with the delay clamped: above 2^31-1 ms it would fire at once.
+pub fn set_timeout(callback: &Function, ms: u64) -> JsValue {
+    set_timeout_raw(callback, ms.min(MAX_TIMER_MS) as f64)
+}
+
+pub fn get(target: &JsValue, name: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A plain object built field by field.
+pub struct Fields(Object);
+
+impl Fields {
+    pub fn new() -> Self {
+        Fields(Object::new())
+    }
+
+    pub fn set(self, name: &str, value: impl Into<JsValue>) -> Self {
+        let _ = Reflect::set(&self.0, &JsValue::from_str(name), &value.into());
+        self
+    }
+
+    pub fn set_opt(self, name: &str, value: Option<impl Into<JsValue>>) -> Self {
+        match value {
+            Some(v) => self.set(name, v),
+            None => self,
+        }
+    }
+
+    pub fn build(self) -> JsValue {
+        self.0.into()
+    }
+}
+
+/// What the options parser needs to see of a JS value. Depth is bounded so a
+/// cyclic object cannot recurse forever.
+pub fn to_opt_value(v: &JsValue, depth: u32) -> OptValue {
+    if v.is_undefined() {
+        OptValue::Undefined
+    } else if v.is_null() {
+        OptValue::Null
+    } else if let Some(b) = v.as_bool() {
+        OptValue::Bool(b)
+    } else if let Some(n) = v.as_f64() {
+        OptValue::Number(n)
+    } else if let Some(s) = v.as_string() {
+        OptValue::Str(s)
+    } else if v.is_function() {
+        OptValue::Function
+    } else if depth == 0 {
+        OptValue::Other
+    } else if Array::is_array(v) {
+        OptValue::List(Array::from(v).iter().map(|item| to_opt_value(&item, depth - 1)).collect())
+    } else if v.is_object() {
+        OptValue::Object(entries(v, depth - 1))
+    } else {
+        OptValue::Other
+    }
+}
+
+/// Own enumerable properties of an object, converted.
+pub fn entries(v: &JsValue, depth: u32) -> Vec<(String, OptValue)> {
+    let Some(obj) = v.dyn_ref::<Object>() else {
+        return Vec::new();
+    };
+    Object::keys(obj)
+        .iter()
+        .filter_map(|k| {
+            let name = k.as_string()?;
+            Some((name, to_opt_value(&Reflect::get(obj, &k).unwrap_or(JsValue::UNDEFINED), depth)))
+        })
+        .collect()
+}
+
+/// A store adapter may be a class instance: its methods live on the
+/// prototype, which `Object.keys` does not list.
+pub fn adapter_entries(v: &JsValue) -> OptValue {
+    let methods = ["get", "put", "delete", "list"];
+    OptValue::Object(methods.iter().map(|m| (m.to_string(), to_opt_value(&get(v, m), 0))).collect())
+}
