@@ -61,7 +61,7 @@ test-rust:
 
 # The JS tests import `durafetch` as a user would: installed from the tarball.
 test-js: tarball
-	npm install --no-save --no-audit --no-fund $(TARBALL)
+	npm install --no-save --no-audit --no-fund ./$(TARBALL)
 	node --test js-tests/ demo/
 
 ## Demo ----------------------------------------------------------------------

@@ -1,0 +1,88 @@
+// A real HTTP server on 127.0.0.1 whose answers are scripted per path, and
+// which counts effects per Idempotency-Key the way a deduplicating server would.
+//
+//   server.script('/a', ['drop', 'drop', 200]) — each request to /a takes the
+//   next action; the last one repeats. Actions:
+//     200, 503, …            answer with that status (2xx applies the effect)
+//     'drop'                 apply the effect, then destroy the socket unanswered
+//     'hang'                 never answer (the client must time out or abort)
+//     { status, retryAfter } answer with a Retry-After header
+import http from 'node:http';
+
+export async function startTestServer() {
+  const scripts = new Map();
+  const requests = new Map(); // path -> [{ key, method, body, at }]
+  const effects = new Map(); // path -> Map(key -> times applied)
+  const sockets = new Set();
+
+  function apply(path, key) {
+    const perKey = effects.get(path) ?? new Map();
+    effects.set(path, perKey);
+    const id = key ?? `unkeyed-${perKey.size}`;
+    // A deduplicating server applies a key once; we count every application
+    // so a duplicate effect would show as 2.
+    if (key && perKey.has(id)) return false;
+    perKey.set(id, (perKey.get(id) ?? 0) + 1);
+    return true;
+  }
+
+  const server = http.createServer((req, res) => {
+    const path = req.url.split('?')[0];
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const key = req.headers['idempotency-key'] ?? null;
+      const log = requests.get(path) ?? [];
+      requests.set(path, log);
+      log.push({ key, method: req.method, body, headers: req.headers, at: Date.now() });
+      const script = scripts.get(path) ?? [200];
+      const action = script[Math.min(log.length - 1, script.length - 1)];
+      res.setHeader('access-control-allow-origin', '*');
+      if (action === 'hang') return;
+      if (action === 'drop') {
+        apply(path, key);
+        req.socket.destroy();
+        return;
+      }
+      const status = typeof action === 'number' ? action : action.status;
+      if (typeof action === 'object' && action.retryAfter !== undefined) {
+        res.setHeader('retry-after', String(action.retryAfter));
+      }
+      if (status < 300) apply(path, key);
+      res.statusCode = status;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status, attempt: log.length, key, body: body.toString('utf8') }));
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+
+  return {
+    url,
+    script(path, actions) {
+      scripts.set(path, actions);
+      return url + path;
+    },
+    requests: (path) => requests.get(path) ?? [],
+    /** Map of key -> times the effect was applied. */
+    effects: (path) => effects.get(path) ?? new Map(),
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** Waits until `predicate()` holds, polling; fails after `ms`. Never a timing assertion. */
+export async function until(predicate, ms = 5000, what = 'condition') {
+  const end = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
