@@ -1,6 +1,6 @@
 //! Client options: one flat object, validated in one place.
 //!
-//! The shell turns the caller's JS object into an [`OptValue`] tree (no serde:
+//! The shell turns the caller's JS object into a [`Value`] tree (no serde:
 //! it would cost the .wasm more than this file) and this module checks every
 //! name, type and range. A mistake is reported by option name with the range
 //! it accepts, before anything is sent; nothing here can panic, whatever the
@@ -10,21 +10,7 @@ use super::breaker::BreakerConfig;
 use super::key::is_header_name;
 use super::outcome::StatusSet;
 use super::schedule::RetryPolicy;
-
-/// The JS values an option can hold, as far as validation needs to see them.
-#[derive(Clone, Debug, PartialEq)]
-pub enum OptValue {
-    Undefined,
-    Null,
-    Bool(bool),
-    Number(f64),
-    Str(String),
-    List(Vec<OptValue>),
-    Object(Vec<(String, OptValue)>),
-    Function,
-    /// Anything else (symbol, bigint, a class instance we do not read).
-    Other,
-}
+use super::value::Value;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OptionError {
@@ -80,32 +66,32 @@ fn error(option: &str, expected: &'static str) -> OptionError {
     OptionError { option: option.into(), expected }
 }
 
-fn integer(name: &str, v: &OptValue, min: u64, max: u64, expected: &'static str) -> Result<u64, OptionError> {
+fn integer(name: &str, v: &Value, min: u64, max: u64, expected: &'static str) -> Result<u64, OptionError> {
     match *v {
-        OptValue::Number(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(n as u64),
+        Value::Number(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(n as u64),
         _ => Err(error(name, expected)),
     }
 }
 
-fn delay(name: &str, v: &OptValue) -> Result<u64, OptionError> {
+fn delay(name: &str, v: &Value) -> Result<u64, OptionError> {
     integer(name, v, 0, MAX_TIMER_MS, "an integer number of milliseconds from 0 to 2147483647")
 }
 
-fn positive_delay(name: &str, v: &OptValue) -> Result<u64, OptionError> {
+fn positive_delay(name: &str, v: &Value) -> Result<u64, OptionError> {
     integer(name, v, 1, MAX_TIMER_MS, "an integer number of milliseconds from 1 to 2147483647")
 }
 
-fn parse_breaker(v: &OptValue) -> Result<Option<BreakerConfig>, OptionError> {
+fn parse_breaker(v: &Value) -> Result<Option<BreakerConfig>, OptionError> {
     let entries = match v {
-        OptValue::Bool(false) | OptValue::Null => return Ok(None),
-        OptValue::Bool(true) => return Ok(Some(BreakerConfig::default())),
-        OptValue::Object(entries) => entries,
+        Value::Bool(false) | Value::Null => return Ok(None),
+        Value::Bool(true) => return Ok(Some(BreakerConfig::default())),
+        Value::Object(entries) => entries,
         _ => return Err(error("breaker", "false, or an object { failureThreshold, cooldownMs }")),
     };
     let mut config = BreakerConfig::default();
     for (name, value) in entries {
         match (name.as_str(), value) {
-            (_, OptValue::Undefined) => {}
+            (_, Value::Undefined) => {}
             ("failureThreshold", v) => {
                 let expected = "an integer from 1 to 1000";
                 config.failure_threshold = integer("breaker.failureThreshold", v, 1, 1000, expected)? as u32;
@@ -119,17 +105,17 @@ fn parse_breaker(v: &OptValue) -> Result<Option<BreakerConfig>, OptionError> {
     Ok(Some(config))
 }
 
-fn parse_store(v: &OptValue) -> Result<StoreChoice, OptionError> {
+fn parse_store(v: &Value) -> Result<StoreChoice, OptionError> {
     let expected = "'auto', 'memory', 'indexeddb', or an object with get, put, delete and list functions";
     match v {
-        OptValue::Str(s) => match s.as_str() {
+        Value::Str(s) => match s.as_str() {
             "auto" => Ok(StoreChoice::Auto),
             "memory" => Ok(StoreChoice::Memory),
             "indexeddb" => Ok(StoreChoice::IndexedDb),
             _ => Err(error("store", expected)),
         },
-        OptValue::Object(entries) => {
-            let has = |m: &str| entries.iter().any(|(k, v)| k == m && *v == OptValue::Function);
+        Value::Object(entries) => {
+            let has = |m: &str| entries.iter().any(|(k, v)| k == m && *v == Value::Function);
             if ["get", "put", "delete", "list"].iter().all(|m| has(m)) {
                 Ok(StoreChoice::Adapter)
             } else {
@@ -142,10 +128,10 @@ fn parse_store(v: &OptValue) -> Result<StoreChoice, OptionError> {
 
 impl Options {
     /// Validates the caller's options. `undefined` means "the default".
-    pub fn parse(entries: &[(String, OptValue)]) -> Result<Options, OptionError> {
+    pub fn parse(entries: &[(String, Value)]) -> Result<Options, OptionError> {
         let mut o = Options::default();
         for (name, value) in entries {
-            if *value == OptValue::Undefined {
+            if *value == Value::Undefined {
                 continue;
             }
             let name = name.as_str();
@@ -159,7 +145,7 @@ impl Options {
                 "attemptTimeoutMs" => o.policy.attempt_timeout_ms = positive_delay(name, value)?,
                 "retryOn" => {
                     let expected = "an array of HTTP statuses, integers from 100 to 599";
-                    let OptValue::List(items) = value else {
+                    let Value::List(items) = value else {
                         return Err(error(name, expected));
                     };
                     let mut set = StatusSet::empty();
@@ -169,7 +155,7 @@ impl Options {
                     o.policy.retry_on = set;
                 }
                 "idempotencyHeader" => match value {
-                    OptValue::Str(s) if is_header_name(s) => o.idempotency_header = s.clone(),
+                    Value::Str(s) if is_header_name(s) => o.idempotency_header = s.clone(),
                     _ => return Err(error(name, "a header name such as 'Idempotency-Key'")),
                 },
                 "breaker" => o.breaker = parse_breaker(value)?,
@@ -180,12 +166,12 @@ impl Options {
                 }
                 "redactHeaders" => {
                     let expected = "an array of header names";
-                    let OptValue::List(items) = value else {
+                    let Value::List(items) = value else {
                         return Err(error(name, expected));
                     };
                     for item in items {
                         match item {
-                            OptValue::Str(h) if is_header_name(h) => {
+                            Value::Str(h) if is_header_name(h) => {
                                 let h = h.to_ascii_lowercase();
                                 if !o.redact_headers.contains(&h) {
                                     o.redact_headers.push(h);
@@ -200,7 +186,7 @@ impl Options {
                     o.seed = Some(integer(name, value, 0, MAX_SAFE_INTEGER, expected)?);
                 }
                 "fetch" | "beforeReplay" => {
-                    if *value != OptValue::Function {
+                    if *value != Value::Function {
                         return Err(error(name, "a function"));
                     }
                 }
@@ -222,12 +208,12 @@ impl Options {
 mod tests {
     use super::*;
 
-    fn parse(entries: &[(&str, OptValue)]) -> Result<Options, OptionError> {
-        let owned: Vec<(String, OptValue)> = entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    fn parse(entries: &[(&str, Value)]) -> Result<Options, OptionError> {
+        let owned: Vec<(String, Value)> = entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
         Options::parse(&owned)
     }
 
-    fn rejects(name: &str, value: OptValue) -> String {
+    fn rejects(name: &str, value: Value) -> String {
         parse(&[(name, value)]).expect_err(name).option
     }
 
@@ -242,25 +228,25 @@ mod tests {
 
     #[test]
     fn undefined_means_default() {
-        assert_eq!(parse(&[("maxAttempts", OptValue::Undefined)]).unwrap(), Options::default());
+        assert_eq!(parse(&[("maxAttempts", Value::Undefined)]).unwrap(), Options::default());
     }
 
     #[test]
     fn accepts_every_option() {
         let o = parse(&[
-            ("maxAttempts", OptValue::Number(3.0)),
-            ("baseDelayMs", OptValue::Number(0.0)),
-            ("maxDelayMs", OptValue::Number(50.0)),
-            ("deadlineMs", OptValue::Number(1000.0)),
-            ("attemptTimeoutMs", OptValue::Number(200.0)),
-            ("retryOn", OptValue::List(vec![OptValue::Number(599.0)])),
-            ("idempotencyHeader", OptValue::Str("X-Request-Id".into())),
-            ("breaker", OptValue::Object(vec![("cooldownMs".into(), OptValue::Number(5.0))])),
-            ("store", OptValue::Str("memory".into())),
-            ("ttlMs", OptValue::Number(60_000.0)),
-            ("redactHeaders", OptValue::List(vec![OptValue::Str("X-Api-Key".into())])),
-            ("seed", OptValue::Number(42.0)),
-            ("fetch", OptValue::Function),
+            ("maxAttempts", Value::Number(3.0)),
+            ("baseDelayMs", Value::Number(0.0)),
+            ("maxDelayMs", Value::Number(50.0)),
+            ("deadlineMs", Value::Number(1000.0)),
+            ("attemptTimeoutMs", Value::Number(200.0)),
+            ("retryOn", Value::List(vec![Value::Number(599.0)])),
+            ("idempotencyHeader", Value::Str("X-Request-Id".into())),
+            ("breaker", Value::Object(vec![("cooldownMs".into(), Value::Number(5.0))])),
+            ("store", Value::Str("memory".into())),
+            ("ttlMs", Value::Number(60_000.0)),
+            ("redactHeaders", Value::List(vec![Value::Str("X-Api-Key".into())])),
+            ("seed", Value::Number(42.0)),
+            ("fetch", Value::Function),
         ])
         .unwrap();
         assert_eq!(o.policy.max_attempts, 3);
@@ -268,30 +254,30 @@ mod tests {
         assert_eq!(o.breaker.unwrap().failure_threshold, 5);
         assert_eq!(o.redact_headers, ["authorization", "cookie", "proxy-authorization", "x-api-key"]);
         assert_eq!(o.seed, Some(42));
-        assert_eq!(parse(&[("breaker", OptValue::Bool(false))]).unwrap().breaker, None);
+        assert_eq!(parse(&[("breaker", Value::Bool(false))]).unwrap().breaker, None);
     }
 
     #[test]
     fn rejects_bad_values_by_name() {
-        assert_eq!(rejects("maxAttempts", OptValue::Number(0.0)), "maxAttempts");
-        assert_eq!(rejects("maxAttempts", OptValue::Number(2.5)), "maxAttempts");
-        assert_eq!(rejects("maxAttempts", OptValue::Str("3".into())), "maxAttempts");
-        assert_eq!(rejects("baseDelayMs", OptValue::Number(-1.0)), "baseDelayMs");
-        assert_eq!(rejects("baseDelayMs", OptValue::Number(f64::NAN)), "baseDelayMs");
-        assert_eq!(rejects("maxDelayMs", OptValue::Number(f64::INFINITY)), "maxDelayMs");
-        assert_eq!(rejects("deadlineMs", OptValue::Number(0.0)), "deadlineMs");
-        assert_eq!(rejects("retryOn", OptValue::List(vec![OptValue::Number(99.0)])), "retryOn");
-        assert_eq!(rejects("retryOn", OptValue::Number(503.0)), "retryOn");
-        assert_eq!(rejects("idempotencyHeader", OptValue::Str("bad header".into())), "idempotencyHeader");
-        assert_eq!(rejects("breaker", OptValue::Number(1.0)), "breaker");
+        assert_eq!(rejects("maxAttempts", Value::Number(0.0)), "maxAttempts");
+        assert_eq!(rejects("maxAttempts", Value::Number(2.5)), "maxAttempts");
+        assert_eq!(rejects("maxAttempts", Value::Str("3".into())), "maxAttempts");
+        assert_eq!(rejects("baseDelayMs", Value::Number(-1.0)), "baseDelayMs");
+        assert_eq!(rejects("baseDelayMs", Value::Number(f64::NAN)), "baseDelayMs");
+        assert_eq!(rejects("maxDelayMs", Value::Number(f64::INFINITY)), "maxDelayMs");
+        assert_eq!(rejects("deadlineMs", Value::Number(0.0)), "deadlineMs");
+        assert_eq!(rejects("retryOn", Value::List(vec![Value::Number(99.0)])), "retryOn");
+        assert_eq!(rejects("retryOn", Value::Number(503.0)), "retryOn");
+        assert_eq!(rejects("idempotencyHeader", Value::Str("bad header".into())), "idempotencyHeader");
+        assert_eq!(rejects("breaker", Value::Number(1.0)), "breaker");
         assert_eq!(
-            rejects("breaker", OptValue::Object(vec![("cooldown".into(), OptValue::Number(1.0))])),
+            rejects("breaker", Value::Object(vec![("cooldown".into(), Value::Number(1.0))])),
             "breaker.cooldown"
         );
-        assert_eq!(rejects("store", OptValue::Str("redis".into())), "store");
-        assert_eq!(rejects("store", OptValue::Object(vec![("get".into(), OptValue::Function)])), "store");
-        assert_eq!(rejects("seed", OptValue::Number(-3.0)), "seed");
-        assert_eq!(rejects("fetch", OptValue::Str("x".into())), "fetch");
-        assert_eq!(rejects("maxAtempts", OptValue::Number(3.0)), "maxAtempts");
+        assert_eq!(rejects("store", Value::Str("redis".into())), "store");
+        assert_eq!(rejects("store", Value::Object(vec![("get".into(), Value::Function)])), "store");
+        assert_eq!(rejects("seed", Value::Number(-3.0)), "seed");
+        assert_eq!(rejects("fetch", Value::Str("x".into())), "fetch");
+        assert_eq!(rejects("maxAtempts", Value::Number(3.0)), "maxAtempts");
     }
 }

@@ -16,7 +16,8 @@ use super::request::{discard, prepare, send, Attempt, Prepared};
 use super::timer::sleep;
 use crate::core::breaker::{Admission, Breaker, Transition};
 use crate::core::key::origin_of;
-use crate::core::options::{OptValue, Options};
+use crate::core::options::Options;
+use crate::core::value::Value;
 use crate::core::outcome::Outcome;
 use crate::core::rng::SplitMix64;
 use crate::core::schedule::{Decision, GiveUp, Schedule};
@@ -57,7 +58,7 @@ fn parse_options(options: &JsValue) -> Result<Options, JsValue> {
     }
     let mut list = entries(options, 3);
     for (name, value) in list.iter_mut() {
-        if name == "store" && matches!(value, OptValue::Object(_)) {
+        if name == "store" && matches!(value, Value::Object(_)) {
             *value = adapter_entries(&get(options, "store"));
         }
     }

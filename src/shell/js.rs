@@ -3,7 +3,8 @@
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::core::options::{OptValue, MAX_TIMER_MS};
+use crate::core::options::MAX_TIMER_MS;
+use crate::core::value::Value;
 
 #[wasm_bindgen]
 extern "C" {
@@ -51,32 +52,32 @@ impl Fields {
 
 /// What the options parser needs to see of a JS value. Depth is bounded so a
 /// cyclic object cannot recurse forever.
-pub fn to_opt_value(v: &JsValue, depth: u32) -> OptValue {
+pub fn to_opt_value(v: &JsValue, depth: u32) -> Value {
     if v.is_undefined() {
-        OptValue::Undefined
+        Value::Undefined
     } else if v.is_null() {
-        OptValue::Null
+        Value::Null
     } else if let Some(b) = v.as_bool() {
-        OptValue::Bool(b)
+        Value::Bool(b)
     } else if let Some(n) = v.as_f64() {
-        OptValue::Number(n)
+        Value::Number(n)
     } else if let Some(s) = v.as_string() {
-        OptValue::Str(s)
+        Value::Str(s)
     } else if v.is_function() {
-        OptValue::Function
+        Value::Function
     } else if depth == 0 {
-        OptValue::Other
+        Value::Other
     } else if Array::is_array(v) {
-        OptValue::List(Array::from(v).iter().map(|item| to_opt_value(&item, depth - 1)).collect())
+        Value::List(Array::from(v).iter().map(|item| to_opt_value(&item, depth - 1)).collect())
     } else if v.is_object() {
-        OptValue::Object(entries(v, depth - 1))
+        Value::Object(entries(v, depth - 1))
     } else {
-        OptValue::Other
+        Value::Other
     }
 }
 
 /// Own enumerable properties of an object, converted.
-pub fn entries(v: &JsValue, depth: u32) -> Vec<(String, OptValue)> {
+pub fn entries(v: &JsValue, depth: u32) -> Vec<(String, Value)> {
     let Some(obj) = v.dyn_ref::<Object>() else {
         return Vec::new();
     };
@@ -91,7 +92,7 @@ pub fn entries(v: &JsValue, depth: u32) -> Vec<(String, OptValue)> {
 
 /// A store adapter may be a class instance: its methods live on the
 /// prototype, which `Object.keys` does not list.
-pub fn adapter_entries(v: &JsValue) -> OptValue {
+pub fn adapter_entries(v: &JsValue) -> Value {
     let methods = ["get", "put", "delete", "list"];
-    OptValue::Object(methods.iter().map(|m| (m.to_string(), to_opt_value(&get(v, m), 0))).collect())
+    Value::Object(methods.iter().map(|m| (m.to_string(), to_opt_value(&get(v, m), 0))).collect())
 }

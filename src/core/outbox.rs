@@ -1,0 +1,177 @@
+//! Which pending operations to resend, when, and in what order.
+//!
+//! The outbox resends the operations of one origin one at a time, oldest
+//! first: a later operation (say "update order") never overtakes an earlier
+//! one ("create order") on replay. Different origins do not wait for each
+//! other. An operation older than the TTL is not resent at all: the server
+//! may have forgotten its key, and a resend could apply it twice.
+//!
+//! A resend has no deadline (nobody is waiting on it); it keeps the live
+//! call's backoff, growing with each attempt up to the cap, until the server
+//! gives a definitive answer or the record expires.
+
+use super::key::origin_of;
+use super::outcome::{Outcome, RetryReason};
+use super::record::Record;
+use super::rng::SplitMix64;
+use super::schedule::RetryPolicy;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DrainPlan {
+    /// Past the TTL: remove and report, do not send.
+    pub expired: Vec<String>,
+    /// Send one attempt of each now (at most one per origin).
+    pub ready: Vec<String>,
+    /// When to look again if nothing else happens first.
+    pub wake_at_ms: Option<f64>,
+}
+
+/// Resend order: creation time, then creation sequence, then key.
+pub fn sort_for_replay(records: &mut [Record]) {
+    records.sort_by(|a, b| {
+        a.created_at
+            .total_cmp(&b.created_at)
+            .then(a.seq.total_cmp(&b.seq))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+}
+
+/// Plans one drain round. `busy(key)` is true for an operation being sent
+/// right now (here or, through a lock, elsewhere): its origin waits for it.
+pub fn plan(records: &[Record], now_ms: f64, ttl_ms: u64, busy: impl Fn(&str) -> bool) -> DrainPlan {
+    let mut sorted = records.to_vec();
+    sort_for_replay(&mut sorted);
+    let mut out = DrainPlan::default();
+    let mut blocked: Vec<&str> = Vec::new();
+    let mut wake = |at: f64| out_wake(&mut out.wake_at_ms, at);
+    for r in &sorted {
+        let expires_at = r.created_at + ttl_ms as f64;
+        if now_ms >= expires_at {
+            out.expired.push(r.key.clone());
+            continue;
+        }
+        let origin = origin_of(&r.url);
+        if blocked.contains(&origin) {
+            continue;
+        }
+        blocked.push(origin);
+        if busy(&r.key) {
+            continue;
+        }
+        if r.next_attempt_at <= now_ms {
+            out.ready.push(r.key.clone());
+        } else {
+            wake(r.next_attempt_at.min(expires_at));
+        }
+    }
+    out
+}
+
+fn out_wake(slot: &mut Option<f64>, at: f64) {
+    *slot = Some(slot.map_or(at, |w| w.min(at)));
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Resend {
+    /// Definitive: delete the record and report it settled.
+    Settle,
+    /// Transient: persist `attempts` and `next_attempt_at`, try again then.
+    RetryAt { next_attempt_at: f64, delay_ms: u64, reason: RetryReason },
+}
+
+/// What follows one resend attempt. `attempts` counts it already.
+pub fn after_resend(policy: &RetryPolicy, attempts: u32, outcome: &Outcome, now_ms: f64, rng: &mut SplitMix64) -> Resend {
+    let Some(reason) = outcome.retry_reason(&policy.retry_on) else {
+        return Resend::Settle;
+    };
+    let delay_ms = match *outcome {
+        Outcome::Response { retry_after_ms: Some(ms), .. } => ms,
+        _ => policy.backoff.delay_ms(attempts.saturating_sub(1), rng),
+    };
+    let now_ms = if now_ms.is_finite() { now_ms } else { 0.0 };
+    Resend::RetryAt { next_attempt_at: now_ms + delay_ms as f64, delay_ms, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::backoff::Backoff;
+
+    fn rec(key: &str, url: &str, created_at: f64, seq: f64, next: f64) -> Record {
+        Record {
+            key: key.into(),
+            method: "POST".into(),
+            url: url.into(),
+            headers: vec![],
+            body: None,
+            fingerprint: String::new(),
+            attempts: 1,
+            created_at,
+            seq,
+            next_attempt_at: next,
+        }
+    }
+
+    const DAY: u64 = 86_400_000;
+
+    #[test]
+    fn one_at_a_time_per_origin_oldest_first() {
+        let records = [
+            rec("b", "http://a.test/2", 20.0, 0.0, 0.0),
+            rec("a", "http://a.test/1", 10.0, 0.0, 0.0),
+            rec("c", "http://b.test/1", 30.0, 0.0, 0.0),
+        ];
+        let p = plan(&records, 100.0, DAY, |_| false);
+        assert_eq!(p.ready, ["a", "c"]);
+        assert_eq!(p.wake_at_ms, None);
+    }
+
+    #[test]
+    fn sequence_breaks_ties_within_a_millisecond() {
+        let records = [rec("z", "http://a.test/", 10.0, 1.0, 0.0), rec("y", "http://a.test/", 10.0, 2.0, 0.0)];
+        assert_eq!(plan(&records, 100.0, DAY, |_| false).ready, ["z"]);
+    }
+
+    #[test]
+    fn a_busy_or_waiting_head_blocks_its_origin_only() {
+        let records = [
+            rec("a", "http://a.test/", 10.0, 0.0, 500.0),
+            rec("a2", "http://a.test/", 11.0, 0.0, 0.0),
+            rec("b", "http://b.test/", 12.0, 0.0, 0.0),
+            rec("b2", "http://b.test/", 13.0, 0.0, 0.0),
+            rec("c", "http://c.test/", 14.0, 0.0, 0.0),
+        ];
+        let p = plan(&records, 100.0, DAY, |k| k == "b");
+        assert_eq!(p.ready, ["c"]);
+        assert_eq!(p.wake_at_ms, Some(500.0));
+    }
+
+    #[test]
+    fn expired_records_are_reported_not_sent_and_unblock_the_origin() {
+        let records = [rec("old", "http://a.test/", 0.0, 0.0, 0.0), rec("new", "http://a.test/", 50.0, 0.0, 0.0)];
+        let p = plan(&records, 1_000.0, 1_000, |_| false);
+        assert_eq!(p.expired, ["old"]);
+        assert_eq!(p.ready, ["new"]);
+    }
+
+    #[test]
+    fn resend_backoff_grows_without_a_deadline_and_honours_retry_after() {
+        let policy = RetryPolicy { backoff: Backoff { base_ms: 100, cap_ms: 1_000 }, ..RetryPolicy::default() };
+        let mut rng = SplitMix64::new(5);
+        for attempts in 1..50 {
+            match after_resend(&policy, attempts, &Outcome::Network, 0.0, &mut rng) {
+                Resend::RetryAt { delay_ms, next_attempt_at, .. } => {
+                    assert!(delay_ms <= policy.backoff.ceiling_ms(attempts - 1));
+                    assert_eq!(next_attempt_at, delay_ms as f64);
+                }
+                Resend::Settle => panic!("a network error is never definitive"),
+            }
+        }
+        let asked = Outcome::Response { status: 503, retry_after_ms: Some(90_000) };
+        assert!(matches!(after_resend(&policy, 3, &asked, 10.0, &mut rng), Resend::RetryAt { next_attempt_at, .. } if next_attempt_at == 90_010.0));
+        let done = Outcome::Response { status: 201, retry_after_ms: None };
+        assert_eq!(after_resend(&policy, 3, &done, 10.0, &mut rng), Resend::Settle);
+        let refused = Outcome::Response { status: 422, retry_after_ms: None };
+        assert_eq!(after_resend(&policy, 3, &refused, 10.0, &mut rng), Resend::Settle);
+    }
+}
