@@ -2,7 +2,7 @@
 // Every decision is made in the wasm core; this file only wraps it.
 import { Client } from './core.js';
 
-const EVENT_TYPES = new Set(['attempt', 'retry', 'giveup', 'breaker', 'settled', 'store']);
+const EVENT_TYPES = new Set(['attempt', 'retry', 'giveup', 'breaker', 'settled', 'queued', 'store']);
 
 function describe(value) {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -38,6 +38,14 @@ function messageFor(kind, d) {
       return `${what} got no answer within deadlineMs (${tries})${why}`;
     case 'closed':
       return 'This durafetch client is closed';
+    case 'queued':
+      return `${what} has no definitive answer yet (${d.reason}, ${tries}): it stays in the outbox and will be ` +
+        `resent with the same key ${JSON.stringify(d.key)}; its outcome arrives as a 'settled' event`;
+    case 'storage':
+      return `Storage failed (${d.action})${d.sent === false ? ', so nothing was sent' : ''}: ` +
+        `${d.cause && d.cause.message ? d.cause.message : String(d.cause)}`;
+    case 'before-replay':
+      return `beforeReplay threw for ${JSON.stringify(d.key)}: ${d.cause && d.cause.message ? d.cause.message : String(d.cause)}`;
     case 'unsupported-runtime':
       return `This runtime lacks ${d.missing}, which durafetch needs`;
     default:
@@ -53,7 +61,7 @@ export class DurafetchError extends Error {
     this.kind = kind;
     this.key = details.key ?? null;
     this.attempts = details.attempts ?? 0;
-    for (const field of ['option', 'expected', 'value', 'origin', 'retryAfterMs', 'method', 'url']) {
+    for (const field of ['option', 'expected', 'value', 'origin', 'retryAfterMs', 'method', 'url', 'reason', 'status', 'action']) {
       if (details[field] !== undefined) this[field] = details[field];
     }
   }
@@ -82,15 +90,22 @@ class DurafetchClient {
   #core;
   #listeners = new Map();
 
-  constructor(options) {
+  static async create(options) {
+    const client = new DurafetchClient();
     try {
-      this.#core = new Client(options, (type, payload) => this.#emit(type, payload));
+      client.#core = await Client.create(options, (type, payload) => client.#emit(type, payload));
     } catch (thrown) {
       throw fromCore(thrown);
     }
+    const info = client.#core.storeInfo();
+    client.store = info.store;
+    // On a later task, so listeners attached right after createClient() see it.
+    setTimeout(() => client.#emit('store', { type: 'selected', ...info }), 0);
+    return client;
   }
 
   #emit(type, payload) {
+    if (payload && payload.error) payload.error = fromCore(payload.error);
     const listeners = this.#listeners.get(type);
     if (!listeners) return;
     for (const listener of [...listeners]) {
@@ -120,9 +135,9 @@ class DurafetchClient {
     return () => { set.delete(listener); };
   }
 
-  /** Operations not yet settled. */
+  /** Operations not yet settled: stored records and live keyed calls. */
   async pending() {
-    return this.#core.pending();
+    return this.#core.pending().catch((thrown) => { throw fromCore(thrown); });
   }
 
   /** Resends now every operation that is waiting to retry. */
@@ -139,6 +154,6 @@ class DurafetchClient {
 export function makeCreateClient(loadWasm) {
   return async function createClient(options) {
     await loadWasm();
-    return new DurafetchClient(options);
+    return DurafetchClient.create(options);
   };
 }

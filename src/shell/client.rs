@@ -1,46 +1,67 @@
-//! The client the JS entry wraps: runs each call's attempts as the core's
-//! schedule and breakers decide, and reports what happens as events.
+//! The client the JS entry wraps: its state, the calls it accepts, and how a
+//! call's end becomes a result, events and (for durable calls) storage.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Promise};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
-use web_sys::Response;
+use web_sys::{AbortController, Response};
 
 use super::errors::failure;
+use super::idb;
 use super::js::{adapter_entries, entries, get, now_ms, Fields};
-use super::request::{discard, prepare, send, Attempt, Prepared};
-use super::timer::sleep;
+use super::live::{key_value, RunEnd};
+use super::locks::Locks;
+use super::record_js::{decode, encode};
+use super::request::{prepare, Prepared};
+use super::store::Store;
 use crate::core::breaker::{Admission, Breaker, Transition};
-use crate::core::key::origin_of;
-use crate::core::options::Options;
-use crate::core::value::Value;
+use crate::core::options::{Options, StoreChoice};
+use crate::core::outbox::{after_resend, Resend};
 use crate::core::outcome::Outcome;
+use crate::core::record::{storable_headers, Record};
 use crate::core::rng::SplitMix64;
-use crate::core::schedule::{Decision, GiveUp, Schedule};
+use crate::core::value::Value;
 
-/// A keyed operation in flight: later calls with the same key join it.
-struct Live {
-    fingerprint: String,
-    method: String,
-    url: String,
-    created_at: f64,
-    attempts: u32,
-    joiners: Vec<(Function, Function)>,
+/// The outbox database every client of an origin shares.
+const DB_NAME: &str = "durafetch";
+
+/// A keyed operation in flight here: later calls with its key join it, and
+/// the drainer leaves it alone.
+pub struct Live {
+    pub fingerprint: String,
+    pub method: String,
+    pub url: String,
+    pub created_at: f64,
+    pub attempts: u32,
+    pub joiners: Vec<(Function, Function)>,
 }
 
-struct Inner {
-    options: Options,
+pub struct Inner {
+    pub options: Options,
     emit: Function,
-    fetch: Option<Function>,
-    rng: RefCell<SplitMix64>,
+    pub fetch: Option<Function>,
+    pub before_replay: Option<Function>,
+    pub rng: RefCell<SplitMix64>,
     breakers: RefCell<BTreeMap<String, Breaker>>,
-    live: RefCell<BTreeMap<String, Live>>,
-    sleepers: RefCell<Vec<Function>>,
+    pub live: RefCell<BTreeMap<String, Live>>,
+    pub sleepers: RefCell<Vec<Function>>,
     closed: Cell<bool>,
+    pub store: Store,
+    pub store_note: Option<String>,
+    pub locks: Locks,
+    pub draining: Cell<bool>,
+    pub drain_again: Cell<bool>,
+    pub drain_wake: RefCell<Option<Function>>,
+    /// Aborts background resends on close.
+    pub lifetime: AbortController,
+    seq: Cell<f64>,
+    pub reported: RefCell<BTreeSet<String>>,
+    online: RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
 #[wasm_bindgen]
@@ -75,28 +96,67 @@ fn random_seed() -> Result<u64, JsValue> {
     Ok(u64::from_le_bytes(bytes))
 }
 
+async fn open_store(choice: StoreChoice, options: &JsValue) -> Result<(Store, Option<String>), JsValue> {
+    let memory = || Store::Memory(RefCell::new(BTreeMap::new()));
+    match choice {
+        StoreChoice::Memory => Ok((memory(), None)),
+        StoreChoice::Adapter => Ok((Store::Adapter(get(options, "store")), None)),
+        StoreChoice::IndexedDb => Ok((Store::IndexedDb(idb::open(DB_NAME).await?), None)),
+        StoreChoice::Auto => {
+            if get(&js_sys::global(), "indexedDB").is_undefined() {
+                return Ok((memory(), Some("indexedDB is not available in this runtime".into())));
+            }
+            match idb::open(DB_NAME).await {
+                Ok(db) => Ok((Store::IndexedDb(db), None)),
+                Err(e) => {
+                    let why = get(&get(&e, "cause"), "message").as_string().unwrap_or_else(|| "it failed to open".into());
+                    Ok((memory(), Some(format!("IndexedDB could not be opened: {why}"))))
+                }
+            }
+        }
+    }
+}
+
 #[wasm_bindgen]
 impl Client {
+    /// Validates options, opens the store and resumes what it holds.
     /// `emit(type, payload)` delivers events to the JS listeners.
-    #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, emit: Function) -> Result<Client, JsValue> {
+    pub async fn create(options: JsValue, emit: Function) -> Result<Client, JsValue> {
         let parsed = parse_options(&options)?;
         let seed = match parsed.seed {
             Some(seed) => seed,
             None => random_seed()?,
         };
-        let fetch = get(&options, "fetch").dyn_into::<Function>().ok();
-        let inner = Inner {
+        let (store, store_note) = open_store(parsed.store, &options).await?;
+        let lifetime = AbortController::new().map_err(|_| {
+            failure("unsupported-runtime").set("missing", "AbortController").build()
+        })?;
+        let inner = Rc::new(Inner {
             options: parsed,
             emit,
-            fetch,
+            fetch: get(&options, "fetch").dyn_into::<Function>().ok(),
+            before_replay: get(&options, "beforeReplay").dyn_into::<Function>().ok(),
             rng: RefCell::new(SplitMix64::new(seed)),
             breakers: RefCell::new(BTreeMap::new()),
             live: RefCell::new(BTreeMap::new()),
             sleepers: RefCell::new(Vec::new()),
             closed: Cell::new(false),
-        };
-        Ok(Client { inner: Rc::new(inner) })
+            store,
+            store_note,
+            locks: Locks::default(),
+            draining: Cell::new(false),
+            drain_again: Cell::new(false),
+            drain_wake: RefCell::new(None),
+            lifetime,
+            seq: Cell::new(0.0),
+            reported: RefCell::new(BTreeSet::new()),
+            online: RefCell::new(None),
+        });
+        Inner::listen_online(&inner);
+        if inner.store.is_persistent() {
+            inner.kick();
+        }
+        Ok(Client { inner })
     }
 
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
@@ -104,82 +164,159 @@ impl Client {
         future_to_promise(async move { inner.fetch(input, init).await })
     }
 
-    /// Keyed operations not yet settled.
-    pub fn pending(&self) -> Array {
-        self.inner
-            .live
-            .borrow()
-            .iter()
-            .map(|(key, live)| {
-                Fields::new()
-                    .set("key", key.as_str())
-                    .set("method", live.method.as_str())
-                    .set("url", live.url.as_str())
-                    .set("attempts", live.attempts)
-                    .set("createdAt", live.created_at)
-                    .build()
-            })
-            .collect()
+    /// `{ store, persistent, note }`: which store was chosen and why.
+    #[wasm_bindgen(js_name = storeInfo)]
+    pub fn store_info(&self) -> JsValue {
+        Fields::new()
+            .set("store", self.inner.store.name())
+            .set("persistent", self.inner.store.is_persistent())
+            .set_opt("note", self.inner.store_note.as_deref())
+            .build()
     }
 
-    /// Ends every wait now: waiting operations are resent at once. Returns
-    /// how many were waiting.
+    /// Operations not yet settled: stored records and live keyed calls.
+    pub fn pending(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move { inner.pending().await })
+    }
+
+    /// Ends every wait and resends what is pending now.
     pub fn resume(&self) -> u32 {
         let sleepers = std::mem::take(&mut *self.inner.sleepers.borrow_mut());
         for wake in &sleepers {
             let _ = wake.call0(&JsValue::NULL);
         }
+        self.inner.kick();
         sleepers.len() as u32
     }
 
-    /// No new calls; calls waiting to retry end with kind 'closed'.
+    /// No new calls; waiting calls end with kind 'closed'; stored operations
+    /// stay stored for the next client.
     pub fn close(&self) {
-        self.inner.closed.set(true);
+        let inner = &self.inner;
+        inner.closed.set(true);
+        inner.lifetime.abort();
+        if let Some(listener) = inner.online.borrow_mut().take() {
+            let remove = get(&js_sys::global(), "removeEventListener");
+            if let Ok(remove) = remove.dyn_into::<Function>() {
+                let _ = remove.call2(&js_sys::global(), &JsValue::from_str("online"), listener.as_ref());
+            }
+        }
         self.resume();
+        if let Some(wake) = inner.drain_wake.borrow_mut().take() {
+            let _ = wake.call0(&JsValue::NULL);
+        }
+        inner.store.close();
     }
 }
 
 impl Inner {
-    fn emit(&self, kind: &str, payload: Fields) {
+    pub fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    pub fn emit(&self, kind: &str, payload: Fields) {
         let _ = self.emit.call2(&JsValue::NULL, &JsValue::from_str(kind), &payload.build());
     }
 
-    fn emit_breaker(&self, origin: &str, transition: Option<Transition>) {
+    pub fn emit_store_error(&self, error: JsValue) {
+        self.emit("store", Fields::new().set("type", "error").set("error", error));
+    }
+
+    fn listen_online(this: &Rc<Self>) {
+        let add = get(&js_sys::global(), "addEventListener");
+        let Ok(add) = add.dyn_into::<Function>() else {
+            return;
+        };
+        let weak: Weak<Inner> = Rc::downgrade(this);
+        let listener = Closure::<dyn FnMut()>::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                let _ = inner.wake_all();
+                inner.kick();
+            }
+        });
+        let _ = add.call2(&js_sys::global(), &JsValue::from_str("online"), listener.as_ref());
+        *this.online.borrow_mut() = Some(listener);
+    }
+
+    fn wake_all(&self) -> usize {
+        let sleepers = std::mem::take(&mut *self.sleepers.borrow_mut());
+        for wake in &sleepers {
+            let _ = wake.call0(&JsValue::NULL);
+        }
+        sleepers.len()
+    }
+
+    pub fn emit_breaker(&self, origin: &str, transition: Option<Transition>) {
         if let Some(t) = transition {
             self.emit("breaker", Fields::new().set("origin", origin).set("state", t.as_str()));
         }
     }
 
+    pub fn admit(&self, origin: &str) -> Admission {
+        let Some(config) = self.options.breaker else {
+            return Admission::Allowed;
+        };
+        let (admission, transition) = self
+            .breakers
+            .borrow_mut()
+            .entry(origin.to_string())
+            .or_insert_with(|| Breaker::new(config))
+            .admit(now_ms());
+        self.emit_breaker(origin, transition);
+        admission
+    }
+
+    /// `None`: an abandoned probe.
+    pub fn record_breaker(&self, origin: &str, outcome: Option<&Outcome>) {
+        let mut breakers = self.breakers.borrow_mut();
+        let Some(breaker) = breakers.get_mut(origin) else {
+            return;
+        };
+        let transition = match outcome {
+            None => {
+                breaker.on_abandon();
+                None
+            }
+            Some(o) if o.retry_reason(&self.options.policy.retry_on).is_some() => breaker.on_failure(now_ms()),
+            Some(_) => breaker.on_success(),
+        };
+        drop(breakers);
+        self.emit_breaker(origin, transition);
+    }
+
+    pub fn set_live_attempts(&self, key: &str, attempts: u32) {
+        if let Some(live) = self.live.borrow_mut().get_mut(key) {
+            live.attempts = attempts;
+        }
+    }
+
     async fn fetch(self: Rc<Self>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
-        if self.closed.get() {
+        if self.is_closed() {
             return Err(failure("closed").build());
         }
         let op = prepare(&input, &init, &self.options.idempotency_header).await?;
         let Some(key) = op.key.clone() else {
-            return self.run(&op).await;
+            let end = self.run(&op, None).await;
+            return self.finish(&op, end);
         };
         if let Some(joined) = self.join(&key, &op)? {
             return JsFuture::from(joined).await;
         }
-        let result = self.run(&op).await;
-        if let Some(live) = self.live.borrow_mut().remove(&key) {
-            for (resolve, reject) in live.joiners {
-                let _ = match &result {
-                    Ok(value) => match value.dyn_ref::<Response>().map(|r| r.clone()) {
-                        Some(Ok(copy)) => resolve.call1(&JsValue::NULL, &copy),
-                        Some(Err(e)) => reject.call1(&JsValue::NULL, &e),
-                        None => resolve.call1(&JsValue::NULL, value),
-                    },
-                    Err(e) => reject.call1(&JsValue::NULL, e),
-                };
-            }
-        }
+        let durable = op.durable.unwrap_or(self.store.is_persistent());
+        let result = if durable {
+            self.clone().run_durable(&op, &key).await
+        } else {
+            let end = self.run(&op, None).await;
+            self.finish(&op, end)
+        };
+        self.end_live(&key, &result);
         result
     }
 
-    /// Registers a keyed operation, or joins the one already running with the
-    /// same key. The same key for a different request is refused.
-    fn join(&self, key: &str, op: &Prepared) -> Result<Option<Promise>, JsValue> {
+    /// Registers a keyed operation, or joins the one already running here
+    /// with the same key. The same key for a different request is refused.
+    pub fn join(&self, key: &str, op: &Prepared) -> Result<Option<Promise>, JsValue> {
         let mut live = self.live.borrow_mut();
         if let Some(running) = live.get_mut(key) {
             if running.fingerprint != op.fingerprint {
@@ -204,148 +341,219 @@ impl Inner {
         Ok(None)
     }
 
-    fn admit(&self, origin: &str) -> Admission {
-        let Some(config) = self.options.breaker else {
-            return Admission::Allowed;
-        };
-        let (admission, transition) = self
-            .breakers
-            .borrow_mut()
-            .entry(origin.to_string())
-            .or_insert_with(|| Breaker::new(config))
-            .admit(now_ms());
-        self.emit_breaker(origin, transition);
-        admission
-    }
-
-    fn record(&self, origin: &str, outcome: Option<&Outcome>) {
-        let mut breakers = self.breakers.borrow_mut();
-        let Some(breaker) = breakers.get_mut(origin) else {
+    /// Removes the live entry and hands its result to every joiner (each
+    /// gets its own copy of the Response).
+    pub fn end_live(&self, key: &str, result: &Result<JsValue, JsValue>) {
+        let Some(live) = self.live.borrow_mut().remove(key) else {
             return;
         };
-        let transition = match outcome {
-            None => {
-                breaker.on_abandon();
-                None
-            }
-            Some(o) if o.retry_reason(&self.options.policy.retry_on).is_some() => breaker.on_failure(now_ms()),
-            Some(_) => breaker.on_success(),
+        for (resolve, reject) in live.joiners {
+            let _ = match result {
+                Ok(value) => match value.dyn_ref::<Response>().map(|r| r.clone()) {
+                    Some(Ok(copy)) => resolve.call1(&JsValue::NULL, &copy),
+                    Some(Err(e)) => reject.call1(&JsValue::NULL, &e),
+                    None => resolve.call1(&JsValue::NULL, value),
+                },
+                Err(e) => reject.call1(&JsValue::NULL, e),
+            };
+        }
+    }
+
+    /// A call that is not durable: its end is the caller's result.
+    fn finish(&self, op: &Prepared, end: RunEnd) -> Result<JsValue, JsValue> {
+        let key = key_value(op);
+        let fail = |kind: &str, attempts: u32| {
+            failure(kind).set("key", key.clone()).set("attempts", attempts).set("method", op.method.as_str()).set("url", op.url.as_str())
         };
-        drop(breakers);
-        self.emit_breaker(origin, transition);
+        match end {
+            RunEnd::Settled { response, attempts } => {
+                self.emit_settled(&key, response.status(), attempts, None);
+                Ok(response.into())
+            }
+            RunEnd::GaveUp { reason, attempts, last, cause, retry_in_ms, .. } => {
+                let status = last.as_ref().map(|r| r.status());
+                self.emit(
+                    "giveup",
+                    Fields::new().set("key", key.clone()).set("reason", reason).set("attempts", attempts).set_opt("status", status),
+                );
+                match last {
+                    Some(response) => Ok(response.into()),
+                    None if reason == "circuit-open" => Err(fail(reason, attempts)
+                        .set("origin", crate::core::key::origin_of(&op.url))
+                        .set("retryAfterMs", retry_in_ms as f64)
+                        .build()),
+                    None => Err(fail(reason, attempts).set("cause", cause).build()),
+                }
+            }
+            RunEnd::Aborted { attempts, reason } => {
+                self.emit("giveup", Fields::new().set("key", key.clone()).set("reason", "aborted").set("attempts", attempts));
+                Err(fail("aborted", attempts).set("cause", reason).build())
+            }
+            RunEnd::Closed { attempts } => Err(fail("closed", attempts).build()),
+        }
     }
 
-    fn give_up(&self, op: &Prepared, reason: &str, attempts: u32, last: Option<Response>, cause: JsValue) -> Result<JsValue, JsValue> {
-        let status = last.as_ref().map(|r| r.status());
+    pub fn emit_settled(&self, key: &JsValue, status: u16, attempts: u32, resumed: Option<&Response>) {
         self.emit(
-            "giveup",
-            Fields::new().set("key", key_value(op)).set("reason", reason).set("attempts", attempts).set_opt("status", status),
-        );
-        match last {
-            Some(response) => Ok(response.into()),
-            None => Err(failure(reason)
-                .set("key", key_value(op))
+            "settled",
+            Fields::new()
+                .set("key", key.clone())
+                .set("status", status)
                 .set("attempts", attempts)
-                .set("method", op.method.as_str())
-                .set("url", op.url.as_str())
-                .set("cause", cause)
-                .build()),
+                .set("resumed", resumed.is_some())
+                .set_opt("response", resumed.cloned()),
+        );
+    }
+
+    fn new_record(&self, op: &Prepared, key: &str) -> Record {
+        let headers: Vec<(String, String)> = js_sys::try_iter(&op.headers)
+            .ok()
+            .flatten()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| {
+                let pair = Array::from(&entry.ok()?);
+                Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+            })
+            .collect();
+        let now = now_ms();
+        let seq = self.seq.get();
+        self.seq.set(seq + 1.0);
+        Record {
+            key: key.to_string(),
+            method: op.method.clone(),
+            url: op.url.clone(),
+            headers: storable_headers(&headers, &self.options.redact_headers, &self.options.idempotency_header),
+            body: op.body.as_ref().map(|b| b.to_vec()),
+            fingerprint: op.fingerprint.clone(),
+            attempts: 0,
+            created_at: now,
+            seq,
+            next_attempt_at: now,
         }
     }
 
-    async fn run(&self, op: &Prepared) -> Result<JsValue, JsValue> {
-        let policy = &self.options.policy;
-        let origin = origin_of(&op.url);
-        let mut schedule = Schedule::new(now_ms());
-        let mut last: Option<Response> = None;
-        let mut cause = JsValue::UNDEFINED;
-        loop {
-            if op.signal.aborted() {
-                let reason = op.signal.reason();
-                return self.give_up(op, "aborted", schedule.attempts(), None, reason);
+    /// Persist, then send. The record is deleted only on a definitive
+    /// answer; without one the call rejects with kind 'queued' and the
+    /// record stays for the background resends.
+    async fn run_durable(self: Rc<Self>, op: &Prepared, key: &str) -> Result<JsValue, JsValue> {
+        let keyv = JsValue::from_str(key);
+        let stored = self.store.get(key).await?;
+        let record = match stored.as_ref().map(decode) {
+            // Resubmitted after a reload with the caller's key: continue it here.
+            Some(Ok(r)) if r.fingerprint == op.fingerprint => r,
+            Some(Ok(_)) => return Err(failure("key-reuse").set("key", key).build()),
+            Some(Err(e)) => {
+                let cause = format!("the stored record for this key is unreadable: {}", e.describe());
+                return Err(failure("storage").set("action", "get").set("key", key).set("cause", cause).build());
             }
-            if self.closed.get() {
-                return self.give_up(op, "closed", schedule.attempts(), None, cause);
+            None => {
+                let r = self.new_record(op, key);
+                self.store.put(&encode(&r), key).await.map_err(|e| with_field(e, "sent", false))?;
+                r
             }
-            let plan = match schedule.begin_attempt(policy, now_ms()) {
-                Ok(plan) => plan,
-                Err(give_up) => return self.give_up(op, give_up.as_str(), schedule.attempts(), last, cause),
-            };
-            let admission = self.admit(origin);
-            if let Admission::Rejected { retry_in_ms } = admission {
-                if last.is_some() {
-                    return self.give_up(op, "circuit-open", plan.attempt - 1, last, cause);
+        };
+        let Some(lock) = self.locks.acquire(key, false).await else {
+            // Another tab or worker is sending it right now; it stays stored.
+            return Err(self.queued(op, key, 0, "in-flight-elsewhere", None, JsValue::UNDEFINED));
+        };
+        let record = RefCell::new(record);
+        let end = self.run(op, Some(&record)).await;
+        let result = match end {
+            RunEnd::Settled { response, attempts } => {
+                if let Err(e) = self.store.delete(key).await {
+                    self.emit_store_error(e);
                 }
-                self.emit("giveup", Fields::new().set("key", key_value(op)).set("reason", "circuit-open"));
-                return Err(failure("circuit-open")
-                    .set("key", key_value(op))
-                    .set("attempts", plan.attempt - 1)
-                    .set("origin", origin)
-                    .set("retryAfterMs", retry_in_ms as f64)
-                    .build());
+                self.emit_settled(&keyv, response.status(), attempts, None);
+                Ok(response.into())
             }
-            if let Some(previous) = last.take() {
-                discard(&previous);
+            RunEnd::GaveUp { reason, attempts, last, outcome, cause, retry_in_ms } => {
+                let mut r = record.into_inner();
+                r.attempts = r.attempts.max(attempts);
+                r.next_attempt_at = match outcome {
+                    _ if reason == "circuit-open" => now_ms() + retry_in_ms as f64,
+                    Some(o) => match after_resend(&self.options.policy, r.attempts, &o, now_ms(), &mut self.rng.borrow_mut()) {
+                        Resend::RetryAt { next_attempt_at, .. } => next_attempt_at,
+                        Resend::Settle => now_ms(),
+                    },
+                    None => now_ms(),
+                };
+                if let Err(e) = self.store.put(&encode(&r), key).await {
+                    self.emit_store_error(e);
+                }
+                let status = last.as_ref().map(|l| l.status());
+                if let Some(l) = &last {
+                    super::request::discard(l);
+                }
+                Err(self.queued(op, key, attempts, reason, status, cause))
             }
-            if let Some(key) = &op.key {
-                if let Some(live) = self.live.borrow_mut().get_mut(key) {
-                    live.attempts = plan.attempt;
+            RunEnd::Aborted { attempts, reason } => {
+                // The caller withdrew it: it must not be resent later.
+                if let Err(e) = self.store.delete(key).await {
+                    self.emit_store_error(e);
                 }
+                self.emit("giveup", Fields::new().set("key", keyv.clone()).set("reason", "aborted").set("attempts", attempts));
+                Err(failure("aborted").set("key", keyv).set("attempts", attempts).set("cause", reason).build())
             }
-            self.emit(
-                "attempt",
-                Fields::new()
-                    .set("key", key_value(op))
-                    .set("method", op.method.as_str())
-                    .set("url", op.url.as_str())
-                    .set("attempt", plan.attempt),
-            );
-            let (outcome, response) = match send(self.fetch.as_ref(), op, plan.timeout_ms).await {
-                Attempt::Aborted => {
-                    if admission == Admission::Probe {
-                        self.record(origin, None);
-                    }
-                    continue;
-                }
-                Attempt::Answered { outcome, response } => (outcome, Some(response)),
-                Attempt::Failed { outcome, cause: c } => {
-                    cause = c;
-                    (outcome, None)
-                }
-            };
-            self.record(origin, Some(&outcome));
-            let decision = schedule.after(policy, &outcome, now_ms(), &mut self.rng.borrow_mut());
-            match decision {
-                Decision::Settle => {
-                    let status = outcome.status().unwrap_or(0);
-                    self.emit(
-                        "settled",
-                        Fields::new().set("key", key_value(op)).set("status", status).set("attempts", plan.attempt),
-                    );
-                    return Ok(response.map(JsValue::from).unwrap_or(JsValue::UNDEFINED));
-                }
-                Decision::GiveUp(give_up) => {
-                    let reason = if give_up == GiveUp::Deadline && outcome == Outcome::Timeout { "deadline" } else { give_up.as_str() };
-                    return self.give_up(op, reason, plan.attempt, response, cause);
-                }
-                Decision::Retry { delay_ms, reason, .. } => {
-                    self.emit(
-                        "retry",
-                        Fields::new()
-                            .set("key", key_value(op))
-                            .set("attempt", plan.attempt)
-                            .set("delayMs", delay_ms as f64)
-                            .set("reason", reason.as_str())
-                            .set_opt("status", outcome.status()),
-                    );
-                    last = response;
-                    sleep(delay_ms, &op.signal, |wake| self.sleepers.borrow_mut().push(wake)).await;
-                }
+            RunEnd::Closed { attempts } => Err(self.queued(op, key, attempts, "closed", None, JsValue::UNDEFINED)),
+        };
+        drop(lock);
+        self.kick();
+        result
+    }
+
+    fn queued(&self, op: &Prepared, key: &str, attempts: u32, reason: &str, status: Option<u16>, cause: JsValue) -> JsValue {
+        self.emit(
+            "queued",
+            Fields::new().set("key", key).set("reason", reason).set("attempts", attempts).set_opt("status", status),
+        );
+        failure("queued")
+            .set("key", key)
+            .set("attempts", attempts)
+            .set("reason", reason)
+            .set_opt("status", status)
+            .set("method", op.method.as_str())
+            .set("url", op.url.as_str())
+            .set("cause", cause)
+            .build()
+    }
+
+    async fn pending(&self) -> Result<JsValue, JsValue> {
+        let out = Array::new();
+        let mut seen = BTreeSet::new();
+        for value in self.store.list().await? {
+            if let Ok(r) = decode(&value) {
+                seen.insert(r.key.clone());
+                out.push(
+                    &Fields::new()
+                        .set("key", r.key.as_str())
+                        .set("method", r.method.as_str())
+                        .set("url", r.url.as_str())
+                        .set("attempts", r.attempts)
+                        .set("createdAt", r.created_at)
+                        .set("nextAttemptAt", r.next_attempt_at)
+                        .set("durable", true)
+                        .build(),
+                );
             }
         }
+        for (key, live) in self.live.borrow().iter().filter(|(k, _)| !seen.contains(*k)) {
+            out.push(
+                &Fields::new()
+                    .set("key", key.as_str())
+                    .set("method", live.method.as_str())
+                    .set("url", live.url.as_str())
+                    .set("attempts", live.attempts)
+                    .set("createdAt", live.created_at)
+                    .set("durable", false)
+                    .build(),
+            );
+        }
+        Ok(out.into())
     }
 }
 
-fn key_value(op: &Prepared) -> JsValue {
-    op.key.as_deref().map_or(JsValue::NULL, JsValue::from_str)
+fn with_field(error: JsValue, name: &str, value: impl Into<JsValue>) -> JsValue {
+    let _ = js_sys::Reflect::set(&error, &JsValue::from_str(name), &value.into());
+    error
 }

@@ -52,7 +52,7 @@ impl Fields {
 
 /// What the options parser needs to see of a JS value. Depth is bounded so a
 /// cyclic object cannot recurse forever.
-pub fn to_opt_value(v: &JsValue, depth: u32) -> Value {
+pub fn to_value(v: &JsValue, depth: u32) -> Value {
     if v.is_undefined() {
         Value::Undefined
     } else if v.is_null() {
@@ -65,10 +65,12 @@ pub fn to_opt_value(v: &JsValue, depth: u32) -> Value {
         Value::Str(s)
     } else if v.is_function() {
         Value::Function
+    } else if let Some(bytes) = v.dyn_ref::<js_sys::Uint8Array>() {
+        Value::Bytes(bytes.to_vec())
     } else if depth == 0 {
         Value::Other
     } else if Array::is_array(v) {
-        Value::List(Array::from(v).iter().map(|item| to_opt_value(&item, depth - 1)).collect())
+        Value::List(Array::from(v).iter().map(|item| to_value(&item, depth - 1)).collect())
     } else if v.is_object() {
         Value::Object(entries(v, depth - 1))
     } else {
@@ -85,7 +87,7 @@ pub fn entries(v: &JsValue, depth: u32) -> Vec<(String, Value)> {
         .iter()
         .filter_map(|k| {
             let name = k.as_string()?;
-            Some((name, to_opt_value(&Reflect::get(obj, &k).unwrap_or(JsValue::UNDEFINED), depth)))
+            Some((name, to_value(&Reflect::get(obj, &k).unwrap_or(JsValue::UNDEFINED), depth)))
         })
         .collect()
 }
@@ -94,5 +96,5 @@ pub fn entries(v: &JsValue, depth: u32) -> Vec<(String, Value)> {
 /// prototype, which `Object.keys` does not list.
 pub fn adapter_entries(v: &JsValue) -> Value {
     let methods = ["get", "put", "delete", "list"];
-    Value::Object(methods.iter().map(|m| (m.to_string(), to_opt_value(&get(v, m), 0))).collect())
+    Value::Object(methods.iter().map(|m| (m.to_string(), to_value(&get(v, m), 0))).collect())
 }

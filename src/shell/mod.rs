@@ -4,7 +4,13 @@
 //! `window`, which workers, Node, Deno and workerd do not have.
 
 mod client;
+mod drain;
 mod errors;
+mod idb;
 mod js;
+mod live;
+mod locks;
+mod record_js;
 mod request;
+mod store;
 mod timer;

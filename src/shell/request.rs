@@ -36,7 +36,6 @@ pub struct Prepared {
     pub headers: Headers,
     pub signal: AbortSignal,
     pub key: Option<String>,
-    #[allow(dead_code)] // read by the durable outbox
     pub durable: Option<bool>,
 }
 
