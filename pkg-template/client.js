@@ -99,8 +99,12 @@ class DurafetchClient {
     }
     const info = client.#core.storeInfo();
     client.store = info.store;
-    // On a later task, so listeners attached right after createClient() see it.
-    setTimeout(() => client.#emit('store', { type: 'selected', ...info }), 0);
+    // On a later task, so listeners attached right after createClient() see
+    // the store chosen and everything the first resend of stored work does.
+    setTimeout(() => {
+      client.#emit('store', { type: 'selected', ...info });
+      client.#core.resume();
+    }, 0);
     return client;
   }
 

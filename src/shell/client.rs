@@ -153,9 +153,8 @@ impl Client {
             online: RefCell::new(None),
         });
         Inner::listen_online(&inner);
-        if inner.store.is_persistent() {
-            inner.kick();
-        }
+        // The JS entry calls resume() on the next task, once the caller has
+        // had a chance to subscribe to events.
         Ok(Client { inner })
     }
 

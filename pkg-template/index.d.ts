@@ -1,0 +1,253 @@
+// Types for durafetch: fetch that retries safely, with one idempotency key per
+// operation, full-jitter backoff, a circuit breaker and a durable outbox.
+// One declaration file serves every entry (browser.js, node.js, workerd.js).
+
+/** Loads the wasm core once, validates `options` and returns a client. */
+export function createClient(options?: DurafetchOptions): Promise<DurafetchClient>;
+
+/** The fetch function durafetch calls for each attempt: a Request and an init. */
+export type FetchFunction = (input: Request, init: RequestInit) => Promise<Response>;
+
+export interface BreakerOptions {
+  /** Consecutive failed attempts to one origin that open the breaker. @default 5 */
+  failureThreshold?: number;
+  /** How long an open breaker fails fast before letting one probe through. @default 30000 */
+  cooldownMs?: number;
+}
+
+/**
+ * One stored operation, as the outbox keeps it and a store adapter receives it.
+ * Headers named in `redactHeaders` (and authorization, cookie,
+ * proxy-authorization) are never in it.
+ */
+export interface DurafetchRecord {
+  key: string;
+  method: string;
+  url: string;
+  headers: [name: string, value: string][];
+  body: Uint8Array | null;
+  /** Identifies method, URL and body: the same key with another fingerprint is 'key-reuse'. */
+  fingerprint: string;
+  attempts: number;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** Epoch milliseconds. */
+  nextAttemptAt: number;
+  /** The record format's version. */
+  v?: number;
+  /** Insertion order: stored operations are resent oldest first. */
+  seq?: number;
+  [field: string]: unknown;
+}
+
+/** Your own storage for the outbox; every method may be async. */
+export interface DurafetchStore {
+  get(key: string): Promise<DurafetchRecord | undefined | null> | DurafetchRecord | undefined | null;
+  put(record: DurafetchRecord): Promise<void> | void;
+  delete(key: string): Promise<void> | void;
+  list(): Promise<DurafetchRecord[]> | DurafetchRecord[];
+}
+
+/** Every option is optional and validated: a bad one throws DurafetchError kind 'invalid-option'. */
+export interface DurafetchOptions {
+  /** Attempts per operation, the first one included (1 to 1000). @default 5 */
+  maxAttempts?: number;
+  /** Backoff base: the wait before retry n is uniform in [0, min(maxDelayMs, baseDelayMs * 2^n)]. @default 100 */
+  baseDelayMs?: number;
+  /** Cap on one backoff wait. @default 20000 */
+  maxDelayMs?: number;
+  /** Time budget for a whole operation, all attempts and waits included. @default 30000 */
+  deadlineMs?: number;
+  /** Time budget for one attempt, until the response headers arrive. @default 10000 */
+  attemptTimeoutMs?: number;
+  /** Statuses that are retried (integers 100 to 599). @default [408, 409, 425, 429, 500, 502, 503, 504] */
+  retryOn?: readonly number[];
+  /** Header that carries the key on unsafe methods. @default 'Idempotency-Key' */
+  idempotencyHeader?: string;
+  /** One breaker per origin, or `false` for none. @default { failureThreshold: 5, cooldownMs: 30000 } */
+  breaker?: BreakerOptions | false;
+  /** Where the outbox keeps operations: 'auto' is IndexedDB where it exists, else memory. @default 'auto' */
+  store?: 'auto' | 'memory' | 'indexeddb' | DurafetchStore;
+  /** How long a stored operation may still be resent (keep it under the server's key retention). @default 86400000 */
+  ttlMs?: number;
+  /** Header names never written to storage, added to authorization, cookie and proxy-authorization. */
+  redactHeaders?: readonly string[];
+  /** Makes the backoff jitter deterministic (an integer from 0 to 2^53 - 1). */
+  seed?: number;
+  /** Used instead of globalThis.fetch for every attempt. */
+  fetch?: FetchFunction;
+  /**
+   * Called before a stored operation is resent, with the Request rebuilt from
+   * storage (redacted headers are missing): return a Request to send instead,
+   * or nothing to send it as is. The idempotency key is set after it.
+   */
+  beforeReplay?: (request: Request) => Request | void | undefined | Promise<Request | void | undefined>;
+}
+
+/** `fetch`'s init, plus durafetch's per-call extras. */
+export interface DurafetchRequestInit extends RequestInit {
+  /** The operation's key (1 to 255 visible ASCII characters); unsafe methods get a UUID otherwise. */
+  idempotencyKey?: string;
+  /** Whether the operation goes to the outbox and survives a reload or restart.
+   * @default true for keyed calls when the store is persistent */
+  durable?: boolean;
+}
+
+export interface AttemptEvent {
+  /** `null` for safe methods, which carry no key. */
+  key: string | null;
+  method: string;
+  url: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** true when the outbox resends a stored operation in the background. */
+  resumed: boolean;
+}
+
+export type RetryReason = 'network' | 'timeout' | 'status';
+
+export interface RetryEvent {
+  key: string | null;
+  /** The attempt that failed. */
+  attempt: number;
+  /** The wait before the next attempt. */
+  delayMs: number;
+  reason: RetryReason;
+  /** Present when reason is 'status'. */
+  status?: number;
+  resumed: boolean;
+}
+
+/** 'expired': a stored operation outlived ttlMs and was not resent. */
+export type GiveUpReason = 'exhausted' | 'deadline' | 'aborted' | 'closed' | 'circuit-open' | 'expired';
+
+export interface GiveUpEvent {
+  key: string | null;
+  reason: GiveUpReason;
+  /** Missing when a stored operation expired. */
+  attempts?: number;
+  /** The last response's status, when the last attempt got one. */
+  status?: number;
+}
+
+export type BreakerState = 'open' | 'half-open' | 'closed';
+
+export interface BreakerEvent {
+  /** e.g. 'https://api.example.com' */
+  origin: string;
+  state: BreakerState;
+}
+
+export interface SettledEvent {
+  key: string | null;
+  status: number;
+  attempts: number;
+  /** true when a stored operation was settled in the background. */
+  resumed: boolean;
+  /** The answer to a background resend (nobody else receives it). */
+  response?: Response;
+}
+
+/** A durable call got no definitive answer: it stays stored and will be resent with its key. */
+export interface QueuedEvent {
+  key: string;
+  reason: RetryReason;
+  attempts: number;
+  status?: number;
+}
+
+export type StoreName = 'memory' | 'indexeddb' | 'adapter';
+
+/** What the outbox's storage did; `type` says which. */
+export type StoreEvent =
+  /** Which store createClient chose; `note` says why 'auto' fell back to memory. */
+  | { type: 'selected'; store: StoreName; persistent: boolean; note?: string }
+  /** Storage (or beforeReplay) failed; kinds 'storage' or 'before-replay'. */
+  | { type: 'error'; error: DurafetchError }
+  /** A stored record could not be read: moved aside (`moved`), never resent. */
+  | { type: 'quarantined'; key: string; reason: string; moved: boolean };
+
+export interface DurafetchEvents {
+  attempt: AttemptEvent;
+  retry: RetryEvent;
+  giveup: GiveUpEvent;
+  breaker: BreakerEvent;
+  settled: SettledEvent;
+  queued: QueuedEvent;
+  store: StoreEvent;
+}
+
+export type DurafetchEventType = keyof DurafetchEvents;
+
+/** An operation not yet settled. */
+export interface PendingOperation {
+  key: string;
+  method: string;
+  url: string;
+  attempts: number;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** When a stored operation is next resent (epoch ms); stored operations only. */
+  nextAttemptAt?: number;
+  /** true for an operation in the outbox, false for a call still running here. */
+  durable: boolean;
+}
+
+export interface DurafetchClient {
+  /** The store the outbox uses. */
+  readonly store: StoreName;
+  /** Same arguments as fetch; resolves with a real Response, or rejects with a DurafetchError. */
+  fetch(input: RequestInfo | URL, init?: DurafetchRequestInit): Promise<Response>;
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<T extends DurafetchEventType>(type: T, listener: (event: DurafetchEvents[T]) => void): () => void;
+  /** Operations not yet settled: stored ones and calls still running here. */
+  pending(): Promise<PendingOperation[]>;
+  /** Resends now every operation that is waiting to retry; resolves with how many were waiting. */
+  resume(): Promise<number>;
+  /** No new calls; calls waiting to retry end with kind 'closed'; stored operations stay stored. */
+  close(): Promise<void>;
+}
+
+export type DurafetchErrorKind =
+  | 'invalid-option'
+  | 'key-reuse'
+  | 'not-replayable'
+  | 'invalid-request'
+  | 'aborted'
+  | 'circuit-open'
+  | 'exhausted'
+  | 'deadline'
+  | 'closed'
+  | 'unsupported-runtime'
+  | 'queued'
+  | 'storage'
+  | 'before-replay';
+
+/** One error class for everything durafetch refuses or gives up on; `kind` says which. */
+export class DurafetchError extends Error {
+  name: 'DurafetchError';
+  kind: DurafetchErrorKind;
+  /** The operation's idempotency key, when it has one. */
+  key: string | null;
+  /** Attempts made before this error. */
+  attempts: number;
+  /** The last underlying failure (a fetch TypeError, an AbortSignal's reason, …). */
+  cause?: unknown;
+  /** 'invalid-option': the option's path, what it accepts and what it got. */
+  option?: string;
+  expected?: string;
+  value?: unknown;
+  /** 'circuit-open': the origin and when the next probe is allowed. */
+  origin?: string;
+  retryAfterMs?: number;
+  /** 'aborted', 'exhausted', 'deadline', 'queued': the request that failed. */
+  method?: string;
+  url?: string;
+  /** 'queued': why the last attempt failed, and its status if it got one. */
+  reason?: RetryReason;
+  status?: number;
+  /** 'storage': the storage call that failed (open, get, put, delete, list, …). */
+  action?: string;
+  /** Works across realms (iframes, workers), unlike instanceof. */
+  static is(value: unknown): value is DurafetchError;
+}
