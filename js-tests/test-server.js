@@ -7,10 +7,36 @@
 //     'drop'                 apply the effect, then destroy the socket unanswered
 //     'hang'                 never answer (the client must time out or abort)
 //     { status, retryAfter } answer with a Retry-After header
+//     { status, delayMs }    apply the effect, answer after a delay
+// `statics` maps URL prefixes to directories (for browser tests' pages).
+// The server also tracks how many requests per key are in flight at once.
 import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
 
-export async function startTestServer() {
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+
+async function serveStatic(statics, path, res) {
+  for (const [prefix, dir] of Object.entries(statics)) {
+    if (!path.startsWith(prefix)) continue;
+    const rel = normalize(decodeURIComponent(path.slice(prefix.length)));
+    if (rel.startsWith('..')) break;
+    try {
+      const body = await readFile(join(dir, rel));
+      res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.end(body);
+      return true;
+    } catch {
+      break;
+    }
+  }
+  return false;
+}
+
+export async function startTestServer({ statics = {} } = {}) {
   const scripts = new Map();
+  const inFlight = new Map(); // key -> requests being processed now
+  let maxInFlightPerKey = 0;
   const requests = new Map(); // path -> [{ key, method, body, at }]
   const effects = new Map(); // path -> Map(key -> times applied)
   const sockets = new Set();
@@ -26,8 +52,12 @@ export async function startTestServer() {
     return true;
   }
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
+    // No keep-alive: Chromium silently resends a request (POST included) that
+    // fails on a reused idle socket, which would hide the drops we script.
+    res.setHeader('connection', 'close');
     const path = req.url.split('?')[0];
+    if (req.method === 'GET' && await serveStatic(statics, path, res)) return;
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -39,6 +69,12 @@ export async function startTestServer() {
       const script = scripts.get(path) ?? [200];
       const action = script[Math.min(log.length - 1, script.length - 1)];
       res.setHeader('access-control-allow-origin', '*');
+      if (key) {
+        inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
+        maxInFlightPerKey = Math.max(maxInFlightPerKey, inFlight.get(key));
+        const done = () => inFlight.set(key, inFlight.get(key) - 1);
+        res.on('close', done);
+      }
       if (action === 'hang') return;
       if (action === 'drop') {
         apply(path, key);
@@ -52,7 +88,9 @@ export async function startTestServer() {
       if (status < 300) apply(path, key);
       res.statusCode = status;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ status, attempt: log.length, key, body: body.toString('utf8') }));
+      const answer = JSON.stringify({ status, attempt: log.length, key, body: body.toString('utf8') });
+      if (typeof action === 'object' && action.delayMs) setTimeout(() => res.end(answer), action.delayMs);
+      else res.end(answer);
     });
   });
   server.on('connection', (s) => {
@@ -69,6 +107,8 @@ export async function startTestServer() {
       return url + path;
     },
     requests: (path) => requests.get(path) ?? [],
+    /** The most requests with one key the server was processing at once. */
+    maxInFlightPerKey: () => maxInFlightPerKey,
     /** Map of key -> times the effect was applied. */
     effects: (path) => effects.get(path) ?? new Map(),
     async close() {

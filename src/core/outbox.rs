@@ -38,7 +38,16 @@ pub fn sort_for_replay(records: &mut [Record]) {
 
 /// Plans one drain round. `busy(key)` is true for an operation being sent
 /// right now (here or, through a lock, elsewhere): its origin waits for it.
-pub fn plan(records: &[Record], now_ms: f64, ttl_ms: u64, busy: impl Fn(&str) -> bool) -> DrainPlan {
+/// `forced(key)` is true for a record that may skip our own backoff this
+/// round (the caller knows the network may be back, and has not resent it
+/// since); a wait the server asked for is never skipped.
+pub fn plan(
+    records: &[Record],
+    now_ms: f64,
+    ttl_ms: u64,
+    forced: impl Fn(&str) -> bool,
+    busy: impl Fn(&str) -> bool,
+) -> DrainPlan {
     let mut sorted = records.to_vec();
     sort_for_replay(&mut sorted);
     let mut out = DrainPlan::default();
@@ -58,10 +67,11 @@ pub fn plan(records: &[Record], now_ms: f64, ttl_ms: u64, busy: impl Fn(&str) ->
         if busy(&r.key) {
             continue;
         }
-        if r.next_attempt_at <= now_ms {
+        let due_at = if forced(&r.key) { r.not_before } else { r.next_attempt_at.max(r.not_before) };
+        if due_at <= now_ms {
             out.ready.push(r.key.clone());
         } else {
-            wake(r.next_attempt_at.min(expires_at));
+            wake(due_at.min(expires_at));
         }
     }
     out
@@ -75,8 +85,9 @@ fn out_wake(slot: &mut Option<f64>, at: f64) {
 pub enum Resend {
     /// Definitive: delete the record and report it settled.
     Settle,
-    /// Transient: persist `attempts` and `next_attempt_at`, try again then.
-    RetryAt { next_attempt_at: f64, delay_ms: u64, reason: RetryReason },
+    /// Transient: persist `attempts`, `next_attempt_at` and `not_before`,
+    /// try again then. `not_before` is the server's floor (0: none).
+    RetryAt { next_attempt_at: f64, not_before: f64, delay_ms: u64, reason: RetryReason },
 }
 
 /// What follows one resend attempt. `attempts` counts it already.
@@ -84,12 +95,14 @@ pub fn after_resend(policy: &RetryPolicy, attempts: u32, outcome: &Outcome, now_
     let Some(reason) = outcome.retry_reason(&policy.retry_on) else {
         return Resend::Settle;
     };
-    let delay_ms = match *outcome {
-        Outcome::Response { retry_after_ms: Some(ms), .. } => ms,
-        _ => policy.backoff.delay_ms(attempts.saturating_sub(1), rng),
+    let (delay_ms, server_asked) = match *outcome {
+        Outcome::Response { retry_after_ms: Some(ms), .. } => (ms, true),
+        _ => (policy.backoff.delay_ms(attempts.saturating_sub(1), rng), false),
     };
     let now_ms = if now_ms.is_finite() { now_ms } else { 0.0 };
-    Resend::RetryAt { next_attempt_at: now_ms + delay_ms as f64, delay_ms, reason }
+    let next_attempt_at = now_ms + delay_ms as f64;
+    let not_before = if server_asked { next_attempt_at } else { 0.0 };
+    Resend::RetryAt { next_attempt_at, not_before, delay_ms, reason }
 }
 
 #[cfg(test)]
@@ -109,6 +122,7 @@ mod tests {
             created_at,
             seq,
             next_attempt_at: next,
+            not_before: 0.0,
         }
     }
 
@@ -121,7 +135,7 @@ mod tests {
             rec("a", "http://a.test/1", 10.0, 0.0, 0.0),
             rec("c", "http://b.test/1", 30.0, 0.0, 0.0),
         ];
-        let p = plan(&records, 100.0, DAY, |_| false);
+        let p = plan(&records, 100.0, DAY, |_| false, |_| false);
         assert_eq!(p.ready, ["a", "c"]);
         assert_eq!(p.wake_at_ms, None);
     }
@@ -129,7 +143,7 @@ mod tests {
     #[test]
     fn sequence_breaks_ties_within_a_millisecond() {
         let records = [rec("z", "http://a.test/", 10.0, 1.0, 0.0), rec("y", "http://a.test/", 10.0, 2.0, 0.0)];
-        assert_eq!(plan(&records, 100.0, DAY, |_| false).ready, ["z"]);
+        assert_eq!(plan(&records, 100.0, DAY, |_| false, |_| false).ready, ["z"]);
     }
 
     #[test]
@@ -141,15 +155,26 @@ mod tests {
             rec("b2", "http://b.test/", 13.0, 0.0, 0.0),
             rec("c", "http://c.test/", 14.0, 0.0, 0.0),
         ];
-        let p = plan(&records, 100.0, DAY, |k| k == "b");
+        let p = plan(&records, 100.0, DAY, |_| false, |k| k == "b");
         assert_eq!(p.ready, ["c"]);
         assert_eq!(p.wake_at_ms, Some(500.0));
     }
 
     #[test]
+    fn a_forced_round_skips_our_backoff_but_not_the_servers() {
+        let mut asked = rec("asked", "http://a.test/", 10.0, 0.0, 900.0);
+        asked.not_before = 900.0;
+        let records = [rec("ours", "http://b.test/", 10.0, 0.0, 900.0), asked];
+        assert_eq!(plan(&records, 100.0, DAY, |_| false, |_| false).ready, Vec::<String>::new());
+        let forced = plan(&records, 100.0, DAY, |_| true, |_| false);
+        assert_eq!(forced.ready, ["ours"]);
+        assert_eq!(forced.wake_at_ms, Some(900.0));
+    }
+
+    #[test]
     fn expired_records_are_reported_not_sent_and_unblock_the_origin() {
         let records = [rec("old", "http://a.test/", 0.0, 0.0, 0.0), rec("new", "http://a.test/", 50.0, 0.0, 0.0)];
-        let p = plan(&records, 1_000.0, 1_000, |_| false);
+        let p = plan(&records, 1_000.0, 1_000, |_| false, |_| false);
         assert_eq!(p.expired, ["old"]);
         assert_eq!(p.ready, ["new"]);
     }
@@ -160,15 +185,19 @@ mod tests {
         let mut rng = SplitMix64::new(5);
         for attempts in 1..50 {
             match after_resend(&policy, attempts, &Outcome::Network, 0.0, &mut rng) {
-                Resend::RetryAt { delay_ms, next_attempt_at, .. } => {
+                Resend::RetryAt { delay_ms, next_attempt_at, not_before, .. } => {
                     assert!(delay_ms <= policy.backoff.ceiling_ms(attempts - 1));
                     assert_eq!(next_attempt_at, delay_ms as f64);
+                    assert_eq!(not_before, 0.0);
                 }
                 Resend::Settle => panic!("a network error is never definitive"),
             }
         }
         let asked = Outcome::Response { status: 503, retry_after_ms: Some(90_000) };
-        assert!(matches!(after_resend(&policy, 3, &asked, 10.0, &mut rng), Resend::RetryAt { next_attempt_at, .. } if next_attempt_at == 90_010.0));
+        assert!(matches!(
+            after_resend(&policy, 3, &asked, 10.0, &mut rng),
+            Resend::RetryAt { next_attempt_at: 90_010.0, not_before: 90_010.0, .. }
+        ));
         let done = Outcome::Response { status: 201, retry_after_ms: None };
         assert_eq!(after_resend(&policy, 3, &done, 10.0, &mut rng), Resend::Settle);
         let refused = Outcome::Response { status: 422, retry_after_ms: None };

@@ -29,6 +29,10 @@ pub struct Record {
     /// Breaks ties between records created in the same millisecond.
     pub seq: f64,
     pub next_attempt_at: f64,
+    /// Epoch ms before which the server asked not to be sent this again
+    /// (Retry-After); 0 when it did not ask. A forced resend (`resume()`,
+    /// `online`, a new client) skips our own backoff, never this.
+    pub not_before: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,6 +139,7 @@ impl Record {
             created_at: number(v, "createdAt")?,
             seq: number(v, "seq")?,
             next_attempt_at: number(v, "nextAttemptAt")?,
+            not_before: number(v, "notBefore")?,
         })
     }
 }
@@ -175,6 +180,7 @@ pub mod tests {
             ("createdAt".into(), Value::Number(1000.0)),
             ("seq".into(), Value::Number(0.0)),
             ("nextAttemptAt".into(), Value::Number(1500.0)),
+            ("notBefore".into(), Value::Number(0.0)),
         ])
     }
 

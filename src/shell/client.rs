@@ -56,6 +56,11 @@ pub struct Inner {
     pub locks: Locks,
     pub draining: Cell<bool>,
     pub drain_again: Cell<bool>,
+    /// A forced pass is on: each pending record is resent once without
+    /// waiting for our own backoff (the network may be back). Keys already
+    /// resent in this pass:
+    pub drain_forced: Cell<bool>,
+    pub forced_done: RefCell<BTreeSet<String>>,
     pub drain_wake: RefCell<Option<Function>>,
     /// Aborts background resends on close.
     pub lifetime: AbortController,
@@ -146,6 +151,8 @@ impl Client {
             locks: Locks::default(),
             draining: Cell::new(false),
             drain_again: Cell::new(false),
+            drain_forced: Cell::new(false),
+            forced_done: RefCell::new(BTreeSet::new()),
             drain_wake: RefCell::new(None),
             lifetime,
             seq: Cell::new(0.0),
@@ -179,14 +186,12 @@ impl Client {
         future_to_promise(async move { inner.pending().await })
     }
 
-    /// Ends every wait and resends what is pending now.
+    /// Ends every wait and resends what is pending now (except where the
+    /// server asked for a later time with Retry-After).
     pub fn resume(&self) -> u32 {
-        let sleepers = std::mem::take(&mut *self.inner.sleepers.borrow_mut());
-        for wake in &sleepers {
-            let _ = wake.call0(&JsValue::NULL);
-        }
-        self.inner.kick();
-        sleepers.len() as u32
+        let woken = self.inner.wake_all();
+        self.inner.force_pass();
+        woken as u32
     }
 
     /// No new calls; waiting calls end with kind 'closed'; stored operations
@@ -201,7 +206,7 @@ impl Client {
                 let _ = remove.call2(&js_sys::global(), &JsValue::from_str("online"), listener.as_ref());
             }
         }
-        self.resume();
+        inner.wake_all();
         if let Some(wake) = inner.drain_wake.borrow_mut().take() {
             let _ = wake.call0(&JsValue::NULL);
         }
@@ -231,14 +236,14 @@ impl Inner {
         let listener = Closure::<dyn FnMut()>::new(move || {
             if let Some(inner) = weak.upgrade() {
                 let _ = inner.wake_all();
-                inner.kick();
+                inner.force_pass();
             }
         });
         let _ = add.call2(&js_sys::global(), &JsValue::from_str("online"), listener.as_ref());
         *this.online.borrow_mut() = Some(listener);
     }
 
-    fn wake_all(&self) -> usize {
+    pub fn wake_all(&self) -> usize {
         let sleepers = std::mem::take(&mut *self.sleepers.borrow_mut());
         for wake in &sleepers {
             let _ = wake.call0(&JsValue::NULL);
@@ -429,6 +434,7 @@ impl Inner {
             created_at: now,
             seq,
             next_attempt_at: now,
+            not_before: 0.0,
         }
     }
 
@@ -469,13 +475,13 @@ impl Inner {
             RunEnd::GaveUp { reason, attempts, last, outcome, cause, retry_in_ms } => {
                 let mut r = record.into_inner();
                 r.attempts = r.attempts.max(attempts);
-                r.next_attempt_at = match outcome {
-                    _ if reason == "circuit-open" => now_ms() + retry_in_ms as f64,
+                (r.next_attempt_at, r.not_before) = match outcome {
+                    _ if reason == "circuit-open" => (now_ms() + retry_in_ms as f64, 0.0),
                     Some(o) => match after_resend(&self.options.policy, r.attempts, &o, now_ms(), &mut self.rng.borrow_mut()) {
-                        Resend::RetryAt { next_attempt_at, .. } => next_attempt_at,
-                        Resend::Settle => now_ms(),
+                        Resend::RetryAt { next_attempt_at, not_before, .. } => (next_attempt_at, not_before),
+                        Resend::Settle => (now_ms(), 0.0),
                     },
-                    None => now_ms(),
+                    None => (now_ms(), 0.0),
                 };
                 if let Err(e) = self.store.put(&encode(&r), key).await {
                     self.emit_store_error(e);

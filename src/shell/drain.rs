@@ -50,6 +50,17 @@ impl Inner {
         wasm_bindgen_futures::spawn_local(self.clone().drain_loop());
     }
 
+    /// Resend every pending record once, now.
+    pub fn force_pass(self: &Rc<Self>) {
+        self.forced_done.borrow_mut().clear();
+        self.drain_forced.set(true);
+        self.kick();
+    }
+
+    fn may_skip_backoff(&self, key: &str) -> bool {
+        self.drain_forced.get() && !self.forced_done.borrow().contains(key)
+    }
+
     async fn drain_loop(self: Rc<Self>) {
         while !self.is_closed() {
             self.drain_again.set(false);
@@ -86,7 +97,9 @@ impl Inner {
             }
         }
         let now = now_ms();
-        let round = plan(&records, now, self.options.ttl_ms, |k| self.live.borrow().contains_key(k));
+        let round = plan(&records, now, self.options.ttl_ms, |k| self.may_skip_backoff(k), |k| {
+            self.live.borrow().contains_key(k)
+        });
         for key in &round.expired {
             if let Err(e) = self.store.delete(key).await {
                 self.emit_store_error(e);
@@ -95,14 +108,20 @@ impl Inner {
             self.emit("giveup", Fields::new().set("key", key.as_str()).set("reason", "expired"));
         }
         if round.ready.is_empty() {
-            // Records a live call holds are its business; it kicks us when done.
+            // The forced pass is over. Records a live call holds are its
+            // business; it kicks us when done.
+            self.drain_forced.set(false);
             return round.wake_at_ms;
         }
         for key in &round.ready {
             if self.is_closed() {
                 return None;
             }
-            self.resend(key).await;
+            let forced = self.may_skip_backoff(key);
+            self.resend(key, forced).await;
+            if forced {
+                self.forced_done.borrow_mut().insert(key.clone());
+            }
         }
         Some(now_ms())
     }
@@ -131,7 +150,7 @@ impl Inner {
     }
 
     /// One attempt of one stored operation.
-    async fn resend(self: &Rc<Self>, key: &str) {
+    async fn resend(self: &Rc<Self>, key: &str, forced: bool) {
         let Some(_lock) = self.locks.acquire(key, false).await else {
             return;
         };
@@ -144,7 +163,8 @@ impl Inner {
             Ok(None) => return,
             Err(e) => return self.emit_store_error(e),
         };
-        if record.next_attempt_at > now_ms() || self.live.borrow().contains_key(key) {
+        let due_at = if forced { record.not_before } else { record.next_attempt_at.max(record.not_before) };
+        if due_at > now_ms() || self.live.borrow().contains_key(key) {
             return;
         }
         let origin = origin_of(&record.url).to_string();
@@ -223,11 +243,12 @@ impl Inner {
                 self.emit_settled(&keyv, status, attempt, Some(&response));
                 Ok(copy)
             }
-            Resend::RetryAt { next_attempt_at, delay_ms, reason } => {
+            Resend::RetryAt { next_attempt_at, not_before, delay_ms, reason } => {
                 if let Some(r) = &response {
                     super::request::discard(r);
                 }
                 record.next_attempt_at = next_attempt_at;
+                record.not_before = not_before;
                 if let Err(e) = self.store.put(&encode(&record), &key).await {
                     self.emit_store_error(e);
                 }

@@ -108,7 +108,7 @@ impl Inner {
                     let outcome = Some(outcome);
                     return RunEnd::GaveUp { reason, attempts: plan.attempt, last: response, outcome, cause, retry_in_ms: 0 };
                 }
-                Decision::Retry { delay_ms, reason, .. } => {
+                Decision::Retry { delay_ms, reason, server_asked } => {
                     self.emit(
                         "retry",
                         Fields::new()
@@ -124,6 +124,7 @@ impl Inner {
                             let mut r = record.borrow_mut();
                             r.attempts = plan.attempt;
                             r.next_attempt_at = now_ms() + delay_ms as f64;
+                            r.not_before = if server_asked { r.next_attempt_at } else { 0.0 };
                             encode(&r)
                         };
                         if let Some(key) = &op.key {

@@ -30,6 +30,7 @@ pub fn encode(r: &Record) -> JsValue {
         .set("createdAt", r.created_at)
         .set("seq", r.seq)
         .set("nextAttemptAt", r.next_attempt_at)
+        .set("notBefore", r.not_before)
         .build()
 }
 

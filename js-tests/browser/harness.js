@@ -1,0 +1,65 @@
+// Real Chromium (Debian's, via playwright-core) against the scripted test
+// server, which also serves the installed durafetch package and test pages.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startTestServer } from '../test-server.js';
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** The installed package's directory: the browser loads exactly what npm installed. */
+export const PACKAGE_DIR = dirname(fileURLToPath(import.meta.resolve('durafetch')));
+
+export async function startBrowserServer() {
+  return startTestServer({ statics: { '/pkg/': PACKAGE_DIR, '/page/': join(dirname(fileURLToPath(import.meta.url)), 'pages') } });
+}
+
+/** A browser context with a fresh profile (its own IndexedDB). */
+export async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), 'durafetch-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens the test page with a client made from `options`; resolves when it is ready. */
+export async function openClient(context, server, options = {}, page) {
+  page ??= await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e));
+  await page.goto(`${server.url}/page/client.html?o=${encodeURIComponent(JSON.stringify(options))}`);
+  await page.waitForFunction(() => window.ready === true || window.failed, null, { timeout: 10_000 });
+  const failed = await page.evaluate(() => window.failed);
+  if (failed) throw new Error(`client failed in the page: ${failed}`);
+  return page;
+}
+
+/** Events the page's client emitted so far, optionally of one type. */
+export function pageEvents(page, type) {
+  return page.evaluate((t) => window.events.filter((e) => !t || e.event === t), type);
+}
+
+/** Reads every record of an IndexedDB object store in the page's origin. */
+export function readStore(page, storeName) {
+  return page.evaluate((name) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('durafetch');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const req = db.transaction(name).objectStore(name).getAll();
+      req.onsuccess = () => { db.close(); resolve(JSON.parse(JSON.stringify(req.result, (k, v) => (v instanceof Uint8Array ? [...v] : v)))); };
+      req.onerror = () => reject(req.error);
+    };
+  }), storeName);
+}
