@@ -12,7 +12,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all pkg tarball test test-rust test-js demo example tools chromium clean
+.PHONY: all pkg tarball test test-rust test-wasm test-js demo tools chromium clean
 all: pkg
 
 ## Tools ---------------------------------------------------------------------
@@ -34,8 +34,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# Debian's Chromium for browser tests (never a browser download of a test tool's own).
 chromium:
-	command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium chromium-driver; }
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update && apt-get install -y chromium chromium-driver; }
 
 ## Package -------------------------------------------------------------------
 pkg: tools
@@ -54,13 +56,17 @@ tarball: pkg
 	@echo "packed $(TARBALL)"
 
 ## Tests ---------------------------------------------------------------------
-test: test-rust test-js
+test: test-rust test-wasm test-js
 
 test-rust:
 	cargo test --quiet
 
+# The IndexedDB store in headless Chromium: on a page and in a dedicated worker.
+test-wasm: tools chromium
+	CHROMEDRIVER=$$(command -v chromedriver) cargo test --target $(TARGET) --test idb_browser --test idb_worker
+
 # The JS tests import `durafetch` as a user would: installed from the tarball.
-test-js: tarball
+test-js: tarball chromium
 	npm install --no-save --no-audit --no-fund ./$(TARBALL)
 	node --test js-tests/ demo/
 

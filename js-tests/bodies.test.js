@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from 'durafetch';
-import { startTestServer } from './test-server.js';
+import { startTestServer } from './scripted-server.js';
 
 let server;
 before(async () => { server = await startTestServer(); });

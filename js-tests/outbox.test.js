@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'durafetch';
 import { FileStore } from './file-store.js';
-import { startTestServer, until } from './test-server.js';
+import { startTestServer, until } from './scripted-server.js';
 
 let server;
 const dirs = [];

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient, DurafetchError } from 'durafetch';
-import { startTestServer, until } from './test-server.js';
+import { startTestServer, until } from './scripted-server.js';
 
 let server;
 before(async () => { server = await startTestServer(); });

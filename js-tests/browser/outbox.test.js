@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openClient, pageEvents, readStore, startBrowserServer } from './harness.js';
-import { until } from '../test-server.js';
+import { until } from '../scripted-server.js';
 
 let browser;
 before(async () => { browser = await launch(); });

@@ -6,11 +6,11 @@
 mod client;
 mod drain;
 mod errors;
-mod idb;
+pub mod idb;
 mod js;
 mod live;
 mod locks;
-mod record_js;
+pub mod record_js;
 mod request;
-mod store;
+pub mod store;
 mod timer;
