@@ -3,8 +3,16 @@
 //! When an origin keeps failing, every client retrying it adds load to a server
 //! that is already down. After `failure_threshold` transient failures in a row
 //! the breaker opens: calls fail fast and nothing reaches the server. After
-//! `cooldown_ms` exactly one probe is let through (half-open); its success
+//! a cooldown exactly one probe is let through (half-open); its success
 //! closes the breaker, its failure opens it for another cooldown.
+//!
+//! The cooldown is jittered, uniform in `[cooldown_ms / 2, cooldown_ms]`.
+//! Clients that failed together open together; with a fixed cooldown they
+//! would all probe in the same instant, every cooldown, and a recovering
+//! server would see the herd again (bench/herd.rs measured recovery taking
+//! 212 s instead of 31 s that way).
+
+use super::rng::SplitMix64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BreakerConfig {
@@ -103,19 +111,19 @@ impl Breaker {
         }
     }
 
-    pub fn on_failure(&mut self, now_ms: f64) -> Option<Transition> {
+    pub fn on_failure(&mut self, now_ms: f64, rng: &mut SplitMix64) -> Option<Transition> {
         match self.state {
             BreakerState::Closed { failures } => {
                 let failures = failures.saturating_add(1);
                 if failures >= self.config.failure_threshold {
-                    self.open(now_ms)
+                    self.open(now_ms, rng)
                 } else {
                     self.state = BreakerState::Closed { failures };
                     None
                 }
             }
             BreakerState::Open { .. } => None,
-            BreakerState::HalfOpen { .. } => self.open(now_ms),
+            BreakerState::HalfOpen { .. } => self.open(now_ms, rng),
         }
     }
 
@@ -126,9 +134,11 @@ impl Breaker {
         }
     }
 
-    fn open(&mut self, now_ms: f64) -> Option<Transition> {
+    fn open(&mut self, now_ms: f64, rng: &mut SplitMix64) -> Option<Transition> {
         let now_ms = if now_ms.is_finite() { now_ms } else { 0.0 };
-        self.state = BreakerState::Open { until_ms: now_ms + self.config.cooldown_ms as f64 };
+        let full = self.config.cooldown_ms;
+        let cooldown = full - rng.up_to(full / 2);
+        self.state = BreakerState::Open { until_ms: now_ms + cooldown as f64 };
         Some(Transition::Opened)
     }
 }
@@ -141,12 +151,21 @@ mod tests {
         Breaker::new(BreakerConfig { failure_threshold: 3, cooldown_ms: 1_000 })
     }
 
+    /// A generator whose jitter draws 0: the cooldown is the full one.
+    fn no_jitter() -> SplitMix64 {
+        let mut seed = 0;
+        while SplitMix64::new(seed).up_to(500) != 0 {
+            seed += 1;
+        }
+        SplitMix64::new(seed)
+    }
+
     #[test]
     fn opens_after_threshold_consecutive_failures() {
         let mut b = breaker();
-        assert_eq!(b.on_failure(0.0), None);
-        assert_eq!(b.on_failure(0.0), None);
-        assert_eq!(b.on_failure(10.0), Some(Transition::Opened));
+        assert_eq!(b.on_failure(0.0, &mut no_jitter()), None);
+        assert_eq!(b.on_failure(0.0, &mut no_jitter()), None);
+        assert_eq!(b.on_failure(10.0, &mut no_jitter()), Some(Transition::Opened));
         assert_eq!(b.admit(10.0), (Admission::Rejected { retry_in_ms: 1_000 }, None));
         assert_eq!(b.admit(509.5), (Admission::Rejected { retry_in_ms: 501 }, None));
     }
@@ -154,11 +173,11 @@ mod tests {
     #[test]
     fn a_success_resets_the_count() {
         let mut b = breaker();
-        b.on_failure(0.0);
-        b.on_failure(0.0);
+        b.on_failure(0.0, &mut no_jitter());
+        b.on_failure(0.0, &mut no_jitter());
         b.on_success();
-        b.on_failure(0.0);
-        b.on_failure(0.0);
+        b.on_failure(0.0, &mut no_jitter());
+        b.on_failure(0.0, &mut no_jitter());
         assert_eq!(b.admit(0.0).0, Admission::Allowed);
     }
 
@@ -166,7 +185,7 @@ mod tests {
     fn one_probe_after_cooldown_then_close_on_success() {
         let mut b = breaker();
         (0..3).for_each(|_| {
-            b.on_failure(0.0);
+            b.on_failure(0.0, &mut no_jitter());
         });
         assert_eq!(b.admit(1_000.0), (Admission::Probe, Some(Transition::HalfOpened)));
         assert_eq!(b.admit(1_001.0), (Admission::Rejected { retry_in_ms: 0 }, None));
@@ -178,10 +197,10 @@ mod tests {
     fn failed_probe_reopens_for_a_full_cooldown() {
         let mut b = breaker();
         (0..3).for_each(|_| {
-            b.on_failure(0.0);
+            b.on_failure(0.0, &mut no_jitter());
         });
         assert_eq!(b.admit(1_000.0).0, Admission::Probe);
-        assert_eq!(b.on_failure(1_200.0), Some(Transition::Opened));
+        assert_eq!(b.on_failure(1_200.0, &mut no_jitter()), Some(Transition::Opened));
         assert_eq!(b.admit(2_199.0), (Admission::Rejected { retry_in_ms: 1 }, None));
         assert_eq!(b.admit(2_200.0).0, Admission::Probe);
     }
@@ -190,7 +209,7 @@ mod tests {
     fn abandoned_probe_lets_the_next_caller_probe() {
         let mut b = breaker();
         (0..3).for_each(|_| {
-            b.on_failure(0.0);
+            b.on_failure(0.0, &mut no_jitter());
         });
         assert_eq!(b.admit(1_000.0).0, Admission::Probe);
         b.on_abandon();
@@ -198,10 +217,26 @@ mod tests {
     }
 
     #[test]
+    fn cooldowns_are_jittered_within_half_to_full() {
+        let mut rng = SplitMix64::new(11);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..500 {
+            let mut b = breaker();
+            (0..3).for_each(|_| {
+                b.on_failure(0.0, &mut rng);
+            });
+            let BreakerState::Open { until_ms } = b.state() else { panic!("open") };
+            assert!((500.0..=1_000.0).contains(&until_ms), "{until_ms}");
+            seen.insert(until_ms as u64);
+        }
+        assert!(seen.len() > 100, "the cooldowns are spread, not one value");
+    }
+
+    #[test]
     fn late_success_while_open_keeps_it_open() {
         let mut b = breaker();
         (0..3).for_each(|_| {
-            b.on_failure(0.0);
+            b.on_failure(0.0, &mut no_jitter());
         });
         assert_eq!(b.on_success(), None);
         assert!(matches!(b.admit(1.0).0, Admission::Rejected { .. }));

@@ -282,7 +282,9 @@ impl Inner {
                 breaker.on_abandon();
                 None
             }
-            Some(o) if o.retry_reason(&self.options.policy.retry_on).is_some() => breaker.on_failure(now_ms()),
+            Some(o) if o.retry_reason(&self.options.policy.retry_on).is_some() => {
+                breaker.on_failure(now_ms(), &mut self.rng.borrow_mut())
+            }
             Some(_) => breaker.on_success(),
         };
         drop(breakers);

@@ -1,0 +1,354 @@
+//! Thundering-herd simulation (issue 6, part 7): durafetch's pure core on a
+//! virtual clock, natively, with no sleeping.
+//!
+//! Model 1, the herd: 1,000 clients each need one request to succeed. The
+//! server refuses connections for the first 10 s, then serves at most C
+//! requests per wall-clock second (the first C in each second get 200, the rest
+//! 503, as an overloaded server would). Answers are instant; time advances in
+//! whole milliseconds through a BinaryHeap of next-send times. Clients start
+//! spread uniformly over the first second. Each client drives its own
+//! `Schedule` and seeded `SplitMix64`, and waits
+//!  1. no jitter: `Backoff::ceiling_ms(n)` = min(cap, base·2^n) exactly,
+//!  2. full jitter: the `delay_ms` that `Schedule::after` returns,
+//!  3. full jitter plus its own per-origin `Breaker` (defaults): `admit` is
+//!     asked before each attempt and a rejection sends nothing and waits out
+//!     the rest of the cooldown.
+//!
+//! Model 2 re-creates aws-samples/aws-arch-backoff-simulator (Brooker,
+//! "Exponential Backoff and Jitter"): N clients update one OCC row. Each reads
+//! the version, then writes it back; the write succeeds only if nobody wrote
+//! in between. Every hop costs a network delay |Normal(10, 2)|; after a failed
+//! write the client waits backoff(attempt) (attempt = 1 on the first retry,
+//! base 5, cap 2000) and reads again. Calls are writes, averaged over 100 runs.
+//! Same units, but in integer microseconds so `Backoff` keeps its resolution.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt::Write as _;
+
+use durafetch::core::backoff::Backoff;
+use durafetch::core::breaker::{Admission, Breaker, BreakerConfig};
+use durafetch::core::outcome::Outcome;
+use durafetch::core::rng::SplitMix64;
+use durafetch::core::schedule::{Decision, RetryPolicy, Schedule};
+
+const SEED: u64 = 0xD0_5EED_0607;
+const CLIENTS: usize = 1_000;
+const OUTAGE_MS: u64 = 10_000;
+const START_SPREAD_MS: u64 = 1_000;
+const CAPACITIES: [u32; 2] = [100, 500];
+const OCC_CLIENTS: usize = 100;
+const OCC_RUNS: u64 = 100;
+const SVG_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/herd.svg");
+
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+enum Strategy {
+    #[default]
+    NoJitter,
+    FullJitter,
+    FullJitterBreaker,
+}
+
+impl Strategy {
+    const ALL: [Strategy; 3] = [Strategy::NoJitter, Strategy::FullJitter, Strategy::FullJitterBreaker];
+
+    fn label(self) -> &'static str {
+        match self {
+            Strategy::NoJitter => "no jitter (exponential)",
+            Strategy::FullJitter => "full jitter",
+            Strategy::FullJitterBreaker => "full jitter + breaker",
+        }
+    }
+}
+
+/// Generous bounds so every client keeps trying until it succeeds.
+fn herd_policy() -> RetryPolicy {
+    RetryPolicy { max_attempts: 1_000, deadline_ms: 3_600_000, ..RetryPolicy::default() }
+}
+
+/// Refuses connections, then serves the first `capacity` requests of each
+/// wall-clock second and answers 503 to the rest. Requests come in time order.
+struct Server {
+    capacity: u32,
+    second: u64,
+    served: u32,
+}
+
+impl Server {
+    fn answer(&mut self, now_ms: u64) -> Outcome {
+        if now_ms < OUTAGE_MS {
+            return Outcome::Network;
+        }
+        if now_ms / 1_000 != self.second {
+            (self.second, self.served) = (now_ms / 1_000, 0);
+        }
+        let ok = self.served < self.capacity;
+        self.served += ok as u32;
+        Outcome::Response { status: if ok { 200 } else { 503 }, retry_after_ms: None }
+    }
+}
+
+/// The breaker exists only in the breaker strategy: one per client per origin, as in the SDK.
+struct Client {
+    rng: SplitMix64,
+    schedule: Schedule,
+    breaker: Option<Breaker>,
+}
+
+#[derive(Default)]
+struct HerdRun {
+    strategy: Strategy,
+    capacity: u32,
+    sends_per_ms: Vec<u32>,
+    calls: u64,
+    last_success_ms: u64,
+    succeeded: usize,
+    max_attempts_seen: u32,
+}
+
+fn run_herd(strategy: Strategy, capacity: u32) -> HerdRun {
+    let policy = herd_policy();
+    let mut server = Server { capacity, second: 0, served: 0 };
+    let mut seeds = SplitMix64::new(SEED);
+    let mut queue = BinaryHeap::new();
+    let mut clients: Vec<Client> = (0..CLIENTS)
+        .map(|id| {
+            let mut rng = SplitMix64::new(seeds.next_u64());
+            let start = rng.up_to(START_SPREAD_MS - 1);
+            queue.push(Reverse((start, id)));
+            let breaker = (strategy == Strategy::FullJitterBreaker).then(|| Breaker::new(BreakerConfig::default()));
+            Client { rng, schedule: Schedule::new(start as f64), breaker }
+        })
+        .collect();
+    let mut run = HerdRun { strategy, capacity, ..HerdRun::default() };
+
+    while let Some(Reverse((now, id))) = queue.pop() {
+        let client = &mut clients[id];
+        let at = now as f64;
+        if let Some((Admission::Rejected { retry_in_ms }, _)) = client.breaker.as_mut().map(|b| b.admit(at)) {
+            // Answers are instant, so no probe is ever in flight: retry_in_ms > 0.
+            queue.push(Reverse((now + retry_in_ms.max(1), id)));
+            continue;
+        }
+        if client.schedule.begin_attempt(&policy, at).is_err() {
+            continue; // gave up: shows as succeeded < CLIENTS
+        }
+        let ms = now as usize;
+        run.sends_per_ms.resize(run.sends_per_ms.len().max(ms + 1), 0);
+        run.sends_per_ms[ms] += 1;
+        run.calls += 1;
+        let outcome = server.answer(now);
+        if let Some(breaker) = &mut client.breaker {
+            let _transition = if outcome.status() == Some(200) { breaker.on_success() } else { breaker.on_failure(at, &mut client.rng) };
+        }
+        match client.schedule.after(&policy, &outcome, at, &mut client.rng) {
+            Decision::Settle => {
+                run.succeeded += 1;
+                run.last_success_ms = now;
+                run.max_attempts_seen = run.max_attempts_seen.max(client.schedule.attempts());
+            }
+            Decision::Retry { delay_ms, .. } => {
+                let exact = policy.backoff.ceiling_ms(client.schedule.attempts() - 1);
+                queue.push(Reverse((now + if strategy == Strategy::NoJitter { exact } else { delay_ms }, id)));
+            }
+            Decision::GiveUp(_) => {}
+        }
+    }
+    run
+}
+
+/// Most requests in any sliding 1,000 ms window that starts at or after `from_ms`.
+fn peak_per_second(sends_per_ms: &[u32], from_ms: usize) -> u32 {
+    let (mut window, mut peak) = (0u32, 0u32);
+    for (ms, &n) in sends_per_ms.iter().enumerate().skip(from_ms) {
+        window += n;
+        if ms >= from_ms + 1_000 {
+            window -= sends_per_ms[ms - 1_000];
+        }
+        peak = peak.max(window);
+    }
+    peak
+}
+
+/// Requests in each whole wall-clock second, for the chart.
+fn per_second(sends_per_ms: &[u32]) -> Vec<u32> {
+    sends_per_ms.chunks(1_000).map(|c| c.iter().sum()).collect()
+}
+
+// ---- Model 2: the AWS OCC simulator ----
+
+/// Only what happens at the server touches shared state; each client hop
+/// (reply, next request) just adds a network delay.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum AtServer {
+    Read,
+    Write { seen: u64 },
+}
+
+/// |Normal(10 ms, 2 ms)| in µs, by Box-Muller.
+fn net_delay_us(rng: &mut SplitMix64) -> u64 {
+    let unit = |r: &mut SplitMix64| ((r.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    let (u1, u2) = (unit(rng), unit(rng));
+    let normal = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+    (10_000.0 + 2_000.0 * normal).abs().round() as u64
+}
+
+/// One run: (writes, time in µs until the last client has its success reply).
+fn run_occ(jitter: bool, rng: &mut SplitMix64) -> (u64, u64) {
+    let backoff = Backoff { base_ms: 5_000, cap_ms: 2_000_000 }; // AWS's 5 / 2000, in µs
+    let (mut version, mut writes, mut end) = (0u64, 0u64, 0u64);
+    let mut retries = [0u32; OCC_CLIENTS];
+    let mut queue: BinaryHeap<_> =
+        (0..OCC_CLIENTS).map(|id| Reverse((net_delay_us(rng), id, AtServer::Read))).collect();
+    while let Some(Reverse((now, id, event))) = queue.pop() {
+        let (next, wait) = match event {
+            AtServer::Read => (AtServer::Write { seen: version }, 0),
+            AtServer::Write { seen } if seen == version => {
+                (version, writes) = (version + 1, writes + 1);
+                end = end.max(now + net_delay_us(rng));
+                continue;
+            }
+            AtServer::Write { .. } => {
+                writes += 1;
+                retries[id] += 1; // AWS counts from 1: the first retry waits up to 2 * base
+                let n = retries[id];
+                (AtServer::Read, if jitter { backoff.delay_ms(n, rng) } else { backoff.ceiling_ms(n) })
+            }
+        };
+        queue.push(Reverse((now + net_delay_us(rng) + wait + net_delay_us(rng), id, next)));
+    }
+    (writes, end)
+}
+
+/// Mean (writes, completion ms) over OCC_RUNS runs.
+fn occ_mean(jitter: bool) -> (f64, f64) {
+    let mut rng = SplitMix64::new(SEED ^ 0xA5A5);
+    let (writes, time_us) =
+        (0..OCC_RUNS).map(|_| run_occ(jitter, &mut rng)).fold((0, 0), |(w, t), (dw, dt)| (w + dw, t + dt));
+    (writes as f64 / OCC_RUNS as f64, time_us as f64 / 1_000.0 / OCC_RUNS as f64)
+}
+
+// ---- Output: the Markdown table and the SVG chart ----
+
+fn print_herd_table(runs: &[HerdRun]) {
+    println!(
+        "| strategy | C (req/s) | peak ÷ C | peak ÷ C after recovery | total calls | all succeeded at \
+         (from t = 0) | calls per client (mean / max) |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for r in runs {
+        let peak_over_c = |from_ms| peak_per_second(&r.sends_per_ms, from_ms) as f64 / r.capacity as f64;
+        let done = match r.succeeded {
+            CLIENTS => format!("{:.1} s", r.last_success_ms as f64 / 1_000.0),
+            n => format!("never ({} of {CLIENTS} gave up)", CLIENTS - n),
+        };
+        println!(
+            "| {} | {} | {:.1} | {:.1} | {} | {done} | {:.1} / {} |",
+            r.strategy.label(), r.capacity, peak_over_c(0), peak_over_c(OUTAGE_MS as usize),
+            r.calls, r.calls as f64 / CLIENTS as f64, r.max_attempts_seen,
+        );
+    }
+}
+
+const COLORS: [&str; 3] = ["#d62728", "#1f77b4", "#2ca02c"];
+const PLOT: (f64, f64, f64, f64) = (70.0, 50.0, 860.0, 520.0); // left, top, right, bottom
+
+fn line(svg: &mut String, (x1, y1): (f64, f64), (x2, y2): (f64, f64), style: &str) {
+    let _ = writeln!(svg, r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" {style}/>"#);
+}
+
+fn text(svg: &mut String, (x, y): (f64, f64), attrs: &str, body: &str) {
+    let _ = writeln!(svg, r#"<text x="{x:.1}" y="{y:.1}" {attrs}>{body}</text>"#);
+}
+
+/// Load per second over time. The y axis is logarithmic: the outage burst is
+/// ~40x C, so on a linear axis C and the jittered load would hug zero.
+fn herd_svg(runs: &[&HerdRun], capacity: u32) -> String {
+    let series: Vec<Vec<u32>> = runs.iter().map(|r| per_second(&r.sends_per_ms)).collect();
+    let seconds = series.iter().map(Vec::len).max().unwrap_or(1) as f64;
+    let x_max = (seconds / 50.0).ceil() * 50.0;
+    let peak = series.iter().flatten().copied().max().unwrap_or(1).max(capacity) as f64;
+    let decades = peak.log10().ceil().max(1.0) as i32;
+    let (left, top, right, bottom) = PLOT;
+    let x = |s: f64| left + s / x_max * (right - left);
+    let y = |v: f64| bottom - v.max(1.0).log10() / decades as f64 * (bottom - top);
+
+    let mut svg = String::from(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="900" height="600" viewBox="0 0 900 600" font-size="13"
+ font-family="sans-serif"><rect width="900" height="600" fill="white"/>
+"#,
+    );
+    let title = format!("{CLIENTS} clients, server down for {} s, then C = {capacity} req/s", OUTAGE_MS / 1_000);
+    text(&mut svg, (450.0, 28.0), r#"text-anchor="middle" font-size="16" font-weight="bold""#, &title);
+    draw_axes(&mut svg, &x, &y, x_max, decades);
+    for (per_s, color) in series.iter().zip(COLORS) {
+        // A step line: each second's count is flat across that second.
+        let points: Vec<String> = (per_s.iter().enumerate())
+            .map(|(s, &n)| format!("{:.1},{2:.1} {:.1},{2:.1}", x(s as f64), x(s as f64 + 1.0), y(n as f64)))
+            .collect();
+        let style = r#"fill="none" stroke-width="1.5" stroke-opacity="0.85""#;
+        let _ = writeln!(svg, r#"<polyline points="{}" stroke="{color}" {style}/>"#, points.join(" "));
+    }
+    let cy = y(capacity as f64);
+    line(&mut svg, (left, cy), (right, cy), r#"stroke="black" stroke-dasharray="6 4""#);
+    text(&mut svg, (right - 4.0, cy - 5.0), r#"text-anchor="end""#, &format!("C = {capacity} req/s"));
+    for (i, (run, color)) in runs.iter().zip(COLORS).enumerate() {
+        let ly = top + 18.0 + 20.0 * i as f64;
+        line(&mut svg, (right - 220.0, ly), (right - 190.0, ly), &format!(r#"stroke="{color}" stroke-width="3""#));
+        text(&mut svg, (right - 182.0, ly + 4.0), "", run.strategy.label());
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// The outage band, grid, ticks and axis labels.
+fn draw_axes(svg: &mut String, x: &dyn Fn(f64) -> f64, y: &dyn Fn(f64) -> f64, x_max: f64, decades: i32) {
+    let (left, top, right, bottom) = PLOT;
+    let band = x(OUTAGE_MS as f64 / 1_000.0) - left;
+    let _ = writeln!(svg, r##"<rect x="{left}" y="{top}" width="{band:.1}" height="{}" fill="#eee"/>"##, bottom - top);
+    text(svg, (left + 3.0, top + 14.0), r##"font-size="11" fill="#666""##, "down");
+    for d in 0..=decades {
+        let py = y(10f64.powi(d));
+        line(svg, (left, py), (right, py), r##"stroke="#ddd""##);
+        let label = if d == 0 { "0-1".to_string() } else { 10u64.pow(d as u32).to_string() };
+        text(svg, (left - 6.0, py + 4.0), r#"text-anchor="end""#, &label);
+    }
+    for s in (0..=x_max as u32).step_by(if x_max > 200.0 { 25 } else { 10 }) {
+        let px = x(s as f64);
+        line(svg, (px, bottom), (px, bottom + 5.0), r##"stroke="#333""##);
+        text(svg, (px, bottom + 20.0), r#"text-anchor="middle""#, &s.to_string());
+    }
+    let _ = writeln!(svg, r##"<path d="M{left} {top}V{bottom}H{right}" fill="none" stroke="#333"/>"##);
+    text(svg, ((left + right) / 2.0, bottom + 40.0), r#"text-anchor="middle""#, "time (s)");
+    let mid = (top + bottom) / 2.0;
+    let rotated = format!(r#"transform="rotate(-90 18 {mid})" text-anchor="middle""#);
+    text(svg, (18.0, mid), &rotated, "requests per second (log scale)");
+}
+
+fn main() {
+    let policy = herd_policy();
+    println!(
+        "# Thundering herd: {CLIENTS} clients, server down {} s then C req/s; seed {SEED:#x}\n\n\
+         Clients start uniformly over the first {START_SPREAD_MS} ms. maxAttempts {}, deadlineMs {}, \
+         baseDelayMs {}, maxDelayMs {}, breaker {{ failureThreshold 5, cooldownMs 30000 }} per client. \
+         Answers are instant; 1 ms clock.\n",
+        OUTAGE_MS / 1_000, policy.max_attempts, policy.deadline_ms, policy.backoff.base_ms, policy.backoff.cap_ms
+    );
+    let runs: Vec<HerdRun> =
+        CAPACITIES.iter().flat_map(|&c| Strategy::ALL.iter().map(move |&s| run_herd(s, c))).collect();
+    print_herd_table(&runs);
+
+    let (plain_calls, plain_ms) = occ_mean(false);
+    let (jitter_calls, jitter_ms) = occ_mean(true);
+    println!(
+        "\nAWS OCC model (aws-arch-backoff-simulator; {OCC_CLIENTS} clients, base 5, cap 2000, mean of {OCC_RUNS} \
+         runs): no jitter {plain_calls:.0} writes (all done at {plain_ms:.0} ms), full jitter {jitter_calls:.0} \
+         writes ({jitter_ms:.0} ms): {:.0}% fewer calls, ratio {:.2}.",
+        (1.0 - jitter_calls / plain_calls) * 100.0,
+        jitter_calls / plain_calls
+    );
+
+    let first: Vec<&HerdRun> = runs.iter().filter(|r| r.capacity == CAPACITIES[0]).collect();
+    let svg = herd_svg(&first, CAPACITIES[0]);
+    std::fs::write(SVG_PATH, &svg).expect("write bench/herd.svg");
+    println!("\nWrote {SVG_PATH} ({} bytes).", svg.len());
+}
