@@ -47,7 +47,8 @@ function messageFor(kind, d) {
     case 'before-replay':
       return `beforeReplay threw for ${JSON.stringify(d.key)}: ${d.cause && d.cause.message ? d.cause.message : String(d.cause)}`;
     case 'unsupported-runtime':
-      return `This runtime lacks ${d.missing}, which durafetch needs`;
+      return `This runtime refused ${d.missing}, which durafetch needs (in Cloudflare workerd, randomness is ` +
+        'only available inside a request: call createClient() in your fetch handler, not at module top level)';
     default:
       return `durafetch: ${kind}`;
   }
@@ -61,7 +62,7 @@ export class DurafetchError extends Error {
     this.kind = kind;
     this.key = details.key ?? null;
     this.attempts = details.attempts ?? 0;
-    for (const field of ['option', 'expected', 'value', 'origin', 'retryAfterMs', 'method', 'url', 'reason', 'status', 'action']) {
+    for (const field of ['option', 'expected', 'value', 'origin', 'retryAfterMs', 'method', 'url', 'reason', 'status', 'action', 'missing']) {
       if (details[field] !== undefined) this[field] = details[field];
     }
   }

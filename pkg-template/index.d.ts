@@ -124,8 +124,7 @@ export type GiveUpReason = 'exhausted' | 'deadline' | 'aborted' | 'closed' | 'ci
 export interface GiveUpEvent {
   key: string | null;
   reason: GiveUpReason;
-  /** Missing when a stored operation expired. */
-  attempts?: number;
+  attempts: number;
   /** The last response's status, when the last attempt got one. */
   status?: number;
 }
@@ -248,6 +247,8 @@ export class DurafetchError extends Error {
   status?: number;
   /** 'storage': the storage call that failed (open, get, put, delete, list, …). */
   action?: string;
+  /** 'unsupported-runtime': what the runtime refused (e.g. crypto.getRandomValues). */
+  missing?: string;
   /** Works across realms (iframes, workers), unlike instanceof. */
   static is(value: unknown): value is DurafetchError;
 }

@@ -105,7 +105,8 @@ impl Inner {
                 self.emit_store_error(e);
                 continue;
             }
-            self.emit("giveup", Fields::new().set("key", key.as_str()).set("reason", "expired"));
+            let attempts = records.iter().find(|r| &r.key == key).map_or(0, |r| r.attempts);
+            self.emit("giveup", Fields::new().set("key", key.as_str()).set("reason", "expired").set("attempts", attempts));
         }
         if round.ready.is_empty() {
             // The forced pass is over. Records a live call holds are its
