@@ -5,6 +5,7 @@
 
 pub mod backoff;
 pub mod breaker;
+pub mod http_date;
 pub mod key;
 pub mod options;
 pub mod outbox;

@@ -98,7 +98,7 @@ fn parse_breaker(v: &Value) -> Result<Option<BreakerConfig>, OptionError> {
             }
             ("cooldownMs", v) => config.cooldown_ms = delay("breaker.cooldownMs", v)?,
             (other, _) => {
-                return Err(error(&format!("breaker.{other}"), "one of: failureThreshold, cooldownMs"));
+                return Err(error(&["breaker.", other].concat(), "one of: failureThreshold, cooldownMs"));
             }
         }
     }

@@ -10,7 +10,8 @@
 use super::key::{fingerprint, is_header_name, is_valid_key};
 use super::value::Value;
 
-/// Version of the record layout. Bump it with a migration in `decode`.
+/// Version of the record layout. Bump it with a migration in `decode` (and
+/// the wording in `DecodeError::describe`).
 pub const RECORD_SCHEMA: u32 = 1;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -46,11 +47,13 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
+    /// In words, for reports. (Concatenation, not `format!`: core::fmt
+    /// costs the .wasm several KB.)
     pub fn describe(&self) -> String {
         match self {
             DecodeError::NotARecord => "not a durafetch record".into(),
-            DecodeError::UnknownSchema => format!("unknown record schema (this version reads {RECORD_SCHEMA})"),
-            DecodeError::Field(f) => format!("field '{f}' is missing or malformed"),
+            DecodeError::UnknownSchema => "unknown record schema (this version reads schema 1)".into(),
+            DecodeError::Field(f) => ["field '", f, "' is missing or malformed"].concat(),
             DecodeError::FingerprintMismatch => "method, URL or body do not match the stored fingerprint".into(),
         }
     }

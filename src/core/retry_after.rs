@@ -4,6 +4,8 @@
 //! so its wait is honoured exactly: no jitter, no cap. Values we cannot read
 //! are ignored (the normal backoff applies), never an error.
 
+use super::http_date::parse_http_date;
+
 /// The wait in milliseconds that `value` asks for, measured from `now_ms`
 /// (epoch milliseconds). A date in the past means "now" (0).
 pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<u64> {
@@ -16,9 +18,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<u64> {
         let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
         return Some(seconds.saturating_mul(1000));
     }
-    let when = httpdate::parse_http_date(value).ok()?;
-    let when_ms = when.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as f64;
-    let wait = when_ms - now_ms;
+    let wait = parse_http_date(value)? - now_ms;
     Some(if wait.is_finite() && wait > 0.0 { wait.ceil() as u64 } else { 0 })
 }
 

@@ -2,7 +2,6 @@
 //! call's end becomes a result, events and (for durable calls) storage.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Promise};
@@ -18,6 +17,7 @@ use super::live::{key_value, RunEnd};
 use super::locks::Locks;
 use super::record_js::{decode, encode};
 use super::request::{prepare, Prepared};
+use super::small_map::SmallMap;
 use super::store::Store;
 use crate::core::breaker::{Admission, Breaker, Transition};
 use crate::core::options::{Options, StoreChoice};
@@ -47,8 +47,8 @@ pub struct Inner {
     pub fetch: Option<Function>,
     pub before_replay: Option<Function>,
     pub rng: RefCell<SplitMix64>,
-    breakers: RefCell<BTreeMap<String, Breaker>>,
-    pub live: RefCell<BTreeMap<String, Live>>,
+    breakers: RefCell<SmallMap<Breaker>>,
+    pub live: RefCell<SmallMap<Live>>,
     pub sleepers: RefCell<Vec<Function>>,
     closed: Cell<bool>,
     pub store: Store,
@@ -60,12 +60,12 @@ pub struct Inner {
     /// waiting for our own backoff (the network may be back). Keys already
     /// resent in this pass:
     pub drain_forced: Cell<bool>,
-    pub forced_done: RefCell<BTreeSet<String>>,
+    pub forced_done: RefCell<SmallMap<()>>,
     pub drain_wake: RefCell<Option<Function>>,
     /// Aborts background resends on close.
     pub lifetime: AbortController,
     seq: Cell<f64>,
-    pub reported: RefCell<BTreeSet<String>>,
+    pub reported: RefCell<SmallMap<()>>,
     online: RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
@@ -102,7 +102,7 @@ fn random_seed() -> Result<u64, JsValue> {
 }
 
 async fn open_store(choice: StoreChoice, options: &JsValue) -> Result<(Store, Option<String>), JsValue> {
-    let memory = || Store::Memory(RefCell::new(BTreeMap::new()));
+    let memory = || Store::Memory(RefCell::new(SmallMap::default()));
     match choice {
         StoreChoice::Memory => Ok((memory(), None)),
         StoreChoice::Adapter => Ok((Store::Adapter(get(options, "store")), None)),
@@ -115,7 +115,7 @@ async fn open_store(choice: StoreChoice, options: &JsValue) -> Result<(Store, Op
                 Ok(db) => Ok((Store::IndexedDb(db), None)),
                 Err(e) => {
                     let why = get(&get(&e, "cause"), "message").as_string().unwrap_or_else(|| "it failed to open".into());
-                    Ok((memory(), Some(format!("IndexedDB could not be opened: {why}"))))
+                    Ok((memory(), Some(["IndexedDB could not be opened: ", &why].concat())))
                 }
             }
         }
@@ -142,8 +142,8 @@ impl Client {
             fetch: get(&options, "fetch").dyn_into::<Function>().ok(),
             before_replay: get(&options, "beforeReplay").dyn_into::<Function>().ok(),
             rng: RefCell::new(SplitMix64::new(seed)),
-            breakers: RefCell::new(BTreeMap::new()),
-            live: RefCell::new(BTreeMap::new()),
+            breakers: RefCell::new(SmallMap::default()),
+            live: RefCell::new(SmallMap::default()),
             sleepers: RefCell::new(Vec::new()),
             closed: Cell::new(false),
             store,
@@ -152,11 +152,11 @@ impl Client {
             draining: Cell::new(false),
             drain_again: Cell::new(false),
             drain_forced: Cell::new(false),
-            forced_done: RefCell::new(BTreeSet::new()),
+            forced_done: RefCell::new(SmallMap::default()),
             drain_wake: RefCell::new(None),
             lifetime,
             seq: Cell::new(0.0),
-            reported: RefCell::new(BTreeSet::new()),
+            reported: RefCell::new(SmallMap::default()),
             online: RefCell::new(None),
         });
         Inner::listen_online(&inner);
@@ -264,8 +264,7 @@ impl Inner {
         let (admission, transition) = self
             .breakers
             .borrow_mut()
-            .entry(origin.to_string())
-            .or_insert_with(|| Breaker::new(config))
+            .get_or_insert_with(origin, || Breaker::new(config))
             .admit(now_ms());
         self.emit_breaker(origin, transition);
         admission
@@ -334,7 +333,7 @@ impl Inner {
             return Ok(Some(promise));
         }
         live.insert(
-            key.to_string(),
+            key,
             Live {
                 fingerprint: op.fingerprint.clone(),
                 method: op.method.clone(),
@@ -451,7 +450,7 @@ impl Inner {
             Some(Ok(r)) if r.fingerprint == op.fingerprint => r,
             Some(Ok(_)) => return Err(failure("key-reuse").set("key", key).build()),
             Some(Err(e)) => {
-                let cause = format!("the stored record for this key is unreadable: {}", e.describe());
+                let cause = ["the stored record for this key is unreadable: ", &e.describe()].concat();
                 return Err(failure("storage").set("action", "get").set("key", key).set("cause", cause).build());
             }
             None => {
@@ -527,10 +526,10 @@ impl Inner {
 
     async fn pending(&self) -> Result<JsValue, JsValue> {
         let out = Array::new();
-        let mut seen = BTreeSet::new();
+        let mut seen: SmallMap<()> = SmallMap::default();
         for value in self.store.list().await? {
             if let Ok(r) = decode(&value) {
-                seen.insert(r.key.clone());
+                seen.insert(&r.key, ());
                 out.push(
                     &Fields::new()
                         .set("key", r.key.as_str())
@@ -544,10 +543,10 @@ impl Inner {
                 );
             }
         }
-        for (key, live) in self.live.borrow().iter().filter(|(k, _)| !seen.contains(*k)) {
+        for (key, live) in self.live.borrow().iter().filter(|(k, _)| !seen.contains_key(k)) {
             out.push(
                 &Fields::new()
-                    .set("key", key.as_str())
+                    .set("key", key)
                     .set("method", live.method.as_str())
                     .set("url", live.url.as_str())
                     .set("attempts", live.attempts)

@@ -58,7 +58,7 @@ impl Inner {
     }
 
     fn may_skip_backoff(&self, key: &str) -> bool {
-        self.drain_forced.get() && !self.forced_done.borrow().contains(key)
+        self.drain_forced.get() && !self.forced_done.borrow().contains_key(key)
     }
 
     async fn drain_loop(self: Rc<Self>) {
@@ -121,7 +121,7 @@ impl Inner {
             let forced = self.may_skip_backoff(key);
             self.resend(key, forced).await;
             if forced {
-                self.forced_done.borrow_mut().insert(key.clone());
+                self.forced_done.borrow_mut().insert(key, ());
             }
         }
         Some(now_ms())
@@ -130,7 +130,7 @@ impl Inner {
     async fn quarantine(&self, value: &JsValue, error: DecodeError) {
         let primary = get(value, "key");
         let label = key_of(&super::js::to_value(value, 1)).map(str::to_string).unwrap_or_else(|| "(no key)".into());
-        if self.reported.borrow().contains(&label) {
+        if self.reported.borrow().contains_key(&label) {
             return;
         }
         let reason = error.describe();
@@ -142,7 +142,7 @@ impl Inner {
             }
         };
         if !moved {
-            self.reported.borrow_mut().insert(label.clone());
+            self.reported.borrow_mut().insert(&label, ());
         }
         self.emit(
             "store",
@@ -179,7 +179,7 @@ impl Inner {
             return;
         }
         self.live.borrow_mut().insert(
-            key.to_string(),
+            key,
             Live {
                 fingerprint: record.fingerprint.clone(),
                 method: record.method.clone(),

@@ -9,7 +9,6 @@
 //! must serialise them itself.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -18,17 +17,18 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::js::{get, Fields};
+use super::small_map::SmallMap;
 
 #[derive(Default)]
 pub struct Locks {
-    held: Rc<RefCell<BTreeSet<String>>>,
+    held: Rc<RefCell<SmallMap<()>>>,
 }
 
 /// Releases the lock when dropped.
 #[must_use]
 pub struct LockGuard {
     name: String,
-    held: Rc<RefCell<BTreeSet<String>>>,
+    held: Rc<RefCell<SmallMap<()>>>,
     release: Option<Function>,
 }
 
@@ -58,10 +58,10 @@ impl Locks {
     /// better to do).
     pub async fn acquire(&self, name: &str, wait: bool) -> Option<LockGuard> {
         // Held here already: the holder is this client, which will look again.
-        if self.held.borrow().contains(name) {
+        if self.held.borrow().contains_key(name) {
             return None;
         }
-        self.held.borrow_mut().insert(name.to_string());
+        self.held.borrow_mut().insert(name, ());
         let mut guard = LockGuard { name: name.to_string(), held: self.held.clone(), release: None };
         let Some(locks) = web_locks() else {
             return Some(guard);
@@ -84,7 +84,7 @@ impl Locks {
         };
         let options = Fields::new().set("ifAvailable", !wait).build();
         let request = get(&locks, "request").unchecked_into::<Function>();
-        let name_js = JsValue::from_str(&format!("durafetch:{name}"));
+        let name_js = JsValue::from_str(&["durafetch:", name].concat());
         if request.call3(&locks, &name_js, &options, &on_grant).is_err() {
             // Locks refused (e.g. an opaque origin): fall back to this client only.
             return Some(guard);

@@ -12,5 +12,6 @@ mod live;
 mod locks;
 pub mod record_js;
 mod request;
+mod small_map;
 pub mod store;
 mod timer;

@@ -4,7 +4,6 @@
 //! that comes back goes through the same validation, whatever stored it.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -14,9 +13,10 @@ use web_sys::{IdbDatabase, IdbTransactionMode};
 use super::errors::failure;
 use super::idb::{committed, request, OUTBOX, QUARANTINE};
 use super::js::{get, now_ms, Fields};
+use super::small_map::SmallMap;
 
 pub enum Store {
-    Memory(RefCell<BTreeMap<String, JsValue>>),
+    Memory(RefCell<SmallMap<JsValue>>),
     IndexedDb(IdbDatabase),
     Adapter(JsValue),
 }
@@ -58,7 +58,7 @@ impl Store {
     pub async fn put(&self, record: &JsValue, key: &str) -> Result<(), JsValue> {
         match self {
             Store::Memory(map) => {
-                map.borrow_mut().insert(key.to_string(), record.clone());
+                map.borrow_mut().insert(key, record.clone());
                 Ok(())
             }
             Store::IndexedDb(db) => {
@@ -104,7 +104,7 @@ impl Store {
     /// Every stored value, read or not.
     pub async fn list(&self) -> Result<Vec<JsValue>, JsValue> {
         let all = match self {
-            Store::Memory(map) => return Ok(map.borrow().values().cloned().collect()),
+            Store::Memory(map) => return Ok(map.borrow().iter().map(|(_, v)| v.clone()).collect()),
             Store::IndexedDb(db) => {
                 let tx = Self::tx(db, &[OUTBOX], IdbTransactionMode::Readonly)?;
                 let store = tx.object_store(OUTBOX).map_err(|e| storage_error("list", e))?;
