@@ -12,7 +12,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all pkg tarball test test-rust test-wasm test-js demo tools chromium clean
+.PHONY: all pkg tarball test test-rust test-wasm test-js test-size demo bench tools chromium clean
 all: pkg
 
 ## Tools ---------------------------------------------------------------------
@@ -56,10 +56,14 @@ tarball: pkg
 	@echo "packed $(TARBALL)"
 
 ## Tests ---------------------------------------------------------------------
-test: test-rust test-wasm test-js
+test: test-rust test-size test-wasm test-js
 
 test-rust:
 	cargo test --quiet
+
+# Bytes are exact, so the size budget is a test (timings are benchmarks).
+test-size: pkg
+	node bench/size-budget.js
 
 # The IndexedDB store in headless Chromium: on a page and in a dedicated worker.
 test-wasm: tools chromium
@@ -69,6 +73,13 @@ test-wasm: tools chromium
 test-js: tarball chromium
 	npm install --no-save --no-audit --no-fund ./$(TARBALL)
 	node --test js-tests/ demo/
+
+## Benchmarks: one table, every figure with its ratio to peers measured in the same run.
+bench: tarball chromium
+	cd bench && npm ci --no-audit --no-fund
+	cd bench && npm install --no-save --no-audit --no-fund ../$(TARBALL)
+	cargo run --release --example herd
+	node bench/run.js
 
 ## Demo ----------------------------------------------------------------------
 demo: pkg

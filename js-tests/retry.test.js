@@ -124,8 +124,10 @@ test('abort: rejects at once with kind aborted, and nothing is resent after it',
   const url = server.script('/abort-hang', ['hang']);
   const client = await createClient(fast);
   const controller = new AbortController();
-  client.on('attempt', () => setTimeout(() => controller.abort(new Error('user left')), 20));
-  const err = await client.fetch(url, { method: 'POST', body: 'v', signal: controller.signal }).catch((e) => e);
+  const call = client.fetch(url, { method: 'POST', body: 'v', signal: controller.signal }).catch((e) => e);
+  await until(() => server.requests('/abort-hang').length === 1, 5000, 'the attempt to arrive');
+  controller.abort(new Error('user left'));
+  const err = await call;
   assert.equal(err.kind, 'aborted');
   assert.equal(err.cause.message, 'user left');
   assert.equal(err.attempts, 1);

@@ -2,7 +2,8 @@
 // Every decision is made in the wasm core; this file only wraps it.
 import { Client } from './core.js';
 
-const EVENT_TYPES = new Set(['attempt', 'retry', 'giveup', 'breaker', 'settled', 'queued', 'store']);
+// In the order of the core's listening bits (EVENT_BITS in src/shell/client.rs).
+const EVENT_TYPES = ['attempt', 'retry', 'giveup', 'breaker', 'settled', 'queued', 'store'];
 
 function describe(value) {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -126,7 +127,7 @@ class DurafetchClient {
 
   /** Subscribes to an event; returns the function that unsubscribes. */
   on(type, listener) {
-    if (!EVENT_TYPES.has(type)) {
+    if (!EVENT_TYPES.includes(type)) {
       throw new DurafetchError('invalid-option', {
         option: 'on(type)', expected: [...EVENT_TYPES].map((t) => `'${t}'`).join(', '), value: type,
       });
@@ -137,7 +138,17 @@ class DurafetchClient {
     let set = this.#listeners.get(type);
     if (!set) this.#listeners.set(type, (set = new Set()));
     set.add(listener);
-    return () => { set.delete(listener); };
+    this.#updateListening();
+    return () => {
+      set.delete(listener);
+      this.#updateListening();
+    };
+  }
+
+  // The core builds event payloads only for types someone listens to.
+  #updateListening() {
+    const mask = EVENT_TYPES.reduce((m, t, i) => (this.#listeners.get(t)?.size ? m | (1 << i) : m), 0);
+    this.#core.setListening(mask);
   }
 
   /** Operations not yet settled: stored records and live keyed calls. */

@@ -27,6 +27,10 @@ use crate::core::record::{storable_headers, Record};
 use crate::core::rng::SplitMix64;
 use crate::core::value::Value;
 
+/// Event types in the order of their bits in `setListening` (client.js
+/// keeps the same list).
+const EVENT_BITS: [&str; 7] = ["attempt", "retry", "giveup", "breaker", "settled", "queued", "store"];
+
 /// The outbox database every client of an origin shares.
 const DB_NAME: &str = "durafetch";
 
@@ -61,7 +65,10 @@ pub struct Inner {
     /// resent in this pass:
     pub drain_forced: Cell<bool>,
     pub forced_done: RefCell<SmallMap<()>>,
-    pub drain_wake: RefCell<Option<Function>>,
+    pub drain_wake: RefCell<Vec<Function>>,
+    /// Bit per event type that has listeners (see `EVENT_BITS`): payloads
+    /// are built only for events someone listens to.
+    listening: Cell<u32>,
     /// Aborts background resends on close.
     pub lifetime: AbortController,
     seq: Cell<f64>,
@@ -153,7 +160,8 @@ impl Client {
             drain_again: Cell::new(false),
             drain_forced: Cell::new(false),
             forced_done: RefCell::new(SmallMap::default()),
-            drain_wake: RefCell::new(None),
+            drain_wake: RefCell::new(Vec::new()),
+            listening: Cell::new(0),
             lifetime,
             seq: Cell::new(0.0),
             reported: RefCell::new(SmallMap::default()),
@@ -168,6 +176,12 @@ impl Client {
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
         let inner = self.inner.clone();
         future_to_promise(async move { inner.fetch(input, init).await })
+    }
+
+    /// Which event types have listeners: bit i is `EVENT_BITS[i]`.
+    #[wasm_bindgen(js_name = setListening)]
+    pub fn set_listening(&self, mask: u32) {
+        self.inner.listening.set(mask);
     }
 
     /// `{ store, persistent, note }`: which store was chosen and why.
@@ -207,7 +221,7 @@ impl Client {
             }
         }
         inner.wake_all();
-        if let Some(wake) = inner.drain_wake.borrow_mut().take() {
+        for wake in inner.drain_wake.take() {
             let _ = wake.call0(&JsValue::NULL);
         }
         inner.store.close();
@@ -219,12 +233,15 @@ impl Inner {
         self.closed.get()
     }
 
-    pub fn emit(&self, kind: &str, payload: Fields) {
-        let _ = self.emit.call2(&JsValue::NULL, &JsValue::from_str(kind), &payload.build());
+    pub fn emit(&self, kind: &str, payload: impl FnOnce() -> Fields) {
+        let bit = EVENT_BITS.iter().position(|k| *k == kind).map_or(0, |i| 1 << i);
+        if self.listening.get() & bit != 0 {
+            let _ = self.emit.call2(&JsValue::NULL, &JsValue::from_str(kind), &payload().build());
+        }
     }
 
     pub fn emit_store_error(&self, error: JsValue) {
-        self.emit("store", Fields::new().set("type", "error").set("error", error));
+        self.emit("store", || Fields::new().set("type", "error").set("error", error));
     }
 
     fn listen_online(this: &Rc<Self>) {
@@ -253,7 +270,7 @@ impl Inner {
 
     pub fn emit_breaker(&self, origin: &str, transition: Option<Transition>) {
         if let Some(t) = transition {
-            self.emit("breaker", Fields::new().set("origin", origin).set("state", t.as_str()));
+            self.emit("breaker", || Fields::new().set("origin", origin).set("state", t.as_str()));
         }
     }
 
@@ -377,9 +394,7 @@ impl Inner {
             }
             RunEnd::GaveUp { reason, attempts, last, cause, retry_in_ms, .. } => {
                 let status = last.as_ref().map(|r| r.status());
-                self.emit(
-                    "giveup",
-                    Fields::new().set("key", key.clone()).set("reason", reason).set("attempts", attempts).set_opt("status", status),
+                self.emit("giveup", || Fields::new().set("key", key.clone()).set("reason", reason).set("attempts", attempts).set_opt("status", status),
                 );
                 match last {
                     Some(response) => Ok(response.into()),
@@ -391,7 +406,7 @@ impl Inner {
                 }
             }
             RunEnd::Aborted { attempts, reason } => {
-                self.emit("giveup", Fields::new().set("key", key.clone()).set("reason", "aborted").set("attempts", attempts));
+                self.emit("giveup", || Fields::new().set("key", key.clone()).set("reason", "aborted").set("attempts", attempts));
                 Err(fail("aborted", attempts).set("cause", reason).build())
             }
             RunEnd::Closed { attempts } => Err(fail("closed", attempts).build()),
@@ -399,9 +414,7 @@ impl Inner {
     }
 
     pub fn emit_settled(&self, key: &JsValue, status: u16, attempts: u32, resumed: Option<&Response>) {
-        self.emit(
-            "settled",
-            Fields::new()
+        self.emit("settled", || Fields::new()
                 .set("key", key.clone())
                 .set("status", status)
                 .set("attempts", attempts)
@@ -498,7 +511,7 @@ impl Inner {
                 if let Err(e) = self.store.delete(key).await {
                     self.emit_store_error(e);
                 }
-                self.emit("giveup", Fields::new().set("key", keyv.clone()).set("reason", "aborted").set("attempts", attempts));
+                self.emit("giveup", || Fields::new().set("key", keyv.clone()).set("reason", "aborted").set("attempts", attempts));
                 Err(failure("aborted").set("key", keyv).set("attempts", attempts).set("cause", reason).build())
             }
             RunEnd::Closed { attempts } => Err(self.queued(op, key, attempts, "closed", None, JsValue::UNDEFINED)),
@@ -509,9 +522,7 @@ impl Inner {
     }
 
     fn queued(&self, op: &Prepared, key: &str, attempts: u32, reason: &str, status: Option<u16>, cause: JsValue) -> JsValue {
-        self.emit(
-            "queued",
-            Fields::new().set("key", key).set("reason", reason).set("attempts", attempts).set_opt("status", status),
+        self.emit("queued", || Fields::new().set("key", key).set("reason", reason).set("attempts", attempts).set_opt("status", status),
         );
         failure("queued")
             .set("key", key)

@@ -41,7 +41,7 @@ impl Inner {
         }
         if self.draining.get() {
             self.drain_again.set(true);
-            if let Some(wake) = self.drain_wake.borrow_mut().take() {
+            for wake in self.drain_wake.take() {
                 let _ = wake.call0(&JsValue::NULL);
             }
             return;
@@ -71,9 +71,7 @@ impl Inner {
             let Some(at) = wake_at else { break };
             let delay = (at - now_ms()).max(0.0).ceil() as u64;
             if delay > 0 {
-                let never = self.lifetime.signal();
-                sleep(delay, &never, |wake| *self.drain_wake.borrow_mut() = Some(wake)).await;
-                self.drain_wake.borrow_mut().take();
+                sleep(delay, Some(&self.lifetime.signal()), &self.drain_wake).await;
             }
         }
         self.draining.set(false);
@@ -106,7 +104,7 @@ impl Inner {
                 continue;
             }
             let attempts = records.iter().find(|r| &r.key == key).map_or(0, |r| r.attempts);
-            self.emit("giveup", Fields::new().set("key", key.as_str()).set("reason", "expired").set("attempts", attempts));
+            self.emit("giveup", || Fields::new().set("key", key.as_str()).set("reason", "expired").set("attempts", attempts));
         }
         if round.ready.is_empty() {
             // The forced pass is over. Records a live call holds are its
@@ -144,9 +142,7 @@ impl Inner {
         if !moved {
             self.reported.borrow_mut().insert(&label, ());
         }
-        self.emit(
-            "store",
-            Fields::new().set("type", "quarantined").set("key", label).set("reason", reason).set("moved", moved),
+        self.emit("store", || Fields::new().set("type", "quarantined").set("key", label).set("reason", reason).set("moved", moved),
         );
     }
 
@@ -210,9 +206,7 @@ impl Inner {
                 return Err(cause);
             }
         };
-        self.emit(
-            "attempt",
-            Fields::new()
+        self.emit("attempt", || Fields::new()
                 .set("key", key.as_str())
                 .set("method", record.method.as_str())
                 .set("url", record.url.as_str())
@@ -253,9 +247,7 @@ impl Inner {
                 if let Err(e) = self.store.put(&encode(&record), &key).await {
                     self.emit_store_error(e);
                 }
-                self.emit(
-                    "retry",
-                    Fields::new()
+                self.emit("retry", || Fields::new()
                         .set("key", keyv.clone())
                         .set("attempt", attempt)
                         .set("delayMs", delay_ms as f64)
@@ -289,7 +281,7 @@ impl Inner {
         headers.set(&self.options.idempotency_header, &r.key)?;
         let body = r.body.as_deref().map(js_sys::Uint8Array::from);
         Ok(Prepared {
-            signal: self.lifetime.signal(),
+            signal: Some(self.lifetime.signal()),
             method: r.method.clone(),
             url: r.url.clone(),
             fingerprint: r.fingerprint.clone(),

@@ -48,8 +48,8 @@ impl Inner {
         let mut last_outcome = None;
         let mut cause = JsValue::UNDEFINED;
         loop {
-            if op.signal.aborted() {
-                return RunEnd::Aborted { attempts: schedule.attempts(), reason: op.signal.reason() };
+            if let Some(signal) = op.signal.as_ref().filter(|s| s.aborted()) {
+                return RunEnd::Aborted { attempts: schedule.attempts(), reason: signal.reason() };
             }
             if self.is_closed() {
                 return RunEnd::Closed { attempts: schedule.attempts() };
@@ -73,9 +73,7 @@ impl Inner {
             if let Some(key) = &op.key {
                 self.set_live_attempts(key, plan.attempt);
             }
-            self.emit(
-                "attempt",
-                Fields::new()
+            self.emit("attempt", || Fields::new()
                     .set("key", key_value(op))
                     .set("method", op.method.as_str())
                     .set("url", op.url.as_str())
@@ -109,9 +107,7 @@ impl Inner {
                     return RunEnd::GaveUp { reason, attempts: plan.attempt, last: response, outcome, cause, retry_in_ms: 0 };
                 }
                 Decision::Retry { delay_ms, reason, server_asked } => {
-                    self.emit(
-                        "retry",
-                        Fields::new()
+                    self.emit("retry", || Fields::new()
                             .set("key", key_value(op))
                             .set("attempt", plan.attempt)
                             .set("delayMs", delay_ms as f64)
@@ -134,7 +130,7 @@ impl Inner {
                         }
                     }
                     last = response;
-                    sleep(delay_ms, &op.signal, |wake| self.sleepers.borrow_mut().push(wake)).await;
+                    sleep(delay_ms, op.signal.as_ref(), &self.sleepers).await;
                 }
             }
         }

@@ -34,7 +34,8 @@ pub struct Prepared {
     pub fingerprint: String,
     /// The caller's headers plus the idempotency key.
     pub headers: Headers,
-    pub signal: AbortSignal,
+    /// The caller's signal, when there is one (in `init` or on a Request).
+    pub signal: Option<AbortSignal>,
     pub key: Option<String>,
     pub durable: Option<bool>,
 }
@@ -63,7 +64,8 @@ pub async fn prepare(input: &JsValue, init: &JsValue, header_name: &str) -> Resu
         (false, Some(b)) => Some(b),
         (false, None) => return Err(invalid("durable", "a boolean", &durable)),
     };
-    if get(&get(init, "body"), "getReader").is_function() {
+    let init_body = get(init, "body");
+    if get(&init_body, "getReader").is_function() {
         return Err(failure("not-replayable").build());
     }
 
@@ -73,7 +75,24 @@ pub async fn prepare(input: &JsValue, init: &JsValue, header_name: &str) -> Resu
     let method = base.method();
     let url = base.url();
     let has_body = !get(&base, "body").is_null() && !get(&base, "body").is_undefined();
-    let body = if has_body {
+    // The common bodies are read directly; the rest (Blob, FormData,
+    // URLSearchParams, a Request's stream) through the Request, which also
+    // gives FormData its boundary in content-type.
+    let direct = if !has_body {
+        None
+    } else if let Some(text) = init_body.as_string() {
+        Some(Uint8Array::from(text.as_bytes()))
+    } else if let Some(bytes) = init_body.dyn_ref::<Uint8Array>() {
+        // A copy: the caller may reuse its array before we resend.
+        Some(bytes.slice(0, bytes.length()))
+    } else if let Some(buffer) = init_body.dyn_ref::<js_sys::ArrayBuffer>() {
+        Some(Uint8Array::new(buffer).slice(0, buffer.byte_length()))
+    } else {
+        None
+    };
+    let body = if direct.is_some() {
+        direct
+    } else if has_body {
         let bytes = base
             .clone()
             .and_then(|copy| copy.array_buffer())
@@ -99,12 +118,22 @@ pub async fn prepare(input: &JsValue, init: &JsValue, header_name: &str) -> Resu
         let _ = headers.set(header_name, k);
     }
     let fingerprint = fingerprint(&method, &url, &body.as_ref().map(|b| b.to_vec()).unwrap_or_default());
-    let signal = base.signal();
+    let signal = Some(get(init, "signal"))
+        .filter(|s| !s.is_undefined() && !s.is_null())
+        .or_else(|| input.dyn_ref::<Request>().map(|r| r.signal().into()))
+        .map(JsCast::unchecked_into::<AbortSignal>);
     Ok(Prepared { base, method, url, body, fingerprint, headers, signal, key, durable })
 }
 
-/// A UUID v4 from the platform CSPRNG.
+/// A UUID v4 from the platform CSPRNG: `crypto.randomUUID` where it exists
+/// (secure contexts; 10x cheaper), else 16 bytes from `getRandomValues`.
 pub fn new_key() -> Result<String, JsValue> {
+    let crypto = get(&js_sys::global(), "crypto");
+    if let Ok(random_uuid) = get(&crypto, "randomUUID").dyn_into::<Function>() {
+        if let Some(key) = random_uuid.call0(&crypto).ok().and_then(|k| k.as_string()) {
+            return Ok(key);
+        }
+    }
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|_| failure("unsupported-runtime").set("missing", "crypto.getRandomValues").build())?;
     let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
@@ -118,8 +147,12 @@ pub enum Attempt {
 }
 
 /// Tells the attempt's signal to follow the caller's: `AbortSignal.any`
-/// where the runtime has it, else a listener.
-fn follow(caller: &AbortSignal, controller: &AbortController, abort: &Function) -> AbortSignal {
+/// where the runtime has it, else a listener. Without a caller's signal the
+/// attempt's own is enough (and `any` costs ~6 µs in Node).
+fn follow(caller: Option<&AbortSignal>, controller: &AbortController, abort: &Function) -> AbortSignal {
+    let Some(caller) = caller else {
+        return controller.signal();
+    };
     let any = get(&get(&js_sys::global(), "AbortSignal"), "any");
     if let Some(any) = any.dyn_ref::<Function>() {
         let both = Array::of2(caller, &controller.signal());
@@ -139,7 +172,7 @@ pub async fn send(fetch: Option<&Function>, p: &Prepared, timeout_ms: u64) -> At
         Ok(f) => f.bind0(&controller),
         Err(cause) => return Attempt::Failed { outcome: Outcome::Network, cause },
     };
-    let signal = follow(&p.signal, &controller, &abort);
+    let signal = follow(p.signal.as_ref(), &controller, &abort);
     let init = Fields::new()
         .set("headers", &p.headers)
         .set("signal", &signal)
@@ -159,7 +192,7 @@ pub async fn send(fetch: Option<&Function>, p: &Prepared, timeout_ms: u64) -> At
     };
     clear_timeout(&timer);
     match result {
-        _ if p.signal.aborted() => Attempt::Aborted,
+        _ if p.signal.as_ref().is_some_and(|s| s.aborted()) => Attempt::Aborted,
         Ok(value) => match value.dyn_into::<Response>() {
             Ok(response) => {
                 let retry_after = response.headers().get("retry-after").ok().flatten();

@@ -1,0 +1,152 @@
+// Turns the sections' JSON into one Markdown table: a row per figure, a
+// column per library. A peer's cell shows its figure and "×N" = durafetch's
+// figure ÷ that peer's, measured in the same run.
+const PEERS = ['raw fetch', 'ky', 'cockatiel', 'fetch-retry', 'axios+axios-retry', 'workbox-background-sync'];
+// Each section's name for a peer column.
+const CPU_NAMES = { 'raw fetch': 'raw', ky: 'ky', cockatiel: 'cockatiel', 'fetch-retry': 'fetch-retry', 'axios+axios-retry': 'axios+axios-retry' };
+const APP_NAMES = { ky: 'ky', cockatiel: 'cockatiel retry+breaker', 'fetch-retry': 'fetch-retry', 'axios+axios-retry': 'axios+axios-retry', 'workbox-background-sync': 'workbox-background-sync' };
+
+const fmt = (n) => (n === undefined || n === null || Number.isNaN(n) ? '—'
+  : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
+const pick = (section, names, field) => Object.fromEntries(Object.entries(names)
+  .filter(([, name]) => section?.[name] !== undefined).map(([col, name]) => [col, field(section[name])]));
+
+function row(figure, durafetch, { text, peers = {}, peerText = fmt, target = '', met = null } = {}) {
+  return { figure, durafetch, text: text ?? fmt(durafetch), peers, peerText, target, met };
+}
+
+function cpuRows(cpu) {
+  if (!cpu) return [];
+  const raw = cpu.raw.p50;
+  const get = cpu.durafetch.p50 - raw;
+  const post = cpu['durafetch keyed POST'].p50 - cpu['raw POST'].p50;
+  return [
+    row('CPU per call, GET, p50 µs (stub fetch)', cpu.durafetch.p50, {
+      text: `${fmt(cpu.durafetch.p50)} (+${fmt(get)} over raw)`, peers: pick(cpu, CPU_NAMES, (r) => r.p50),
+      target: '≤ +5 µs over raw', met: get <= 5,
+    }),
+    row('CPU per call, keyed POST, p50 µs (stub fetch)', cpu['durafetch keyed POST'].p50, {
+      text: `${fmt(cpu['durafetch keyed POST'].p50)} (+${fmt(post)} over raw POST)`,
+      peers: { 'raw fetch': cpu['raw POST'].p50 }, target: '≤ +10 µs over raw', met: post <= 10,
+    }),
+  ];
+}
+
+function loopbackRows(lb) {
+  if (!lb) return [];
+  const names = { ...CPU_NAMES, 'raw fetch': 'raw' };
+  const mk = (label, own, field, unitField, unit) => row(label, lb[own][field], {
+    text: `${fmt(lb[own][field])} (${fmt(lb[own][unitField])} ${unit})`,
+    peers: own.includes('POST') ? { 'raw fetch': lb['raw POST'][field] } : pick(lb, names, (r) => r[field]),
+    peerText: (v, col) => `${fmt(v)} (${fmt((own.includes('POST') ? lb['raw POST'] : lb[names[col]])[unitField])} ${unit})`,
+    target: '≤ 1.05', met: lb[own][field] <= 1.05,
+  });
+  const pin = lb.pinned ? 'pinned' : 'not pinned';
+  return [
+    mk(`Loopback HTTP, sequential GET: p50 ÷ raw fetch's (${pin})`, 'durafetch', 'seqRatio', 'seqP50Us', 'µs'),
+    mk('Loopback HTTP, sequential keyed POST: p50 ÷ raw POST\'s', 'durafetch keyed POST', 'seqRatio', 'seqP50Us', 'µs'),
+    mk(`Loopback HTTP, ${lb.concurrency} in flight GET: batch time ÷ raw's`, 'durafetch', 'concRatio', 'concReqPerS', 'req/s'),
+    mk(`Loopback HTTP, ${lb.concurrency} in flight keyed POST: batch time ÷ raw POST's`, 'durafetch keyed POST', 'concRatio', 'concReqPerS', 'req/s'),
+  ];
+}
+
+function durableRows(d) {
+  if (!d) return [];
+  if (d.na) return [row('Chromium durable POST (IndexedDB), p50 ms', null, { text: `n/a (${d.na})` })];
+  const durable = d['durafetch durable POST, IndexedDB'].p50Ms;
+  const memory = d['durafetch keyed POST, memory store'].p50Ms;
+  return [
+    row('Chromium keyed POST, memory store, p50 ms', memory, { peers: { 'raw fetch': d.raw.p50Ms } }),
+    row('Chromium durable POST (IndexedDB put + delete), p50 ms', durable, {
+      text: `${fmt(durable)} (+${fmt(durable - memory)} over memory store)`, peers: { 'raw fetch': d.raw.p50Ms },
+    }),
+  ];
+}
+
+function coldRows(cold) {
+  if (!cold) return [];
+  const rows = [];
+  const node = cold.node;
+  rows.push(row('Cold start, Node: `await createClient()` ms (fresh process)', node.durafetch.createMs, {
+    text: `${fmt(node.durafetch.createMs)} (import ${fmt(node.durafetch.importMs)})`,
+    target: '≤ 10 ms', met: node.durafetch.createMs <= 10,
+  }));
+  rows.push(row('Cold start, Node: import + create client, ms', node.durafetch.totalMs, { peers: pick(node, APP_NAMES, (r) => r.totalMs) }));
+  const ch = cold.chromium;
+  if (ch.skipped) return [...rows, row('Cold start, Chromium', null, { text: `n/a (${ch.skipped})` })];
+  const pkg = ch['durafetch (pkg files)'];
+  const mem = ch['durafetch (pkg files), store: memory'];
+  rows.push(row('Cold start, Chromium: `await createClient()` ms (new page, cache off)', pkg.createMs, {
+    text: `${fmt(pkg.createMs)} (store: memory ${fmt(mem.createMs)}; import ${fmt(pkg.importMs)})`,
+    target: '≤ 20 ms', met: pkg.createMs <= 20,
+  }));
+  rows.push(row('Cold start, Chromium: import + create, bundled consumer app, ms', ch['durafetch (bundled)'].totalMs, {
+    peers: pick(ch, APP_NAMES, (r) => r.totalMs),
+  }));
+  return rows;
+}
+
+function sizeRows(size, budget) {
+  if (!size) return [];
+  const z = (s) => `${kb(s.raw)} / ${kb(s.gzip)} / ${kb(s.brotli)}`;
+  const rows = [];
+  for (const [name, s] of Object.entries(size.files)) {
+    const download = name.startsWith('browser download');
+    rows.push(row(`Size, ${name}: raw / gzip -9 / brotli`, s.gzip, {
+      text: z(s), ...(download ? { target: '≤ 30 KB gzip', met: s.gzip <= 30 * 1024 } : {}),
+    }));
+  }
+  const appGzip = pick(size.bundles, APP_NAMES, (s) => s.gzip);
+  rows.push(row('Size, bundled consumer app (esbuild, minified), JS only, gzip -9', size.bundles.durafetch.gzip, {
+    text: kb(size.bundles.durafetch.gzip), peers: appGzip, peerText: kb,
+  }));
+  const total = size.bundles['durafetch JS + wasm'];
+  rows.push(row('Size, bundled consumer app incl. .wasm: raw / gzip -9 / brotli', total.gzip, {
+    text: z(total), peers: appGzip, peerText: (v, col) => z(size.bundles[APP_NAMES[col]]),
+  }));
+  if (budget) {
+    rows.push(row('Size budget (bench/size-budget.json), gzip -9 B', budget.current, {
+      text: `${budget.current} of ${budget.budget}`, target: '≤ budget', met: budget.current <= budget.budget,
+    }));
+  }
+  return rows;
+}
+
+function memoryRows(m) {
+  if (!m) return [];
+  const series = (field, unit) => `${m.start[field]} → ${m.after10k[field]} → ${m.after20k[field]} ${unit}`;
+  const grew = (field, slack) => m.after20k[field] - m.after10k[field] <= slack;
+  return [
+    row('Memory, wasm linear memory: start → 10k → 20k ops (after gc)', m.after10k.wasmKiB - m.start.wasmKiB, {
+      text: series('wasmKiB', 'KiB'), target: 'flat after warm-up (±1 page)', met: grew('wasmKiB', 64),
+    }),
+    row('Memory, JsValue handles Rust holds (externref slots in use): start → 10k → 20k ops', m.after20k.handles - m.after10k.handles, {
+      text: `${series('handles', 'handles')} (table ${m.after20k.externrefs} slots)`, target: 'flat after warm-up', met: grew('handles', 64),
+    }),
+    row('Memory, JS heap used: start → 10k → 20k ops (after gc)', m.after10k.heapKiB - m.start.heapKiB, {
+      text: series('heapKiB', 'KiB'), target: 'near start (< +256 KiB per 10k)', met: grew('heapKiB', 256),
+    }),
+  ];
+}
+
+export function buildRows(r) {
+  return [...cpuRows(r.cpu), ...loopbackRows(r.loopback), ...durableRows(r.durable), ...coldRows(r.cold),
+    ...sizeRows(r.size, r.budget), ...memoryRows(r.memory)];
+}
+
+export function renderTable(rows) {
+  const head = ['Figure', 'durafetch', ...PEERS, 'Target', 'Met'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => ' --- ').join('|')}|`];
+  for (const r of rows) {
+    const peers = PEERS.map((col) => {
+      const v = r.peers[col];
+      if (v === undefined) return '';
+      const ratio = r.durafetch !== null && v ? ` · ×${(r.durafetch / v).toFixed(2)}` : '';
+      return `${r.peerText(v, col)}${ratio}`;
+    });
+    const met = r.met === null ? '' : r.met ? 'yes' : '**no**';
+    lines.push(`| ${[r.figure, r.text, ...peers, r.target, met].join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
