@@ -208,6 +208,8 @@ test('a quota error on persist: nothing sent, nothing already stored lost', asyn
   assert.equal(err.kind, 'storage');
   assert.equal(err.cause.name, 'QuotaExceededError');
   assert.match(err.message, /nothing was sent/);
+  assert.equal(err.sent, false);
+  assert.match(err.key, /^[0-9a-f-]{36}$/, 'the error names the operation');
   assert.equal(server.requests('/quota').length, 0);
   assert.deepEqual((await store.list()).map((r) => r.key), ['existing']);
   await client.close();

@@ -63,7 +63,7 @@ export class DurafetchError extends Error {
     this.kind = kind;
     this.key = details.key ?? null;
     this.attempts = details.attempts ?? 0;
-    for (const field of ['option', 'expected', 'value', 'origin', 'retryAfterMs', 'method', 'url', 'reason', 'status', 'action', 'missing']) {
+    for (const field of ['option', 'expected', 'value', 'origin', 'retryAfterMs', 'method', 'url', 'reason', 'status', 'action', 'missing', 'sent']) {
       if (details[field] !== undefined) this[field] = details[field];
     }
   }

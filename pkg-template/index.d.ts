@@ -247,6 +247,8 @@ export class DurafetchError extends Error {
   status?: number;
   /** 'storage': the storage call that failed (open, get, put, delete, list, …). */
   action?: string;
+  /** 'storage': false when the operation could not be persisted, so nothing was sent. */
+  sent?: boolean;
   /** 'unsupported-runtime': what the runtime refused (e.g. crypto.getRandomValues). */
   missing?: string;
   /** Works across realms (iframes, workers), unlike instanceof. */

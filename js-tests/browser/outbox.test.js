@@ -84,6 +84,8 @@ test('offline, then online: queued while offline, resent on the online event', (
     await browser.context.setOffline(false);
   }
   await settledIn(page);
+  const opened = (await pageEvents(page, 'breaker')).filter((e) => e.state === 'open');
+  assert.deepEqual(opened, [], 'failures while offline are ours: they do not open the breaker');
   assert.equal(server.requests('/offline').length, 1);
   assert.deepEqual([...server.effects('/offline').values()], [1]);
   await page.close();

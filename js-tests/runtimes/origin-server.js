@@ -8,6 +8,10 @@
 // `dropsPerKey` drops more receipts of a key than the first: Deno's own fetch
 // silently resends a request once when the socket closes unanswered, so it
 // takes two drops there before durafetch sees a failed attempt.
+// POST /orders/held is the same, except that the first receipt of a key is
+// held open (after the effect) until the test calls `releaseHeld()`, which
+// drops it: the test can look at the client's storage while that first
+// attempt is in flight.
 //
 // Everything else is static files from `staticRoots` ({ '/url/prefix/': dir }),
 // so pages, workers and the package's .wasm come from the same origin. The
@@ -42,9 +46,10 @@ export async function startOriginServer({ staticRoots = {}, dropsPerKey = 1 } = 
   const unkeyed = []; // POSTs that came without a key (should be none)
   const servedWasm = []; // { path, sha256 }
   const sockets = new Set();
+  const held = []; // { key, socket } of first receipts held open on /orders/held
   let orders = 0;
 
-  async function order(req, res) {
+  async function order(req, res, { hold }) {
     const body = await readBody(req);
     const key = req.headers['idempotency-key'];
     if (!key) {
@@ -69,7 +74,8 @@ export async function startOriginServer({ staticRoots = {}, dropsPerKey = 1 } = 
     orders += 1;
     const answer = JSON.stringify({ order: orders, key, received: JSON.parse(body.toString('utf8')) });
     answers.set(key, { body, answer });
-    req.socket.destroy(); // processed, but the answer is lost on the way back
+    if (hold) held.push({ key, socket: req.socket });
+    else req.socket.destroy(); // processed, but the answer is lost on the way back
   }
 
   async function file(req, res) {
@@ -99,8 +105,9 @@ export async function startOriginServer({ staticRoots = {}, dropsPerKey = 1 } = 
     // reused keep-alive socket closes unanswered, which would hide the drop
     // from durafetch. On a fresh socket it reports the failure instead.
     res.setHeader('connection', 'close');
-    const handle = req.method === 'POST' && req.url === '/orders' ? order : file;
-    handle(req, res).catch((error) => {
+    const isOrder = req.method === 'POST' && (req.url === '/orders' || req.url === '/orders/held');
+    const handled = isOrder ? order(req, res, { hold: req.url === '/orders/held' }) : file(req, res);
+    handled.catch((error) => {
       if (!res.headersSent) res.writeHead(500).end(String(error));
     });
   });
@@ -114,6 +121,7 @@ export async function startOriginServer({ staticRoots = {}, dropsPerKey = 1 } = 
   return {
     origin,
     ordersUrl: `${origin}/orders`,
+    heldOrdersUrl: `${origin}/orders/held`,
     port: server.address().port,
     dropsPerKey,
     /** Requests received with `key`, dropped ones included. */
@@ -125,6 +133,19 @@ export async function startOriginServer({ staticRoots = {}, dropsPerKey = 1 } = 
     totalEffects: () => [...effects.values()].reduce((a, b) => a + b, 0),
     unkeyed: () => unkeyed.length,
     servedWasm: () => servedWasm.slice(),
+    /** Waits (bounded) until `count` first receipts are held; returns their keys. */
+    async waitForHeld(count, ms = 15_000) {
+      const end = Date.now() + ms;
+      while (held.length < count) {
+        if (Date.now() > end) throw new Error(`the origin holds ${held.length} of ${count} requests after ${ms} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return held.map((h) => h.key);
+    },
+    /** Drops every held request unanswered (their effects stay applied). */
+    releaseHeld() {
+      for (const { socket } of held.splice(0)) socket.destroy();
+    },
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => server.close(resolve));

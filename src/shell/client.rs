@@ -19,7 +19,7 @@ use super::record_js::{decode, encode};
 use super::request::{prepare, Prepared};
 use super::small_map::SmallMap;
 use super::store::Store;
-use crate::core::breaker::{Admission, Breaker, Transition};
+use crate::core::breaker::{Admission, Breaker, BreakerState, Transition};
 use crate::core::options::{Options, StoreChoice};
 use crate::core::outbox::{after_resend, Resend};
 use crate::core::outcome::Outcome;
@@ -252,6 +252,7 @@ impl Inner {
         let weak: Weak<Inner> = Rc::downgrade(this);
         let listener = Closure::<dyn FnMut()>::new(move || {
             if let Some(inner) = weak.upgrade() {
+                inner.close_breakers();
                 let _ = inner.wake_all();
                 inner.force_pass();
             }
@@ -287,8 +288,28 @@ impl Inner {
         admission
     }
 
+    /// Back online: failures while we were offline said nothing about the
+    /// servers, so every breaker starts closed again.
+    fn close_breakers(&self) {
+        let open: Vec<String> = self
+            .breakers
+            .borrow()
+            .iter()
+            .filter(|(_, b)| !matches!(b.state(), BreakerState::Closed { .. }))
+            .map(|(origin, _)| origin.to_string())
+            .collect();
+        self.breakers.borrow_mut().clear();
+        for origin in open {
+            self.emit_breaker(&origin, Some(Transition::Closed));
+        }
+    }
+
     /// `None`: an abandoned probe.
     pub fn record_breaker(&self, origin: &str, outcome: Option<&Outcome>) {
+        // A network error while the device is offline is ours, not the server's.
+        if outcome == Some(&Outcome::Network) && get(&get(&js_sys::global(), "navigator"), "onLine").as_bool() == Some(false) {
+            return;
+        }
         let mut breakers = self.breakers.borrow_mut();
         let Some(breaker) = breakers.get_mut(origin) else {
             return;
@@ -468,7 +489,7 @@ impl Inner {
             }
             None => {
                 let r = self.new_record(op, key);
-                self.store.put(&encode(&r), key).await.map_err(|e| with_field(e, "sent", false))?;
+                self.store.put(&encode(&r), key).await.map_err(|e| with_field(with_field(e, "sent", false), "key", key))?;
                 r
             }
         };

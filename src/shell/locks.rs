@@ -5,8 +5,8 @@
 //! (`navigator.locks`) does it: a lock is released when its holder's promise
 //! settles or its context dies, so a crashed tab never leaves one behind.
 //! Where `navigator.locks` does not exist (Node, Deno, workerd) only the
-//! in-process set applies: an adapter store shared by several processes
-//! must serialise them itself.
+//! in-process set applies, shared by every client of this wasm instance: an
+//! adapter store shared by several processes must serialise them itself.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -19,9 +19,19 @@ use wasm_bindgen_futures::JsFuture;
 use super::js::{get, Fields};
 use super::small_map::SmallMap;
 
-#[derive(Default)]
+thread_local! {
+    /// Names held by any client in this realm (one wasm instance).
+    static HELD: Rc<RefCell<SmallMap<()>>> = Rc::default();
+}
+
 pub struct Locks {
     held: Rc<RefCell<SmallMap<()>>>,
+}
+
+impl Default for Locks {
+    fn default() -> Self {
+        Locks { held: HELD.with(Rc::clone) }
+    }
 }
 
 /// Releases the lock when dropped.
