@@ -61,19 +61,23 @@ pub fn plan(
     let mut blocked: Vec<&str> = Vec::new();
     let mut wake = |at: f64| out_wake(&mut out.wake_at_ms, at);
     for r in &sorted {
+        let origin = origin_of(&r.url);
+        if busy(&r.key) {
+            // Being sent: it holds its origin, and is never expired under its sender.
+            if !blocked.contains(&origin) {
+                blocked.push(origin);
+            }
+            continue;
+        }
         let expires_at = r.created_at + ttl_ms as f64;
         if now_ms >= expires_at {
             out.expired.push(r.key.clone());
             continue;
         }
-        let origin = origin_of(&r.url);
         if blocked.contains(&origin) {
             continue;
         }
         blocked.push(origin);
-        if busy(&r.key) {
-            continue;
-        }
         let due_at = if forced(&r.key) { r.not_before } else { r.next_attempt_at.max(r.not_before) };
         if due_at <= now_ms {
             out.ready.push(r.key.clone());
@@ -192,6 +196,14 @@ mod tests {
         let forced = plan(&records, 100.0, DAY, |_| true, |_| false);
         assert_eq!(forced.ready, ["ours"]);
         assert_eq!(forced.wake_at_ms, Some(900.0));
+    }
+
+    #[test]
+    fn a_record_being_sent_is_never_expired_under_its_sender() {
+        let records = [rec("live", "http://a.test/", 0.0, 0.0, 0.0), rec("next", "http://a.test/", 5.0, 0.0, 0.0)];
+        let p = plan(&records, 10_000.0, 1_000, |_| false, |k| k == "live");
+        assert_eq!(p.expired, ["next"]);
+        assert!(p.ready.is_empty());
     }
 
     #[test]

@@ -109,7 +109,7 @@ impl Schedule {
         }
         let (delay_ms, server_asked) = match *outcome {
             Outcome::Response { retry_after_ms: Some(ms), .. } => (ms, true),
-            _ => (policy.backoff.delay_ms(self.attempts - 1, rng), false),
+            _ => (policy.backoff.delay_ms(self.attempts.saturating_sub(1), rng), false),
         };
         // Resending early would ignore the server; waiting past the deadline
         // would break the caller's bound. Neither: settle now.

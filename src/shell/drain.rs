@@ -32,6 +32,9 @@ extern "C" {
 
 /// How long to wait before reading a store that just failed.
 const STORE_RETRY_MS: f64 = 5_000.0;
+/// How long to wait when every ready record is being sent elsewhere (its
+/// key's lock is held by another tab): looking again at once would spin.
+const LOCKED_RETRY_MS: f64 = 250.0;
 
 impl Inner {
     /// Starts the drain loop, or wakes it if it is running.
@@ -99,12 +102,7 @@ impl Inner {
             self.live.borrow().contains_key(k)
         });
         for key in &round.expired {
-            if let Err(e) = self.store.delete(key).await {
-                self.emit_store_error(e);
-                continue;
-            }
-            let attempts = records.iter().find(|r| &r.key == key).map_or(0, |r| r.attempts);
-            self.emit("giveup", || Fields::new().set("key", key.as_str()).set("reason", "expired").set("attempts", attempts));
+            self.expire(key).await;
         }
         if round.ready.is_empty() {
             // The forced pass is over. Records a live call holds are its
@@ -112,17 +110,47 @@ impl Inner {
             self.drain_forced.set(false);
             return round.wake_at_ms;
         }
+        let mut progressed = false;
         for key in &round.ready {
             if self.is_closed() {
                 return None;
             }
             let forced = self.may_skip_backoff(key);
-            self.resend(key, forced).await;
-            if forced {
-                self.forced_done.borrow_mut().insert(key, ());
+            if self.resend(key, forced).await {
+                progressed = true;
+                if forced {
+                    self.forced_done.borrow_mut().insert(key, ());
+                }
             }
         }
-        Some(now_ms())
+        if progressed {
+            Some(now_ms())
+        } else {
+            let retry = now_ms() + LOCKED_RETRY_MS;
+            Some(round.wake_at_ms.map_or(retry, |w| w.min(retry)))
+        }
+    }
+
+    /// Removes a record past its TTL, under its key's lock (a live call in
+    /// another tab may be sending it) and after reading it again (someone may
+    /// have settled it). Reported before it is deleted: a crash in between
+    /// reports it twice, the other order would lose it without a word.
+    async fn expire(&self, key: &str) {
+        let Some(_lock) = self.locks.acquire(key, false).await else {
+            return;
+        };
+        let attempts = match self.store.get(key).await {
+            Ok(Some(v)) => match decode(&v) {
+                Ok(r) if r.created_at + self.options.ttl_ms as f64 <= now_ms() => r.attempts,
+                _ => return,
+            },
+            Ok(None) => return,
+            Err(e) => return self.emit_store_error(e),
+        };
+        self.emit("giveup", || Fields::new().set("key", key).set("reason", "expired").set("attempts", attempts));
+        if let Err(e) = self.store.delete(key).await {
+            self.emit_store_error(e);
+        }
     }
 
     async fn quarantine(&self, value: &JsValue, error: DecodeError) {
@@ -146,23 +174,27 @@ impl Inner {
         );
     }
 
-    /// One attempt of one stored operation.
-    async fn resend(self: &Rc<Self>, key: &str, forced: bool) {
+    /// One attempt of one stored operation. False when its key is locked
+    /// (being sent elsewhere); true when it was dealt with.
+    async fn resend(self: &Rc<Self>, key: &str, forced: bool) -> bool {
         let Some(_lock) = self.locks.acquire(key, false).await else {
-            return;
+            return false;
         };
         // Fresh, under the lock: another sender may have moved it on.
         let record = match self.store.get(key).await {
             Ok(Some(v)) => match decode(&v) {
                 Ok(r) => r,
-                Err(_) => return,
+                Err(_) => return true,
             },
-            Ok(None) => return,
-            Err(e) => return self.emit_store_error(e),
+            Ok(None) => return true,
+            Err(e) => {
+                self.emit_store_error(e);
+                return true;
+            }
         };
         let due_at = if forced { record.not_before } else { record.next_attempt_at.max(record.not_before) };
         if due_at > now_ms() || self.live.borrow().contains_key(key) {
-            return;
+            return true;
         }
         let origin = origin_of(&record.url).to_string();
         let admission = self.admit(&origin);
@@ -172,7 +204,7 @@ impl Inner {
             if let Err(e) = self.store.put(&encode(&r), key).await {
                 self.emit_store_error(e);
             }
-            return;
+            return true;
         }
         self.live.borrow_mut().insert(
             key,
@@ -187,6 +219,7 @@ impl Inner {
         );
         let result = self.resend_attempt(record, admission).await;
         self.end_live(key, &result);
+        true
     }
 
     async fn resend_attempt(self: &Rc<Self>, mut record: Record, admission: Admission) -> Result<JsValue, JsValue> {

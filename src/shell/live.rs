@@ -130,7 +130,11 @@ impl Inner {
                         }
                     }
                     last = response;
-                    sleep(delay_ms, op.signal.as_ref(), &self.sleepers).await;
+                    // resume() and 'online' end our own waits, never one the
+                    // server asked for: it said when, and earlier is refused.
+                    let no_wakers = RefCell::new(Vec::new());
+                    let wakers = if server_asked { &no_wakers } else { &self.sleepers };
+                    sleep(delay_ms, op.signal.as_ref(), wakers).await;
                 }
             }
         }

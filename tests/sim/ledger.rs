@@ -1,0 +1,247 @@
+//! What happened to each operation, checked as it happens: every attempt,
+//! every wait, every report the caller or a listener got.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use durafetch::core::backoff::Backoff;
+
+/// Faults injected, by kind.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Crashes at a named await of the protocol (`where:what`).
+    pub crashes: BTreeMap<&'static str, u64>,
+    pub random_crashes: u64,
+    pub requests_dropped: u64,
+    pub responses_dropped: u64,
+    /// Of those: the server had applied the operation.
+    pub applied_but_unanswered: u64,
+    pub duplicated: u64,
+    pub status_5xx: u64,
+    pub status_429: u64,
+    pub status_409: u64,
+    pub partitions: u64,
+    pub offline_refusals: u64,
+    pub jumps_forward: u64,
+    pub jumps_backward: u64,
+    pub aborts: u64,
+    pub resubmissions: u64,
+    pub resumes: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Report {
+    Status(u16),
+    Expired,
+    Aborted,
+}
+
+#[derive(Default)]
+pub struct OpLog {
+    pub invalid: bool,
+    pub explicit_key: Option<String>,
+    pub keys_sent: BTreeSet<String>,
+    pub attempts: u32,
+    /// A record for it was written: the client accepted it.
+    pub persisted: bool,
+    pub reports: Vec<Report>,
+    /// Virtual time its record was deleted after a definitive answer.
+    pub settled_at: Option<u64>,
+    pub abort_requested: bool,
+    pub abort_reported: bool,
+    /// The application called fetch again with the same key (after a crash).
+    pub resubmitted: bool,
+    /// The client instance whose caller awaits this operation's result.
+    pub waiting_in: Option<u64>,
+}
+
+/// Violations of properties the shell does not promise yet (see the
+/// `known_bug_*` tests): counted, not failed, in the main run.
+#[derive(Clone, Debug, Default)]
+pub struct KnownBugs {
+    /// Drain rounds that sent nothing because another context held the key.
+    pub idle_rounds: u64,
+    pub longest_idle_streak: u64,
+    pub spin_example: Option<String>,
+    /// Live attempts sent before the wait the server asked for had passed.
+    pub retry_after_cut_short: u64,
+    pub retry_after_example: Option<String>,
+    /// Operations reported 'expired' and also settled with a status, though
+    /// nobody resubmitted them (Web Locks on: no documented excuse).
+    pub expired_and_settled: u64,
+    pub expired_and_settled_example: Option<String>,
+}
+
+pub struct Ledger {
+    web_locks: bool,
+    pub ops: Vec<OpLog>,
+    pub key_op: BTreeMap<String, usize>,
+    pub faults: Faults,
+    pub violations: Vec<String>,
+    pub known: KnownBugs,
+    pub live_attempts: u64,
+    pub resend_attempts: u64,
+    pub waits_checked: u64,
+}
+
+/// Who sends an attempt, for the checks.
+pub enum Sender {
+    Live { call: u64, attempt: u32, started: u64, back_at_start: u64, floor: u64, resubmission: bool, aborted: bool },
+    Resend { not_before: f64 },
+}
+
+/// The state of the world when an attempt leaves.
+pub struct AttemptAt {
+    pub mono: u64,
+    pub wall: f64,
+    pub back_jumped: u64,
+    pub web_locks: bool,
+    pub record_stored: bool,
+    pub max_attempts: u32,
+    pub deadline_ms: u64,
+    pub timeout_ms: u64,
+    pub attempt_timeout_ms: u64,
+}
+
+impl Ledger {
+    pub fn new(ops: usize, web_locks: bool) -> Ledger {
+        Ledger {
+            web_locks,
+            ops: (0..ops).map(|_| OpLog::default()).collect(),
+            key_op: BTreeMap::new(),
+            faults: Faults::default(),
+            violations: Vec::new(),
+            known: KnownBugs::default(),
+            live_attempts: 0,
+            resend_attempts: 0,
+            waits_checked: 0,
+        }
+    }
+
+    pub fn is_invalid(&self, op: usize) -> bool {
+        self.ops.get(op).is_some_and(|o| o.invalid)
+    }
+
+    fn violation(&mut self, what: String) {
+        self.violations.push(what);
+    }
+
+    /// A key the client chose for an operation: never shared by two.
+    pub fn key_assigned(&mut self, key: &str, op: usize) {
+        let previous = *self.key_op.entry(key.to_string()).or_insert(op);
+        if previous != op {
+            self.violation(format!("key {key} given to op {previous} and op {op}"));
+        }
+    }
+
+    pub fn on_attempt(&mut self, op: usize, key: &str, sender: &Sender, at: &AttemptAt) {
+        let log = &mut self.ops[op];
+        log.attempts += 1;
+        log.keys_sent.insert(key.to_string());
+        let (settled_at, abort_reported, expired) = (log.settled_at, log.abort_reported, log.reports.contains(&Report::Expired));
+        if self.key_op.get(key) != Some(&op) {
+            self.violation(format!("op {op} sent with key {key}, which is not its key"));
+        }
+        if self.ops[op].keys_sent.len() > 1 {
+            self.violation(format!("op {op} sent with two keys: {:?}", self.ops[op].keys_sent));
+        }
+        let resubmission = matches!(sender, Sender::Live { resubmission: true, .. });
+        if at.web_locks && !resubmission {
+            if let Some(t) = settled_at {
+                self.violation(format!("op {op} ({key}) sent at {} after it settled at {t}", at.mono));
+            }
+            if abort_reported {
+                self.violation(format!("op {op} ({key}) sent at {} after its abort was reported", at.mono));
+            }
+            if !at.record_stored && !expired {
+                self.violation(format!("op {op} ({key}) sent at {} without a stored record", at.mono));
+            }
+        }
+        if at.timeout_ms > at.attempt_timeout_ms {
+            self.violation(format!("op {op}: an attempt may take {} ms > attemptTimeoutMs", at.timeout_ms));
+        }
+        match *sender {
+            Sender::Live { call, attempt, started, back_at_start, floor, aborted, .. } => {
+                self.live_attempts += 1;
+                if aborted {
+                    self.violation(format!("op {op} call {call}: attempt {attempt} at {} after the caller aborted", at.mono));
+                }
+                if attempt > at.max_attempts {
+                    self.violation(format!("op {op} call {call}: attempt {attempt} > maxAttempts {}", at.max_attempts));
+                }
+                // Wall-clock deadline: a backward jump may stretch it by the jump, no more.
+                let stretch = at.back_jumped - back_at_start;
+                if at.mono - started >= at.deadline_ms + stretch {
+                    self.violation(format!(
+                        "op {op} call {call}: attempt {attempt} at {} after the live deadline (started {started}, deadline {} ms, clock back {stretch} ms)",
+                        at.mono, at.deadline_ms
+                    ));
+                }
+                if at.mono + at.timeout_ms > started + at.deadline_ms + stretch {
+                    self.violation(format!("op {op} call {call}: attempt {attempt} may outlive the live deadline"));
+                }
+                if at.mono < floor {
+                    let k = &mut self.known;
+                    k.retry_after_cut_short += 1;
+                    k.retry_after_example.get_or_insert(format!(
+                        "op {op} ({key}) call {call}: attempt {attempt} at t={} ms, but the server's Retry-After asked for t>={floor}",
+                        at.mono
+                    ));
+                }
+            }
+            Sender::Resend { not_before } => {
+                self.resend_attempts += 1;
+                if at.wall < not_before {
+                    self.violation(format!("op {op} ({key}) resent at wall {} before notBefore {not_before}", at.wall));
+                }
+            }
+        }
+    }
+
+    /// A wait chosen after a transient outcome: full jitter within
+    /// [0, min(cap, base * 2^n)], or exactly what the server asked.
+    pub fn on_wait(&mut self, op: usize, n: u32, delay_ms: u64, asked: Option<u64>, backoff: Backoff) {
+        self.waits_checked += 1;
+        match asked {
+            Some(ms) if ms != delay_ms => self.violation(format!("op {op}: waits {delay_ms} ms, the server asked {ms}")),
+            Some(_) => {}
+            None => {
+                let grown = if n >= 64 { u64::MAX } else { backoff.base_ms.saturating_mul(1 << n) };
+                let bound = grown.min(backoff.cap_ms);
+                if delay_ms > bound {
+                    self.violation(format!("op {op}: wait {delay_ms} ms before retry {n} exceeds {bound} ms"));
+                }
+            }
+        }
+    }
+
+    pub fn record_written(&mut self, key: &str) {
+        if let Some(&op) = self.key_op.get(key) {
+            self.ops[op].persisted = true;
+        }
+    }
+
+    pub fn settled(&mut self, key: &str, now: u64) {
+        if let Some(&op) = self.key_op.get(key) {
+            self.ops[op].settled_at = Some(now);
+        }
+    }
+
+    /// An event a listener got, or the caller's result.
+    pub fn report(&mut self, key: &str, report: Report, now: u64) {
+        let Some(&op) = self.key_op.get(key) else {
+            return self.violation(format!("a report for unknown key {key}"));
+        };
+        let log = &mut self.ops[op];
+        log.reports.push(report);
+        log.abort_reported |= report == Report::Aborted;
+        let settled = log.reports.iter().any(|r| matches!(r, Report::Status(_)));
+        if self.web_locks && !log.resubmitted && settled && log.reports.contains(&Report::Expired) {
+            let k = &mut self.known;
+            k.expired_and_settled += 1;
+            k.expired_and_settled_example.get_or_insert(format!(
+                "op {op} ({key}) was reported both expired and settled by t={now} ms: {:?}",
+                log.reports
+            ));
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The deterministic simulation behind tests/simulation.rs.
+
+pub mod app;
+pub mod client;
+pub mod dates;
+pub mod drain;
+pub mod encode;
+pub mod exec;
+pub mod ledger;
+pub mod live;
+pub mod net;
+pub mod report;
+pub mod store;
+pub mod world;

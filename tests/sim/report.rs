@@ -1,0 +1,192 @@
+//! One seed from start to end, the properties checked once the network has
+//! healed, and the figures summed over seeds.
+
+use std::collections::BTreeMap;
+
+use super::app::{self, HEAL_AT_MS};
+use super::ledger::{Faults, KnownBugs, Report};
+use super::world::{Config, Sim};
+
+/// After healing: long enough for any backoff, cooldown, Retry-After and
+/// clock skew the seeds draw (a random walk of jumps of up to 10 minutes).
+const SETTLE_MS: u64 = 6 * 3_600_000;
+/// A seed that needs more polls than this has run away (a livelock).
+const MAX_POLLS: u64 = 3_000_000;
+
+#[derive(Clone, Debug, Default)]
+pub struct Totals {
+    pub seeds: u64,
+    pub two_client_seeds: u64,
+    pub no_web_lock_seeds: u64,
+    pub ops: u64,
+    pub accepted: u64,
+    /// The page died before the record was written: never sent (checked).
+    pub never_persisted: u64,
+    pub effects: u64,
+    pub refused: u64,
+    pub duplicates: u64,
+    pub lost: u64,
+    pub naive_effects: u64,
+    pub naive_duplicates: u64,
+    pub reported_status: u64,
+    pub reported_expired: u64,
+    pub reported_aborted: u64,
+    pub live_attempts: u64,
+    pub resend_attempts: u64,
+    pub waits_checked: u64,
+    pub faults: Faults,
+    pub known: KnownBugs,
+    pub polls: u64,
+}
+
+pub struct SeedRun {
+    pub totals: Totals,
+    pub violations: Vec<String>,
+    pub trace: Vec<String>,
+}
+
+pub fn run_seed(cfg: Config, trace: bool) -> SeedRun {
+    let ops = cfg.ops;
+    let sim = Sim::new(cfg, trace);
+    app::start(&sim);
+    let finished = sim.exec.run(HEAL_AT_MS + SETTLE_MS, MAX_POLLS);
+    let mut totals = Totals { seeds: 1, ops: ops as u64, polls: sim.exec.polls.get(), ..Totals::default() };
+    totals.two_client_seeds = (sim.cfg.clients == 2) as u64;
+    totals.no_web_lock_seeds = (!sim.cfg.web_locks) as u64;
+    let mut violations = std::mem::take(&mut sim.ledger.borrow_mut().violations);
+    if !finished {
+        violations.push(format!("runaway: more than {MAX_POLLS} polls by t={} ms", sim.exec.now()));
+    }
+    violations.extend(end_checks(&sim, &mut totals));
+    {
+        let ledger = sim.ledger.borrow();
+        totals.faults = ledger.faults.clone();
+        totals.known = ledger.known.clone();
+        totals.live_attempts = ledger.live_attempts;
+        totals.resend_attempts = ledger.resend_attempts;
+        totals.waits_checked = ledger.waits_checked;
+    }
+    let trace = sim.trace.as_ref().map(|t| t.borrow().clone()).unwrap_or_default();
+    sim.teardown();
+    SeedRun { totals, violations, trace }
+}
+
+/// Exactly once or reported, never twice, never lost.
+fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
+    let mut v = Vec::new();
+    let (ledger, server, store) = (sim.ledger.borrow(), sim.server.borrow(), sim.store.borrow());
+    for key in store.keys() {
+        v.push(format!("lost: record {key} (op {:?}) is still stored after the network healed", ledger.key_op.get(key)));
+    }
+    if server.key_reuse > 0 {
+        v.push(format!("{} requests reused a key stored for another operation", server.key_reuse));
+    }
+    let key_of: BTreeMap<usize, &String> = ledger.key_op.iter().map(|(k, op)| (*op, k)).collect();
+    for (op, log) in ledger.ops.iter().enumerate() {
+        let effects = server.effects.get(&op).copied().unwrap_or(0) as u64;
+        let naive = server.naive.get(&op).copied().unwrap_or(0) as u64;
+        totals.effects += effects;
+        totals.duplicates += effects.saturating_sub(1);
+        totals.naive_effects += naive;
+        totals.naive_duplicates += naive.saturating_sub(1);
+        if effects > 1 {
+            v.push(format!("duplicate: op {op} applied {effects} times"));
+        }
+        if !log.persisted {
+            totals.never_persisted += 1;
+            if log.attempts > 0 || effects > 0 {
+                v.push(format!("op {op} was sent without ever being persisted"));
+            }
+            continue;
+        }
+        totals.accepted += 1;
+        let answer = key_of.get(&op).and_then(|k| server.responses.get(*k)).map(|&(_, status)| status);
+        totals.refused += (answer == Some(422)) as u64;
+        if answer == Some(201) && effects != 1 {
+            v.push(format!("op {op}: answered 201 but applied {effects} times"));
+        }
+        for report in &log.reports {
+            if let Report::Status(status) = *report {
+                if Some(status) != answer {
+                    v.push(format!("op {op}: reported status {status}, the server's answer is {answer:?}"));
+                }
+            }
+        }
+        let has = |r: Report| log.reports.contains(&r);
+        let status_reported = log.reports.iter().any(|r| matches!(r, Report::Status(_)));
+        totals.reported_status += status_reported as u64;
+        totals.reported_expired += has(Report::Expired) as u64;
+        totals.reported_aborted += has(Report::Aborted) as u64;
+        let excused = has(Report::Expired) || has(Report::Aborted) || log.abort_requested;
+        if answer.is_none() && !excused {
+            totals.lost += 1;
+            v.push(format!("lost: op {op} was accepted, then neither applied nor reported"));
+        }
+    }
+    v
+}
+
+impl Totals {
+    pub fn add(&mut self, o: &Totals) {
+        macro_rules! sum {
+            ($($f:ident).+) => { $( self.$f += o.$f; )+ };
+        }
+        sum!(seeds.two_client_seeds.no_web_lock_seeds.ops.accepted.never_persisted.effects.refused.duplicates);
+        sum!(lost.naive_effects.naive_duplicates.reported_status.reported_expired.reported_aborted);
+        sum!(live_attempts.resend_attempts.waits_checked.polls);
+        let (f, g) = (&mut self.faults, &o.faults);
+        for (label, n) in &g.crashes {
+            *f.crashes.entry(label).or_default() += n;
+        }
+        f.random_crashes += g.random_crashes;
+        f.requests_dropped += g.requests_dropped;
+        f.responses_dropped += g.responses_dropped;
+        f.applied_but_unanswered += g.applied_but_unanswered;
+        f.duplicated += g.duplicated;
+        f.status_5xx += g.status_5xx;
+        f.status_429 += g.status_429;
+        f.status_409 += g.status_409;
+        f.partitions += g.partitions;
+        f.offline_refusals += g.offline_refusals;
+        f.jumps_forward += g.jumps_forward;
+        f.jumps_backward += g.jumps_backward;
+        f.aborts += g.aborts;
+        f.resubmissions += g.resubmissions;
+        f.resumes += g.resumes;
+        let (k, l) = (&mut self.known, &o.known);
+        k.idle_rounds += l.idle_rounds;
+        k.longest_idle_streak = k.longest_idle_streak.max(l.longest_idle_streak);
+        k.retry_after_cut_short += l.retry_after_cut_short;
+        k.expired_and_settled += l.expired_and_settled;
+    }
+
+    pub fn crashes(&self) -> u64 {
+        self.faults.crashes.values().sum::<u64>() + self.faults.random_crashes
+    }
+
+    pub fn crash_points(&self) -> String {
+        self.faults.crashes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    }
+
+    pub fn summary_line(&self) -> String {
+        let f = &self.faults;
+        format!(
+            "simulation: {} seeds ({} with two clients on one store, {} without Web Locks), {} operations ({} accepted; {} died with their page before being persisted, never sent); \
+             faults: {} crashes ({} at {} named awaits, {} at random times), {} requests dropped, {} responses dropped \
+             ({} after the server applied), {} duplicated deliveries, {} 5xx, {} 429, {} 409, {} partitions, \
+             {} clock jumps forward, {} backward, {} aborts, {} resubmissions, {} resume() calls; \
+             attempts: {} live, {} resent; effects: {} applied, {} refused (422), duplicates: {}, lost: {}; \
+             reported: {} with a status, {} expired, {} aborted; without the key a server would have applied {} ({} duplicates); \
+             {} waits within their bound; known bugs seen: {} idle drain rounds (longest streak {}), {} Retry-After waits cut short, \
+             {} operations reported both expired and settled",
+            self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.never_persisted,
+            self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes,
+            f.requests_dropped, f.responses_dropped, f.applied_but_unanswered, f.duplicated, f.status_5xx,
+            f.status_429, f.status_409, f.partitions, f.jumps_forward, f.jumps_backward, f.aborts,
+            f.resubmissions, f.resumes, self.live_attempts, self.resend_attempts, self.effects, self.refused,
+            self.duplicates, self.lost, self.reported_status, self.reported_expired, self.reported_aborted,
+            self.naive_effects, self.naive_duplicates, self.waits_checked, self.known.idle_rounds,
+            self.known.longest_idle_streak, self.known.retry_after_cut_short, self.known.expired_and_settled,
+        )
+    }
+}

@@ -1,0 +1,215 @@
+//! The simulated world of one seed: its configuration, the wall clock that
+//! jumps, the shared store, Web Locks, the server, and the ledger.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use durafetch::core::breaker::BreakerConfig;
+use durafetch::core::rng::SplitMix64;
+use durafetch::core::schedule::RetryPolicy;
+use durafetch::core::value::Value;
+
+use super::client::Client;
+use super::exec::Exec;
+use super::ledger::Ledger;
+use super::net::Server;
+use super::store::WebLocks;
+
+/// Wall-clock time at virtual time 0 (Nov 2023).
+pub const EPOCH_MS: f64 = 1_700_000_000_000.0;
+
+pub trait Draw {
+    fn unit(&mut self) -> f64;
+    fn range(&mut self, lo: u64, hi: u64) -> u64;
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+}
+
+impl Draw for SplitMix64 {
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.up_to(hi.saturating_sub(lo))
+    }
+}
+
+/// A deliberately broken protocol, to show the checks catch it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutant {
+    None,
+    /// Send first; write the record only after a transient outcome.
+    SendBeforePersist,
+    /// A fresh idempotency key on every attempt.
+    KeyPerAttempt,
+    /// Resend the record as listed, without re-reading it under the lock.
+    NoRereadUnderLock,
+    /// Delete the record when the live bounds end, instead of queueing it.
+    ForgetWhenQueued,
+}
+
+/// Everything a seed decides up front: the client's options and how hostile
+/// the world is.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub seed: u64,
+    pub ops: usize,
+    pub clients: usize,
+    /// Tabs share Web Locks; false: processes sharing an adapter store (Node).
+    pub web_locks: bool,
+    pub policy: RetryPolicy,
+    pub breaker: Option<BreakerConfig>,
+    pub ttl_ms: u64,
+    pub p_drop_request: f64,
+    pub p_drop_response: f64,
+    pub p_5xx: f64,
+    pub p_429: f64,
+    pub p_duplicate: f64,
+    pub p_slow: f64,
+    /// Per crash point (every await of the protocol).
+    pub p_crash_step: f64,
+    /// Mean gaps between world events (0: none).
+    pub crash_every_ms: u64,
+    pub jump_every_ms: u64,
+    pub partition_every_ms: u64,
+    pub resume_every_ms: u64,
+    pub p_abort: f64,
+    pub p_invalid: f64,
+    pub p_explicit_key: f64,
+    /// Also inject faults that only known bugs fail on (see simulation.rs).
+    pub known_bug_windows: bool,
+    pub mutant: Mutant,
+}
+
+impl Config {
+    pub fn for_seed(seed: u64, ops: usize, known_bug_windows: bool) -> Config {
+        let mut r = SplitMix64::new(seed ^ 0x5EED_C0F1_6000_0007);
+        let base_ms = r.range(5, 400);
+        let breaker = (!r.chance(0.3)).then(|| BreakerConfig {
+            failure_threshold: r.range(1, 6) as u32,
+            cooldown_ms: r.range(100, 30_000),
+        });
+        let mut gap = |on: f64, lo: u64, hi: u64| if r.chance(on) { r.range(lo, hi) } else { 0 };
+        let (crash_every_ms, jump_every_ms) = (gap(0.5, 2_000, 40_000), gap(0.6, 3_000, 40_000));
+        let (partition_every_ms, resume_every_ms) = (gap(0.5, 5_000, 60_000), gap(0.4, 3_000, 30_000));
+        let clients = if r.chance(0.7) { 2 } else { 1 };
+        Config {
+            seed,
+            ops,
+            clients,
+            web_locks: clients == 1 || r.chance(0.8),
+            policy: RetryPolicy {
+                max_attempts: r.range(1, 6) as u32,
+                backoff: durafetch::core::backoff::Backoff { base_ms, cap_ms: r.range(base_ms, 20_000) },
+                deadline_ms: r.range(100, 30_000),
+                attempt_timeout_ms: r.range(50, 3_000),
+                ..RetryPolicy::default()
+            },
+            breaker,
+            ttl_ms: [300_000, 3_600_000, 86_400_000][r.range(0, 2) as usize],
+            p_drop_request: r.unit() * 0.2,
+            p_drop_response: r.unit() * 0.2,
+            p_5xx: r.unit() * 0.2,
+            p_429: r.unit() * 0.1,
+            p_duplicate: r.unit() * 0.1,
+            p_slow: r.unit() * 0.1,
+            p_crash_step: [0.0, 0.003, 0.01, 0.03][r.range(0, 3) as usize],
+            crash_every_ms,
+            jump_every_ms,
+            partition_every_ms,
+            resume_every_ms,
+            p_abort: 0.05,
+            p_invalid: 0.1,
+            p_explicit_key: 0.3,
+            known_bug_windows,
+            mutant: Mutant::None,
+        }
+    }
+}
+
+pub struct Sim {
+    pub exec: Exec,
+    pub cfg: Config,
+    pub rng: RefCell<SplitMix64>,
+    /// Wall clock minus virtual time, in ms: moved by clock jumps.
+    offset: Cell<i64>,
+    back_jumped: Cell<u64>,
+    /// The network has healed: no more faults of any kind.
+    pub healed: Cell<bool>,
+    pub offline: Cell<bool>,
+    pub store: RefCell<BTreeMap<String, Value>>,
+    pub locks: RefCell<WebLocks>,
+    pub server: RefCell<Server>,
+    pub ledger: RefCell<Ledger>,
+    pub clients: RefCell<Vec<Option<Rc<Client>>>>,
+    pub next_instance: Cell<u64>,
+    pub trace: Option<RefCell<Vec<String>>>,
+}
+
+impl Sim {
+    pub fn new(cfg: Config, trace: bool) -> Rc<Sim> {
+        Rc::new(Sim {
+            exec: Exec::default(),
+            rng: RefCell::new(SplitMix64::new(cfg.seed)),
+            offset: Cell::new(0),
+            back_jumped: Cell::new(0),
+            healed: Cell::new(false),
+            offline: Cell::new(false),
+            store: RefCell::new(BTreeMap::new()),
+            locks: RefCell::new(WebLocks::default()),
+            server: RefCell::new(Server::default()),
+            ledger: RefCell::new(Ledger::new(cfg.ops, cfg.web_locks)),
+            clients: RefCell::new(vec![None; cfg.clients]),
+            next_instance: Cell::new(1),
+            trace: trace.then(|| RefCell::new(Vec::new())),
+            cfg,
+        })
+    }
+
+    /// `Date.now()` of every client (one machine, one wall clock).
+    pub fn now_ms(&self) -> f64 {
+        EPOCH_MS + self.exec.now() as f64 + self.offset.get() as f64
+    }
+
+    pub fn jump_clock(&self, by_ms: i64) {
+        self.offset.set(self.offset.get() + by_ms);
+        if by_ms < 0 {
+            self.back_jumped.set(self.back_jumped.get() + by_ms.unsigned_abs());
+        }
+    }
+
+    /// Sum of every backward jump so far: a deadline may stretch by that much.
+    pub fn back_jumped(&self) -> u64 {
+        self.back_jumped.get()
+    }
+
+    pub fn draw(&self, lo: u64, hi: u64) -> u64 {
+        self.rng.borrow_mut().range(lo, hi)
+    }
+
+    /// A fault with probability `p`, never after the network healed.
+    pub fn fault(&self, p: f64) -> bool {
+        !self.healed.get() && self.rng.borrow_mut().chance(p)
+    }
+
+    pub fn log(&self, line: impl FnOnce() -> String) {
+        if let Some(t) = &self.trace {
+            t.borrow_mut().push(format!("{:>8} {}", self.exec.now(), line()));
+        }
+    }
+
+    pub fn client(&self, slot: usize) -> Option<Rc<Client>> {
+        self.clients.borrow()[slot].clone().filter(|c| c.alive.get())
+    }
+
+    pub fn alive_clients(&self) -> Vec<Rc<Client>> {
+        (0..self.cfg.clients).filter_map(|s| self.client(s)).collect()
+    }
+
+    pub fn teardown(&self) {
+        self.clients.borrow_mut().clear();
+        self.exec.clear();
+    }
+}
