@@ -12,7 +12,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all pkg tarball test test-rust test-wasm test-js test-size demo bench tools chromium clean
+.PHONY: all pkg tarball test test-rust test-wasm test-js test-size demo soak bench tools chromium clean
 all: pkg
 
 ## Tools ---------------------------------------------------------------------
@@ -82,8 +82,15 @@ bench: tarball chromium
 	node bench/run.js
 
 ## Demo ----------------------------------------------------------------------
-demo: pkg
-	node demo/server.js
+# The page imports `durafetch` as an app would: from the installed tarball.
+demo: tarball
+	npm install --no-save --no-audit --no-fund ./$(TARBALL)
+	node demo/main.js
+
+# The chaos soak at 10,000 operations (make test runs it at 1,000).
+soak: tarball chromium
+	npm install --no-save --no-audit --no-fund ./$(TARBALL)
+	SOAK_OPS=10000 node --test js-tests/soak/
 
 clean:
 	rm -rf pkg build target node_modules

@@ -246,6 +246,10 @@ export async function startDemoServer({
   }
 
   const server = http.createServer((req, res) => {
+    // One request per connection, deliberately: Chromium silently resends a request that
+    // fails on a reused keep-alive socket (same headers, same key), which would hide a
+    // chaos drop from the page and give the no-key loop a duplicate its code never sent.
+    res.setHeader('Connection', 'close');
     route(req, res).catch((err) => {
       if (res.headersSent || req.socket.destroyed) return;
       const status = err instanceof HttpError ? err.status : 500;

@@ -118,10 +118,10 @@ export async function startTestServer({ statics = {} } = {}) {
   };
 }
 
-/** Waits until `predicate()` holds, polling; fails after `ms`. Never a timing assertion. */
+/** Waits until `predicate()` (sync or async) holds, polling; fails after `ms`. Never a timing assertion. */
 export async function until(predicate, ms = 5000, what = 'condition') {
   const end = Date.now() + ms;
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }

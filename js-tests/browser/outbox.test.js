@@ -68,7 +68,9 @@ test('two tabs share one outbox: every operation applied once, no key ever in fl
   assert.equal(server.maxInFlightPerKey(), 1, 'a key was in flight twice at once');
   assert.deepEqual([...server.effects('/tabs').keys()].sort(), [...keys].sort());
   assert.ok([...server.effects('/tabs').values()].every((n) => n === 1));
-  await a.waitForFunction(() => new Promise((resolve) => window.client.pending().then((p) => resolve(p.length === 0))), null, { timeout: 10_000 });
+  // Polled from here: waitForFunction does not wait for a returned promise.
+  const pendingIn = (page) => page.evaluate(() => window.client.pending().then((p) => p.length));
+  await until(async () => (await pendingIn(a)) === 0 && (await pendingIn(b)) === 0, 10_000, 'empty outboxes');
   await Promise.all([a.close(), b.close()]);
 }));
 

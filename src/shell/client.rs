@@ -501,10 +501,13 @@ impl Inner {
         let end = self.run(op, Some(&record)).await;
         let result = match end {
             RunEnd::Settled { response, attempts } => {
+                // Reported before the record goes: if the page dies in
+                // between, the next one resends, the server replays, and
+                // 'settled' comes again (at least once, never never).
+                self.emit_settled(&keyv, response.status(), attempts, None);
                 if let Err(e) = self.store.delete(key).await {
                     self.emit_store_error(e);
                 }
-                self.emit_settled(&keyv, response.status(), attempts, None);
                 Ok(response.into())
             }
             RunEnd::GaveUp { reason, attempts, last, outcome, cause, retry_in_ms } => {

@@ -261,14 +261,15 @@ impl Inner {
         let decision = after_resend(&self.options.policy, attempt, &outcome, now_ms(), &mut self.rng.borrow_mut());
         match decision {
             Resend::Settle => {
-                if let Err(e) = self.store.delete(&key).await {
-                    self.emit_store_error(e);
-                }
                 let status = outcome.status().unwrap_or(0);
                 let response = response.unwrap_or_else(|| JsValue::UNDEFINED.unchecked_into());
                 // Joiners get copies; the event gets the original.
                 let copy = response.clone().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+                // Reported before the record goes (see run_durable).
                 self.emit_settled(&keyv, status, attempt, Some(&response));
+                if let Err(e) = self.store.delete(&key).await {
+                    self.emit_store_error(e);
+                }
                 Ok(copy)
             }
             Resend::RetryAt { next_attempt_at, not_before, delay_ms, reason } => {

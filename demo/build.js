@@ -1,0 +1,52 @@
+// Bundles the demo page the way an app would use durafetch: `import ... from
+// 'durafetch'` resolved by esbuild to the installed npm package (browser entry),
+// and core_bg.wasm copied beside the bundle, because esbuild keeps
+// `new URL('core_bg.wasm', import.meta.url)` as is instead of emitting it.
+// Run directly: node demo/build.js [outdir]
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.join(HERE, '..');
+export const DEFAULT_OUTDIR = path.join(REPO, 'build', 'demo');
+const INSTALL_HINT = 'install the package first: make tarball && npm install --no-save ./build/durafetch-0.1.0.tgz';
+
+function installedPackageDir() {
+  try {
+    return path.dirname(fileURLToPath(import.meta.resolve('durafetch/core_bg.wasm')));
+  } catch (error) {
+    throw new Error(`durafetch is not installed in node_modules: ${INSTALL_HINT}`, { cause: error });
+  }
+}
+
+/** Writes app.js (+ map) and core_bg.wasm into `outdir`; returns their paths. */
+export async function buildDemo(outdir = DEFAULT_OUTDIR) {
+  const packageDir = installedPackageDir();
+  await mkdir(outdir, { recursive: true });
+  const bundle = path.join(outdir, 'app.js');
+  const result = await build({
+    entryPoints: [path.join(HERE, 'src', 'main.js')],
+    absWorkingDir: REPO,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outfile: bundle,
+    sourcemap: true,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  // Guard against a stale or local copy: the page must run what npm installed.
+  const fromPackage = Object.keys(result.metafile.inputs).some((p) => p.startsWith('node_modules/durafetch/'));
+  if (!fromPackage) throw new Error(`the bundle did not take durafetch from node_modules: ${INSTALL_HINT}`);
+  const wasm = path.join(outdir, 'core_bg.wasm');
+  await copyFile(path.join(packageDir, 'core_bg.wasm'), wasm);
+  return { bundle, wasm };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const { bundle } = await buildDemo(process.argv[2] ? path.resolve(process.argv[2]) : DEFAULT_OUTDIR);
+  console.log(`built ${path.relative(process.cwd(), bundle)}`);
+}

@@ -1,0 +1,89 @@
+// Drives the demo page the way a person would (its buttons and inputs) and
+// reads back what it shows, for demo.test.js.
+
+const WAIT = { timeout: 30_000 };
+
+/** Waits for the page's client to be ready; fails with the page's own reason. */
+export async function ready(page) {
+  await page.waitForFunction(() => window.demo?.ready || window.demo?.failed, null, WAIT);
+  const failed = await page.evaluate(() => window.demo.failed);
+  if (failed) throw new Error(`the demo page failed to start: ${failed}`);
+}
+
+export async function setChaos(page, { dropPercent, error503Percent, latencyMs }) {
+  await page.fill('#chaos-drop', String(dropPercent));
+  await page.fill('#chaos-503', String(error503Percent));
+  await page.fill('#chaos-latency', String(latencyMs));
+  await page.waitForFunction(() => document.getElementById('chaos-status').textContent === 'applied', null, WAIT);
+}
+
+export async function placeBurst(page, size, { sideBySide }) {
+  await page.fill('#burst-size', String(size));
+  await page.setChecked('#side-by-side', sideBySide);
+  await page.click('#place-burst');
+}
+
+/** Clicks "Reload page mid-flight" and waits for the new page's client. */
+export async function reloadMidFlight(page) {
+  await Promise.all([page.waitForEvent('load', WAIT), page.click('#reload')]);
+  await ready(page);
+}
+
+export const pendingCount = (page) => page.evaluate(() => window.demo.client.pending().then((p) => p.length));
+
+// Polled from here: page.waitForFunction does not await a promise its
+// predicate returns (a pending promise is truthy), so it cannot wait on pending().
+export async function waitForPendingCount(page, n, timeout = 40_000) {
+  const end = Date.now() + timeout;
+  let count;
+  while ((count = await pendingCount(page)) !== n) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${n} pending operations; still ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+// A lane's cell exists for an order once that client was given the order.
+const CELLS = (lane) => `#timeline li .cell.${lane}[class*="state-"]`;
+
+/** Timeline cells of one lane (`durafetch` | `plain`) as the page draws them. */
+export function laneCells(page, lane) {
+  return page.$$eval(CELLS(lane), (cells) => cells.map((c) => ({
+    order: Number(c.parentElement.dataset.order),
+    state: [...c.classList].find((k) => k.startsWith('state-')).slice('state-'.length),
+    attempts: c.querySelectorAll('.mark').length,
+    resumed: c.querySelectorAll('.mark.resumed').length,
+    reloads: c.querySelectorAll('.reload').length,
+    waits: c.querySelectorAll('.wait').length,
+  })));
+}
+
+/** Until `n` cells of `lane` show at least one attempt (so durafetch has stored them). */
+export function waitForAttempted(page, lane, n) {
+  return page.waitForFunction(([sel, k]) => [...document.querySelectorAll(sel)].filter((c) => c.querySelector('.mark')).length >= k,
+    [CELLS(lane), n], { ...WAIT, polling: 50 });
+}
+
+/** Until the outbox has answered at least one order resent after a reload. */
+export function waitForResumedAnswer(page) {
+  return page.waitForFunction((sel) => document.querySelector(`${sel} .mark.ok.resumed`), CELLS('durafetch'), { ...WAIT, polling: 50 });
+}
+
+/** Cell states of an order that needs nothing more (see lane.js). */
+export const FINISHED = ['ok', 'failed', 'unseen'];
+
+/** Until `n` cells of `lane` are finished. */
+export function waitForFinished(page, lane, n) {
+  return page.waitForFunction(([sel, k, states]) => [...document.querySelectorAll(sel)]
+    .filter((c) => states.some((s) => c.classList.contains(`state-${s}`))).length >= k,
+  [CELLS(lane), n, FINISHED], { ...WAIT, polling: 100 });
+}
+
+export const text = (page, selector) => page.textContent(selector);
+
+/** Scrolls the timeline to where the first reload cut in, for the screenshot. */
+export function showFirstReload(page) {
+  return page.$eval('#timeline', (list) => {
+    const row = list.querySelector('.reload')?.closest('li');
+    if (row) list.scrollTop += row.getBoundingClientRect().top - list.getBoundingClientRect().top - list.clientHeight / 3;
+  });
+}

@@ -1,0 +1,12 @@
+// A seeded Math.random replacement (mulberry32) for the servers' chaos rolls,
+// so a demo run or a test can be replayed with the same failure sequence.
+export function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
