@@ -70,7 +70,7 @@ pub fn plan(
             continue;
         }
         let expires_at = r.created_at + ttl_ms as f64;
-        if now_ms >= expires_at {
+        if now_ms >= expires_at || r.expired_at != 0.0 {
             out.expired.push(r.key.clone());
             continue;
         }
@@ -134,6 +134,7 @@ mod tests {
             seq,
             next_attempt_at: next,
             not_before: 0.0,
+            expired_at: 0.0,
         }
     }
 
@@ -196,6 +197,15 @@ mod tests {
         let forced = plan(&records, 100.0, DAY, |_| true, |_| false);
         assert_eq!(forced.ready, ["ours"]);
         assert_eq!(forced.wake_at_ms, Some(900.0));
+    }
+
+    #[test]
+    fn a_record_marked_expired_stays_expired_when_the_clock_goes_back() {
+        let mut r = rec("marked", "http://a.test/", 5_000.0, 0.0, 0.0);
+        r.expired_at = 9_000.0;
+        let p = plan(&[r], 100.0, DAY, |_| true, |_| false);
+        assert_eq!(p.expired, ["marked"]);
+        assert!(p.ready.is_empty());
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub struct Record {
     /// (Retry-After); 0 when it did not ask. A forced resend (`resume()`,
     /// `online`, a new client) skips our own backoff, never this.
     pub not_before: f64,
+    /// Epoch ms when a client decided the record expired (0: it has not).
+    /// Written before the expiry is reported, so the decision survives a
+    /// crash and a clock set back: an expired record is never resent.
+    pub expired_at: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +147,11 @@ impl Record {
             seq: number(v, "seq")?,
             next_attempt_at: number(v, "nextAttemptAt")?,
             not_before: number(v, "notBefore")?,
+            // Absent in records written before it existed: not expired.
+            expired_at: match v.field("expiredAt") {
+                Value::Undefined => 0.0,
+                _ => number(v, "expiredAt")?,
+            },
         })
     }
 }

@@ -470,6 +470,7 @@ impl Inner {
             seq,
             next_attempt_at: now,
             not_before: 0.0,
+            expired_at: 0.0,
         }
     }
 

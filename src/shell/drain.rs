@@ -101,14 +101,17 @@ impl Inner {
         let round = plan(&records, now, self.options.ttl_ms, |k| self.may_skip_backoff(k), |k| {
             self.live.borrow().contains_key(k)
         });
+        let mut expiry_waits = false;
         for key in &round.expired {
-            self.expire(key).await;
+            expiry_waits |= !self.expire(key).await;
         }
         if round.ready.is_empty() {
             // The forced pass is over. Records a live call holds are its
-            // business; it kicks us when done.
+            // business; it kicks us when done. An expiry another tab holds
+            // the key of is looked at again.
             self.drain_forced.set(false);
-            return round.wake_at_ms;
+            let retry = now_ms() + LOCKED_RETRY_MS;
+            return if expiry_waits { Some(round.wake_at_ms.map_or(retry, |w| w.min(retry))) } else { round.wake_at_ms };
         }
         let mut progressed = false;
         for key in &round.ready {
@@ -133,24 +136,38 @@ impl Inner {
 
     /// Removes a record past its TTL, under its key's lock (a live call in
     /// another tab may be sending it) and after reading it again (someone may
-    /// have settled it). Reported before it is deleted: a crash in between
-    /// reports it twice, the other order would lose it without a word.
-    async fn expire(&self, key: &str) {
+    /// have settled it). The decision is written into the record first, then
+    /// reported, then the record deleted: a crash anywhere in between reports
+    /// it again later, and neither a crash nor a clock set back can revive
+    /// it. False when the key is locked elsewhere (look again later).
+    async fn expire(&self, key: &str) -> bool {
         let Some(_lock) = self.locks.acquire(key, false).await else {
-            return;
+            return false;
         };
-        let attempts = match self.store.get(key).await {
+        let mut record = match self.store.get(key).await {
             Ok(Some(v)) => match decode(&v) {
-                Ok(r) if r.created_at + self.options.ttl_ms as f64 <= now_ms() => r.attempts,
-                _ => return,
+                Ok(r) if r.expired_at != 0.0 || r.created_at + self.options.ttl_ms as f64 <= now_ms() => r,
+                _ => return true,
             },
-            Ok(None) => return,
-            Err(e) => return self.emit_store_error(e),
+            Ok(None) => return true,
+            Err(e) => {
+                self.emit_store_error(e);
+                return true;
+            }
         };
+        if record.expired_at == 0.0 {
+            record.expired_at = now_ms();
+            if let Err(e) = self.store.put(&encode(&record), key).await {
+                self.emit_store_error(e);
+                return true;
+            }
+        }
+        let attempts = record.attempts;
         self.emit("giveup", || Fields::new().set("key", key).set("reason", "expired").set("attempts", attempts));
         if let Err(e) = self.store.delete(key).await {
             self.emit_store_error(e);
         }
+        true
     }
 
     async fn quarantine(&self, value: &JsValue, error: DecodeError) {

@@ -1,7 +1,7 @@
 //! Records to and from the plain JS objects that stores hold.
 //!
 //! `{ v, key, method, url, headers: [[name, value]], body: Uint8Array | null,
-//!    fingerprint, attempts, createdAt, seq, nextAttemptAt }`
+//!    fingerprint, attempts, createdAt, seq, nextAttemptAt, notBefore, expiredAt }`
 //! Plain structured-clone data, so IndexedDB, postMessage and adapters can
 //! all carry it.
 
@@ -31,6 +31,7 @@ pub fn encode(r: &Record) -> JsValue {
         .set("seq", r.seq)
         .set("nextAttemptAt", r.next_attempt_at)
         .set("notBefore", r.not_before)
+        .set("expiredAt", r.expired_at)
         .build()
 }
 

@@ -21,6 +21,7 @@ fn record(key: &str, body: &[u8]) -> Record {
         seq: 0.0,
         next_attempt_at: 1_700_000_000_100.0,
         not_before: 0.0,
+        expired_at: 0.0,
     }
 }
 

@@ -64,7 +64,7 @@ pub fn start(sim: &Rc<Sim>) {
         s.exec.after(s.draw(100, 10_000), move || {
             back.offline.set(false);
             back.log(|| "online".into());
-            back.alive_clients().iter().for_each(|c| c.resume());
+            back.alive_clients().iter().for_each(|c| c.online());
         });
     });
     every(sim, cfg.resume_every_ms, |s| {
@@ -194,12 +194,12 @@ fn issue(sim: &Rc<Sim>, op: usize, resubmission: bool) {
 }
 
 /// The network heals for good: no more faults; closed pages reopen and
-/// every client gets `resume()`.
+/// every client gets `resume()` (or 'online', if it was offline).
 fn heal(sim: &Rc<Sim>) {
     sim.healed.set(true);
-    sim.offline.set(false);
+    let was_offline = sim.offline.replace(false);
     for slot in 0..sim.cfg.clients {
         start_client(sim, slot);
     }
-    sim.alive_clients().iter().for_each(|c| c.resume());
+    sim.alive_clients().iter().for_each(|c| if was_offline { c.online() } else { c.resume() });
 }

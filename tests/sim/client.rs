@@ -99,7 +99,12 @@ pub struct Client {
     pub forced_done: RefCell<BTreeSet<String>>,
     pub drain_wake: RefCell<Vec<Slot<()>>>,
     seq: Cell<f64>,
+    /// Check only: drain rounds that sent nothing, back to back (no virtual
+    /// time between them), and when the last one ended.
     pub idle_streak: Cell<u64>,
+    pub last_idle_end: Cell<Option<u64>>,
+    /// Check only: live calls waiting out a server's Retry-After right now.
+    pub asked_waits: Cell<u64>,
 }
 
 impl Client {
@@ -123,6 +128,8 @@ impl Client {
             drain_wake: RefCell::new(Vec::new()),
             seq: Cell::new(0.0),
             idle_streak: Cell::new(0),
+            last_idle_end: Cell::new(None),
+            asked_waits: Cell::new(0),
         })
     }
 
@@ -132,8 +139,11 @@ impl Client {
 
     /// A crash point: the tab may die right here.
     pub async fn step(&self, label: &'static str) {
-        let allowed = self.sim.cfg.known_bug_windows || label != "drain:expired-deleted";
-        if allowed && self.sim.fault(self.sim.cfg.p_crash_step) {
+        let p = match self.sim.cfg.focus_crash {
+            Some((focus, p)) if focus == label => p,
+            _ => self.sim.cfg.p_crash_step,
+        };
+        if self.sim.fault(p) {
             app::crash(&self.sim, self.slot, label);
             std::future::pending::<()>().await;
         }
@@ -171,7 +181,17 @@ impl Client {
         self.breakers.borrow_mut().entry(origin.to_string()).or_insert_with(|| Breaker::new(config)).admit(now).0
     }
 
+    /// Back online (src/shell/client.rs `close_breakers`): failures while
+    /// offline said nothing about the servers.
+    pub fn close_breakers(&self) {
+        self.breakers.borrow_mut().clear();
+    }
+
     pub fn record_breaker(&self, origin: &str, outcome: Option<&Outcome>) {
+        // A network error while the device is offline is ours, not the server's.
+        if outcome == Some(&Outcome::Network) && self.sim.offline.get() {
+            return;
+        }
         let mut breakers = self.breakers.borrow_mut();
         let Some(breaker) = breakers.get_mut(origin) else {
             return;
@@ -223,6 +243,7 @@ impl Client {
             seq,
             next_attempt_at: now,
             not_before: 0.0,
+            expired_at: 0.0,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Background resends, as src/shell/drain.rs runs them: one loop per
 //! client, one round at a time (the `drain` Web Lock), `outbox::plan` picks
 //! the oldest record per origin, each resend under its key's lock after
-//! re-reading the record, `outbox::after_resend` decides what follows.
+//! re-reading the record, `outbox::after_resend` decides what follows;
+//! expired records are reported, then deleted, under their key's lock.
 
 use std::rc::Rc;
 
@@ -13,6 +14,13 @@ use super::client::{CallResult, Client, Live, Prepared};
 use super::ledger::{Report, Sender};
 use super::live::Attempt;
 use super::world::Mutant;
+
+/// src/shell/drain.rs LOCKED_RETRY_MS: when every ready record's key is
+/// locked elsewhere, look again after this long.
+const LOCKED_RETRY_MS: f64 = 250.0;
+/// Idle rounds allowed back to back (a kick or a clock jump forward may
+/// start one at once); more is a spin.
+pub const MAX_IDLE_STREAK: u64 = 3;
 
 impl Client {
     /// Starts the drain loop, or wakes it if it is running.
@@ -43,11 +51,18 @@ impl Client {
         sleepers.len()
     }
 
-    /// `client.resume()`, and the 'online' listener: wake every wait, force a pass.
+    /// `client.resume()`: wake every wait we chose, force a pass.
     pub fn resume(self: &Rc<Self>) {
+        self.sim.ledger.borrow_mut().checks.asked_waits_at_wake += self.asked_waits.get();
         let woken = self.wake_all();
         self.sim.log(|| format!("c{} resume() woke {woken} waits", self.instance));
         self.force_pass();
+    }
+
+    /// The 'online' listener: breakers closed, then as `resume()`.
+    pub fn online(self: &Rc<Self>) {
+        self.close_breakers();
+        self.resume();
     }
 
     fn may_skip_backoff(&self, key: &str) -> bool {
@@ -71,6 +86,7 @@ impl Client {
     }
 
     async fn drain_round(self: &Rc<Self>) -> Option<f64> {
+        let started = self.sim.exec.now();
         let _round = self.acquire("drain", true, "drain:round-locked").await;
         let values = self.store_list("drain:listed").await;
         let records: Vec<Record> = values.iter().filter_map(|v| Record::decode(v).ok()).collect();
@@ -79,10 +95,12 @@ impl Client {
         }
         let now = self.now_ms();
         let ttl = self.sim.cfg.ttl_ms;
-        let round = plan(&records, now, ttl, |k| self.may_skip_backoff(k), |k| self.live.borrow().contains_key(k));
+        let busy = |k: &str| self.live.borrow().contains_key(k);
+        let in_flight_past_ttl = records.iter().filter(|r| busy(&r.key) && now >= r.created_at + ttl as f64).count();
+        self.sim.ledger.borrow_mut().checks.in_flight_past_ttl += in_flight_past_ttl as u64;
+        let round = plan(&records, now, ttl, |k| self.may_skip_backoff(k), busy);
         for key in &round.expired {
-            self.store_delete(key, false, "drain:expired-deleted").await;
-            self.report(key, Report::Expired);
+            self.expire(key).await;
         }
         if round.ready.is_empty() {
             self.drain_forced.set(false);
@@ -92,36 +110,85 @@ impl Client {
         for key in &round.ready {
             let forced = self.may_skip_backoff(key);
             let listed = records.iter().find(|r| &r.key == key).cloned();
-            progressed |= self.resend(key, forced, listed).await;
-            if forced {
-                self.forced_done.borrow_mut().insert(key.clone());
+            if self.resend(key, forced, listed).await {
+                progressed = true;
+                if forced {
+                    self.forced_done.borrow_mut().insert(key.clone());
+                }
             }
         }
-        self.count_idle_round(progressed, &round.ready);
-        Some(self.now_ms())
+        self.count_idle_round(started, progressed, &round.ready);
+        if progressed {
+            Some(self.now_ms())
+        } else {
+            let retry = self.now_ms() + LOCKED_RETRY_MS;
+            Some(round.wake_at_ms.map_or(retry, |w| w.min(retry)))
+        }
     }
 
-    /// Check only: a round that resent nothing is followed by another at once.
-    fn count_idle_round(&self, progressed: bool, ready: &[String]) {
-        let streak = if progressed { 0 } else { self.idle_streak.get() + 1 };
-        self.idle_streak.set(streak);
+    /// Check only: rounds that resent nothing (every ready key locked
+    /// elsewhere) must be followed by a wait, not by another round at once.
+    fn count_idle_round(&self, started: u64, progressed: bool, ready: &[String]) {
         if progressed {
+            self.idle_streak.set(0);
+            self.last_idle_end.set(None);
             return;
         }
+        let back_to_back = self.last_idle_end.get() == Some(started);
+        let streak = if back_to_back { self.idle_streak.get() + 1 } else { 1 };
+        self.idle_streak.set(streak);
+        self.last_idle_end.set(Some(self.sim.exec.now()));
         let mut ledger = self.sim.ledger.borrow_mut();
-        let k = &mut ledger.known;
-        k.idle_rounds += 1;
-        k.longest_idle_streak = k.longest_idle_streak.max(streak);
-        if streak == 50 && k.spin_example.is_none() {
-            k.spin_example = Some(format!(
-                "client {} ran {streak} drain rounds in a row by t={} ms, each skipping {ready:?} whose lock another context holds",
+        let c = &mut ledger.checks;
+        c.idle_rounds += 1;
+        c.longest_idle_streak = c.longest_idle_streak.max(streak);
+        if streak == MAX_IDLE_STREAK + 1 {
+            let what = format!(
+                "spin: client {} ran {streak} drain rounds back to back by t={} ms, each skipping {ready:?} whose lock another context holds",
                 self.instance,
                 self.sim.exec.now()
-            ));
+            );
+            ledger.checks.long_idle_streaks += 1;
+            ledger.violations.push(what);
         }
     }
 
-    /// One attempt of one stored operation. True when it sent or wrote.
+    /// src/shell/drain.rs `expire`: under the key's lock, after a re-read;
+    /// reported first, then deleted (a crash in between reports it twice).
+    async fn expire(&self, key: &str) {
+        let Some(_lock) = self.acquire(key, false, "expire:locked").await else {
+            self.sim.ledger.borrow_mut().checks.expiries_left_to_holder += 1;
+            return;
+        };
+        let ttl = self.sim.cfg.ttl_ms as f64;
+        let expires_at = match self.store_get(key, "expire:reread").await.map(|v| Record::decode(&v)) {
+            Some(Ok(r)) if r.created_at + ttl <= self.now_ms() => r.created_at + ttl,
+            _ => return,
+        };
+        self.check_no_sender(key);
+        self.report(key, Report::Expired);
+        self.sim.ledger.borrow_mut().expiry_reported(key, expires_at);
+        // The tab may die before the delete commits.
+        self.step("expire:reported").await;
+        self.store_delete(key, false, "expire:deleted").await;
+        self.sim.ledger.borrow_mut().expiry_deleted(key);
+    }
+
+    /// Check only: no attempt of a record we expire is in flight (with Web
+    /// Locks; without them, only this process's own can be ruled out).
+    fn check_no_sender(&self, key: &str) {
+        let senders = self.sim.in_flight.senders(key);
+        if senders.iter().any(|&i| self.sim.cfg.web_locks || i == self.instance) {
+            let mut ledger = self.sim.ledger.borrow_mut();
+            ledger.checks.expired_under_sender += 1;
+            let at = self.sim.exec.now();
+            let what = format!("expired under its sender: client {} expired {key} at t={at} ms while {senders:?} sent it", self.instance);
+            ledger.violations.push(what);
+        }
+    }
+
+    /// One attempt of one stored operation. False when its key is locked
+    /// (being sent elsewhere); true when it was dealt with.
     async fn resend(self: &Rc<Self>, key: &str, forced: bool, listed: Option<Record>) -> bool {
         let Some(_lock) = self.acquire(key, false, "resend:locked").await else {
             return false;
@@ -131,11 +198,11 @@ impl Client {
         let fresh = if self.sim.cfg.mutant == Mutant::NoRereadUnderLock { listed.map(Ok) } else { fresh };
         let record = match fresh {
             Some(Ok(r)) => r,
-            _ => return false,
+            _ => return true,
         };
         let due_at = if forced { record.not_before } else { record.next_attempt_at.max(record.not_before) };
         if due_at > self.now_ms() || self.live.borrow().contains_key(key) {
-            return false;
+            return true;
         }
         let origin = Client::origin(&record.url);
         let admission = self.admit(&origin);

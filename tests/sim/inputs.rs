@@ -282,6 +282,7 @@ pub fn record() -> impl Strategy<Value = Record> {
             seq: t.1,
             next_attempt_at: t.2,
             not_before: t.3,
+            expired_at: 0.0,
         }
     })
 }

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use durafetch::core::backoff::Backoff;
 
+pub use super::checks::Checks;
+
 /// Faults injected, by kind.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
@@ -52,23 +54,10 @@ pub struct OpLog {
     pub resubmitted: bool,
     /// The client instance whose caller awaits this operation's result.
     pub waiting_in: Option<u64>,
-}
-
-/// Violations of properties the shell does not promise yet (see the
-/// `known_bug_*` tests): counted, not failed, in the main run.
-#[derive(Clone, Debug, Default)]
-pub struct KnownBugs {
-    /// Drain rounds that sent nothing because another context held the key.
-    pub idle_rounds: u64,
-    pub longest_idle_streak: u64,
-    pub spin_example: Option<String>,
-    /// Live attempts sent before the wait the server asked for had passed.
-    pub retry_after_cut_short: u64,
-    pub retry_after_example: Option<String>,
-    /// Operations reported 'expired' and also settled with a status, though
-    /// nobody resubmitted them (Web Locks on: no documented excuse).
-    pub expired_and_settled: u64,
-    pub expired_and_settled_example: Option<String>,
+    /// Reported expired, its delete not committed (a crash): when it expires.
+    pub expired_undeleted: Option<f64>,
+    /// Sent after that, the wall clock having gone back before its expiry.
+    pub revived_by_clock: bool,
 }
 
 pub struct Ledger {
@@ -77,7 +66,7 @@ pub struct Ledger {
     pub key_op: BTreeMap<String, usize>,
     pub faults: Faults,
     pub violations: Vec<String>,
-    pub known: KnownBugs,
+    pub checks: Checks,
     pub live_attempts: u64,
     pub resend_attempts: u64,
     pub waits_checked: u64,
@@ -110,7 +99,7 @@ impl Ledger {
             key_op: BTreeMap::new(),
             faults: Faults::default(),
             violations: Vec::new(),
-            known: KnownBugs::default(),
+            checks: Checks::default(),
             live_attempts: 0,
             resend_attempts: 0,
             waits_checked: 0,
@@ -137,7 +126,8 @@ impl Ledger {
         let log = &mut self.ops[op];
         log.attempts += 1;
         log.keys_sent.insert(key.to_string());
-        let (settled_at, abort_reported, expired) = (log.settled_at, log.abort_reported, log.reports.contains(&Report::Expired));
+        let (settled_at, abort_reported, resubmitted) = (log.settled_at, log.abort_reported, log.resubmitted);
+        let expired = log.reports.contains(&Report::Expired);
         if self.key_op.get(key) != Some(&op) {
             self.violation(format!("op {op} sent with key {key}, which is not its key"));
         }
@@ -152,8 +142,21 @@ impl Ledger {
             if abort_reported {
                 self.violation(format!("op {op} ({key}) sent at {} after its abort was reported", at.mono));
             }
-            if !at.record_stored && !expired {
+            if !at.record_stored {
                 self.violation(format!("op {op} ({key}) sent at {} without a stored record", at.mono));
+            }
+            match self.ops[op].expired_undeleted {
+                _ if !expired || resubmitted => {}
+                Some(expires_at) if at.wall < expires_at => {
+                    self.ops[op].revived_by_clock = true;
+                    let c = &mut self.checks;
+                    c.revived_sends += 1;
+                    c.revived_example.get_or_insert(format!(
+                        "op {op} ({key}) sent at t={} ms after it was reported expired: the report's delete never committed, and the wall clock ({}) went back before its expiry ({expires_at})",
+                        at.mono, at.wall
+                    ));
+                }
+                _ => self.violation(format!("op {op} ({key}) sent at {} after it was reported expired", at.mono)),
             }
         }
         if at.timeout_ms > at.attempt_timeout_ms {
@@ -180,10 +183,9 @@ impl Ledger {
                     self.violation(format!("op {op} call {call}: attempt {attempt} may outlive the live deadline"));
                 }
                 if at.mono < floor {
-                    let k = &mut self.known;
-                    k.retry_after_cut_short += 1;
-                    k.retry_after_example.get_or_insert(format!(
-                        "op {op} ({key}) call {call}: attempt {attempt} at t={} ms, but the server's Retry-After asked for t>={floor}",
+                    self.checks.retry_after_cut_short += 1;
+                    self.violation(format!(
+                        "retry-after cut short: op {op} ({key}) call {call}: attempt {attempt} at t={} ms, but the server's Retry-After asked for t>={floor}",
                         at.mono
                     ));
                 }
@@ -226,22 +228,47 @@ impl Ledger {
         }
     }
 
-    /// An event a listener got, or the caller's result.
+    /// An event a listener got, or the caller's result. 'expired' may come
+    /// twice (reported before the delete); never with a settled status.
     pub fn report(&mut self, key: &str, report: Report, now: u64) {
         let Some(&op) = self.key_op.get(key) else {
             return self.violation(format!("a report for unknown key {key}"));
         };
         let log = &mut self.ops[op];
+        let both = |reports: &[Report]| {
+            reports.contains(&Report::Expired) && reports.iter().any(|r| matches!(r, Report::Status(_)))
+        };
+        let (repeated, was_both) = (report == Report::Expired && log.reports.contains(&report), both(&log.reports));
         log.reports.push(report);
         log.abort_reported |= report == Report::Aborted;
-        let settled = log.reports.iter().any(|r| matches!(r, Report::Status(_)));
-        if self.web_locks && !log.resubmitted && settled && log.reports.contains(&Report::Expired) {
-            let k = &mut self.known;
-            k.expired_and_settled += 1;
-            k.expired_and_settled_example.get_or_insert(format!(
-                "op {op} ({key}) was reported both expired and settled by t={now} ms: {:?}",
-                log.reports
-            ));
+        let now_both = !was_both && both(&log.reports);
+        let checks = &mut self.checks;
+        checks.repeated_expired += repeated as u64;
+        match (now_both, log.resubmitted, self.web_locks) {
+            (false, ..) => {}
+            (true, true, _) => checks.expired_and_settled_resubmitted += 1,
+            (true, false, false) => checks.expired_and_settled_without_locks += 1,
+            (true, false, true) if log.revived_by_clock => checks.revived_settled += 1,
+            (true, false, true) => {
+                let what = format!("expired and settled: op {op} ({key}) was reported both by t={now} ms: {:?}", log.reports);
+                self.checks.expired_and_settled += 1;
+                self.violation(what);
+            }
+        }
+    }
+}
+
+impl Ledger {
+    /// An expiry reported by `expire`, its delete yet to commit.
+    pub fn expiry_reported(&mut self, key: &str, expires_at: f64) {
+        if let Some(&op) = self.key_op.get(key) {
+            self.ops[op].expired_undeleted = Some(expires_at);
+        }
+    }
+
+    pub fn expiry_deleted(&mut self, key: &str) {
+        if let Some(&op) = self.key_op.get(key) {
+            self.ops[op].expired_undeleted = None;
         }
     }
 }

@@ -190,7 +190,13 @@ impl Client {
                         };
                         self.store_put(&snapshot, "live:retry-persisted").await;
                     }
-                    self.sleep(delay_ms, Some(&op.signal), &self.sleepers).await;
+                    // resume() and 'online' end our own waits, never one the
+                    // server asked for: it said when, and earlier is refused.
+                    let no_wakers = RefCell::new(Vec::new());
+                    let wakers = if server_asked { &no_wakers } else { &self.sleepers };
+                    self.asked_waits.set(self.asked_waits.get() + server_asked as u64);
+                    self.sleep(delay_ms, Some(&op.signal), wakers).await;
+                    self.asked_waits.set(self.asked_waits.get() - server_asked as u64);
                 }
             }
         }
@@ -222,6 +228,7 @@ impl Client {
         };
         self.sim.ledger.borrow_mut().on_attempt(op.op, &key, &sender, &at);
         self.sim.log(|| format!("c{} send {key} op {} timeout {timeout_ms}", self.instance, op.op));
+        let _sending = self.sim.in_flight.start(&op.key, self.instance);
         let reply = Slot::new();
         dispatch(&self.sim, key, op.body.clone(), reply.clone());
         let timer = reply.clone();

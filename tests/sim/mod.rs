@@ -1,6 +1,7 @@
 //! The deterministic simulation behind tests/simulation.rs.
 
 pub mod app;
+pub mod checks;
 pub mod client;
 pub mod dates;
 pub mod drain;
@@ -10,5 +11,6 @@ pub mod ledger;
 pub mod live;
 pub mod net;
 pub mod report;
+pub mod runs;
 pub mod store;
 pub mod world;

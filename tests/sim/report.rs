@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::app::{self, HEAL_AT_MS};
-use super::ledger::{Faults, KnownBugs, Report};
+use super::ledger::{Checks, Faults, Report};
 use super::world::{Config, Sim};
 
 /// After healing: long enough for any backoff, cooldown, Retry-After and
@@ -35,7 +35,7 @@ pub struct Totals {
     pub resend_attempts: u64,
     pub waits_checked: u64,
     pub faults: Faults,
-    pub known: KnownBugs,
+    pub checks: Checks,
     pub polls: u64,
 }
 
@@ -61,7 +61,7 @@ pub fn run_seed(cfg: Config, trace: bool) -> SeedRun {
     {
         let ledger = sim.ledger.borrow();
         totals.faults = ledger.faults.clone();
-        totals.known = ledger.known.clone();
+        totals.checks = ledger.checks.clone();
         totals.live_attempts = ledger.live_attempts;
         totals.resend_attempts = ledger.resend_attempts;
         totals.waits_checked = ledger.waits_checked;
@@ -153,11 +153,7 @@ impl Totals {
         f.aborts += g.aborts;
         f.resubmissions += g.resubmissions;
         f.resumes += g.resumes;
-        let (k, l) = (&mut self.known, &o.known);
-        k.idle_rounds += l.idle_rounds;
-        k.longest_idle_streak = k.longest_idle_streak.max(l.longest_idle_streak);
-        k.retry_after_cut_short += l.retry_after_cut_short;
-        k.expired_and_settled += l.expired_and_settled;
+        self.checks.add(&o.checks);
     }
 
     pub fn crashes(&self) -> u64 {
@@ -169,7 +165,7 @@ impl Totals {
     }
 
     pub fn summary_line(&self) -> String {
-        let f = &self.faults;
+        let (f, c) = (&self.faults, &self.checks);
         format!(
             "simulation: {} seeds ({} with two clients on one store, {} without Web Locks), {} operations ({} accepted; {} died with their page before being persisted, never sent); \
              faults: {} crashes ({} at {} named awaits, {} at random times), {} requests dropped, {} responses dropped \
@@ -177,16 +173,22 @@ impl Totals {
              {} clock jumps forward, {} backward, {} aborts, {} resubmissions, {} resume() calls; \
              attempts: {} live, {} resent; effects: {} applied, {} refused (422), duplicates: {}, lost: {}; \
              reported: {} with a status, {} expired, {} aborted; without the key a server would have applied {} ({} duplicates); \
-             {} waits within their bound; known bugs seen: {} idle drain rounds (longest streak {}), {} Retry-After waits cut short, \
-             {} operations reported both expired and settled",
+             {} waits within their bound; {} drain rounds found every ready key locked elsewhere (at most {} back to back; \
+             longer streaks: {}), {} Retry-After waits in progress at a resume()/online (cut short: {}), \
+             {} records found in flight past their TTL (left to their sender), {} expiries left to the key's holder, \
+             {} expired under their sender, {} expired reports repeated after a crash, operations reported both expired and settled: {} \
+             (excused: {} resubmitted by the caller, {} without Web Locks); known bug 5: {} attempts and {} settled operations after an 'expired' \
+             report whose delete a crash prevented, the wall clock having gone back",
             self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.never_persisted,
             self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes,
             f.requests_dropped, f.responses_dropped, f.applied_but_unanswered, f.duplicated, f.status_5xx,
             f.status_429, f.status_409, f.partitions, f.jumps_forward, f.jumps_backward, f.aborts,
             f.resubmissions, f.resumes, self.live_attempts, self.resend_attempts, self.effects, self.refused,
             self.duplicates, self.lost, self.reported_status, self.reported_expired, self.reported_aborted,
-            self.naive_effects, self.naive_duplicates, self.waits_checked, self.known.idle_rounds,
-            self.known.longest_idle_streak, self.known.retry_after_cut_short, self.known.expired_and_settled,
+            self.naive_effects, self.naive_duplicates, self.waits_checked, c.idle_rounds, c.longest_idle_streak,
+            c.long_idle_streaks, c.asked_waits_at_wake, c.retry_after_cut_short, c.in_flight_past_ttl,
+            c.expiries_left_to_holder, c.expired_under_sender, c.repeated_expired, c.expired_and_settled,
+            c.expired_and_settled_resubmitted, c.expired_and_settled_without_locks, c.revived_sends, c.revived_settled,
         )
     }
 }

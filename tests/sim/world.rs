@@ -10,6 +10,7 @@ use durafetch::core::rng::SplitMix64;
 use durafetch::core::schedule::RetryPolicy;
 use durafetch::core::value::Value;
 
+use super::checks::InFlight;
 use super::client::Client;
 use super::exec::Exec;
 use super::ledger::Ledger;
@@ -78,13 +79,14 @@ pub struct Config {
     pub p_abort: f64,
     pub p_invalid: f64,
     pub p_explicit_key: f64,
-    /// Also inject faults that only known bugs fail on (see simulation.rs).
-    pub known_bug_windows: bool,
+    /// A crash probability for one named await instead of `p_crash_step`
+    /// (tests that aim at one window).
+    pub focus_crash: Option<(&'static str, f64)>,
     pub mutant: Mutant,
 }
 
 impl Config {
-    pub fn for_seed(seed: u64, ops: usize, known_bug_windows: bool) -> Config {
+    pub fn for_seed(seed: u64, ops: usize) -> Config {
         let mut r = SplitMix64::new(seed ^ 0x5EED_C0F1_6000_0007);
         let base_ms = r.range(5, 400);
         let breaker = (!r.chance(0.3)).then(|| BreakerConfig {
@@ -123,7 +125,7 @@ impl Config {
             p_abort: 0.05,
             p_invalid: 0.1,
             p_explicit_key: 0.3,
-            known_bug_windows,
+            focus_crash: None,
             mutant: Mutant::None,
         }
     }
@@ -143,6 +145,8 @@ pub struct Sim {
     pub locks: RefCell<WebLocks>,
     pub server: RefCell<Server>,
     pub ledger: RefCell<Ledger>,
+    /// Check only: attempts on the wire, by key and client.
+    pub in_flight: InFlight,
     pub clients: RefCell<Vec<Option<Rc<Client>>>>,
     pub next_instance: Cell<u64>,
     pub trace: Option<RefCell<Vec<String>>>,
@@ -161,6 +165,7 @@ impl Sim {
             locks: RefCell::new(WebLocks::default()),
             server: RefCell::new(Server::default()),
             ledger: RefCell::new(Ledger::new(cfg.ops, cfg.web_locks)),
+            in_flight: InFlight::default(),
             clients: RefCell::new(vec![None; cfg.clients]),
             next_instance: Cell::new(1),
             trace: trace.then(|| RefCell::new(Vec::new())),
