@@ -32,12 +32,21 @@ pub struct Checks {
     pub expired_and_settled_without_locks: u64,
     /// Expiries reported while an attempt of the record was in flight (violations).
     pub expired_under_sender: u64,
-    /// Known bug 5: attempts of, and operations then settled from, a record
-    /// reported expired whose delete a crash prevented, resent because the
-    /// wall clock went back before its expiry (see simulation.rs).
-    pub revived_sends: u64,
-    pub revived_settled: u64,
-    pub revived_example: Option<String>,
+    /// 'settled' reported again for the same operation, same status (the
+    /// server replayed): in all (a resubmission, processes without Web
+    /// Locks both sending), and after a crash between the report and the
+    /// delete left the record.
+    pub repeated_settled: u64,
+    pub repeated_settled_after_crash: u64,
+    /// Known bug 6: operations reported 'expired' after 'settled' (a crash
+    /// between the settled report and its delete left the record, which
+    /// then outlived its TTL; see simulation.rs). Counted apart from
+    /// `expired_and_settled`.
+    pub expired_after_settled: u64,
+    pub expired_after_settled_example: Option<String>,
+    /// Records a drain round found marked expired while the wall clock said
+    /// they were not (it went back): expired all the same, never resent.
+    pub marked_expired_before_ttl: u64,
 }
 
 impl Checks {
@@ -54,8 +63,10 @@ impl Checks {
         self.expired_and_settled_resubmitted += o.expired_and_settled_resubmitted;
         self.expired_and_settled_without_locks += o.expired_and_settled_without_locks;
         self.expired_under_sender += o.expired_under_sender;
-        self.revived_sends += o.revived_sends;
-        self.revived_settled += o.revived_settled;
+        self.repeated_settled += o.repeated_settled;
+        self.repeated_settled_after_crash += o.repeated_settled_after_crash;
+        self.expired_after_settled += o.expired_after_settled;
+        self.marked_expired_before_ttl += o.marked_expired_before_ttl;
     }
 }
 

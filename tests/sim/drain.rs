@@ -2,7 +2,8 @@
 //! client, one round at a time (the `drain` Web Lock), `outbox::plan` picks
 //! the oldest record per origin, each resend under its key's lock after
 //! re-reading the record, `outbox::after_resend` decides what follows;
-//! expired records are reported, then deleted, under their key's lock.
+//! expired records are marked expired, reported, then deleted, under their
+//! key's lock.
 
 use std::rc::Rc;
 
@@ -98,13 +99,18 @@ impl Client {
         let busy = |k: &str| self.live.borrow().contains_key(k);
         let in_flight_past_ttl = records.iter().filter(|r| busy(&r.key) && now >= r.created_at + ttl as f64).count();
         self.sim.ledger.borrow_mut().checks.in_flight_past_ttl += in_flight_past_ttl as u64;
+        let marked = records.iter().filter(|r| r.expired_at != 0.0 && now < r.created_at + ttl as f64).count();
+        self.sim.ledger.borrow_mut().checks.marked_expired_before_ttl += marked as u64;
         let round = plan(&records, now, ttl, |k| self.may_skip_backoff(k), busy);
+        let mut expiry_waits = false;
         for key in &round.expired {
-            self.expire(key).await;
+            expiry_waits |= !self.expire(key).await;
         }
         if round.ready.is_empty() {
+            // An expiry another context holds the key of is looked at again.
             self.drain_forced.set(false);
-            return round.wake_at_ms;
+            let retry = self.now_ms() + LOCKED_RETRY_MS;
+            return if expiry_waits { Some(round.wake_at_ms.map_or(retry, |w| w.min(retry))) } else { round.wake_at_ms };
         }
         let mut progressed = false;
         for key in &round.ready {
@@ -154,24 +160,29 @@ impl Client {
     }
 
     /// src/shell/drain.rs `expire`: under the key's lock, after a re-read;
-    /// reported first, then deleted (a crash in between reports it twice).
-    async fn expire(&self, key: &str) {
+    /// the decision written into the record, then reported, then the record
+    /// deleted (a crash anywhere between reports it again, never revives
+    /// it). False when another context holds the key.
+    async fn expire(&self, key: &str) -> bool {
         let Some(_lock) = self.acquire(key, false, "expire:locked").await else {
             self.sim.ledger.borrow_mut().checks.expiries_left_to_holder += 1;
-            return;
+            return false;
         };
         let ttl = self.sim.cfg.ttl_ms as f64;
-        let expires_at = match self.store_get(key, "expire:reread").await.map(|v| Record::decode(&v)) {
-            Some(Ok(r)) if r.created_at + ttl <= self.now_ms() => r.created_at + ttl,
-            _ => return,
+        let mut record = match self.store_get(key, "expire:reread").await.map(|v| Record::decode(&v)) {
+            Some(Ok(r)) if r.expired_at != 0.0 || r.created_at + ttl <= self.now_ms() => r,
+            _ => return true,
         };
+        if record.expired_at == 0.0 {
+            record.expired_at = self.now_ms();
+            self.store_put(&record, "expire:marked").await;
+        }
         self.check_no_sender(key);
         self.report(key, Report::Expired);
-        self.sim.ledger.borrow_mut().expiry_reported(key, expires_at);
         // The tab may die before the delete commits.
         self.step("expire:reported").await;
         self.store_delete(key, false, "expire:deleted").await;
-        self.sim.ledger.borrow_mut().expiry_deleted(key);
+        true
     }
 
     /// Check only: no attempt of a record we expire is in flight (with Web
@@ -248,9 +259,8 @@ impl Client {
         record.attempts = attempt;
         match self.after_resend_checked(&key, attempt, &outcome) {
             Resend::Settle => {
-                self.store_delete(&key, true, "resend:settled-deleted").await;
                 let status = outcome.status().unwrap_or(0);
-                self.report(&key, Report::Status(status));
+                self.settle(&key, status, ("resend:settled-reported", "resend:settled-deleted")).await;
                 CallResult::Status(status)
             }
             Resend::RetryAt { next_attempt_at, not_before, .. } => {

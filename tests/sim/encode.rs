@@ -21,5 +21,6 @@ pub fn encode(r: &Record) -> Value {
         ("seq".into(), Value::Number(r.seq)),
         ("nextAttemptAt".into(), Value::Number(r.next_attempt_at)),
         ("notBefore".into(), Value::Number(r.not_before)),
+        ("expiredAt".into(), Value::Number(r.expired_at)),
     ])
 }

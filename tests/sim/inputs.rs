@@ -268,7 +268,7 @@ pub fn record() -> impl Strategy<Value = Record> {
     let url = "https?://[a-z0-9.:\\[\\]-]{1,24}([/?#]\\PC{0,24})?";
     let headers = prop::collection::vec((token(), any::<String>()), 0..4);
     let body = prop::option::of(prop::collection::vec(any::<u8>(), 0..48));
-    let times = (finite(), finite(), finite(), finite());
+    let times = (finite(), finite(), finite(), finite(), prop_oneof![Just(0.0), finite()]);
     (key, token(), url, headers, body, any::<u32>(), times).prop_map(|(key, method, url, headers, body, attempts, t)| {
         Record {
             fingerprint: fingerprint(&method, &url, body.as_deref().unwrap_or_default()),
@@ -282,7 +282,7 @@ pub fn record() -> impl Strategy<Value = Record> {
             seq: t.1,
             next_attempt_at: t.2,
             not_before: t.3,
-            expired_at: 0.0,
+            expired_at: t.4,
         }
     })
 }

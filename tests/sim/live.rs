@@ -1,8 +1,9 @@
 //! A caller's durable call, as src/shell/client.rs (`fetch`, `join`,
 //! `end_live`, `run_durable`) and src/shell/live.rs (`run`) make it:
 //! persist, then send; attempts bounded by the core's Schedule; progress
-//! persisted after each transient outcome; delete only on a definitive
-//! answer; 'queued' when the live bounds end.
+//! persisted after each transient outcome; on a definitive answer,
+//! 'settled' reported, then the record deleted; 'queued' when the live
+//! bounds end.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -90,8 +91,7 @@ impl Client {
         let end = self.run(op, Some(&record)).await;
         let result = match end {
             RunEnd::Settled { status, .. } => {
-                self.store_delete(key, true, "live:settled-deleted").await;
-                self.report(key, Report::Status(status));
+                self.settle(key, status, ("live:settled-reported", "live:settled-deleted")).await;
                 CallResult::Status(status)
             }
             RunEnd::GaveUp { reason, attempts, outcome, retry_in_ms } => {
@@ -123,6 +123,23 @@ impl Client {
         drop(lock);
         self.kick();
         result
+    }
+
+    /// A definitive answer, live or resent: 'settled' first, then the
+    /// delete. A crash in between leaves the record; the next sender gets
+    /// the server's replay and reports it again (at least once).
+    /// `labels`: the crash points after the report and after the delete.
+    pub async fn settle(&self, key: &str, status: u16, labels: (&'static str, &'static str)) {
+        let (reported, deleted) = labels;
+        if self.sim.cfg.mutant == Mutant::DeleteBeforeSettled {
+            self.store_delete(key, true, deleted).await;
+            self.report(key, Report::Settled(status));
+            return;
+        }
+        self.report(key, Report::Settled(status));
+        // The tab may die before the delete commits.
+        self.step(reported).await;
+        self.store_delete(key, true, deleted).await;
     }
 
     /// src/shell/live.rs `run`.

@@ -29,6 +29,10 @@ pub struct Totals {
     pub naive_effects: u64,
     pub naive_duplicates: u64,
     pub reported_status: u64,
+    /// Operations whose 'settled' event fired (at least once).
+    pub reported_settled: u64,
+    /// Answered, deleted, and never reported 'settled' (violations).
+    pub unreported: u64,
     pub reported_expired: u64,
     pub reported_aborted: u64,
     pub live_attempts: u64,
@@ -105,22 +109,27 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
         if answer == Some(201) && effects != 1 {
             v.push(format!("op {op}: answered 201 but applied {effects} times"));
         }
-        for report in &log.reports {
-            if let Report::Status(status) = *report {
-                if Some(status) != answer {
-                    v.push(format!("op {op}: reported status {status}, the server's answer is {answer:?}"));
-                }
+        for status in log.reports.iter().filter_map(|r| r.status()) {
+            if Some(status) != answer {
+                v.push(format!("op {op}: reported status {status}, the server's answer is {answer:?}"));
             }
         }
         let has = |r: Report| log.reports.contains(&r);
-        let status_reported = log.reports.iter().any(|r| matches!(r, Report::Status(_)));
-        totals.reported_status += status_reported as u64;
+        let settled_reported = log.reports.iter().any(|r| matches!(r, Report::Settled(_)));
+        totals.reported_status += log.reports.iter().any(|r| r.status().is_some()) as u64;
+        totals.reported_settled += settled_reported as u64;
         totals.reported_expired += has(Report::Expired) as u64;
         totals.reported_aborted += has(Report::Aborted) as u64;
         let excused = has(Report::Expired) || has(Report::Aborted) || log.abort_requested;
         if answer.is_none() && !excused {
             totals.lost += 1;
             v.push(format!("lost: op {op} was accepted, then neither applied nor reported"));
+        }
+        // Its record is gone (checked above): a definitive answer was
+        // reported as 'settled' at least once, or the operation gave up.
+        if let (Some(status), false, false) = (answer, settled_reported, excused) {
+            totals.unreported += 1;
+            v.push(format!("unreported: op {op} was answered {status} and its record deleted, but no 'settled' was reported"));
         }
     }
     v
@@ -132,7 +141,7 @@ impl Totals {
             ($($f:ident).+) => { $( self.$f += o.$f; )+ };
         }
         sum!(seeds.two_client_seeds.no_web_lock_seeds.ops.accepted.never_persisted.effects.refused.duplicates);
-        sum!(lost.naive_effects.naive_duplicates.reported_status.reported_expired.reported_aborted);
+        sum!(lost.naive_effects.naive_duplicates.reported_status.reported_settled.unreported.reported_expired.reported_aborted);
         sum!(live_attempts.resend_attempts.waits_checked.polls);
         let (f, g) = (&mut self.faults, &o.faults);
         for (label, n) in &g.crashes {
@@ -172,23 +181,26 @@ impl Totals {
              ({} after the server applied), {} duplicated deliveries, {} 5xx, {} 429, {} 409, {} partitions, \
              {} clock jumps forward, {} backward, {} aborts, {} resubmissions, {} resume() calls; \
              attempts: {} live, {} resent; effects: {} applied, {} refused (422), duplicates: {}, lost: {}; \
-             reported: {} with a status, {} expired, {} aborted; without the key a server would have applied {} ({} duplicates); \
+             reported: {} with a status ({} by a 'settled' event; answered but never reported settled: {}), {} expired, {} aborted; without the key a server would have applied {} ({} duplicates); \
              {} waits within their bound; {} drain rounds found every ready key locked elsewhere (at most {} back to back; \
              longer streaks: {}), {} Retry-After waits in progress at a resume()/online (cut short: {}), \
              {} records found in flight past their TTL (left to their sender), {} expiries left to the key's holder, \
-             {} expired under their sender, {} expired reports repeated after a crash, operations reported both expired and settled: {} \
-             (excused: {} resubmitted by the caller, {} without Web Locks); known bug 5: {} attempts and {} settled operations after an 'expired' \
-             report whose delete a crash prevented, the wall clock having gone back",
+             {} expired under their sender, {} expired reports repeated after a crash, {} settled reports repeated ({} after a crash between the report and the delete), \
+             {} records found marked expired with the wall clock back before their TTL (expired, not resent), \
+             operations reported both expired and settled: {} (excused: {} resubmitted by the caller, {} without Web Locks); \
+             known bug 6: {} operations reported 'expired' after 'settled', a crash having prevented the delete",
             self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.never_persisted,
             self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes,
             f.requests_dropped, f.responses_dropped, f.applied_but_unanswered, f.duplicated, f.status_5xx,
             f.status_429, f.status_409, f.partitions, f.jumps_forward, f.jumps_backward, f.aborts,
             f.resubmissions, f.resumes, self.live_attempts, self.resend_attempts, self.effects, self.refused,
-            self.duplicates, self.lost, self.reported_status, self.reported_expired, self.reported_aborted,
+            self.duplicates, self.lost, self.reported_status, self.reported_settled, self.unreported,
+            self.reported_expired, self.reported_aborted,
             self.naive_effects, self.naive_duplicates, self.waits_checked, c.idle_rounds, c.longest_idle_streak,
             c.long_idle_streaks, c.asked_waits_at_wake, c.retry_after_cut_short, c.in_flight_past_ttl,
-            c.expiries_left_to_holder, c.expired_under_sender, c.repeated_expired, c.expired_and_settled,
-            c.expired_and_settled_resubmitted, c.expired_and_settled_without_locks, c.revived_sends, c.revived_settled,
+            c.expiries_left_to_holder, c.expired_under_sender, c.repeated_expired, c.repeated_settled, c.repeated_settled_after_crash,
+            c.marked_expired_before_ttl, c.expired_and_settled, c.expired_and_settled_resubmitted,
+            c.expired_and_settled_without_locks, c.expired_after_settled,
         )
     }
 }

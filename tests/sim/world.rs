@@ -49,6 +49,9 @@ pub enum Mutant {
     NoRereadUnderLock,
     /// Delete the record when the live bounds end, instead of queueing it.
     ForgetWhenQueued,
+    /// Delete the record after a definitive answer, then report 'settled'
+    /// (the order before it was fixed: a crash between lost the report).
+    DeleteBeforeSettled,
 }
 
 /// Everything a seed decides up front: the client's options and how hostile
