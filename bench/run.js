@@ -59,6 +59,10 @@ const NOTES = `Produced by \`make bench\` (= \`node bench/run.js\` after install
   'Compare ratios within one run, never absolute times across runs. A peer cell\'s "×N" is durafetch\'s figure ÷ that peer\'s. ' +
   'CPU: stub fetch that returns a ready Response, 25,000 timed calls per contender in interleaved rounds, one process. ' +
   'Loopback: Node\'s fetch against a server in another process, every contender draining the body; ratios are medians of per-round ratios. ' +
+  'Durable: one Chromium page (cross-origin isolated, so timers are 5 µs) and a same-origin server on 127.0.0.1 answering 200 at once; ' +
+  'added latency = the durable POST\'s percentile minus the memory-store POST\'s, the contenders interleaved call by call ' +
+  '(issue 6 sets a target for p50 only). Sustained: one pool of 16 in flight (HTTP/1.1: Chromium opens at most 6 connections per origin); ' +
+  'outbox puts/deletes counted on IDBObjectStore.prototype, the outbox counted in IndexedDB and through pending() after. ' +
   'ky 1.14 and cockatiel 3.2 are their last releases that support Node 20. axios uses its fetch adapter.';
 
 const table = renderTable(buildRows(results));

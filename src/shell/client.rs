@@ -542,7 +542,11 @@ impl Inner {
             RunEnd::Closed { attempts } => Err(self.queued(op, key, attempts, "closed", None, JsValue::UNDEFINED)),
         };
         drop(lock);
-        self.kick();
+        // Only a call that stays queued gives the drainer work; kicking after
+        // every success cost a read of the whole store per operation.
+        if result.is_err() {
+            self.kick();
+        }
         result
     }
 
