@@ -16,19 +16,12 @@ use super::client::{Inner, Live};
 use super::errors::failure;
 use super::js::{get, now_ms, Fields};
 use super::record_js::{decode, encode};
-use super::request::{send, Attempt, Prepared};
+use super::request::{new_request, send, Attempt, Prepared};
 use super::timer::sleep;
 use crate::core::breaker::Admission;
 use crate::core::key::origin_of;
 use crate::core::outbox::{after_resend, plan, Resend};
 use crate::core::record::{key_of, DecodeError, Record};
-
-#[wasm_bindgen]
-extern "C" {
-    type NewRequest;
-    #[wasm_bindgen(constructor, js_class = "Request", catch)]
-    fn new(input: &JsValue, init: &JsValue) -> Result<NewRequest, JsValue>;
-}
 
 /// How long to wait before reading a store that just failed.
 const STORE_RETRY_MS: f64 = 5_000.0;
@@ -320,7 +313,7 @@ impl Inner {
             headers.append(name, value)?;
         }
         let init = Fields::new().set("method", r.method.as_str()).set("headers", &headers).build();
-        let mut base: Request = NewRequest::new(&JsValue::from_str(&r.url), &init)?.unchecked_into();
+        let mut base = new_request(&JsValue::from_str(&r.url), &init)?;
         if let Some(hook) = &self.before_replay {
             let returned = hook.call1(&JsValue::NULL, &base)?;
             let returned = JsFuture::from(js_sys::Promise::resolve(&returned)).await?;

@@ -24,6 +24,11 @@ extern "C" {
     fn new(input: &JsValue, init: &JsValue) -> Result<NewRequest, JsValue>;
 }
 
+/// `new Request(input, init)`, or what it threw.
+pub fn new_request(input: &JsValue, init: &JsValue) -> Result<Request, JsValue> {
+    NewRequest::new(input, init).map(JsCast::unchecked_into)
+}
+
 pub struct Prepared {
     /// The caller's request, normalised (absolute URL, upper-case method).
     /// Its own body is never read: each attempt passes `body` instead.
@@ -69,9 +74,7 @@ pub async fn prepare(input: &JsValue, init: &JsValue, header_name: &str) -> Resu
         return Err(failure("not-replayable").build());
     }
 
-    let base: Request = NewRequest::new(input, init)
-        .map_err(|cause| failure("invalid-request").set("cause", cause).build())?
-        .unchecked_into();
+    let base = new_request(input, init).map_err(|cause| failure("invalid-request").set("cause", cause).build())?;
     let method = base.method();
     let url = base.url();
     let has_body = !get(&base, "body").is_null() && !get(&base, "body").is_undefined();
