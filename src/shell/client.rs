@@ -16,7 +16,7 @@ use super::js::{adapter_entries, entries, get, now_ms, Fields};
 use super::live::{key_value, RunEnd};
 use super::locks::Locks;
 use super::record_js::{decode, encode};
-use super::request::{prepare, Prepared};
+use super::request::{prepare, random_bytes, Prepared};
 use super::small_map::SmallMap;
 use super::store::Store;
 use crate::core::breaker::{Admission, Breaker, BreakerState, Transition};
@@ -101,12 +101,6 @@ fn parse_options(options: &JsValue) -> Result<Options, JsValue> {
     })
 }
 
-fn random_seed() -> Result<u64, JsValue> {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes)
-        .map_err(|_| failure("unsupported-runtime").set("missing", "crypto.getRandomValues").build())?;
-    Ok(u64::from_le_bytes(bytes))
-}
 
 async fn open_store(choice: StoreChoice, options: &JsValue) -> Result<(Store, Option<String>), JsValue> {
     let memory = || Store::Memory(RefCell::new(SmallMap::default()));
@@ -137,7 +131,7 @@ impl Client {
         let parsed = parse_options(&options)?;
         let seed = match parsed.seed {
             Some(seed) => seed,
-            None => random_seed()?,
+            None => u64::from_le_bytes(random_bytes()?),
         };
         let (store, store_note) = open_store(parsed.store, &options).await?;
         let lifetime = AbortController::new().map_err(|_| {

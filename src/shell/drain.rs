@@ -269,10 +269,10 @@ impl Inner {
         self.record_breaker(&origin, Some(&outcome));
         record.attempts = attempt;
         let decision = after_resend(&self.options.policy, attempt, &outcome, now_ms(), &mut self.rng.borrow_mut());
-        match decision {
-            Resend::Settle => {
+        match (decision, response) {
+            // Only an answer settles: network errors and timeouts always retry.
+            (Resend::Settle, Some(response)) => {
                 let status = outcome.status().unwrap_or(0);
-                let response = response.unwrap_or_else(|| JsValue::UNDEFINED.unchecked_into());
                 // Joiners get copies; the event gets the original.
                 let copy = response.clone().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
                 // Reported before the record goes (see run_durable).
@@ -282,7 +282,8 @@ impl Inner {
                 }
                 Ok(copy)
             }
-            Resend::RetryAt { next_attempt_at, not_before, delay_ms, reason } => {
+            (Resend::Settle, None) => Err(failure("queued").set("key", keyv).set("attempts", attempt).build()),
+            (Resend::RetryAt { next_attempt_at, not_before, delay_ms, reason }, response) => {
                 if let Some(r) = &response {
                     super::request::discard(r);
                 }

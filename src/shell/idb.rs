@@ -99,7 +99,7 @@ async fn futures_race(opened: impl std::future::Future<Output = Result<JsValue, 
         if let Poll::Ready(r) = opened.as_mut().poll(cx) {
             return Poll::Ready(r);
         }
-        if let Poll::Ready(_) = blocked.as_mut().poll(cx) {
+        if blocked.as_mut().poll(cx).is_ready() {
             let cause = "the database upgrade is blocked by another tab with an older version open: close it";
             return Poll::Ready(Err(failure("storage").set("action", "open").set("cause", cause).build()));
         }

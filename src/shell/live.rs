@@ -96,17 +96,21 @@ impl Inner {
             self.record_breaker(origin, Some(&outcome));
             last_outcome = Some(outcome);
             let decision = schedule.after(policy, &outcome, now_ms(), &mut self.rng.borrow_mut());
-            match decision {
-                Decision::Settle => {
-                    let response = response.unwrap_or_else(|| Response::new().unwrap_throw_free());
+            match (decision, response) {
+                // Only an answer settles: network errors and timeouts always retry.
+                (Decision::Settle, Some(response)) => {
                     return RunEnd::Settled { response, attempts: plan.attempt };
                 }
-                Decision::GiveUp(give_up) => {
+                (Decision::Settle, None) => {
+                    let outcome = Some(outcome);
+                    return RunEnd::GaveUp { reason: "exhausted", attempts: plan.attempt, last: None, outcome, cause, retry_in_ms: 0 };
+                }
+                (Decision::GiveUp(give_up), response) => {
                     let reason = if give_up == GiveUp::Deadline && outcome == Outcome::Timeout { "deadline" } else { give_up.as_str() };
                     let outcome = Some(outcome);
                     return RunEnd::GaveUp { reason, attempts: plan.attempt, last: response, outcome, cause, retry_in_ms: 0 };
                 }
-                Decision::Retry { delay_ms, reason, server_asked } => {
+                (Decision::Retry { delay_ms, reason, server_asked }, response) => {
                     self.emit("retry", || Fields::new()
                             .set("key", key_value(op))
                             .set("attempt", plan.attempt)
@@ -137,21 +141,6 @@ impl Inner {
                     sleep(delay_ms, op.signal.as_ref(), wakers).await;
                 }
             }
-        }
-    }
-}
-
-/// `Response::new()` cannot fail in a runtime that has Response; this keeps
-/// even that path free of a panic.
-trait NoPanic {
-    fn unwrap_throw_free(self) -> Response;
-}
-
-impl NoPanic for Result<Response, JsValue> {
-    fn unwrap_throw_free(self) -> Response {
-        match self {
-            Ok(r) => r,
-            Err(e) => e.unchecked_into(),
         }
     }
 }

@@ -81,21 +81,11 @@ pub async fn prepare(input: &JsValue, init: &JsValue, header_name: &str) -> Resu
     // The common bodies are read directly; the rest (Blob, FormData,
     // URLSearchParams, a Request's stream) through the Request, which also
     // gives FormData its boundary in content-type.
-    let direct = if !has_body {
+    let body = if !has_body {
         None
-    } else if let Some(text) = init_body.as_string() {
-        Some(Uint8Array::from(text.as_bytes()))
-    } else if let Some(bytes) = init_body.dyn_ref::<Uint8Array>() {
-        // A copy: the caller may reuse its array before we resend.
-        Some(bytes.slice(0, bytes.length()))
-    } else if let Some(buffer) = init_body.dyn_ref::<js_sys::ArrayBuffer>() {
-        Some(Uint8Array::new(buffer).slice(0, buffer.byte_length()))
+    } else if let Some(bytes) = direct_bytes(&init_body) {
+        Some(bytes)
     } else {
-        None
-    };
-    let body = if direct.is_some() {
-        direct
-    } else if has_body {
         let bytes = base
             .clone()
             .and_then(|copy| copy.array_buffer())
@@ -104,8 +94,6 @@ pub async fn prepare(input: &JsValue, init: &JsValue, header_name: &str) -> Resu
             .await
             .map_err(|cause| failure("invalid-request").set("cause", cause).build())?;
         Some(Uint8Array::new(&bytes))
-    } else {
-        None
     };
     let headers = Headers::new_with_headers(&base.headers())
         .map_err(|cause| failure("invalid-request").set("cause", cause).build())?;
@@ -128,6 +116,26 @@ pub async fn prepare(input: &JsValue, init: &JsValue, header_name: &str) -> Resu
     Ok(Prepared { base, method, url, body, fingerprint, headers, signal, key, durable })
 }
 
+/// A copy of a string, typed-array or ArrayBuffer body (the caller may reuse
+/// its array before we resend); `None` for other kinds.
+fn direct_bytes(body: &JsValue) -> Option<Uint8Array> {
+    if let Some(text) = body.as_string() {
+        return Some(Uint8Array::from(text.as_bytes()));
+    }
+    if let Some(bytes) = body.dyn_ref::<Uint8Array>() {
+        return Some(bytes.slice(0, bytes.length()));
+    }
+    body.dyn_ref::<js_sys::ArrayBuffer>().map(|b| Uint8Array::new(b).slice(0, b.byte_length()))
+}
+
+/// `N` bytes from the platform CSPRNG (crypto.getRandomValues).
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], JsValue> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes)
+        .map_err(|_| failure("unsupported-runtime").set("missing", "crypto.getRandomValues").build())?;
+    Ok(bytes)
+}
+
 /// A UUID v4 from the platform CSPRNG: `crypto.randomUUID` where it exists
 /// (secure contexts; 10x cheaper), else 16 bytes from `getRandomValues`.
 pub fn new_key() -> Result<String, JsValue> {
@@ -137,9 +145,7 @@ pub fn new_key() -> Result<String, JsValue> {
             return Ok(key);
         }
     }
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|_| failure("unsupported-runtime").set("missing", "crypto.getRandomValues").build())?;
-    let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    let uuid = uuid::Builder::from_random_bytes(random_bytes()?).into_uuid();
     Ok(uuid.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()).to_string())
 }
 
