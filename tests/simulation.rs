@@ -1,10 +1,13 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! Issue 7, part 1: exactly-once effects under faults, by deterministic
-//! simulation. The durable protocol of src/shell (persist, send, delete on a
-//! definitive answer, queue, drain) is modelled await for await over the
-//! real pure core, on a virtual clock, against a deduplicating server, with
-//! crashes at every await, lost and duplicated packets, 5xx/429, partitions,
-//! clock jumps and two clients on one store. See tests/sim/.
+//! Exactly-once effects under faults, by deterministic simulation of the
+//! shipped protocol: tests/sim/host.rs performs the actions of the very
+//! engine the wasm shell runs (src/core/engine), against a simulated
+//! network, store, Web Locks and clock, and may crash before any action or
+//! completion. Against a deduplicating server, with lost and duplicated
+//! packets, 5xx/429, partitions (known to the device or not), clock jumps,
+//! aborts, close(), failing store calls, beforeReplay failures, unreadable
+//! records, calls that are not durable, and two clients on one store with
+//! and without Web Locks. See tests/sim/.
 //!
 //! Replay one seed: `SIM_SEED=123 SIM_TRACE=1 cargo test --test simulation summary -- --nocapture`
 //! (`SIM_TRACE` prints its event log). More seeds: `SIM_SEEDS=20000`.
@@ -14,10 +17,11 @@ mod sim;
 
 use std::sync::OnceLock;
 
-use sim::drain::MAX_IDLE_STREAK;
+use durafetch::core::engine::Mutant;
+use sim::host::MAX_IDLE_STREAK;
 use sim::report::run_seed;
 use sim::runs::{describe, failing, full_range, run, run_config, run_seeds, seeds, stderr, Runs, OPS};
-use sim::world::{Config, Mutant};
+use sim::world::Config;
 
 /// The main run (every seed, every crash point), shared by the tests that
 /// read it: it runs once per test binary.
@@ -33,37 +37,44 @@ fn expiry_crash_run() -> &'static Runs {
     RUN.get_or_init(|| run_seeds(&seeds(), |seed| Config { focus_crash: Some((EXPIRY_CRASH, 0.5)), ..Config::for_seed(seed, OPS) }))
 }
 
-const EXPIRY_CRASH: &str = "expire:reported";
+/// The tab dies after reporting an expiry, before deleting its record.
+const EXPIRY_CRASH: &str = "delete:expire-delete";
 
-/// Every await of the protocol where the simulation crashes a client.
-/// `*:settled-reported` and `expire:reported` are the tab dying while the
-/// delete of a record it has just reported is in flight.
-const CRASH_POINTS: [&str; 25] = [
-    "live:got",
-    "live:persisted",
-    "live:locked",
-    "live:in-flight",
-    "live:answered",
-    "live:retry-persisted",
-    "live:settled-reported",
-    "live:settled-deleted",
-    "live:queued-persisted",
-    "live:aborted-deleted",
-    "drain:round-locked",
-    "drain:listed",
-    "expire:locked",
-    "expire:reread",
-    "expire:marked",
-    "expire:reported",
-    "expire:deleted",
-    "resend:locked",
-    "resend:reread",
-    "resend:breaker-persisted",
-    "resend:in-flight",
-    "resend:answered",
-    "resend:settled-reported",
-    "resend:settled-deleted",
-    "resend:retry-persisted",
+/// Action boundaries where the main run must have crashed a client at
+/// least once (it crashes at every boundary; these are the ones each
+/// guarantee rests on). `done:*` is a store call that committed, its tab
+/// dead before hearing so; `reply:*` an answer that arrived at a dead tab.
+const CRASH_POINTS: [&str; 30] = [
+    "get:call-read",
+    "put:call-persist",
+    "done:call-persist",
+    "lock:call-lock",
+    "emit:attempt",
+    "send:live",
+    "reply:live",
+    "emit:retry",
+    "put:call-progress",
+    "done:call-progress",
+    "emit:settled",
+    "resolve",
+    "delete:call-settled",
+    "done:call-settled",
+    "put:call-queued",
+    "emit:queued",
+    "lock:drain-lock",
+    "list:drain-list",
+    "done:drain-list",
+    "lock:resend-lock",
+    "get:resend-reread",
+    "send:resend",
+    "reply:resend",
+    "delete:resend-settled",
+    "put:resend-progress",
+    "lock:expire-lock",
+    "put:expire-mark",
+    "emit:giveup",
+    "delete:expire-delete",
+    "unlock:key",
 ];
 
 /// The exactly-once properties over every seed, and the figures. The
@@ -73,7 +84,7 @@ fn summary() {
     let runs = main_run();
     let totals = &runs.totals;
     stderr(&totals.summary_line());
-    stderr(&format!("crashes by await: {}", totals.crash_points()));
+    stderr(&format!("crashes by action boundary: {}", totals.crash_points()));
     assert!(runs.failures.is_empty(), "{}", describe("summary", &runs.failures, ""));
     assert_eq!((totals.duplicates, totals.lost), (0, 0));
     if !full_range() {
@@ -90,6 +101,12 @@ fn summary() {
         ("429", f.status_429),
         ("409", f.status_409),
         ("partitions", f.partitions),
+        ("partitions the device knew about", f.device_offline),
+        ("close() calls", f.closes),
+        ("failed store calls", f.store_failures),
+        ("beforeReplay failures", f.replay_failures),
+        ("unreadable values", f.corrupt_records),
+        ("calls that are not durable", totals.non_durable),
         ("clock jumps forward", f.jumps_forward),
         ("clock jumps backward", f.jumps_backward),
         ("aborts", f.aborts),
@@ -130,6 +147,7 @@ fn broken_protocols_are_caught() {
         (Mutant::NoRereadUnderLock, "after it settled"),
         (Mutant::ForgetWhenQueued, "lost: op"),
         (Mutant::DeleteBeforeSettled, "unreported: op"),
+        (Mutant::NoWakeAfterBusy, "lost: record"),
     ];
     for (mutant, expected) in cases {
         let caught = (0..500).find(|&seed| run(seed, mutant, false).violations.iter().any(|v| v.contains(expected)));

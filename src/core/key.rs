@@ -6,6 +6,24 @@ pub fn is_safe_method(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
 }
 
+/// Which key a call carries: the caller's `idempotencyKey` (already
+/// validated), else a valid key the caller set as the header, else a fresh
+/// one for an unsafe method (`Fresh`: the host draws it from the CSPRNG).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyChoice {
+    Given(String),
+    Fresh,
+    None,
+}
+
+pub fn choose_key(method: &str, explicit: Option<String>, header: Option<String>) -> KeyChoice {
+    match explicit.or(header.filter(|k| is_valid_key(k))) {
+        Some(key) => KeyChoice::Given(key),
+        None if is_safe_method(method) => KeyChoice::None,
+        None => KeyChoice::Fresh,
+    }
+}
+
 /// A key goes verbatim into a header and into storage: 1 to 255 visible
 /// ASCII characters (Stripe's limit), nothing a proxy could rewrite.
 pub fn is_valid_key(key: &str) -> bool {
@@ -64,6 +82,15 @@ mod tests {
         for m in ["POST", "PUT", "PATCH", "DELETE", "PURGE"] {
             assert!(!is_safe_method(m));
         }
+    }
+
+    #[test]
+    fn key_choice() {
+        assert_eq!(choose_key("POST", Some("a".into()), Some("b".into())), KeyChoice::Given("a".into()));
+        assert_eq!(choose_key("POST", None, Some("b".into())), KeyChoice::Given("b".into()));
+        assert_eq!(choose_key("POST", None, Some("bad key".into())), KeyChoice::Fresh);
+        assert_eq!(choose_key("GET", None, None), KeyChoice::None);
+        assert_eq!(choose_key("GET", None, Some("k".into())), KeyChoice::Given("k".into()));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 pub mod backoff;
 pub mod breaker;
+pub mod contract;
+pub mod engine;
 pub mod http_date;
 pub mod key;
 pub mod options;
