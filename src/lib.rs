@@ -8,12 +8,10 @@ pub mod core;
 #[cfg(target_arch = "wasm32")]
 mod shell;
 
-/// For the crate's wasm-bindgen tests (tests/idb_*.rs): the IndexedDB store
-/// and the record codec, not a public API.
+/// For the crate's wasm-bindgen tests (tests/idb_*.rs): the record codec,
+/// not a public API.
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub mod __testing {
-    pub use crate::shell::idb::open;
     pub use crate::shell::record_js::{decode, encode};
-    pub use crate::shell::store::Store;
 }

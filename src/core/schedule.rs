@@ -42,15 +42,6 @@ pub enum GiveUp {
     Deadline,
 }
 
-impl GiveUp {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GiveUp::Exhausted => "exhausted",
-            GiveUp::Deadline => "deadline",
-        }
-    }
-}
-
 impl From<GiveUp> for GiveUpReason {
     fn from(g: GiveUp) -> GiveUpReason {
         match g {

@@ -92,7 +92,7 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
     }
     // Reported, or moved aside (a crash between the move and its report
     // loses only the report: the value is kept in the quarantine store).
-    let moved: Vec<String> = sim.quarantine.borrow().iter().filter_map(|v| key_of_value(v)).collect();
+    let moved: Vec<String> = sim.quarantine.borrow().iter().filter_map(key_of_value).collect();
     for key in ledger.corrupt_keys.difference(&ledger.quarantined_keys) {
         if !moved.contains(key) {
             v.push(format!("unreadable {key} was neither reported quarantined nor moved aside"));

@@ -276,10 +276,8 @@ impl Engine {
         if self.closed {
             return;
         }
-        if self.drain.again || wake.is_some_and(|w| w <= now.mono) {
-            if self.online {
-                return self.start_round();
-            }
+        if (self.drain.again || wake.is_some_and(|w| w <= now.mono)) && self.online {
+            return self.start_round();
         }
         // A drain_soon() during the round still holds.
         self.drain.wake_at = match (wake, self.drain.wake_at) {

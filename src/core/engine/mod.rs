@@ -203,6 +203,10 @@ impl Engine {
         self.closed
     }
 
+    pub fn is_online(&self) -> bool {
+        self.online
+    }
+
     /// Which event types have listeners (bit `EventKind as u32`): the
     /// engine builds no payload for the others.
     pub fn set_listening(&mut self, mask: u32) {
