@@ -155,7 +155,7 @@ fn broken_protocols_are_caught() {
     }
 }
 
-/// Once known bug 1 (src/shell/drain.rs `drain_round`): a round whose ready
+/// Once known bug 1 (the drain round, now src/core/engine/drain.rs): a round whose ready
 /// resends all found their key locked by another context ran the next round
 /// at once, for as long as the other attempt was in flight. Now it waits
 /// (at most LOCKED_RETRY_MS): such rounds never follow each other back to
@@ -172,7 +172,7 @@ fn no_spin_when_every_ready_record_is_locked_elsewhere() {
     }
 }
 
-/// Once known bug 2 (src/shell/live.rs `run`): `resume()` and 'online'
+/// Once known bug 2 (a live call's wait, now src/core/engine/call.rs): `resume()` and 'online'
 /// ended a live call's wait for the server's Retry-After, and it resent
 /// early. Now only the caller's abort ends such a wait.
 #[test]
@@ -187,7 +187,7 @@ fn resume_never_cuts_a_server_asked_wait() {
     }
 }
 
-/// Once known bug 3 (src/shell/drain.rs): an expired record was deleted,
+/// Once known bug 3 (expiry, now src/core/engine/expire.rs): an expired record was deleted,
 /// then reported; a crash between the two lost the operation without a
 /// word. Now it is reported first, so a crash in between reports it again
 /// (at-least-once). These seeds crash at that point half the time.
@@ -210,8 +210,8 @@ fn an_expiry_is_never_lost_to_a_crash() {
     }
 }
 
-/// Once a bug the browser soak found (src/shell/client.rs `run_durable`,
-/// src/shell/drain.rs `resend_attempt`): a definitive answer deleted the
+/// Once a bug the browser soak found (now src/core/engine/call.rs and
+/// resend.rs): a definitive answer deleted the
 /// record, then reported 'settled'; a page that died in between applied
 /// the operation and told nobody. Now 'settled' comes first: a crash in between leaves the record,
 /// the next sender gets the server's replay and reports it again, with the
@@ -231,7 +231,7 @@ fn every_answer_is_reported_settled_at_least_once() {
     }
 }
 
-/// Once known bug 4 (src/core/outbox.rs `plan`, src/shell/drain.rs): a
+/// Once known bug 4 (src/core/outbox.rs `plan`, src/core/engine/expire.rs): a
 /// record in flight when it expired (a clock jump, a laptop waking after a
 /// day) was deleted and reported 'expired' under its sender, which then
 /// settled it. Now `plan` never expires a busy record, and `expire` leaves
@@ -254,7 +254,7 @@ fn a_record_being_sent_is_never_expired() {
     }
 }
 
-/// Once known bug 5 (src/shell/drain.rs `expire`, found with fix 3): a
+/// Once known bug 5 (src/core/engine/expire.rs, found with fix 3): a
 /// crash between reporting 'expired' and deleting left the record; with
 /// the wall clock set back before its expiry, the next round found it
 /// unexpired and resent it after the application had been told it gave up
@@ -278,8 +278,8 @@ fn an_expired_record_is_never_revived_by_the_clock() {
     }
 }
 
-/// Known bug 6 (src/shell/client.rs `run_durable`, src/shell/drain.rs
-/// `resend_attempt` and `expire`, found with the settled-first order): a
+/// Known bug 6 (src/core/engine/call.rs, resend.rs and expire.rs, found
+/// with the settled-first order): a
 /// page that dies between reporting 'settled' and deleting the record
 /// leaves it stored, and nothing in it says it settled. If its TTL passes
 /// before the next drain resends it (a clock jump here; a browser closed
@@ -288,7 +288,7 @@ fn an_expired_record_is_never_revived_by_the_clock() {
 /// The main and expiry-crash runs count these (the summary's "known bug
 /// 6") instead of failing; any other expired-and-settled still fails them.
 #[test]
-#[ignore = "known bug: a record whose 'settled' was reported, its delete prevented by a crash, is later reported 'expired' (src/shell/drain.rs expire)"]
+#[ignore = "known bug: a record whose 'settled' was reported, its delete prevented by a crash, is later reported 'expired' (src/core/engine/expire.rs)"]
 fn known_bug_a_settled_operation_is_reported_expired_after_a_crash() {
     let seeds = seeds();
     let trace = std::env::var("SIM_TRACE").is_ok() && seeds.len() == 1;
