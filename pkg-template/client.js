@@ -55,7 +55,7 @@ class DurafetchClient {
     client.#core = core;
     client.#host = host;
     client.store = opened.name;
-    client.#listenToNetwork();
+    client.#listenToPlatform();
     const info = { store: opened.name, persistent: opened.persistent, ...(opened.note ? { note: opened.note } : {}) };
     // On a later task, so listeners attached right after createClient() see
     // the store chosen and everything the first resend of stored work does.
@@ -66,16 +66,21 @@ class DurafetchClient {
     return client;
   }
 
-  #listenToNetwork() {
+  /** The platform's connectivity events, and the page going away (queued
+   *  store writes go at once: a deferred delete must not be lost with it). */
+  #listenToPlatform() {
     const target = globalThis;
     if (typeof target.addEventListener !== 'function') return;
     const online = () => this.#core.online(...now());
     const offline = () => this.#core.offline(...now());
+    const hidden = () => this.#host.store.flush?.();
     target.addEventListener('online', online);
     target.addEventListener('offline', offline);
+    target.addEventListener('pagehide', hidden);
     this.#unlisten = () => {
       target.removeEventListener('online', online);
       target.removeEventListener('offline', offline);
+      target.removeEventListener('pagehide', hidden);
     };
   }
 
@@ -99,28 +104,31 @@ class DurafetchClient {
 
   /** Same arguments as fetch; resolves with a real Response. */
   fetch(input, init) {
-    const id = this.#id();
     return new Promise((resolve, reject) => {
-      prepare(input, init, this.#host.keyHeader).then((request) => {
-        const call = { resolve, reject, request };
-        this.#host.calls.set(id, call);
-        const signal = request.signal;
-        if (signal) {
-          const aborted = () => this.#core.abort(id, ...now());
-          signal.addEventListener('abort', aborted);
-          call.unlisten = () => signal.removeEventListener('abort', aborted);
-        }
-        try {
-          this.#core.call(id, request.method, request.url, init?.idempotencyKey, request.headerKey,
-            request.body ?? undefined, request.headers, init?.durable, ...now());
-        } catch (thrown) {
-          this.#host.calls.delete(id);
-          call.unlisten?.();
-          return reject(fromCore(thrown));
-        }
-        if (signal?.aborted) this.#core.abort(id, ...now());
-      }, reject);
+      const prepared = prepare(input, init, this.#host.keyHeader);
+      if (prepared instanceof Promise) prepared.then((request) => this.#call(request, init, resolve, reject), reject);
+      else this.#call(prepared, init, resolve, reject);
     });
+  }
+
+  #call(request, init, resolve, reject) {
+    const id = this.#id();
+    const call = { resolve, reject, request };
+    this.#host.calls.set(id, call);
+    const signal = request.signal;
+    if (signal) {
+      const aborted = () => this.#core.abort(id, Date.now(), performance.now());
+      signal.addEventListener('abort', aborted);
+      call.unlisten = () => signal.removeEventListener('abort', aborted);
+    }
+    try {
+      this.#core.call(id, request.method, request.url, init?.idempotencyKey, request.headerKey,
+        request.body ?? undefined, request.headers, init?.durable, signal?.aborted === true, Date.now(), performance.now());
+    } catch (thrown) {
+      this.#host.calls.delete(id);
+      call.unlisten?.();
+      return reject(fromCore(thrown));
+    }
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
@@ -163,9 +171,14 @@ class DurafetchClient {
     return this.#core.resume(...now());
   }
 
+  /** No new calls; waiting calls end; background resends stop. Resolves
+   *  once everything the client started is written to the store (an attempt
+   *  already sent may still settle its call first). */
   async close() {
     this.#unlisten();
+    this.#host.store.flush?.();
     this.#core.close(...now());
+    await this.#host.storeClosed;
   }
 }
 

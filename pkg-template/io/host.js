@@ -5,7 +5,7 @@
 // the engine's ids until the engine hands it on or drops it.
 import { DurafetchError, fromCore } from '../errors.js';
 import { acquire, release } from './locks.js';
-import { discard, eitherSignal } from './request.js';
+import { discard } from './request.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
 const now = () => [Date.now(), performance.now()];
@@ -28,7 +28,14 @@ export class Host {
   calls = new Map();
   #payloads = new Map();
   #sending = new Map();
+  #resolveClosed;
+  /** Resolves once the engine has closed the store: everything the client
+   *  started has been written (or has failed). */
+  storeClosed = new Promise((resolve) => {
+    this.#resolveClosed = resolve;
+  });
   #timer;
+  #timerAt = 0;
 
   constructor({ store, fetch, beforeReplay, keyHeader, emit }) {
     this.store = store;
@@ -75,7 +82,9 @@ export class Host {
         if (!this.#sending.delete(io)) return response instanceof Response && discard(response);
         if (!(response instanceof Response)) return this.#failed(io, new TypeError('fetch did not return a Response'), false);
         this.#payloads.set(io, response);
-        this.core.answered(io, response.status, response.headers.get('retry-after') ?? undefined, ...now());
+        // Retry-After matters only on an answer that may be retried.
+        const retryAfter = response.ok ? undefined : response.headers.get('retry-after') ?? undefined;
+        this.core.answered(io, response.status, retryAfter, Date.now(), performance.now());
       },
       (error) => {
         if (!this.#sending.delete(io)) return;
@@ -99,11 +108,15 @@ export class Host {
     }
   }
 
+  /** The caller's request. Its own signal is not passed: its abort reaches
+   *  the engine, which cancels the attempt through ours. */
   #live(call, key, own) {
     const request = call.request;
-    if (key != null) request.headers.set(this.keyHeader, key);
-    const signal = request.signal ? eitherSignal(request.signal, own) : own.signal;
-    return this.#fetch(request.base, { headers: request.headers, body: request.body ?? undefined, signal });
+    if (key != null) (request.headers ??= new Headers()).set(this.keyHeader, key);
+    const init = { method: request.method, signal: own.signal };
+    if (request.headers) init.headers = request.headers;
+    if (request.body) init.body = request.body;
+    return this.#fetch(request.input, init);
   }
 
   /** A stored operation, rebuilt. Redacted headers were never stored:
@@ -230,18 +243,35 @@ export class Host {
 
   closeStore() {
     this.store.close();
+    this.#resolveClosed();
   }
 
   // ---- time and keys ---------------------------------------------------
 
   /** One timer for the whole client, at the engine's next wake-up
-   *  (monotonic ms; -1: none). Clamped: past 2^31-1 ms setTimeout fires at once. */
+   *  (monotonic ms; -1: none). An earlier timer already set is kept (waking
+   *  early is harmless: the engine sets the next one), and one no longer
+   *  needed is only let go of (unref, in Node and Deno), so a call that
+   *  starts and ends costs no timer work. Clamped: past 2^31-1 ms
+   *  setTimeout fires at once. */
   timer(at) {
+    if (at < 0) return this.#hold(false);
+    if (this.#timer !== undefined && this.#timerAt <= at) return this.#hold(true);
     clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (at < 0) return;
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(at - performance.now())));
-    this.#timer = setTimeout(() => this.core.timer(...now()), delay);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.core.timer(Date.now(), performance.now());
+    }, delay);
+  }
+
+  /** Whether the pending timer keeps a Node or Deno process alive. */
+  #hold(needed) {
+    const timer = this.#timer;
+    if (timer === undefined) return;
+    if (typeof timer === 'object') needed ? timer.ref?.() : timer.unref?.();
+    else if (globalThis.Deno) needed ? globalThis.Deno.refTimer?.(timer) : globalThis.Deno.unrefTimer?.(timer);
   }
 
   newKey() {

@@ -33,7 +33,12 @@ impl Core {
     /// Validates the options (a mistake throws, naming the option).
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<Core, JsValue> {
-        Ok(Core { options: parse(&options)?, engine: RefCell::new(None), host: OnceCell::new(), armed: Cell::new(-1.0) })
+        Ok(Core {
+            options: parse(&options)?,
+            engine: RefCell::new(None),
+            host: OnceCell::new(),
+            armed: Cell::new(-1.0),
+        })
     }
 
     /// Which store to open: 'auto', 'memory', 'indexeddb' or 'adapter'.
@@ -83,6 +88,7 @@ impl Core {
         body: Option<Vec<u8>>,
         headers: &JsValue,
         durable: JsValue,
+        aborted: bool,
         wall: f64,
         mono: f64,
     ) -> Result<(), JsValue> {
@@ -96,14 +102,14 @@ impl Core {
             Some(b) => Some(b),
             None => return Err(invalid("durable", "a boolean", &durable)),
         };
-        let key = match choose_key(&method, explicit, header_key) {
-            KeyChoice::Given(key) => Some(key),
-            KeyChoice::Fresh => self.host.get().map(|h| h.new_key()),
-            KeyChoice::None => None,
+        let (key, fresh_key) = match choose_key(&method, explicit, header_key) {
+            KeyChoice::Given(key) => (Some(key), false),
+            KeyChoice::Fresh => (self.host.get().map(|h| h.new_key()), true),
+            KeyChoice::None => (None, false),
         };
         let wants_headers = key.is_some() && self.engine.borrow().as_ref().is_some_and(|e| e.is_durable(durable));
         let headers = if wants_headers { header_pairs(headers) } else { Vec::new() };
-        let request = CallRequest { call: CallId(id), method, url, key, body, headers, durable };
+        let request = CallRequest { call: CallId(id), method, url, key, fresh_key, body, headers, durable, aborted };
         self.with_engine(now(wall, mono), |e, now| e.call(now, request));
         Ok(())
     }

@@ -195,9 +195,11 @@ impl Host {
         let instance = sim.next_instance.get();
         sim.next_instance.set(instance + 1);
         let cfg = &sim.cfg;
-        let options = Options { policy: cfg.policy.clone(), breaker: cfg.breaker, ttl_ms: cfg.ttl_ms, ..Options::default() };
+        let options =
+            Options { policy: cfg.policy.clone(), breaker: cfg.breaker, ttl_ms: cfg.ttl_ms, ..Options::default() };
         let seed = sim.rng.borrow_mut().next_u64();
-        let mut engine = Engine::new(EngineConfig { options, persistent: true, seed, online: !sim.device_offline.get() });
+        let mut engine =
+            Engine::new(EngineConfig { options, persistent: true, seed, online: !sim.device_offline.get() });
         engine.mutant = cfg.mutant;
         engine.set_listening(u32::MAX);
         Rc::new(Host {
@@ -241,6 +243,7 @@ impl Host {
     pub fn fetch(self: &Rc<Self>, call: Call, on_done: impl FnOnce(CallResult) + 'static) {
         let id = self.next_call.get() + 1;
         self.next_call.set(id);
+        let fresh_key = call.key.is_none();
         let key = call.key.clone().unwrap_or_else(|| app::new_key(&self.sim));
         self.sim.ledger.borrow_mut().key_assigned(&key, call.op);
         let durable = self.engine.borrow().is_durable(call.durable);
@@ -272,9 +275,11 @@ impl Host {
             method: "POST".into(),
             url: call.url,
             key: Some(key),
+            fresh_key,
             body: Some(call.body),
             headers: vec![("content-type".into(), "application/json".into())],
             durable: call.durable,
+            aborted: false,
         };
         self.with_engine(|engine, now| engine.call(now, request));
     }
@@ -362,7 +367,9 @@ impl Host {
     }
 
     fn arm_timer(self: &Rc<Self>) {
-        let Some(at) = self.engine.borrow().poll_timeout() else { return };
+        let Some(at) = self.engine.borrow().poll_timeout() else {
+            return;
+        };
         let generation = self.timer.get() + 1;
         self.timer.set(generation);
         let delay = (at - self.now().mono).max(0.0).ceil() as u64;
@@ -397,7 +404,10 @@ impl Host {
     fn take(&self, io: Io, why: &str) -> Option<Payload> {
         let found = self.payloads.borrow_mut().remove(&io.0);
         if found.is_none() {
-            self.violation(format!("c{}: {why} io {}, which holds nothing (used twice, or never held)", self.instance, io.0));
+            self.violation(format!(
+                "c{}: {why} io {}, which holds nothing (used twice, or never held)",
+                self.instance, io.0
+            ));
         }
         found
     }
@@ -426,7 +436,10 @@ impl Host {
                 }
                 match status {
                     Some(status) => self.end_call(call, CallResult::Status(status)),
-                    None => self.violation(format!("c{}: resolve with io {}, which holds no response", self.instance, response.0)),
+                    None => self.violation(format!(
+                        "c{}: resolve with io {}, which holds no response",
+                        self.instance, response.0
+                    )),
                 }
             }
             Action::Reject { call, failure } => {
@@ -466,7 +479,9 @@ impl Host {
                     if !fails {
                         sim.store.borrow_mut().insert(record.key.clone(), encode(&record));
                         sim.ledger.borrow_mut().record_written(&record.key);
-                        sim.log(|| format!("put {} attempts {} next {}", record.key, record.attempts, record.next_attempt_at));
+                        sim.log(|| {
+                            format!("put {} attempts {} next {}", record.key, record.attempts, record.next_attempt_at)
+                        });
                     }
                 });
                 self.later(STORE_MS, step_label(step, "done"), move |host, engine, now| {
@@ -526,7 +541,8 @@ impl Host {
                     _ => None,
                 };
                 let Some(value) = value else {
-                    return self.violation(format!("c{}: quarantine of a listing the host no longer holds", self.instance));
+                    return self
+                        .violation(format!("c{}: quarantine of a listing the host no longer holds", self.instance));
                 };
                 let moves = self.sim.cfg.quarantine_moves;
                 self.later(STORE_MS, "done:quarantine", move |host, engine, now| {
@@ -580,7 +596,9 @@ impl Host {
                     drop(calls);
                     return self.violation(format!("c{}: send for unknown call {}", self.instance, call.0));
                 };
-                let started = c.started.unwrap_or(sim.exec.now());
+                // A durable call's schedule starts when its record is stored
+                // and locked, and its first attempt goes at that instant.
+                let started = *c.started.get_or_insert(sim.exec.now());
                 let sender = Sender::Live {
                     call: c.id,
                     attempt: self.attempt.get(),
@@ -606,7 +624,10 @@ impl Host {
         };
         let op = sim.ledger.borrow().key_op.get(&op_key).copied();
         let Some(op) = op else {
-            return self.violation(format!("c{}: sent {op_key}, a key no operation was given (an unreadable record?)", self.instance));
+            return self.violation(format!(
+                "c{}: sent {op_key}, a key no operation was given (an unreadable record?)",
+                self.instance
+            ));
         };
         let at = AttemptAt {
             mono: sim.exec.now(),
@@ -626,32 +647,37 @@ impl Host {
         self.sending.borrow_mut().insert(io.0, (op_key.clone(), guard));
         let resend = matches!(source, Source::Record(_));
         let host = self.clone();
-        dispatch(&sim, key, body, Box::new(move |reply| {
-            // Cancelled (a timeout, close) or dead: nobody hears it.
-            if !host.alive.get() || host.sending.borrow_mut().remove(&io.0).is_none() {
-                return;
-            }
-            if host.crash_here(if resend { "reply:resend" } else { "reply:live" }) {
-                return;
-            }
-            let now = host.now();
-            match reply {
-                Reply::Answered { status, retry_after } => {
-                    let asked = retry_after.as_deref().and_then(|v| parse_retry_after(v, now.wall));
-                    host.asked.borrow_mut().insert(op_key.clone(), asked);
-                    host.sim.log(|| format!("c{} {op_key} -> {status}", host.instance));
-                    host.hold(io, Payload::Response(status));
-                    host.engine.borrow_mut().answered(now, io, status, retry_after.as_deref());
+        dispatch(
+            &sim,
+            key,
+            body,
+            Box::new(move |reply| {
+                // Cancelled (a timeout, close) or dead: nobody hears it.
+                if !host.alive.get() || host.sending.borrow_mut().remove(&io.0).is_none() {
+                    return;
                 }
-                Reply::Network => {
-                    host.asked.borrow_mut().insert(op_key.clone(), None);
-                    host.sim.log(|| format!("c{} {op_key} -> network error", host.instance));
-                    host.hold(io, Payload::Cause);
-                    host.engine.borrow_mut().failed(now, io, AttemptFailure::Network);
+                if host.crash_here(if resend { "reply:resend" } else { "reply:live" }) {
+                    return;
                 }
-            }
-            host.drive();
-        }));
+                let now = host.now();
+                match reply {
+                    Reply::Answered { status, retry_after } => {
+                        let asked = retry_after.as_deref().and_then(|v| parse_retry_after(v, now.wall));
+                        host.asked.borrow_mut().insert(op_key.clone(), asked);
+                        host.sim.log(|| format!("c{} {op_key} -> {status}", host.instance));
+                        host.hold(io, Payload::Response(status));
+                        host.engine.borrow_mut().answered(now, io, status, retry_after.as_deref());
+                    }
+                    Reply::Network => {
+                        host.asked.borrow_mut().insert(op_key.clone(), None);
+                        host.sim.log(|| format!("c{} {op_key} -> network error", host.instance));
+                        host.hold(io, Payload::Cause);
+                        host.engine.borrow_mut().failed(now, io, AttemptFailure::Network);
+                    }
+                }
+                host.drive();
+            }),
+        );
     }
 
     fn event(self: &Rc<Self>, event: Event) {
@@ -702,7 +728,9 @@ impl Host {
                     self.violation(format!("c{}: quarantine of {key} said moved={moved}", self.instance));
                 }
             }
-            Event::Queued { key, reason, .. } => self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str())),
+            Event::Queued { key, reason, .. } => {
+                self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str()))
+            }
             Event::GiveUp { .. } | Event::Breaker { .. } => {}
         }
     }
@@ -725,22 +753,37 @@ impl Host {
         }
         let host = self.clone();
         let n = name.clone();
-        self.sim.lock_request(&name, self.instance, wait, Box::new(move |granted| {
-            if !host.alive.get() {
-                return;
-            }
-            if !granted {
-                host.held.borrow_mut().remove(&n);
-            }
-            host.lock_granted(io, key, step, granted);
-        }));
+        self.sim.lock_request(
+            &name,
+            self.instance,
+            wait,
+            Box::new(move |granted| {
+                if !host.alive.get() {
+                    return;
+                }
+                if !granted {
+                    host.held.borrow_mut().remove(&n);
+                }
+                host.lock_granted(io, key, step, granted);
+            }),
+        );
     }
 
     fn lock_granted(self: &Rc<Self>, io: Io, key: Option<String>, step: Step, granted: bool) {
+        let _ = &key;
         let exec_now = self.sim.exec.now();
-        self.sim.log(|| format!("c{} lock {} {key:?}: {}", self.instance, step_label(step, "lock"), if granted { "granted" } else { "refused" }));
+        self.sim.log(|| {
+            format!(
+                "c{} lock {} {key:?}: {}",
+                self.instance,
+                step_label(step, "lock"),
+                if granted { "granted" } else { "refused" }
+            )
+        });
         match step {
-            Step::DrainLock if granted => *self.round.borrow_mut() = Some(Round { started: exec_now, ..Round::default() }),
+            Step::DrainLock if granted => {
+                *self.round.borrow_mut() = Some(Round { started: exec_now, ..Round::default() })
+            }
             Step::ResendLock => {
                 if let Some(round) = self.round.borrow_mut().as_mut() {
                     round.resend_locks += 1;
@@ -748,13 +791,6 @@ impl Host {
                 }
             }
             Step::ExpireLock if !granted => self.sim.ledger.borrow_mut().checks.expiries_left_to_holder += 1,
-            Step::CallLock if granted => {
-                for c in self.calls.borrow_mut().values_mut() {
-                    if Some(&c.key) == key.as_ref() && c.started.is_none() {
-                        c.started = Some(exec_now);
-                    }
-                }
-            }
             _ => {}
         }
         self.later(0, step_label(step, "done"), move |_, engine, now| engine.locked(now, io, granted));
@@ -763,7 +799,9 @@ impl Host {
     /// Check only: a round whose ready resends all found their key locked
     /// elsewhere must be followed by a wait, not by another round at once.
     fn round_ended(&self) {
-        let Some(round) = self.round.borrow_mut().take() else { return };
+        let Some(round) = self.round.borrow_mut().take() else {
+            return;
+        };
         let now = self.sim.exec.now();
         if round.resend_locks == 0 || round.refused < round.resend_locks {
             if round.resend_locks > 0 {
@@ -796,8 +834,10 @@ impl Host {
         let busy: BTreeSet<String> = self.sending.borrow().values().map(|(k, _)| k.clone()).collect();
         let records: Vec<Record> = values.iter().filter_map(|v| Record::decode(v).ok()).collect();
         let mut ledger = self.sim.ledger.borrow_mut();
-        ledger.checks.in_flight_past_ttl += records.iter().filter(|r| busy.contains(&r.key) && now >= r.created_at + ttl).count() as u64;
-        ledger.checks.marked_expired_before_ttl += records.iter().filter(|r| r.expired_at != 0.0 && now < r.created_at + ttl).count() as u64;
+        ledger.checks.in_flight_past_ttl +=
+            records.iter().filter(|r| busy.contains(&r.key) && now >= r.created_at + ttl).count() as u64;
+        ledger.checks.marked_expired_before_ttl +=
+            records.iter().filter(|r| r.expired_at != 0.0 && now < r.created_at + ttl).count() as u64;
     }
 
     /// Check only: no attempt of a record we expire is in flight (with Web
@@ -808,7 +848,10 @@ impl Host {
             let mut ledger = self.sim.ledger.borrow_mut();
             ledger.checks.expired_under_sender += 1;
             let at = self.sim.exec.now();
-            let what = format!("expired under its sender: client {} expired {key} at t={at} ms while {senders:?} sent it", self.instance);
+            let what = format!(
+                "expired under its sender: client {} expired {key} at t={at} ms while {senders:?} sent it",
+                self.instance
+            );
             ledger.violations.push(what);
         }
     }

@@ -14,7 +14,10 @@
 //! cannot be stored waits for 'online' within its deadline; an attempt that
 //! fails while offline counts neither toward maxAttempts nor the breaker.
 
-use super::{Action, AttemptEnd, Now, CallId, CallRequest, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, PendingOp, Source, Step, Stored, Task};
+use super::{
+    Action, AttemptEnd, CallId, CallRequest, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, PendingOp,
+    Source, Step, Stored, Task,
+};
 use crate::core::breaker::Admission;
 use crate::core::contract::{ErrorKind, EventKind, GiveUpReason, QueueReason, StoreAction};
 use crate::core::key::{fingerprint, origin_of};
@@ -47,22 +50,54 @@ enum Phase {
     Reading(Io),
     Persisting(Io),
     Locking(Io),
-    Sending { io: Io, timeout_at: f64 },
+    /// A fresh key (no other context can know it): persisted and locked at
+    /// once; sent when both are done.
+    Starting {
+        put: Io,
+        lock: Io,
+        wrote: Option<bool>,
+        granted: Option<bool>,
+    },
+    Sending {
+        io: Io,
+        timeout_at: f64,
+    },
     /// Writing progress after a transient outcome; then waiting until `until`.
-    Saving { io: Io, until: f64, server_asked: bool },
-    Waiting { until: f64, server_asked: bool },
+    Saving {
+        io: Io,
+        until: f64,
+        server_asked: bool,
+    },
+    Waiting {
+        until: f64,
+        server_asked: bool,
+    },
     /// Waiting for 'online' (a call that cannot be stored), until its deadline.
     Offline,
     /// The last store write; then `end` is told.
-    Ending { io: Io, end: End },
+    Ending {
+        io: Io,
+        end: End,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
 enum End {
     /// Told before the delete (or after it, for the DeleteBeforeSettled mutant).
-    Settled { response: Io, status: u16, attempts: u32 },
-    Queued { reason: QueueReason, attempts: u32, status: Option<u16>, cause: Option<Io> },
-    Aborted { attempts: u32 },
+    Settled {
+        response: Io,
+        status: u16,
+        attempts: u32,
+    },
+    Queued {
+        reason: QueueReason,
+        attempts: u32,
+        status: Option<u16>,
+        cause: Option<Io>,
+    },
+    Aborted {
+        attempts: u32,
+    },
     /// Already told.
     Told,
 }
@@ -85,6 +120,7 @@ impl Call {
     pub fn awaits(&self, io: Io) -> bool {
         match self.phase {
             Phase::Reading(x) | Phase::Persisting(x) | Phase::Locking(x) => x == io,
+            Phase::Starting { put, lock, .. } => put == io || lock == io,
             Phase::Saving { io: x, .. } | Phase::Ending { io: x, .. } => x == io,
             _ => false,
         }
@@ -97,6 +133,11 @@ impl Call {
             Phase::Offline => Some(self.schedule.deadline_at(policy)),
             _ => None,
         }
+    }
+
+    /// Answered, and only deleting its record.
+    pub fn settled(&self) -> bool {
+        matches!(self.phase, Phase::Ending { end: End::Told | End::Settled { .. }, .. })
     }
 
     pub fn pending(&self, key: &str) -> PendingOp {
@@ -126,6 +167,10 @@ impl Engine {
     pub fn call(&mut self, now: Now, req: CallRequest) {
         if self.closed {
             return self.push(Action::Reject { call: req.call, failure: Failure::new(ErrorKind::Closed) });
+        }
+        if req.aborted {
+            let failure = Failure { key: req.key, cause: Some(Cause::Signal), ..Failure::new(ErrorKind::Aborted) };
+            return self.push(Action::Reject { call: req.call, failure });
         }
         let fingerprint = match &req.key {
             Some(_) => fingerprint(&req.method, &req.url, req.body.as_deref().unwrap_or_default()),
@@ -172,10 +217,30 @@ impl Engine {
             created_at: now.wall,
             phase: Phase::Reading(io),
         };
-        if let (true, Some(key)) = (durable, &call.key) {
-            self.push(Action::Get { io, key: key.clone(), step: Step::CallRead });
-            self.tasks.push(Task::Call(call));
-            return;
+        match (durable, &call.key) {
+            // A key drawn just now cannot be in the store: no read, and the
+            // write and the lock go together.
+            (true, Some(key)) if req.fresh_key && !self.is(Mutant::SendBeforePersist) => {
+                let (put, lock) = (io, self.io());
+                if let Some(record) = &call.record {
+                    self.push(Action::Put { io: put, record: Box::new(record.clone()), step: Step::CallPersist });
+                }
+                self.push(Action::lock(lock, LockName::Key(key), false, Step::CallLock));
+                call.phase = Phase::Starting { put, lock, wrote: None, granted: None };
+                self.tasks.push(Task::Call(call));
+                return;
+            }
+            // The caller's key: it may name a stored operation (resubmitted
+            // after a reload) that another context is sending or has just
+            // settled. Lock first, then read: what is read under the lock
+            // is current.
+            (true, Some(key)) => {
+                self.push(Action::lock(io, LockName::Key(key), false, Step::CallLock));
+                call.phase = Phase::Locking(io);
+                self.tasks.push(Task::Call(call));
+                return;
+            }
+            _ => {}
         }
         if self.next_attempt(now, &mut call) {
             self.tasks.push(Task::Call(call));
@@ -205,31 +270,58 @@ impl Engine {
     pub(crate) fn call_io(&mut self, now: Now, c: &mut Call, io: Io, done: Done) -> bool {
         match (&c.phase, done) {
             (Phase::Reading(_), Done::Got(result)) => self.call_read(now, c, io, result),
+            (&Phase::Starting { put, lock, mut wrote, mut granted }, done) => {
+                match done {
+                    Done::Wrote(result) if io == put => wrote = Some(result.is_ok()),
+                    Done::Locked(g) if io == lock => granted = Some(g),
+                    _ => {}
+                }
+                c.phase = Phase::Starting { put, lock, wrote, granted };
+                let (Some(wrote), Some(granted)) = (wrote, granted) else {
+                    return true;
+                };
+                c.locked = granted;
+                if !wrote {
+                    let mut failure = c.failure(ErrorKind::Storage, 0);
+                    (failure.action, failure.sent, failure.cause) =
+                        (Some(StoreAction::Put), Some(false), Some(Cause::Io(put)));
+                    self.reject_all(c, failure);
+                    self.unlock_call(c);
+                    return false;
+                }
+                if c.aborted {
+                    return self.end_aborted(now, c);
+                }
+                if !granted {
+                    return self.tell_queued(c, QueueReason::InFlightElsewhere, 0, None, None);
+                }
+                self.first_attempt(now, c)
+            }
             (Phase::Persisting(_), Done::Wrote(Ok(()))) if c.aborted => self.end_aborted(now, c),
-            (Phase::Persisting(_), Done::Wrote(Ok(()))) => self.lock_call(now, c),
+            (Phase::Persisting(_), Done::Wrote(Ok(()))) => self.first_attempt(now, c),
             (Phase::Persisting(_), Done::Wrote(Err(()))) => {
                 let mut failure = c.failure(ErrorKind::Storage, 0);
-                (failure.action, failure.sent, failure.cause) = (Some(StoreAction::Put), Some(false), Some(Cause::Io(io)));
+                (failure.action, failure.sent, failure.cause) =
+                    (Some(StoreAction::Put), Some(false), Some(Cause::Io(io)));
                 self.reject_all(c, failure);
+                self.unlock_call(c);
                 false
             }
             (Phase::Locking(_), Done::Locked(granted)) => {
                 c.locked = granted;
-                if c.aborted && granted {
-                    return self.end_aborted(now, c);
-                }
-                if c.aborted {
-                    // Another context sends it: the record is theirs now.
-                    let attempts = c.schedule.attempts();
-                    self.tell(c, End::Aborted { attempts });
-                    return false;
-                }
                 if !granted {
-                    // Another tab or worker is sending it now; it stays stored.
+                    if c.aborted {
+                        self.reject_all(c, c.failure(ErrorKind::Aborted, 0));
+                        return false;
+                    }
+                    // Another tab or worker is sending it now; it stays stored there.
                     return self.tell_queued(c, QueueReason::InFlightElsewhere, 0, None, None);
                 }
-                c.schedule = Schedule::new(now.mono);
-                self.next_attempt(now, c)
+                let io = self.io();
+                let key = c.key.clone().unwrap_or_default();
+                self.push(Action::Get { io, key, step: Step::CallRead });
+                c.phase = Phase::Reading(io);
+                true
             }
             (&Phase::Saving { until, server_asked, .. }, Done::Wrote(result)) => {
                 if result.is_err() {
@@ -271,6 +363,7 @@ impl Engine {
                 let mut failure = c.failure(ErrorKind::Storage, 0);
                 (failure.action, failure.cause) = (Some(StoreAction::Get), Some(Cause::Io(io)));
                 self.reject_all(c, failure);
+                self.unlock_call(c);
                 false
             }
             Ok(Some(Stored::Record(r))) if r.fingerprint == c.fingerprint => {
@@ -279,10 +372,11 @@ impl Engine {
                 if c.aborted {
                     return self.end_aborted(now, c);
                 }
-                self.lock_call(now, c)
+                self.first_attempt(now, c)
             }
             Ok(Some(Stored::Record(_))) => {
                 self.reject_all(c, Failure { key: Some(key), ..Failure::new(ErrorKind::KeyReuse) });
+                self.unlock_call(c);
                 false
             }
             Ok(Some(Stored::Unreadable { error, .. })) => {
@@ -290,15 +384,17 @@ impl Engine {
                 let cause = ["the stored record for this key is unreadable: ", &error.describe()].concat();
                 (failure.action, failure.cause) = (Some(StoreAction::Get), Some(Cause::Text(cause)));
                 self.reject_all(c, failure);
+                self.unlock_call(c);
                 false
             }
             Ok(None) => {
                 if c.aborted {
                     self.reject_all(c, c.failure(ErrorKind::Aborted, 0));
+                    self.unlock_call(c);
                     return false;
                 }
                 if self.is(Mutant::SendBeforePersist) {
-                    return self.lock_call(now, c);
+                    return self.first_attempt(now, c);
                 }
                 let Some(record) = c.record.clone() else {
                     return false;
@@ -311,12 +407,10 @@ impl Engine {
         }
     }
 
-    fn lock_call(&mut self, _now: Now, c: &mut Call) -> bool {
-        let io = self.io();
-        let key = c.key.as_deref().unwrap_or_default();
-        self.push(Action::lock(io, LockName::Key(key), false, Step::CallLock));
-        c.phase = Phase::Locking(io);
-        true
+    /// Stored and locked: the live schedule starts now.
+    fn first_attempt(&mut self, now: Now, c: &mut Call) -> bool {
+        c.schedule = Schedule::new(now.mono);
+        self.next_attempt(now, c)
     }
 
     /// Starts the next attempt, or ends the call if none may start.
@@ -478,7 +572,8 @@ impl Engine {
         if c.callers.first() != Some(&caller) {
             // A joiner gives up waiting; the operation goes on for the others.
             c.callers.retain(|x| *x != caller);
-            let failure = Failure { cause: Some(Cause::Signal), ..c.failure(ErrorKind::Aborted, c.schedule.attempts()) };
+            let failure =
+                Failure { cause: Some(Cause::Signal), ..c.failure(ErrorKind::Aborted, c.schedule.attempts()) };
             self.push(Action::Reject { call: caller, failure });
             return true;
         }
@@ -523,7 +618,15 @@ impl Engine {
     }
 
     /// No definitive answer within the live bounds (or no attempt allowed).
-    fn give_up(&mut self, now: Now, c: &mut Call, reason: GiveUpReason, attempts: u32, status: Option<u16>, retry_in_ms: u64) -> bool {
+    fn give_up(
+        &mut self,
+        now: Now,
+        c: &mut Call,
+        reason: GiveUpReason,
+        attempts: u32,
+        status: Option<u16>,
+        retry_in_ms: u64,
+    ) -> bool {
         if c.durable {
             return self.end_queued(now, c, reason, attempts, status, retry_in_ms);
         }
@@ -546,7 +649,15 @@ impl Engine {
 
     /// A durable call's live bounds ended: its record, with when to try
     /// next, stays for the drainer.
-    fn end_queued(&mut self, now: Now, c: &mut Call, reason: GiveUpReason, attempts: u32, status: Option<u16>, retry_in_ms: u64) -> bool {
+    fn end_queued(
+        &mut self,
+        now: Now,
+        c: &mut Call,
+        reason: GiveUpReason,
+        attempts: u32,
+        status: Option<u16>,
+        retry_in_ms: u64,
+    ) -> bool {
         let last_outcome = c.last_outcome;
         let cause = self.last_cause(c);
         if reason == GiveUpReason::Closed {
@@ -596,7 +707,12 @@ impl Engine {
         if let Some(io) = c.last.take() {
             self.push(Action::Release { io });
         }
-        self.emit(EventKind::GiveUp, || Event::GiveUp { key: c.key.clone(), reason: GiveUpReason::Closed, attempts, status: None });
+        self.emit(EventKind::GiveUp, || Event::GiveUp {
+            key: c.key.clone(),
+            reason: GiveUpReason::Closed,
+            attempts,
+            status: None,
+        });
         self.reject_all(c, c.failure(ErrorKind::Closed, attempts));
         false
     }
@@ -613,7 +729,14 @@ impl Engine {
         self.finish(c, end)
     }
 
-    fn tell_queued(&mut self, c: &mut Call, reason: QueueReason, attempts: u32, status: Option<u16>, cause: Option<Io>) -> bool {
+    fn tell_queued(
+        &mut self,
+        c: &mut Call,
+        reason: QueueReason,
+        attempts: u32,
+        status: Option<u16>,
+        cause: Option<Io>,
+    ) -> bool {
         self.finish(c, End::Queued { reason, attempts, status, cause })
     }
 
@@ -648,7 +771,12 @@ impl Engine {
                 self.reject_all(c, failure);
             }
             End::Aborted { attempts } => {
-                self.emit(EventKind::GiveUp, || Event::GiveUp { key: c.key.clone(), reason: GiveUpReason::Aborted, attempts, status: None });
+                self.emit(EventKind::GiveUp, || Event::GiveUp {
+                    key: c.key.clone(),
+                    reason: GiveUpReason::Aborted,
+                    attempts,
+                    status: None,
+                });
                 let failure = Failure { cause: Some(Cause::Signal), ..c.failure(ErrorKind::Aborted, attempts) };
                 self.reject_all(c, failure);
             }

@@ -10,7 +10,7 @@
 //! (it has no time of its own: without this, a record queued behind a
 //! live call stalled until something else woke the drainer).
 
-use super::{Action, Done, Engine, Now, Event, Io, LockName, Mutant, Step, Stored, Task};
+use super::{Action, Done, Engine, Event, Io, LockName, Mutant, Now, Step, Stored, Task};
 use crate::core::contract::{EventKind, StoreAction};
 use crate::core::outbox::plan;
 use crate::core::record::Record;
@@ -43,8 +43,19 @@ enum Phase {
     Locking(Io),
     Listing(Io),
     /// Setting unreadable records aside, one at a time.
-    Quarantining { io: Io, listing: Io, queue: Vec<Unreadable>, records: Vec<Record> },
-    Working { outstanding: u32, progressed: bool, expiry_waits: bool, plan_wake: Option<f64>, had_ready: bool },
+    Quarantining {
+        io: Io,
+        listing: Io,
+        queue: Vec<Unreadable>,
+        records: Vec<Record>,
+    },
+    Working {
+        outstanding: u32,
+        progressed: bool,
+        expiry_waits: bool,
+        plan_wake: Option<f64>,
+        had_ready: bool,
+    },
 }
 
 struct Unreadable {
@@ -64,6 +75,12 @@ impl Drainer {
 
     pub fn wake_at(&self) -> Option<f64> {
         self.wake_at
+    }
+
+    /// The client closed: no more rounds, no wake-ups.
+    pub fn stop(&mut self) {
+        self.wake_at = None;
+        self.again = false;
     }
 
     pub fn is_idle(&self) -> bool {
@@ -98,6 +115,9 @@ impl Engine {
 
     /// Look again after a while, whatever else happens.
     pub(crate) fn drain_soon(&mut self, now: Now) {
+        if self.closed {
+            return;
+        }
         let at = now.mono + STORE_RETRY_MS;
         self.drain.wake_at = Some(self.drain.wake_at.map_or(at, |w| w.min(at)));
     }
@@ -176,7 +196,8 @@ impl Engine {
             }
             (phase, done) => {
                 self.drain.phase = phase;
-                if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_))) {
+                if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_)))
+                {
                     self.push(Action::Release { io });
                 }
             }

@@ -97,10 +97,14 @@ pub struct CallRequest {
     pub url: String,
     /// From `idempotencyKey`, the key header, or fresh (see [`crate::core::key::choose_key`]).
     pub key: Option<String>,
+    /// The key was drawn for this call just now: nothing stored can have it.
+    pub fresh_key: bool,
     pub body: Option<Vec<u8>>,
     /// Only read for a durable call (see [`Engine::is_durable`]).
     pub headers: Vec<(String, String)>,
     pub durable: Option<bool>,
+    /// The caller's signal was aborted already: nothing is stored or sent.
+    pub aborted: bool,
 }
 
 /// How an attempt ended without an answer, as the host saw it. Timeouts are
@@ -118,14 +122,20 @@ pub enum AttemptFailure {
 pub enum Stored {
     Record(Record),
     /// Not a record this version can read; `key` names it in reports.
-    Unreadable { key: Option<String>, error: DecodeError },
+    Unreadable {
+        key: Option<String>,
+        error: DecodeError,
+    },
 }
 
 /// What an attempt ended with, inside the engine.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum AttemptEnd {
     /// An answer or a failure; `held`: the host keeps a payload under the io.
-    Outcome { outcome: Outcome, held: bool },
+    Outcome {
+        outcome: Outcome,
+        held: bool,
+    },
     BeforeReplay,
     /// Cancelled by the engine (close, abort): nothing held, no verdict.
     Cancelled,
@@ -233,7 +243,10 @@ impl Engine {
         let was_offline = !self.online;
         self.online = true;
         for origin in self.breakers.close_all() {
-            self.emit(EventKind::Breaker, || Event::Breaker { origin, state: crate::core::breaker::Transition::Closed });
+            self.emit(EventKind::Breaker, || Event::Breaker {
+                origin,
+                state: crate::core::breaker::Transition::Closed,
+            });
         }
         if was_offline {
             self.each_call(now, call::Wake::Online);
@@ -262,6 +275,7 @@ impl Engine {
             return;
         }
         self.closed = true;
+        self.drain.stop();
         self.each_call(now, call::Wake::Close);
         self.cancel_resends(now);
         self.settle_idle();
@@ -293,7 +307,11 @@ impl Engine {
     /// An attempt got an answer. `retry_after`: its `Retry-After` header.
     pub fn answered(&mut self, now: Now, io: Io, status: u16, retry_after: Option<&str>) {
         let retry_after_ms = retry_after.and_then(|v| parse_retry_after(v, now.wall));
-        self.attempt_ended(now, io, AttemptEnd::Outcome { outcome: Outcome::Response { status, retry_after_ms }, held: true });
+        self.attempt_ended(
+            now,
+            io,
+            AttemptEnd::Outcome { outcome: Outcome::Response { status, retry_after_ms }, held: true },
+        );
     }
 
     pub fn failed(&mut self, now: Now, io: Io, failure: AttemptFailure) {
@@ -367,11 +385,11 @@ impl Engine {
 
     /// A store call failed: tell the listeners. A write that did not
     /// happen leaves a record behind (a settled one not deleted, a queued
-    /// one with older progress): the drainer looks again soon.
+    /// one with older progress), a read that failed left one unexamined:
+    /// the drainer looks again soon.
     pub(crate) fn store_error(&mut self, now: Now, action: StoreAction, io: Io) {
-        if matches!(action, StoreAction::Put | StoreAction::Delete) {
-            self.drain_soon(now);
-        }
+        self.drain_soon(now);
+        let _ = action;
         if self.listens(EventKind::Store) {
             self.push(Action::Emit(Event::StoreError(Failure::storage(action, Cause::Io(io)))));
         } else {
@@ -476,7 +494,8 @@ impl Engine {
         } else if let Some(q) = self.queries.iter().position(|(_, q)| *q == io) {
             let (caller, _) = self.queries.remove(q);
             self.answer_pending(caller, io, done);
-        } else if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_))) {
+        } else if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_)))
+        {
             self.push(Action::Release { io });
         }
         self.settle_idle();
@@ -509,10 +528,21 @@ impl Engine {
                 Stored::Unreadable { .. } => None,
             })
             .collect();
+        // Settled (its callers answered) and only being deleted: not pending.
+        let settled: Vec<&str> = self
+            .tasks
+            .iter()
+            .filter_map(|t| match t {
+                Task::Call(c) if c.settled() => c.key.as_deref(),
+                Task::Resend(r) if r.settled() => Some(r.key.as_str()),
+                _ => None,
+            })
+            .collect();
+        ops.retain(|o| !settled.contains(&o.key.as_str()));
         for task in &self.tasks {
             if let Task::Call(c) = task {
                 match &c.key {
-                    Some(key) if !ops.iter().any(|o| &o.key == key) => ops.push(c.pending(key)),
+                    Some(key) if !c.settled() && !ops.iter().any(|o| &o.key == key) => ops.push(c.pending(key)),
                     _ => {}
                 }
             }
@@ -522,7 +552,8 @@ impl Engine {
 
     /// Once closed and idle, the store may be closed.
     fn settle_idle(&mut self) {
-        if self.closed && !self.store_closed && self.tasks.is_empty() && self.drain.is_idle() && self.queries.is_empty() {
+        if self.closed && !self.store_closed && self.tasks.is_empty() && self.drain.is_idle() && self.queries.is_empty()
+        {
             self.store_closed = true;
             self.push(Action::CloseStore);
         }

@@ -7,7 +7,10 @@
 //! with when to try next. A call with the same key arriving meanwhile joins
 //! it and gets its result.
 
-use super::{Action, AttemptEnd, Now, CallId, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, Source, Step, Stored, Task};
+use super::{
+    Action, AttemptEnd, CallId, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, Source, Step, Stored,
+    Task,
+};
 use crate::core::breaker::Admission;
 use crate::core::contract::{ErrorKind, EventKind, QueueReason, StoreAction};
 use crate::core::key::origin_of;
@@ -36,12 +39,21 @@ pub(crate) struct Resend {
 enum Phase {
     Locking(Io),
     Reading(Io),
-    Sending { io: Io, timeout_at: f64 },
+    Sending {
+        io: Io,
+        timeout_at: f64,
+    },
     /// Writing the record back; then `then` is told.
-    Saving { io: Io, then: Then },
+    Saving {
+        io: Io,
+        then: Then,
+    },
     /// After a definitive answer; `deliver` it after the delete only for
     /// the DeleteBeforeSettled mutant.
-    Deleting { io: Io, deliver: Option<(Io, u16, u32)> },
+    Deleting {
+        io: Io,
+        deliver: Option<(Io, u16, u32)>,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -72,6 +84,11 @@ impl Resend {
             Phase::Sending { timeout_at, .. } => Some(timeout_at),
             _ => None,
         }
+    }
+
+    /// Answered, and only deleting its record.
+    pub fn settled(&self) -> bool {
+        matches!(self.phase, Phase::Deleting { deliver: None, .. })
     }
 
     /// Who waits on it, and the fingerprint a joining call must match.
@@ -154,7 +171,8 @@ impl Engine {
     /// Sends the record now if it is due and its origin's breaker lets it.
     fn resend_send(&mut self, now: Now, r: &mut Resend, mut record: Record) -> bool {
         let due_at = if r.forced { record.not_before } else { record.next_attempt_at.max(record.not_before) };
-        let live_here = self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
+        let live_here =
+            self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
         if due_at > now.wall || live_here || self.closed || !self.online {
             return self.resend_done(r);
         }
@@ -316,7 +334,11 @@ impl Engine {
                 self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts);
             }
             Then::ReplayFailed { cause } => {
-                let failure = Failure { key: Some(r.key.clone()), cause: Some(Cause::Io(cause)), ..Failure::new(ErrorKind::BeforeReplay) };
+                let failure = Failure {
+                    key: Some(r.key.clone()),
+                    cause: Some(Cause::Io(cause)),
+                    ..Failure::new(ErrorKind::BeforeReplay)
+                };
                 if self.listens(EventKind::Store) {
                     self.push(Action::Emit(Event::StoreError(failure)));
                 } else {

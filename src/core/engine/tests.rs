@@ -46,17 +46,21 @@ impl Harness {
                 method: "POST".into(),
                 url: URL.into(),
                 key: Some(key.into()),
+                fresh_key: false,
                 body: Some(body.as_bytes().to_vec()),
                 headers: vec![("content-type".into(), "application/json".into())],
                 durable: None,
+                aborted: false,
             },
         );
         call
     }
 
-    /// Runs a durable call's read, persist and lock; returns its first attempt.
+    /// Runs a durable call's lock, read and persist; returns its first attempt.
     fn durable_post(&mut self, key: &str, stored: &mut Vec<Record>) -> (CallId, Io) {
         let call = self.post(key, key);
+        let lock = only(self.actions(), |a| matches!(a, Action::Lock { .. }));
+        self.engine.locked(self.t(), io_of(&lock), true);
         let get = only(self.actions(), |a| matches!(a, Action::Get { .. }));
         self.engine.got(self.t(), io_of(&get), Ok(None));
         let put = only(self.actions(), |a| matches!(a, Action::Put { .. }));
@@ -64,8 +68,6 @@ impl Harness {
             stored.push((**record).clone());
         }
         self.engine.wrote(self.t(), io_of(&put), Ok(()));
-        let lock = only(self.actions(), |a| matches!(a, Action::Lock { .. }));
-        self.engine.locked(self.t(), io_of(&lock), true);
         let send = only(self.actions(), |a| matches!(a, Action::Send { .. }));
         (call, io_of(&send))
     }
@@ -130,31 +132,45 @@ fn a_get_is_sent_and_resolved_with_its_answer() {
     let mut h = harness(true, RetryPolicy::default());
     h.engine.call(
         h.t(),
-        CallRequest { call: CallId(1), method: "GET".into(), url: URL.into(), key: None, body: None, headers: vec![], durable: None },
+        CallRequest {
+            call: CallId(1),
+            method: "GET".into(),
+            url: URL.into(),
+            key: None,
+            fresh_key: false,
+            body: None,
+            headers: vec![],
+            durable: None,
+            aborted: false,
+        },
     );
     let actions = h.actions();
     assert_eq!(kinds(&actions), ["attempt", "send"]);
     let io = io_of(&actions[1]);
     h.engine.answered(Now { wall: h.now + 5.0, mono: h.now + 5.0 - T0 }, io, 200, None);
-    assert_eq!(h.actions(), [
-        Action::Emit(Event::Settled { key: None, status: 200, attempts: 1, resumed: false, response: None }),
-        Action::Resolve { call: CallId(1), response: io, last: true },
-    ]);
+    assert_eq!(
+        h.actions(),
+        [
+            Action::Emit(Event::Settled { key: None, status: 200, attempts: 1, resumed: false, response: None }),
+            Action::Resolve { call: CallId(1), response: io, last: true },
+        ]
+    );
     assert_eq!(h.engine.poll_timeout(), None);
 }
 
 #[test]
-fn a_durable_call_is_persisted_and_locked_before_it_is_sent_and_reported_before_it_is_deleted() {
+fn a_durable_call_is_locked_read_and_persisted_before_it_is_sent_and_reported_before_it_is_deleted() {
     let mut h = harness(true, RetryPolicy::default());
     h.post("k1", "{}");
-    assert_eq!(kinds(&h.actions()), ["get"]);
-    h.engine.got(h.t(), Io(1), Ok(None));
+    let lock = h.actions();
+    assert_eq!(kinds(&lock), ["lock"], "the caller's key: read under its lock");
+    h.engine.locked(h.t(), io_of(&lock[0]), true);
+    let get = h.actions();
+    assert_eq!(kinds(&get), ["get"]);
+    h.engine.got(h.t(), io_of(&get[0]), Ok(None));
     let put = h.actions();
     assert_eq!(kinds(&put), ["put"]);
     h.engine.wrote(h.t(), io_of(&put[0]), Ok(()));
-    let lock = h.actions();
-    assert_eq!(kinds(&lock), ["lock"]);
-    h.engine.locked(h.t(), io_of(&lock[0]), true);
     let send = h.actions();
     assert_eq!(kinds(&send), ["attempt", "send"]);
     h.engine.answered(h.t(), io_of(&send[1]), 201, None);
@@ -162,6 +178,31 @@ fn a_durable_call_is_persisted_and_locked_before_it_is_sent_and_reported_before_
     assert_eq!(kinds(&end), ["settled", "resolve", "delete"]);
     h.engine.wrote(h.t(), io_of(&end[2]), Ok(()));
     assert_eq!(kinds(&h.actions()), ["unlock"]);
+}
+
+#[test]
+fn a_fresh_key_is_persisted_and_locked_together_and_never_read() {
+    let mut h = harness(true, RetryPolicy::default());
+    h.engine.call(
+        h.t(),
+        CallRequest {
+            call: CallId(1),
+            method: "POST".into(),
+            url: URL.into(),
+            key: Some("fresh".into()),
+            fresh_key: true,
+            body: Some(b"{}".to_vec()),
+            headers: vec![],
+            durable: None,
+            aborted: false,
+        },
+    );
+    let start = h.actions();
+    assert_eq!(kinds(&start), ["put", "lock"]);
+    h.engine.locked(h.t(), io_of(&start[1]), true);
+    assert_eq!(h.actions(), [], "not sent before the record is committed");
+    h.engine.wrote(h.t(), io_of(&start[0]), Ok(()));
+    assert_eq!(kinds(&h.actions()), ["attempt", "send"]);
 }
 
 #[test]
@@ -199,7 +240,10 @@ fn exhausted_live_bounds_leave_the_record_queued() {
     let end = h.actions();
     assert_eq!(kinds(&end), ["queued", "reject", "unlock", "lock"], "queued, then the drainer starts");
     let Action::Reject { call: rejected, failure } = &end[1] else { unreachable!() };
-    assert_eq!((*rejected, failure.kind, failure.reason, failure.attempts), (call, ErrorKind::Queued, Some(QueueReason::Exhausted), 2));
+    assert_eq!(
+        (*rejected, failure.kind, failure.reason, failure.attempts),
+        (call, ErrorKind::Queued, Some(QueueReason::Exhausted), 2)
+    );
     assert_eq!(failure.cause, Some(Cause::Io(io_of(&send))), "the last failure is the cause");
 }
 
@@ -245,11 +289,12 @@ fn offline_a_durable_call_is_stored_and_queued_without_an_attempt() {
     let mut h = harness(true, RetryPolicy::default());
     h.engine.offline(h.t());
     let call = h.post("k1", "{}");
-    h.engine.got(h.t(), Io(1), Ok(None));
-    let put = only(h.actions(), |a| matches!(a, Action::Put { .. }));
-    h.engine.wrote(h.t(), io_of(&put), Ok(()));
     let lock = only(h.actions(), |a| matches!(a, Action::Lock { .. }));
     h.engine.locked(h.t(), io_of(&lock), true);
+    let get = only(h.actions(), |a| matches!(a, Action::Get { .. }));
+    h.engine.got(h.t(), io_of(&get), Ok(None));
+    let put = only(h.actions(), |a| matches!(a, Action::Put { .. }));
+    h.engine.wrote(h.t(), io_of(&put), Ok(()));
     let actions = h.actions();
     assert_eq!(kinds(&actions), ["queued", "reject", "unlock"]);
     let Action::Reject { failure, .. } = &actions[1] else { unreachable!() };
@@ -312,14 +357,19 @@ fn a_call_with_a_running_key_joins_it_and_a_different_body_is_refused() {
     let joined = h.post("k1", "a");
     let other = h.post("k1", "b");
     let actions = h.actions();
-    assert!(matches!(&actions[..], [Action::Reject { call, failure }] if *call == other && failure.kind == ErrorKind::KeyReuse));
+    assert!(
+        matches!(&actions[..], [Action::Reject { call, failure }] if *call == other && failure.kind == ErrorKind::KeyReuse)
+    );
     h.engine.answered(h.t(), io_of(&send), 200, None);
     let resolves: Vec<Action> = h.actions().into_iter().filter(|a| matches!(a, Action::Resolve { .. })).collect();
     let io = io_of(&send);
-    assert_eq!(resolves, [
-        Action::Resolve { call: first, response: io, last: false },
-        Action::Resolve { call: joined, response: io, last: true },
-    ]);
+    assert_eq!(
+        resolves,
+        [
+            Action::Resolve { call: first, response: io, last: false },
+            Action::Resolve { call: joined, response: io, last: true },
+        ]
+    );
 }
 
 #[test]
@@ -346,7 +396,9 @@ fn close_ends_waits_and_closes_the_store_once_idle() {
     h.engine.close(h.t());
     let actions = h.actions();
     assert_eq!(kinds(&actions), ["release", "giveup", "reject", "close-store"]);
-    assert!(matches!(&actions[2], Action::Reject { call: c, failure } if *c == call && failure.kind == ErrorKind::Closed));
+    assert!(
+        matches!(&actions[2], Action::Reject { call: c, failure } if *c == call && failure.kind == ErrorKind::Closed)
+    );
     h.post("k2", "{}");
     assert!(matches!(&h.actions()[..], [Action::Reject { failure, .. }] if failure.kind == ErrorKind::Closed));
 }
