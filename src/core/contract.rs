@@ -3,6 +3,8 @@
 //! string only at the boundary; `ALL` lets a test check that client.js and
 //! index.d.ts list the same strings (tests/contract.rs).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 macro_rules! names {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$doc])*

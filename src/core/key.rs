@@ -1,5 +1,7 @@
 //! Idempotency keys, request fingerprints, methods and origins.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 /// RFC 9110 §9.2.1: these methods promise no effect, so they are resent
 /// freely and carry no key. Every other method, custom ones included, gets one.
 pub fn is_safe_method(method: &str) -> bool {

@@ -10,6 +10,8 @@
 //! call's backoff, growing with each attempt up to the cap, until the server
 //! gives a definitive answer or the record expires.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::key::origin_of;
 use super::outcome::{Outcome, RetryReason};
 use super::record::Record;

@@ -8,6 +8,8 @@
 //! time is clamped at zero, so a backwards jump never extends a deadline by
 //! more than the jump and never panics.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::backoff::Backoff;
 use super::contract::GiveUpReason;
 use super::outcome::{Outcome, RetryReason, StatusSet};

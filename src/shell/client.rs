@@ -3,7 +3,9 @@
 //! with both clocks by the caller (`Date.now()`, `performance.now()`), and
 //! ends by performing what the engine asks (executor.rs).
 
-use std::cell::{Cell, OnceCell, RefCell};
+#[allow(unused_imports)]
+use crate::prelude::*;
+use ::core::cell::{Cell, OnceCell, RefCell};
 
 use wasm_bindgen::prelude::*;
 

@@ -1,6 +1,8 @@
 //! Performs the engine's actions on the JS I/O layer, and keeps the host's
 //! one timer set to the engine's next wake-up. Nothing is decided here.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::client::Core;
 use super::host::Host;
 use super::record_js::encode;

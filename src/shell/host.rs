@@ -3,6 +3,8 @@
 //! and returns at once. Completions come back through `Core`'s methods.
 //! Binding these few methods ourselves keeps the glue small: no web-sys.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]

@@ -1,6 +1,8 @@
 //! Plain JS objects in and out: a field by name, an object built field by
 //! field, and the core's plain-data view of a value.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 

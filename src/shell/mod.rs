@@ -6,6 +6,8 @@
 //! pkg-template/io/), which does fetch, IndexedDB or the adapter, Web Locks
 //! and the timer. No decision is made here.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 mod client;
 mod executor;
 mod host;

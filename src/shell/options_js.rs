@@ -1,6 +1,8 @@
 //! The caller's options object, read into the core's plain-data view and
 //! validated there (src/core/options.rs): a mistake names the option.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 

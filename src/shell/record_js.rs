@@ -5,6 +5,8 @@
 //! Plain structured-clone data, so IndexedDB, postMessage and adapters can
 //! all carry it.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 

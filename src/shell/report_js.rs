@@ -3,6 +3,8 @@
 //! writes the messages, so wording lives in one place). A payload the JS
 //! layer holds is named by its io (`causeIo`, `responseIo`).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 

@@ -7,6 +7,8 @@
 //! engine hands it on (`Resolve` with `last`, a `Cause::Io` in a rejection
 //! or event) or drops it (`Release`): each exactly once.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::core::breaker::Transition;
 use crate::core::contract::{ErrorKind, GiveUpReason, QueueReason, StoreAction};
 use crate::core::outcome::RetryReason;

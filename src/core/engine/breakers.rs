@@ -4,6 +4,8 @@
 //! the engine does not record them (a probe that fails offline is
 //! abandoned), and going back online closes every breaker.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use crate::core::breaker::{Admission, Breaker, BreakerConfig, BreakerState, Transition};
 use crate::core::outcome::{Outcome, StatusSet};
 use crate::core::rng::SplitMix64;

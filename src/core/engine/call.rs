@@ -14,6 +14,8 @@
 //! cannot be stored waits for 'online' within its deadline; an attempt that
 //! fails while offline counts neither toward maxAttempts nor the breaker.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::{
     Action, AttemptEnd, CallId, CallRequest, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, PendingOp,
     Source, Step, Stored, Task,
@@ -819,7 +821,7 @@ impl Engine {
     }
 
     fn unlock_call(&mut self, c: &mut Call) {
-        if std::mem::take(&mut c.locked) {
+        if ::core::mem::take(&mut c.locked) {
             if let Some(key) = &c.key {
                 self.push(Action::unlock(LockName::Key(key)));
             }

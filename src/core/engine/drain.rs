@@ -10,6 +10,8 @@
 //! (it has no time of its own: without this, a record queued behind a
 //! live call stalled until something else woke the drainer).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::{Action, Done, Engine, Event, Io, LockName, Mutant, Now, Step, Stored, Task};
 use crate::core::contract::{EventKind, StoreAction};
 use crate::core::outbox::plan;
@@ -144,7 +146,7 @@ impl Engine {
     }
 
     pub(crate) fn drain_io(&mut self, now: Now, io: Io, done: Done) {
-        match (std::mem::take(&mut self.drain.phase), done) {
+        match (::core::mem::take(&mut self.drain.phase), done) {
             (Phase::Locking(_), Done::Locked(granted)) => {
                 if !granted {
                     return self.end_round(now, false, Some(now.mono + LOCKED_RETRY_MS));

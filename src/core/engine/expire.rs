@@ -7,6 +7,8 @@
 //! deleted: a crash anywhere in between reports it again later, and neither
 //! a crash nor a clock set back can revive it.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::{Action, Done, Now, Engine, Event, Io, LockName, Step, Stored, Task};
 use crate::core::contract::{EventKind, GiveUpReason, StoreAction};
 
@@ -106,7 +108,7 @@ impl Engine {
     }
 
     fn expire_done(&mut self, e: &mut Expire) -> bool {
-        if std::mem::take(&mut e.locked) {
+        if ::core::mem::take(&mut e.locked) {
             self.push(Action::unlock(LockName::Key(&e.key)));
         }
         false

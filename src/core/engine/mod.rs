@@ -18,6 +18,8 @@
 //! background [`resend`]s and expiries ([`expire`]), run in rounds by
 //! [`drain`].
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 mod action;
 mod breakers;
 mod call;
@@ -27,7 +29,7 @@ mod resend;
 
 pub use action::{Action, CallId, Cause, Event, Failure, Io, LockName, PendingOp, Source, Step};
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
 
 use crate::core::contract::{ErrorKind, EventKind, StoreAction};
 use crate::core::options::Options;

@@ -7,6 +7,8 @@
 //! with when to try next. A call with the same key arriving meanwhile joins
 //! it and gets its result.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::{
     Action, AttemptEnd, CallId, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, Source, Step, Stored,
     Task,
@@ -358,7 +360,7 @@ impl Engine {
 
     fn resend_done(&mut self, r: &mut Resend) -> bool {
         self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), 0);
-        if std::mem::take(&mut r.locked) {
+        if ::core::mem::take(&mut r.locked) {
             self.push(Action::unlock(LockName::Key(&r.key)));
         }
         false
