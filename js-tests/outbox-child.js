@@ -1,6 +1,7 @@
 // Run as a separate process by outbox.test.js: a client on a FileStore that
 // sends one durable POST (mode "send") or resumes what is stored ("resume"),
-// printing its events as JSON lines.
+// printing its events as JSON lines; resuming, it reads the answer through
+// result(key) once settled.
 import { createClient } from 'durafetch';
 import { FileStore } from './file-store.js';
 
@@ -16,7 +17,13 @@ for (const type of ['attempt', 'settled', 'queued', 'giveup']) {
   client.on(type, async (e) => {
     const body = e.response ? await e.response.text() : undefined;
     print({ type, key: e.key, status: e.status, resumed: e.resumed, body });
-    if (mode === 'resume' && type === 'settled') process.exit(0);
+    if (mode === 'resume' && type === 'settled') {
+      // Nobody here called fetch for it: its answer is kept for result(key).
+      const kept = await client.result(e.key);
+      print({ type: 'result', key: e.key, status: kept?.status, body: await kept?.text() });
+      await client.close();
+      process.exit(0);
+    }
   });
 }
 if (mode === 'send') {

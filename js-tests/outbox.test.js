@@ -73,7 +73,9 @@ test('a process killed mid-request: the next process resends with the same key, 
   assert.equal(settled.status, 201);
   assert.equal(settled.resumed, true);
   assert.equal(JSON.parse(settled.body).status, 201, "the resent response's body is readable in 'settled'");
-  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.rec')).length, 0, 'deleted once settled');
+  const kept = second.lines.find((l) => l.type === 'result');
+  assert.deepEqual([kept.status, JSON.parse(kept.body).key], [201, reqs[0].key], 'result(key): the answer, kept in the store');
+  assert.equal(readdirSync(dir).filter((f) => f.endsWith('.rec')).length, 0, 'read once, then deleted');
 });
 
 test("no answer within deadlineMs: rejects 'queued', stays pending, resume() settles it", async () => {
@@ -172,7 +174,8 @@ test('a corrupted record is reported and left alone; the good ones still go', as
   const reports = seen.filter((e) => e.type === 'quarantined');
   assert.deepEqual(reports.map((r) => r.key).sort(), ['foreign', 'junk']);
   assert.ok(reports.every((r) => /malformed|not a durafetch record/.test(r.reason)));
-  assert.deepEqual((await store.list()).map((r) => r.key).sort(), ['foreign', 'junk'], 'nothing lost');
+  const left = (await store.list()).filter((v) => v.kind !== 'result');
+  assert.deepEqual(left.map((r) => r.key).sort(), ['foreign', 'junk'], 'nothing lost');
   await second.close();
 });
 

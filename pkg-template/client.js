@@ -1,15 +1,16 @@
 // The JS face of durafetch: createClient, DurafetchError and events.
 // Every decision is made by the engine in the wasm core; io/ performs them.
-import { Core } from './core.js';
+import { Core, RunEvent } from './core.js';
 import { DurafetchError, fromCore } from './errors.js';
 import { Host } from './io/host.js';
 import { prepare } from './io/request.js';
+import { Runs } from './io/runs.js';
 import { openStore } from './io/stores.js';
 
 export { DurafetchError };
 
 // In the order of the core's event bits (EventKind in src/core/contract.rs).
-const EVENT_TYPES = ['attempt', 'retry', 'giveup', 'breaker', 'settled', 'queued', 'store'];
+const EVENT_TYPES = ['attempt', 'retry', 'giveup', 'breaker', 'settled', 'queued', 'store', 'workflow'];
 const now = () => [Date.now(), performance.now()];
 
 function report(error) {
@@ -49,13 +50,18 @@ class DurafetchClient {
       beforeReplay: options?.beforeReplay,
       keyHeader: core.keyHeader(),
       emit: (type, payload) => client.#emit(type, payload),
+      shared: opened.name === 'indexeddb',
     });
+    host.runs = new Runs(host, options?.workflows, client);
     core.start(host, opened.persistent, hi, lo, globalThis.navigator?.onLine !== false);
     host.core = core;
     client.#core = core;
     client.#host = host;
     client.store = opened.name;
     client.#listenToPlatform();
+    // Runs an earlier page left: known to run(id), and resumed when their
+    // workflow is registered here (a failed read is reported; the drainer reads again).
+    if (opened.persistent) await client.#ask((id) => client.#run(RunEvent.Scan, id)).catch(() => {});
     const info = { store: opened.name, persistent: opened.persistent, ...(opened.note ? { note: opened.note } : {}) };
     // On a later task, so listeners attached right after createClient() see
     // the store chosen and everything the first resend of stored work does.
@@ -157,13 +163,78 @@ class DurafetchClient {
     this.#core.setListening(mask);
   }
 
-  /** Operations not yet settled: stored records and keyed calls running here. */
-  pending() {
+  #run(event, call, text) {
+    this.#core.runEvent(event, call, text, 0, undefined, false, ...now());
+  }
+
+  /** A question for the core, answered through the host. */
+  #ask(send) {
     const id = this.#id();
     return new Promise((resolve, reject) => {
       this.#host.calls.set(id, { resolve, reject });
-      this.#core.pending(id, ...now());
+      try {
+        send(id);
+      } catch (thrown) {
+        this.#host.calls.delete(id);
+        reject(fromCore(thrown));
+      }
     });
+  }
+
+  /** Operations not yet settled: stored records and keyed calls running here. */
+  pending() {
+    return this.#ask((id) => this.#core.pending(id, ...now()));
+  }
+
+  /** Starts workflow `name` (persisted before any step runs); the same id
+   *  again joins the run. Resolves with the run's handle. */
+  start(name, input, options) {
+    let json;
+    let clone;
+    try {
+      clone = structuredClone(input);
+      json = JSON.stringify(input) ?? 'undefined';
+    } catch (cause) {
+      return Promise.reject(new DurafetchError('invalid-option', {
+        option: 'start(input)', expected: 'a value that is structured-cloneable and JSON-serialisable', value: input, cause,
+      }));
+    }
+    const runId = options?.id ?? this.#host.newKey();
+    const runs = this.#host.runs;
+    if (typeof runId === 'string' && !runs.starting.has(runId) && !runs.values.has(runId)) runs.starting.set(runId, clone);
+    return this.#ask((id) => this.#core.startRun(id, runId, name, json, ...now())).then((started) => this.#handle(started));
+  }
+
+  #handle(id) {
+    const core = this.#core;
+    const info = core.runInfo(id);
+    return {
+      id,
+      name: info?.name ?? null,
+      /** 'running', 'done' or 'failed', as this client last saw it. */
+      get state() {
+        return core.runInfo(id)?.state ?? 'running';
+      },
+      /** The workflow's return value, or a DurafetchError ('workflow-failed', 'workflow-mismatch'). */
+      result: () => this.#ask((call) => this.#run(RunEvent.RunResult, call, id)),
+    };
+  }
+
+  /** The handle of run `id` (started here or by an earlier page), or null. */
+  run(id) {
+    return this.#core.runInfo(String(id)) ? this.#handle(String(id)) : null;
+  }
+
+  /** Handles of the runs not yet finished, as stored. */
+  runs() {
+    return this.#ask((id) => this.#run(RunEvent.Runs, id)).then((infos) => infos.map((info) => this.#handle(info.id)));
+  }
+
+  /** The Response of keyed operation `key` once it settles, even if it settled
+   *  in the background or in another tab (kept until read once, up to ttlMs);
+   *  null if the store knows no such operation. */
+  result(key) {
+    return this.#ask((id) => this.#run(RunEvent.Result, id, key));
   }
 
   /** Resends now every operation that is waiting to retry. */
@@ -176,6 +247,7 @@ class DurafetchClient {
    *  already sent may still settle its call first). */
   async close() {
     this.#unlisten();
+    this.#host.runs.close();
     this.#host.store.flush?.();
     this.#core.close(...now());
     await this.#host.storeClosed;

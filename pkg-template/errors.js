@@ -43,6 +43,17 @@ function messageFor(kind, d) {
         `${d.cause && d.cause.message ? d.cause.message : String(d.cause)}`;
     case 'before-replay':
       return `beforeReplay threw for ${JSON.stringify(d.key)}: ${d.cause && d.cause.message ? d.cause.message : String(d.cause)}`;
+    case 'workflow-failed':
+      return `Workflow run ${JSON.stringify(d.key)} failed${d.step ? ` at step '${d.step}'` : ''}: ` +
+        `${d.cause && d.cause.message ? d.cause.message : String(d.cause)}` +
+        (d.compensated?.length ? `; compensated: ${d.compensated.map((s) => `'${s}'`).join(', ')}` : '; nothing to compensate');
+    case 'workflow-mismatch':
+      return `Workflow run ${JSON.stringify(d.key)} stopped: its code reached step '${d.step}' as step ${d.index}, ` +
+        'which its journal does not have there (the code changed while the run was pending, or a step name is used ' +
+        'twice); completed steps are not run again or guessed at';
+    case 'step-status':
+      return `Step '${d.step}' got status ${d.status}: a step fails on a Response of 400 or more (check the status ` +
+        'inside the step and return something else to accept it)';
     case 'unsupported-runtime':
       return `This runtime refused ${d.missing}, which durafetch needs (in Cloudflare workerd, randomness is ` +
         'only available inside a request: call createClient() in your fetch handler, not at module top level)';
@@ -59,7 +70,8 @@ export class DurafetchError extends Error {
     this.kind = kind;
     this.key = details.key ?? null;
     this.attempts = details.attempts ?? 0;
-    for (const field of ['option', 'expected', 'value', 'origin', 'retryAfterMs', 'method', 'url', 'reason', 'status', 'action', 'missing', 'sent']) {
+    for (const field of ['option', 'expected', 'value', 'origin', 'retryAfterMs', 'method', 'url', 'reason', 'status', 'action', 'missing', 'sent',
+      'step', 'index', 'compensated', 'response']) {
       if (details[field] !== undefined) this[field] = details[field];
     }
   }

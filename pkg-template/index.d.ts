@@ -82,6 +82,62 @@ export interface DurafetchOptions {
    * or nothing to send it as is. The idempotency key is set after it.
    */
   beforeReplay?: (request: Request) => Request | void | undefined | Promise<Request | void | undefined>;
+  /**
+   * Durable multi-step workflows this client runs, by name. A run of one of
+   * these names left unfinished by an earlier page (or process) is resumed by
+   * createClient at the step that was interrupted.
+   */
+  workflows?: Record<string, Workflow>;
+}
+
+/** A step's Response as it is journaled and replayed: the body JSON-parsed when it is JSON. */
+export interface StepResponse<Body = any> {
+  status: number;
+  headers: Record<string, string>;
+  body: Body;
+}
+
+/** A step's fetch: durafetch's, each request under a key fixed by the run, the step and its place in the step. */
+export type StepFetch = (input: RequestInfo | URL, init?: Omit<DurafetchRequestInit, 'idempotencyKey'>) => Promise<Response>;
+
+/** What a step's value is journaled as: a Response becomes a StepResponse. */
+export type Journaled<T> = Awaited<T> extends Response ? StepResponse : Awaited<T>;
+
+export interface StepOptions<T> {
+  /** Compensates this step if a later step fails the run: a durable step of its own, with the step's journaled result. */
+  undo?: (fetch: StepFetch, result: Journaled<T>) => unknown;
+}
+
+/**
+ * Runs one step: `body` runs once (again only if it was interrupted, with
+ * the same keys); a completed step returns its journaled result. A Response
+ * resolves as a StepResponse (a status of 400 or more fails the step, kind
+ * 'step-status'); other values must be structured-cloneable.
+ */
+export type Step = <T>(name: string, body: (fetch: StepFetch) => T | Promise<T>, options?: StepOptions<T>) =>
+  Promise<Journaled<T>>;
+
+/** A workflow: deterministic code over steps. Its return value is structured-cloneable. */
+export type Workflow = (step: Step, input: any) => unknown;
+
+/** A run of a workflow, started here or by an earlier page. */
+export interface WorkflowRun<T = unknown> {
+  readonly id: string;
+  readonly name: string | null;
+  /** As this client last saw it. */
+  readonly state: 'running' | 'done' | 'failed';
+  /** The workflow's return value; rejects with kind 'workflow-failed' or 'workflow-mismatch'. */
+  result(): Promise<T>;
+}
+
+export type WorkflowState = 'started' | 'step-started' | 'step-completed' | 'completed' | 'failed' | 'compensated';
+
+export interface WorkflowEvent {
+  id: string;
+  name: string;
+  state: WorkflowState;
+  /** The step, for the step states and 'compensated'. */
+  step?: string;
 }
 
 /** `fetch`'s init, plus durafetch's per-call extras. */
@@ -182,6 +238,7 @@ export interface DurafetchEvents {
   settled: SettledEvent;
   queued: QueuedEvent;
   store: StoreEvent;
+  workflow: WorkflowEvent;
 }
 
 export type DurafetchEventType = keyof DurafetchEvents;
@@ -213,6 +270,18 @@ export interface DurafetchClient {
   resume(): Promise<number>;
   /** No new calls; calls waiting to retry end with kind 'closed'; stored operations stay stored. */
   close(): Promise<void>;
+  /** Starts workflow `name`, persisted before any step runs; the same `id` again joins the run (another input: 'key-reuse'). */
+  start<T = unknown>(name: string, input?: unknown, options?: { id?: string }): Promise<WorkflowRun<T>>;
+  /** The run `id` this client knows (started here, or left by an earlier page), or null. */
+  run<T = unknown>(id: string): WorkflowRun<T> | null;
+  /** The runs not yet finished, as stored. */
+  runs(): Promise<WorkflowRun[]>;
+  /**
+   * The Response of keyed operation `key` once it settles, even one that settled
+   * in the background or in another tab (kept until read once, up to ttlMs);
+   * null if the store knows no such operation.
+   */
+  result(key: string): Promise<Response | null>;
 }
 
 export type DurafetchErrorKind =
@@ -228,7 +297,10 @@ export type DurafetchErrorKind =
   | 'unsupported-runtime'
   | 'queued'
   | 'storage'
-  | 'before-replay';
+  | 'before-replay'
+  | 'workflow-failed'
+  | 'workflow-mismatch'
+  | 'step-status';
 
 /** One error class for everything durafetch refuses or gives up on; `kind` says which. */
 export class DurafetchError extends Error {
@@ -259,6 +331,14 @@ export class DurafetchError extends Error {
   sent?: boolean;
   /** 'unsupported-runtime': what the runtime refused (e.g. crypto.getRandomValues). */
   missing?: string;
+  /** 'workflow-failed', 'workflow-mismatch', 'step-status': the step (none when the workflow's own code threw). */
+  step?: string;
+  /** 'workflow-mismatch': the step's place in the run. */
+  index?: number;
+  /** 'workflow-failed': the completed steps compensated, last first. */
+  compensated?: string[];
+  /** 'step-status': the step's Response, journaled. */
+  response?: StepResponse;
   /** Works across realms (iframes, workers), unlike instanceof. */
   static is(value: unknown): value is DurafetchError;
 }

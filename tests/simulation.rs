@@ -44,7 +44,7 @@ const EXPIRY_CRASH: &str = "delete:expire-delete";
 /// least once (it crashes at every boundary; these are the ones each
 /// guarantee rests on). `done:*` is a store call that committed, its tab
 /// dead before hearing so; `reply:*` an answer that arrived at a dead tab.
-const CRASH_POINTS: [&str; 30] = [
+const CRASH_POINTS: [&str; 37] = [
     "get:call-read",
     "put:call-persist",
     "done:call-persist",
@@ -75,6 +75,13 @@ const CRASH_POINTS: [&str; 30] = [
     "emit:giveup",
     "delete:expire-delete",
     "unlock:key",
+    "lock:run-lock",
+    "get:run-read",
+    "put:run-journal",
+    "done:run-journal",
+    "execute",
+    "step-go",
+    "put:result-keep",
 ];
 
 /// The exactly-once properties over every seed, and the figures. The
@@ -129,6 +136,25 @@ fn summary() {
     assert!(totals.naive_duplicates > 0, "without keys nothing would have been applied twice: the faults are too mild");
 }
 
+/// Workflows (src/core/engine/run.rs, tests/sim/workflows.rs), crashing at
+/// every journal write and its completion like everywhere else: a step the
+/// journal committed never runs again, two contexts never run one run at
+/// once (with Web Locks), every run started ends, and a run that completed
+/// applied each step exactly once.
+#[test]
+fn workflow_runs_resume_at_the_interrupted_step_and_are_never_lost() {
+    let runs = main_run();
+    let t = &runs.totals;
+    for what in ["lost: run", "ran again after the journal", "two runners", "was lost: result(key)", "run "] {
+        assert_eq!(failing(runs, what), 0, "{}", describe("workflow_runs", &runs.failures, what));
+    }
+    assert_eq!(t.runs_lost, 0);
+    if full_range() {
+        assert!(t.runs > 1_000 && t.runs_done > t.runs / 2, "{} runs, {} done", t.runs, t.runs_done);
+        assert!(t.steps_rerun > 0, "no interrupted step was run again: nothing was shown");
+    }
+}
+
 #[test]
 fn a_seed_replays_identically() {
     let a = run_seed(Config::for_seed(7, OPS), true);
@@ -148,6 +174,8 @@ fn broken_protocols_are_caught() {
         (Mutant::ForgetWhenQueued, "lost: op"),
         (Mutant::DeleteBeforeSettled, "unreported: op"),
         (Mutant::NoWakeAfterBusy, "lost: record"),
+        (Mutant::FreshStepKeys, "duplicate: op"),
+        (Mutant::NoReplay, "ran again after the journal committed it"),
     ];
     for (mutant, expected) in cases {
         let caught = (0..500).find(|&seed| run(seed, mutant, false).violations.iter().any(|v| v.contains(expected)));

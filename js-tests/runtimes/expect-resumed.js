@@ -35,6 +35,8 @@ export function expectResumed(resumed, key, server, store, where) {
   assert.equal(resumed.replayed, 'true', `${where}: the answer is the stored one`);
   assert.deepEqual(resumed.body, server.answer(key));
   assert.deepEqual(resumed.body.received, ORDER);
+  assert.deepEqual(resumed.kept, { status: 201, body: server.answer(key) }, `${where}: result(key) reads the kept answer`);
+  assert.equal(resumed.readOnce, true, `${where}: a second result(key) gets null`);
   assert.equal(resumed.pendingAfter, 0, `${where}: nothing left pending`);
   assert.equal(server.attempts(key), server.dropsPerKey + 1, `${where}: resent once more, same key`);
   assert.equal(server.effects(key), 1, `${where}: still applied exactly once`);

@@ -73,7 +73,41 @@ export async function placeOrder(): Promise<{ id: string } | string> {
   }
 }
 
+export async function checkout(): Promise<string> {
+  const client = await createClient({
+    workflows: {
+      async checkout(step, input: { order: string; amount: number }) {
+        const charge = await step('charge', (fetch) => fetch('/api/charges', { method: 'POST', body: JSON.stringify(input) }));
+        const id: string = charge.body.id;
+        const status: number = charge.status;
+        const hold = await step('reserve', (fetch) => fetch('/api/holds', { method: 'POST', body: id }), {
+          undo: (fetch, held) => fetch(`/api/holds/${held.body.id}`, { method: 'DELETE' }),
+        });
+        const total = await step('total', async () => input.amount * 2);
+        const doubled: number = total;
+        return { charge: id, hold: hold.body.id as string, status, doubled };
+      },
+    },
+  });
+  client.on('workflow', (e) => console.log(e.id, e.name, e.state === 'step-started' ? e.step : ''));
+  const run = await client.start<{ charge: string }>('checkout', { order: 'o1', amount: 5 }, { id: 'order-42' });
+  const done: { charge: string } = await run.result();
+  const again = client.run('order-42');
+  console.log(again?.state, (await client.runs()).map((r) => r.id));
+  const late: Response | null = await client.result('order-7');
+  try {
+    await run.result();
+  } catch (error) {
+    if (DurafetchError.is(error) && error.kind === 'workflow-failed') console.log(error.step, error.compensated);
+  }
+  return `${done.charge} ${late?.status ?? 'none'}`;
+}
+
 export async function mistakes(client: DurafetchClient) {
+  // @ts-expect-error a workflow is a function
+  await createClient({ workflows: { checkout: 'charge' } });
+  // @ts-expect-error a run's id is a string
+  await client.start('checkout', {}, { id: 42 });
   // @ts-expect-error maxAttempts is a number
   await createClient({ maxAttempts: '5' });
   // @ts-expect-error breaker is an object or false

@@ -3,9 +3,13 @@
 // into the core, stamped with both clocks. What the engine must not hold
 // (callers' promises, responses, exceptions, listings) is kept here under
 // the engine's ids until the engine hands it on or drops it.
+import { RunEvent } from '../core.js';
 import { DurafetchError, fromCore } from '../errors.js';
+import { openChannel } from './channel.js';
+import { keptForm, keptMeta, keptResponse } from './kept.js';
 import { acquire, release } from './locks.js';
 import { discard } from './request.js';
+import { journalOf } from './runs.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
 const now = () => [Date.now(), performance.now()];
@@ -36,13 +40,34 @@ export class Host {
   });
   #timer;
   #timerAt = 0;
+  /** Kept results read for a caller of result(key), by key. */
+  #kept = new Map();
+  /** Workflow runs (io/runs.js), once the client sets them. */
+  runs = null;
+  #channel = null;
 
-  constructor({ store, fetch, beforeReplay, keyHeader, emit }) {
+  constructor({ store, fetch, beforeReplay, keyHeader, emit, shared }) {
     this.store = store;
     this.fetchFn = fetch ?? globalThis.fetch;
     this.beforeReplay = beforeReplay;
     this.keyHeader = keyHeader;
     this.emitEvent = emit;
+    if (shared) this.#channel = openChannel((note) => this.#heard(note));
+  }
+
+  /** Another context of the store settled an operation or wrote a run. */
+  #heard(note) {
+    if (!this.core || note === null || typeof note !== 'object') return;
+    if (typeof note.settled === 'string') this.core.runEvent(RunEvent.RemoteSettled, note.attempts >>> 0, note.settled, note.status >>> 0, undefined, false, ...now());
+    else if (typeof note.run === 'string') this.core.runEvent(RunEvent.Changed, 0, note.run, 0, undefined, false, ...now());
+  }
+
+  #tell(note) {
+    try {
+      this.#channel?.postMessage(note);
+    } catch {
+      // Closed: the others read the store on their own.
+    }
   }
 
   #fail(io, error) {
@@ -162,8 +187,8 @@ export class Host {
     if (payload instanceof Response) discard(payload);
   }
 
-  pending(id, ops) {
-    this.#end(id)?.resolve(ops);
+  answer(id, value) {
+    this.#end(id)?.resolve(value);
   }
 
   emit(type, payload) {
@@ -181,7 +206,20 @@ export class Host {
 
   get(io, key) {
     this.store.get(key).then(
-      (value) => this.core.got(io, value, true, ...now()),
+      (value) => {
+        // The core reads a run's journal; its values stay here.
+        if (value?.kind === 'run' && this.runs) {
+          this.runs.values.set(value.id, value);
+          value = journalOf(value);
+        } else if (value?.kind === 'result') {
+          // Read for result(key) (taken by kept()), or by a resend that found
+          // it settled already: only the latest few are held.
+          if (this.#kept.size >= 64) this.#kept.delete(this.#kept.keys().next().value);
+          this.#kept.set(key, value);
+          value = keptMeta(value);
+        }
+        this.core.got(io, value, true, ...now());
+      },
       (error) => {
         this.#fail(io, error);
         this.core.got(io, undefined, false, ...now());
@@ -213,7 +251,8 @@ export class Host {
     this.store.list().then(
       (values) => {
         this.#payloads.set(io, values);
-        this.core.listed(io, values, true, ...now());
+        const read = values.map((v) => (v?.kind === 'run' ? journalOf(v) : v?.kind === 'result' ? keptMeta(v) : v));
+        this.core.listed(io, read, true, ...now());
       },
       (error) => {
         this.#fail(io, error);
@@ -243,7 +282,73 @@ export class Host {
 
   closeStore() {
     this.store.close();
+    this.#channel?.close();
     this.#resolveClosed();
+  }
+
+  // ---- kept results and workflow runs -----------------------------------
+
+  keep(io, key, status, attempts, responseIo) {
+    const response = this.#take(responseIo);
+    keptForm(response, key, status).then((value) => this.store.put(value)).then(
+      () => {
+        this.core.wrote(io, true, ...now());
+        this.#tell({ settled: key, status, attempts });
+      },
+      (error) => {
+        this.#fail(io, error);
+        this.core.wrote(io, false, ...now());
+      },
+    );
+  }
+
+  kept(id, key) {
+    const value = key == null ? undefined : this.#kept.get(key);
+    this.#kept.delete(key);
+    const call = this.#end(id);
+    try {
+      call?.resolve(value ? keptResponse(value) : null);
+    } catch (error) {
+      call?.reject(error);
+    }
+  }
+
+  putRun(io, id, journal) {
+    this.store.put(this.runs.merged(id, journal)).then(
+      () => {
+        this.core.wrote(io, true, ...now());
+        this.#tell({ run: id });
+      },
+      (error) => {
+        this.#fail(io, error);
+        this.core.wrote(io, false, ...now());
+      },
+    );
+  }
+
+  execute(id) {
+    this.runs.execute(id);
+  }
+
+  stepGo(id, index, go, key) {
+    this.runs.stepGo(id, index, go, key);
+  }
+
+  stepCommitted(id, index) {
+    this.runs.stepCommitted(id, index);
+  }
+
+  undo(id, index, key) {
+    this.runs.undo(id, index, key);
+  }
+
+  /** start() (outcome null: the run exists) or run.result(). */
+  runAnswer(id, runId, outcome) {
+    const call = this.#end(id);
+    if (!outcome) return call?.resolve(runId);
+    const { value, error } = this.runs.outcome(runId, outcome);
+    if (error) call?.reject(error);
+    else call?.resolve(value);
   }
 
   // ---- time and keys ---------------------------------------------------

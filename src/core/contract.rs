@@ -42,6 +42,12 @@ names! {
         Queued = "queued",
         Storage = "storage",
         BeforeReplay = "before-replay",
+        /// A workflow run failed (its completed steps compensated).
+        WorkflowFailed = "workflow-failed",
+        /// A resumed run's code reached its steps in another order than its journal.
+        WorkflowMismatch = "workflow-mismatch",
+        /// A workflow step's Response had a status of 400 or more.
+        StepStatus = "step-status",
     }
 }
 
@@ -82,6 +88,19 @@ names! {
         Settled = "settled",
         Queued = "queued",
         Store = "store",
+        Workflow = "workflow",
+    }
+}
+
+names! {
+    /// What a 'workflow' event reports.
+    WorkflowState {
+        Started = "started",
+        StepStarted = "step-started",
+        StepCompleted = "step-completed",
+        Completed = "completed",
+        Failed = "failed",
+        Compensated = "compensated",
     }
 }
 
@@ -143,5 +162,6 @@ mod tests {
         }
         assert_eq!(EventKind::Attempt.bit(), 1);
         assert_eq!(EventKind::Store.bit(), 1 << 6);
+        assert_eq!(EventKind::Workflow.bit(), 1 << 7);
     }
 }

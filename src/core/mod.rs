@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod outcome;
 pub mod record;
 pub mod retry_after;
+pub mod run;
 pub mod rng;
 pub mod schedule;
 pub mod value;

@@ -47,6 +47,8 @@ pub struct Options {
     /// Lower-case, defaults included.
     pub redact_headers: Vec<String>,
     pub seed: Option<u64>,
+    /// The names of the workflows this client runs (their functions stay in JS).
+    pub workflows: Vec<String>,
 }
 
 impl Default for Options {
@@ -60,6 +62,7 @@ impl Default for Options {
             ttl_ms: 24 * 60 * 60 * 1000,
             redact_headers: ALWAYS_REDACTED.iter().map(|h| h.to_string()).collect(),
             seed: None,
+            workflows: Vec::new(),
         }
     }
 }
@@ -187,6 +190,18 @@ impl Options {
                     let expected = "an integer from 0 to 9007199254740991";
                     o.seed = Some(integer(name, value, 0, MAX_SAFE_INTEGER, expected)?);
                 }
+                "workflows" => {
+                    let expected = "an object of workflow functions: { name: async (step, input) => … }";
+                    let Value::Object(fns) = value else {
+                        return Err(error(name, expected));
+                    };
+                    for (workflow, f) in fns {
+                        if *f != Value::Function || !crate::core::run::is_valid_step_name(workflow) {
+                            return Err(error(&["workflows.", workflow].concat(), "a function, under a name of 1 to 100 visible ASCII characters"));
+                        }
+                        o.workflows.push(workflow.clone());
+                    }
+                }
                 "fetch" | "beforeReplay" => {
                     if *value != Value::Function {
                         return Err(error(name, "a function"));
@@ -197,7 +212,7 @@ impl Options {
                         option: name.into(),
                         expected: "a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, \
                                    attemptTimeoutMs, retryOn, idempotencyHeader, breaker, store, ttlMs, \
-                                   redactHeaders, seed, fetch, beforeReplay",
+                                   redactHeaders, seed, fetch, beforeReplay, workflows",
                     });
                 }
             }

@@ -13,8 +13,10 @@ use super::host::Host;
 use super::js::header_pairs;
 use super::options_js::{invalid, parse};
 use super::record_js::stored;
-use crate::core::engine::{AttemptFailure, CallId, CallRequest, Engine, EngineConfig, Io, Now};
+use crate::core::engine::{AttemptFailure, CallId, CallRequest, Engine, EngineConfig, Io, Now, RunInput};
 use crate::core::key::{choose_key, is_valid_key, KeyChoice};
+use crate::core::run::{is_valid_run_id, is_valid_step_name};
+use super::report_js;
 use crate::core::options::{Options, StoreChoice};
 
 #[wasm_bindgen]
@@ -64,7 +66,8 @@ impl Core {
     /// The `seed` option, or the caller's random one (two u32 halves).
     pub fn start(&self, host: Host, persistent: bool, seed_hi: u32, seed_lo: u32, online: bool) {
         let seed = self.options.seed.unwrap_or(((seed_hi as u64) << 32) | seed_lo as u64);
-        let config = EngineConfig { options: self.options.clone(), persistent, seed, online };
+        let workflows = self.options.workflows.clone();
+        let config = EngineConfig { options: self.options.clone(), persistent, seed, online, workflows };
         *self.engine.borrow_mut() = Some(Engine::new(config));
         let _ = self.host.set(host);
     }
@@ -195,6 +198,104 @@ impl Core {
     pub fn close(&self, wall: f64, mono: f64) {
         self.with_engine(now(wall, mono), |e, now| e.close(now));
     }
+
+    // ---- workflows (src/core/engine/run.rs) ------------------------------
+
+    /// `client.start(name, input, { id })`; `input`: its JSON, fingerprinted.
+    #[wasm_bindgen(js_name = startRun)]
+    pub fn start_run(&self, call: u32, id: JsValue, name: String, input: String, wall: f64, mono: f64) -> Result<(), JsValue> {
+        let id = match id.as_string() {
+            Some(id) if is_valid_run_id(&id) => id,
+            _ => return Err(invalid("id", "1 to 200 visible ASCII characters", &id)),
+        };
+        if !self.options.workflows.contains(&name) {
+            return Err(invalid("start(name)", "the name of a workflow given to createClient", &JsValue::from_str(&name)));
+        }
+        let nonce = self.host.get().map(|h| h.new_key()).unwrap_or_default();
+        self.with_engine(now(wall, mono), |e, now| e.start_run(now, CallId(call), id, name, &input, nonce));
+        Ok(())
+    }
+
+    /// Every other workflow and result(key) event, through one export (each
+    /// export costs its own glue): `text` is the run's id (the operation's
+    /// key for Result and RemoteSettled), `name` the step's name, `index`
+    /// the step's index (a status for RemoteSettled, whose attempts come as
+    /// `call`), `flag` a step's undo or an undo's success.
+    #[wasm_bindgen(js_name = runEvent)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn run_event(
+        &self,
+        event: RunEvent,
+        call: u32,
+        text: JsValue,
+        index: u32,
+        name: JsValue,
+        flag: bool,
+        wall: f64,
+        mono: f64,
+    ) -> Result<(), JsValue> {
+        let id = text.as_string().unwrap_or_default();
+        let (call_id, now) = (CallId(call), now(wall, mono));
+        let step_name = || match name.as_string().filter(|n| is_valid_step_name(n)) {
+            Some(name) => Ok(name),
+            None => Err(invalid("step(name)", "1 to 100 visible ASCII characters", &name)),
+        };
+        let input = match event {
+            RunEvent::Result if !is_valid_key(&id) => {
+                return Err(invalid("result(key)", "1 to 255 visible ASCII characters", &text));
+            }
+            RunEvent::Result => return Ok(self.with_engine(now, |e, now| e.result(now, call_id, id))),
+            RunEvent::RunResult => return Ok(self.with_engine(now, |e, now| e.run_result(now, call_id, id))),
+            RunEvent::Runs => return Ok(self.with_engine(now, |e, now| e.runs(now, call_id))),
+            RunEvent::Scan => return Ok(self.with_engine(now, |e, now| e.scan(now, call_id))),
+            RunEvent::RemoteSettled => {
+                let status = u16::try_from(index).unwrap_or(0);
+                return Ok(self.with_engine(now, |e, now| e.remote_settled(now, &id, status, call)));
+            }
+            RunEvent::Changed => RunInput::Changed,
+            RunEvent::StepReached => RunInput::Reached { index, name: step_name()?, undo: flag },
+            RunEvent::StepDone => RunInput::StepDone { index, name: step_name()? },
+            RunEvent::Failed => RunInput::Failed,
+            RunEvent::UndoDone => RunInput::Undone { index, ok: flag },
+            RunEvent::Returned => RunInput::Returned,
+        };
+        self.with_engine(now, |e, now| e.run_input(now, &id, input));
+        Ok(())
+    }
+
+    /// `client.run(id)`: what this client knows of it, or null.
+    #[wasm_bindgen(js_name = runInfo)]
+    pub fn run_info(&self, id: String) -> JsValue {
+        let info = self.engine.borrow().as_ref().and_then(|e| e.run_info(&id));
+        info.as_ref().map_or(JsValue::NULL, report_js::run_info)
+    }
+}
+
+/// What `runEvent` reports (JS: `RunEvent.StepDone`, …).
+#[wasm_bindgen]
+#[derive(Clone, Copy)]
+pub enum RunEvent {
+    /// `run.result()`.
+    RunResult,
+    /// Another context wrote the run's journal.
+    Changed,
+    /// The workflow's code called `step(name, …)`.
+    StepReached,
+    /// A step returned; the host holds its journaled result.
+    StepDone,
+    /// A step or the workflow's code threw.
+    Failed,
+    UndoDone,
+    /// The workflow returned; the host holds its value.
+    Returned,
+    /// `client.runs()`.
+    Runs,
+    /// createClient reads the store once: runs left by an earlier page.
+    Scan,
+    /// `client.result(key)`.
+    Result,
+    /// Another context settled operation `key` in the background.
+    RemoteSettled,
 }
 
 impl Core {

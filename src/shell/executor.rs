@@ -5,9 +5,10 @@
 use crate::prelude::*;
 use super::client::Core;
 use super::host::Host;
-use super::record_js::encode;
+use super::record_js::{encode, encode_run};
 use super::report_js;
-use crate::core::engine::{Action, Source};
+use crate::core::engine::{Action, Source, StepGo};
+use wasm_bindgen::JsValue;
 
 impl Core {
     pub(super) fn drive(&self) {
@@ -58,7 +59,22 @@ fn perform(host: &Host, action: Action) {
         Action::Quarantine { io, listing, index, reason } => host.quarantine(io.0, listing.0, index, &reason),
         Action::Lock { io, name, drain, wait, .. } => host.lock(io.0, &lock_name(&name, drain), wait),
         Action::Unlock { name, drain } => host.unlock(&lock_name(&name, drain)),
-        Action::Pending { call, ops } => host.pending(call.0, report_js::pending(&ops)),
+        Action::Pending { call, ops } => host.answer(call.0, report_js::pending(&ops)),
         Action::CloseStore => host.close_store(),
+        Action::PutRun { io, meta } => host.put_run(io.0, &meta.id, encode_run(&meta)),
+        Action::Execute { id } => host.execute(&id),
+        Action::StepGo { id, index, go } => match go {
+            StepGo::Replay => host.step_go(&id, index, "replay", None),
+            StepGo::Run { key } => host.step_go(&id, index, "run", Some(key)),
+            StepGo::Mismatch => host.step_go(&id, index, "mismatch", None),
+        },
+        Action::StepCommitted { id, index } => host.step_committed(&id, index),
+        Action::Undo { id, index, key } => host.undo(&id, index, &key),
+        Action::RunStarted { call, id } => host.run_answer(call.0, &id, JsValue::NULL),
+        Action::RunEnded { call, id, outcome } => host.run_answer(call.0, &id, report_js::outcome(&outcome)),
+        Action::Runs { call, runs } => host.answer(call.0, report_js::runs(&runs)),
+        Action::Scanned { call } => host.answer(call.0, JsValue::UNDEFINED),
+        Action::Keep { io, key, status, attempts, response } => host.keep(io.0, &key, status, attempts, response.0),
+        Action::Kept { call, key } => host.kept(call.0, key),
     }
 }

@@ -40,10 +40,34 @@ extern "C" {
     pub fn lock(this: &Host, io: u32, name: &str, wait: bool);
     #[wasm_bindgen(method)]
     pub fn unlock(this: &Host, name: &str);
+    /// Resolve caller `call` with `value`.
     #[wasm_bindgen(method)]
-    pub fn pending(this: &Host, call: u32, ops: JsValue);
+    pub fn answer(this: &Host, call: u32, value: JsValue);
     #[wasm_bindgen(method, js_name = closeStore)]
     pub fn close_store(this: &Host);
+    /// Write run `id`'s journal with its values (input, results, outcome).
+    #[wasm_bindgen(method, js_name = putRun)]
+    pub fn put_run(this: &Host, io: u32, id: &str, journal: JsValue);
+    /// Run the workflow function of run `id`.
+    #[wasm_bindgen(method)]
+    pub fn execute(this: &Host, id: &str);
+    /// What step `index` does: 'replay', 'run' (its keys from `key`) or 'mismatch'.
+    #[wasm_bindgen(method, js_name = stepGo)]
+    pub fn step_go(this: &Host, id: &str, index: u32, go: &str, key: Option<String>);
+    #[wasm_bindgen(method, js_name = stepCommitted)]
+    pub fn step_committed(this: &Host, id: &str, index: u32);
+    #[wasm_bindgen(method)]
+    pub fn undo(this: &Host, id: &str, index: u32, key: &str);
+    /// Caller `call`'s `start()` or `run.result()`: `outcome` null for the
+    /// former, else how the run ended.
+    #[wasm_bindgen(method, js_name = runAnswer)]
+    pub fn run_answer(this: &Host, call: u32, id: &str, outcome: JsValue);
+    /// Keep the response held under `response` as operation `key`'s result.
+    #[wasm_bindgen(method)]
+    pub fn keep(this: &Host, io: u32, key: &str, status: u16, attempts: u32, response: u32);
+    /// Resolve caller `call` with the kept result of `key` it read (or null).
+    #[wasm_bindgen(method)]
+    pub fn kept(this: &Host, call: u32, key: Option<String>);
     /// Wake the engine at this monotonic time (`performance.now()`); -1: never.
     #[wasm_bindgen(method)]
     pub fn timer(this: &Host, at: f64);

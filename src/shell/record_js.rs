@@ -12,7 +12,8 @@ use wasm_bindgen::prelude::*;
 
 use super::js::{to_value, Fields};
 use crate::core::engine::Stored;
-use crate::core::record::{key_of, DecodeError, Record, RECORD_SCHEMA};
+use crate::core::record::{DecodeError, Record, RECORD_SCHEMA};
+use crate::core::run::{run_key, RunMeta};
 
 pub fn encode(r: &Record) -> JsValue {
     let headers: Array = r
@@ -42,11 +43,37 @@ pub fn decode(v: &JsValue) -> Result<Record, DecodeError> {
     Record::decode(&to_value(v, 4))
 }
 
-/// A value read back from the store, as the engine takes it.
+/// A run's journal: `{ v, kind: 'run', key, id, name, nonce, fingerprint,
+/// createdAt, state, failure, steps: [{ name, state, undo }] }`. The JS
+/// layer adds the run's values (input, results, output, error) beside it.
+pub fn encode_run(m: &RunMeta) -> JsValue {
+    let steps: Array = m
+        .steps
+        .iter()
+        .map(|s| Fields::new().set("name", s.name.as_str()).set("state", s.state.as_str()).set("undo", s.undo).build())
+        .collect();
+    let failure = match m.failure {
+        Some(crate::core::run::RunFailure::Failed) => JsValue::from_str("failed"),
+        Some(crate::core::run::RunFailure::Mismatch) => JsValue::from_str("mismatch"),
+        None => JsValue::NULL,
+    };
+    Fields::new()
+        .set("v", 1)
+        .set("kind", "run")
+        .set("key", run_key(&m.id))
+        .set("id", m.id.as_str())
+        .set("name", m.name.as_str())
+        .set("nonce", m.nonce.as_str())
+        .set("fingerprint", m.fingerprint.as_str())
+        .set("createdAt", m.created_at)
+        .set("state", m.state.as_str())
+        .set("failure", failure)
+        .set("steps", steps)
+        .build()
+}
+
+/// A value read back from the store, as the engine takes it (of a run,
+/// the JS layer hands over the journal without the application's values).
 pub fn stored(v: &JsValue) -> Stored {
-    let value = to_value(v, 4);
-    match Record::decode(&value) {
-        Ok(record) => Stored::Record(record),
-        Err(error) => Stored::Unreadable { key: key_of(&value).map(str::to_string), error },
-    }
+    Stored::decode(&to_value(v, 4))
 }

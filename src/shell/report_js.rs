@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::js::Fields;
 use crate::core::contract::EventKind;
-use crate::core::engine::{Cause, Event, Failure, PendingOp};
+use crate::core::engine::{Cause, Event, Failure, PendingOp, RunInfo, RunOutcome};
 
 pub fn failure(f: &Failure) -> JsValue {
     let fields = Fields::new()
@@ -97,6 +97,15 @@ pub fn event(event: &Event) -> (EventKind, JsValue) {
                 .build(),
         ),
         Event::StoreError(f) => (EventKind::Store, Fields::new().set("type", "error").set("error", failure(f)).build()),
+        Event::Workflow { id, name, state, step } => (
+            EventKind::Workflow,
+            Fields::new()
+                .set("id", id.as_str())
+                .set("name", name.as_str())
+                .set("state", state.as_str())
+                .set_opt("step", step.as_deref())
+                .build(),
+        ),
         Event::Quarantined { key: k, reason, moved } => (
             EventKind::Store,
             Fields::new()
@@ -124,4 +133,30 @@ pub fn pending(ops: &[PendingOp]) -> JsValue {
         })
         .collect::<Array>()
         .into()
+}
+
+pub fn run_info(run: &RunInfo) -> JsValue {
+    Fields::new()
+        .set("id", run.id.as_str())
+        .set("name", run.name.as_str())
+        .set("state", run.state.as_str())
+        .set("steps", run.steps)
+        .set("createdAt", run.created_at)
+        .build()
+}
+
+pub fn runs(runs: &[RunInfo]) -> JsValue {
+    runs.iter().map(run_info).collect::<Array>().into()
+}
+
+/// `{ state: 'done' | 'failed' | 'mismatch', compensated? }`
+pub fn outcome(outcome: &RunOutcome) -> JsValue {
+    match outcome {
+        RunOutcome::Done => Fields::new().set("state", "done").build(),
+        RunOutcome::Mismatch => Fields::new().set("state", "mismatch").build(),
+        RunOutcome::Failed { compensated } => {
+            let names: Array = compensated.iter().map(|n| JsValue::from_str(n)).collect();
+            Fields::new().set("state", "failed").set("compensated", names).build()
+        }
+    }
 }

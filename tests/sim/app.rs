@@ -50,6 +50,7 @@ pub fn start(sim: &Rc<Sim>) {
         let s = sim.clone();
         sim.exec.at(sim.draw(0, ISSUE_WINDOW_MS), move || issue(&s, op, false));
     }
+    super::workflows::schedule(sim);
     let cfg = sim.cfg.clone();
     every(sim, cfg.crash_every_ms, |s| {
         let slot = s.draw(0, s.cfg.clients as u64 - 1) as usize;

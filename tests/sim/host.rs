@@ -15,16 +15,19 @@ use std::rc::Rc;
 
 use durafetch::core::contract::{ErrorKind, GiveUpReason};
 use durafetch::core::engine::{
-    Action, AttemptFailure, CallId, CallRequest, Cause, Engine, EngineConfig, Event, Io, Now, Source, Step, Stored,
+    Action, AttemptFailure, CallId, CallRequest, Cause, Engine, EngineConfig, Event, Io, Now, RunInput, Source, Step, StepGo,
+    Stored,
 };
 use durafetch::core::options::Options;
 use durafetch::core::record::{key_of, Record};
+use durafetch::core::run::{kind_of, run_key, Kind, KeptResult};
 use durafetch::core::retry_after::parse_retry_after;
 use durafetch::core::value::Value;
 
 use super::app;
 use super::checks::Sending;
-use super::encode::encode;
+use super::encode::{encode, encode_kept, encode_run};
+use super::workflows::{self, run_id, run_of, step_name, STEPS, WORKFLOW};
 use super::ledger::{AttemptAt, Report, Sender};
 use super::net::{dispatch, Reply};
 use super::store::{LIST_MS, STORE_MS};
@@ -95,6 +98,15 @@ struct CallState {
     on_done: Option<Box<dyn FnOnce(CallResult)>>,
 }
 
+/// A caller of something other than fetch, waiting for the engine's answer.
+enum Waiter {
+    /// `client.start()` of run `r`.
+    Start(usize),
+    /// `client.result(key)`: the status it resolved with, or the kind it
+    /// rejected with; None when the store knew no such operation.
+    Result(Box<dyn FnOnce(Option<CallResult>)>),
+}
+
 /// What the host holds for the engine, under an io.
 #[derive(Debug)]
 enum Payload {
@@ -133,6 +145,11 @@ pub struct Host {
     round: RefCell<Option<Round>>,
     idle_streak: Cell<u64>,
     last_idle_end: Cell<Option<u64>>,
+    waiters: RefCell<BTreeMap<u32, Waiter>>,
+    /// Runs whose workflow code runs here.
+    execs: RefCell<BTreeSet<usize>>,
+    /// Kept results read for `result(key)`: their status.
+    kept: RefCell<BTreeMap<String, u16>>,
 }
 
 fn step_label(step: Step, prefix: &'static str) -> &'static str {
@@ -156,7 +173,9 @@ fn step_label(step: Step, prefix: &'static str) -> &'static str {
         Quarantine => "quarantine", ResendLock => "resend-lock", ResendReread => "resend-reread",
         ResendDeferred => "resend-deferred", ResendProgress => "resend-progress", ResendSettled => "resend-settled",
         ExpireLock => "expire-lock", ExpireReread => "expire-reread", ExpireMark => "expire-mark",
-        ExpireDelete => "expire-delete", PendingList => "pending-list",
+        ExpireDelete => "expire-delete", PendingList => "pending-list", RunLock => "run-lock",
+        RunRead => "run-read", RunJournal => "run-journal", ResultRead => "result-read", ResultKeep => "result-keep",
+        ResultDelete => "result-delete", Scan => "scan",
     }
 }
 
@@ -187,6 +206,17 @@ fn label(action: &Action) -> &'static str {
         Action::Unlock { .. } => "unlock:key",
         Action::Pending { .. } => "pending",
         Action::CloseStore => "close-store",
+        Action::Emit(Event::Workflow { .. }) => "emit:workflow",
+        Action::PutRun { .. } => "put:run-journal",
+        Action::Execute { .. } => "execute",
+        Action::StepGo { .. } => "step-go",
+        Action::StepCommitted { .. } => "step-committed",
+        Action::Undo { .. } => "undo",
+        Action::RunStarted { .. } => "run-started",
+        Action::RunEnded { .. } => "run-ended",
+        Action::Runs { .. } | Action::Scanned { .. } => "runs",
+        Action::Keep { .. } => "put:result-keep",
+        Action::Kept { .. } => "kept",
     }
 }
 
@@ -198,8 +228,9 @@ impl Host {
         let options =
             Options { policy: cfg.policy.clone(), breaker: cfg.breaker, ttl_ms: cfg.ttl_ms, ..Options::default() };
         let seed = sim.rng.borrow_mut().next_u64();
-        let mut engine =
-            Engine::new(EngineConfig { options, persistent: true, seed, online: !sim.device_offline.get() });
+        let online = !sim.device_offline.get();
+        let config = EngineConfig { options, persistent: true, seed, online, workflows: vec![WORKFLOW.into()] };
+        let mut engine = Engine::new(config);
         engine.mutant = cfg.mutant;
         engine.set_listening(u32::MAX);
         Rc::new(Host {
@@ -220,6 +251,9 @@ impl Host {
             round: RefCell::new(None),
             idle_streak: Cell::new(0),
             last_idle_end: Cell::new(None),
+            waiters: RefCell::new(BTreeMap::new()),
+            execs: RefCell::new(BTreeSet::new()),
+            kept: RefCell::new(BTreeMap::new()),
         })
     }
 
@@ -309,6 +343,7 @@ impl Host {
 
     pub fn close(self: &Rc<Self>) {
         self.closed.set(true);
+        self.stop_runs();
         self.sim.log(|| format!("c{} close()", self.instance));
         self.with_engine(|engine, now| engine.close(now));
     }
@@ -316,8 +351,123 @@ impl Host {
     /// The tab dies: everything it held in memory is gone, its locks too.
     pub fn die(&self) {
         self.alive.set(false);
+        self.stop_runs();
         self.sending.borrow_mut().clear();
         self.sim.locks_die_with(self.instance);
+    }
+
+    // ---- workflows (io/runs.js; tests/sim/workflows.rs) -------------------
+
+    fn next_id(&self) -> u32 {
+        let id = self.next_call.get() + 1;
+        self.next_call.set(id);
+        id
+    }
+
+    /// `client.start('checkout', r, { id: 'run-r' })`.
+    pub fn start_run(self: &Rc<Self>, r: usize) {
+        let id = self.next_id();
+        self.waiters.borrow_mut().insert(id, Waiter::Start(r));
+        let nonce = app::new_key(&self.sim);
+        self.sim.log(|| format!("c{} start run-{r}", self.instance));
+        self.with_engine(|engine, now| engine.start_run(now, CallId(id), run_id(r), WORKFLOW.into(), &r.to_string(), nonce));
+    }
+
+    /// `client.result(key)`.
+    pub fn result(self: &Rc<Self>, key: String, done: impl FnOnce(Option<CallResult>) + 'static) {
+        let id = self.next_id();
+        self.waiters.borrow_mut().insert(id, Waiter::Result(Box::new(done)));
+        self.with_engine(|engine, now| engine.result(now, CallId(id), key));
+    }
+
+    /// On a later task, as a promise continuation runs: the workflow's code.
+    fn soon(self: &Rc<Self>, f: impl FnOnce(&Rc<Host>) + 'static) {
+        let host = self.clone();
+        self.sim.exec.after(0, move || {
+            if host.alive.get() {
+                f(&host);
+            }
+        });
+    }
+
+    /// The workflow's code reaches step `index` (or returns after the last).
+    fn reach(self: &Rc<Self>, r: usize, index: u32) {
+        if !self.execs.borrow().contains(&r) {
+            return;
+        }
+        let id = run_id(r);
+        if index == STEPS {
+            self.stop_run(r);
+            return self.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Returned));
+        }
+        self.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Reached { index, name: step_name(index), undo: false }));
+    }
+
+    pub fn step_done(self: &Rc<Self>, id: &str, index: u32) {
+        let id = id.to_string();
+        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index) })));
+    }
+
+    pub fn run_failed(self: &Rc<Self>, id: &str) {
+        if let Some(r) = run_of(id) {
+            self.stop_run(r);
+        }
+        let id = id.to_string();
+        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Failed)));
+    }
+
+    fn stop_run(&self, r: usize) {
+        self.execs.borrow_mut().remove(&r);
+        let mut ledger = self.sim.ledger.borrow_mut();
+        if ledger.runs[r].executing == Some(self.instance) {
+            ledger.runs[r].executing = None;
+        }
+    }
+
+    /// The tab died or closed: the code of its runs stops where it is.
+    fn stop_runs(&self) {
+        let runs: Vec<usize> = self.execs.borrow().iter().copied().collect();
+        runs.into_iter().for_each(|r| self.stop_run(r));
+    }
+
+    fn execute(self: &Rc<Self>, id: &str) {
+        let Some(r) = run_of(id) else {
+            return self.violation(format!("c{}: execute of unknown run {id}", self.instance));
+        };
+        {
+            let mut ledger = self.sim.ledger.borrow_mut();
+            let other = ledger.runs[r].executing.filter(|&i| i != self.instance);
+            if let (Some(other), true) = (other, self.sim.cfg.web_locks) {
+                ledger.violations.push(format!("two runners: c{} executes {id} while c{other} runs it", self.instance));
+            }
+            ledger.runs[r].executing = Some(self.instance);
+        }
+        self.execs.borrow_mut().insert(r);
+        self.soon(move |h| h.reach(r, 0));
+    }
+
+    fn step_go(self: &Rc<Self>, id: &str, index: u32, go: StepGo) {
+        let Some(r) = run_of(id) else { return };
+        match go {
+            StepGo::Replay => self.soon(move |h| h.reach(r, index + 1)),
+            StepGo::Run { key } => self.soon(move |h| workflows::run_step(h, r, index, key)),
+            StepGo::Mismatch => self.violation(format!("c{}: {id} mismatched at step {index}: the code never changes", self.instance)),
+        }
+    }
+
+    fn answer_waiter(&self, call: CallId, result: Option<CallResult>) -> bool {
+        let Some(waiter) = self.waiters.borrow_mut().remove(&call.0) else {
+            return false;
+        };
+        match waiter {
+            Waiter::Start(r) => {
+                if result.is_none() {
+                    self.sim.ledger.borrow_mut().runs[r].started = true;
+                }
+            }
+            Waiter::Result(done) => done(result),
+        }
+        true
     }
 
     /// Calls still waiting for their result here.
@@ -435,6 +585,7 @@ impl Host {
                     self.take(response, "resolve with");
                 }
                 match status {
+                    Some(status) if self.answer_waiter(call, Some(CallResult::Status(status))) => {}
                     Some(status) => self.end_call(call, CallResult::Status(status)),
                     None => self.violation(format!(
                         "c{}: resolve with io {}, which holds no response",
@@ -446,7 +597,9 @@ impl Host {
                 if let Some(Cause::Io(io)) = failure.cause {
                     self.take(io, "reject with the cause in");
                 }
-                self.end_call(call, CallResult::Failed(failure.kind));
+                if !self.answer_waiter(call, Some(CallResult::Failed(failure.kind))) {
+                    self.end_call(call, CallResult::Failed(failure.kind));
+                }
             }
             Action::Release { io } => {
                 self.take(io, "release");
@@ -460,6 +613,9 @@ impl Host {
                     if fails {
                         host.hold(io, Payload::Cause);
                         return engine.got(now, io, Err(()));
+                    }
+                    if let Some(Ok(kept)) = value.as_ref().filter(|v| kind_of(v) == Kind::Result).map(KeptResult::decode) {
+                        host.kept.borrow_mut().insert(kept.key, kept.status);
                     }
                     engine.got(now, io, Ok(value.map(|v| stored(&v))));
                 });
@@ -566,6 +722,73 @@ impl Host {
                     self.round_ended();
                 }
             }
+            Action::PutRun { io, meta } => {
+                let fails = self.store_fault();
+                let sim = self.sim.clone();
+                let (value, key, run) = (encode_run(&meta), run_key(&meta.id), run_of(&meta.id));
+                self.sim.exec.after(STORE_MS, move || {
+                    if fails {
+                        return;
+                    }
+                    sim.store.borrow_mut().insert(key, value);
+                    if let Some(r) = run {
+                        let mut ledger = sim.ledger.borrow_mut();
+                        let log = &mut ledger.runs[r];
+                        log.journaled = true;
+                        log.committed_steps = log.committed_steps.max(meta.steps.len() as u32);
+                        log.state = Some(meta.state.as_str());
+                    }
+                    sim.log(|| format!("journal {} {} steps {}", meta.id, meta.state.as_str(), meta.steps.len()));
+                });
+                self.later(STORE_MS, "done:run-journal", move |host, engine, now| {
+                    if fails {
+                        host.hold(io, Payload::Cause);
+                    }
+                    engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
+                });
+            }
+            Action::Keep { io, key, status, response, .. } => {
+                self.take(response, "keep");
+                let fails = self.store_fault();
+                let sim = self.sim.clone();
+                let k = key.clone();
+                let wall = self.now().wall;
+                self.sim.exec.after(STORE_MS, move || {
+                    if !fails {
+                        sim.store.borrow_mut().insert(k.clone(), encode_kept(&k, status, wall));
+                        sim.ledger.borrow_mut().settled(&k, sim.exec.now());
+                        sim.log(|| format!("keep {k} {status}"));
+                    }
+                });
+                self.later(STORE_MS, "done:result-keep", move |host, engine, now| {
+                    if fails {
+                        host.hold(io, Payload::Cause);
+                    }
+                    engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
+                });
+            }
+            Action::Kept { call, key } => {
+                let status = key.and_then(|k| self.kept.borrow_mut().remove(&k));
+                if !self.answer_waiter(call, status.map(CallResult::Status)) {
+                    // A fetch resubmitted with its key after it settled elsewhere: its kept answer.
+                    match status {
+                        Some(status) => self.end_call(call, CallResult::Status(status)),
+                        None => self.violation(format!("c{}: fetch {} answered with no kept result", self.instance, call.0)),
+                    }
+                }
+            }
+            Action::Execute { id } => self.execute(&id),
+            Action::StepGo { id, index, go } => self.step_go(&id, index, go),
+            Action::StepCommitted { id, index } => {
+                if let Some(r) = run_of(&id) {
+                    self.soon(move |h| h.reach(r, index + 1));
+                }
+            }
+            Action::Undo { id, .. } => self.violation(format!("c{}: {id}: an undo, though no step declared one", self.instance)),
+            Action::RunStarted { call, .. } => {
+                self.answer_waiter(call, None);
+            }
+            Action::RunEnded { .. } | Action::Runs { .. } | Action::Scanned { .. } => {}
             Action::Pending { .. } => {}
             Action::CloseStore => {
                 self.sim.log(|| format!("c{} store closed", self.instance));
@@ -731,7 +954,7 @@ impl Host {
             Event::Queued { key, reason, .. } => {
                 self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str()))
             }
-            Event::GiveUp { .. } | Event::Breaker { .. } => {}
+            Event::GiveUp { .. } | Event::Breaker { .. } | Event::Workflow { .. } => {}
         }
     }
 
@@ -867,8 +1090,5 @@ fn lock_name(name: &str, drain: bool) -> String {
 
 /// A stored value as the host hands it to the engine.
 fn stored(value: &Value) -> Stored {
-    match Record::decode(value) {
-        Ok(record) => Stored::Record(record),
-        Err(error) => Stored::Unreadable { key: key_of(value).map(str::to_string), error },
-    }
+    Stored::decode(value)
 }

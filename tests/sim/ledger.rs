@@ -90,6 +90,8 @@ pub struct OpLog {
 
 pub struct Ledger {
     web_locks: bool,
+    /// Workflow runs, by index (tests/sim/workflows.rs).
+    pub runs: Vec<super::workflows::RunLog>,
     /// Unreadable values put into the store (never sent, quarantined), and
     /// those a client reported quarantined.
     pub corrupt_keys: BTreeSet<String>,
@@ -123,12 +125,15 @@ pub struct AttemptAt {
 }
 
 impl Ledger {
-    pub fn new(ops: usize, web_locks: bool) -> Ledger {
+    pub fn new(ops: usize, runs: usize, web_locks: bool) -> Ledger {
+        let steps = super::workflows::STEPS as usize;
+        let run = super::workflows::RunLog { executions: vec![0; steps], ..Default::default() };
         Ledger {
             web_locks,
+            runs: vec![run; runs],
             corrupt_keys: BTreeSet::new(),
             quarantined_keys: BTreeSet::new(),
-            ops: (0..ops).map(|_| OpLog::default()).collect(),
+            ops: (0..ops + runs * steps).map(|_| OpLog::default()).collect(),
             key_op: BTreeMap::new(),
             faults: Faults::default(),
             violations: Vec::new(),

@@ -11,4 +11,5 @@ pub mod net;
 pub mod report;
 pub mod runs;
 pub mod store;
+pub mod workflows;
 pub mod world;

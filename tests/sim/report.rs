@@ -43,6 +43,15 @@ pub struct Totals {
     pub faults: Faults,
     pub checks: Checks,
     pub polls: u64,
+    /// Workflow runs started, ended done or failed, lost (violations), and
+    /// steps run again after a crash (the interrupted step, same key).
+    pub runs: u64,
+    pub runs_done: u64,
+    pub runs_failed: u64,
+    pub runs_lost: u64,
+    pub steps_rerun: u64,
+    /// Results kept for result(key) still stored at the end (read, or left to ttlMs).
+    pub kept_left: u64,
 }
 
 pub struct SeedRun {
@@ -81,7 +90,15 @@ pub fn run_seed(cfg: Config, trace: bool) -> SeedRun {
 fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
     let mut v = Vec::new();
     let (ledger, server, store) = (sim.ledger.borrow(), sim.server.borrow(), sim.store.borrow());
-    for key in store.keys() {
+    for (key, value) in store.iter() {
+        match durafetch::core::run::kind_of(value) {
+            durafetch::core::run::Kind::Run => continue,
+            durafetch::core::run::Kind::Result => {
+                totals.kept_left += 1;
+                continue;
+            }
+            durafetch::core::run::Kind::Operation => {}
+        }
         if ledger.corrupt_keys.contains(key) {
             if sim.cfg.quarantine_moves {
                 v.push(format!("unreadable {key} is still in the outbox, though the store can move it aside"));
@@ -106,6 +123,28 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
     }
     if server.key_reuse > 0 {
         v.push(format!("{} requests reused a key stored for another operation", server.key_reuse));
+    }
+    for (r, run) in ledger.runs.iter().enumerate() {
+        totals.runs += (run.started || run.journaled) as u64;
+        totals.steps_rerun += run.executions.iter().map(|&n| n.saturating_sub(1) as u64).sum::<u64>();
+        match run.state {
+            Some("done") => {
+                totals.runs_done += 1;
+                for index in 0..super::workflows::STEPS {
+                    let op = super::workflows::step_op(sim, r, index);
+                    let effects = server.effects.get(&op).copied().unwrap_or(0);
+                    if effects != 1 {
+                        v.push(format!("run {r} completed, but its step {index} (op {op}) was applied {effects} times"));
+                    }
+                }
+            }
+            Some("failed") => totals.runs_failed += 1,
+            _ if run.started || run.journaled => {
+                totals.runs_lost += 1;
+                v.push(format!("lost: run {r} was started ({:?}) but never ended after the network healed", run.state));
+            }
+            _ => {}
+        }
     }
     let key_of: BTreeMap<usize, &String> = ledger.key_op.iter().map(|(k, op)| (*op, k)).collect();
     for (op, log) in ledger.ops.iter().enumerate() {
@@ -180,6 +219,7 @@ impl Totals {
         sum!(seeds.two_client_seeds.no_web_lock_seeds.ops.non_durable.accepted.never_persisted.effects.refused.duplicates);
         sum!(lost.naive_effects.naive_duplicates.reported_status.reported_settled.unreported.reported_expired.reported_aborted);
         sum!(live_attempts.resend_attempts.waits_checked.polls);
+        sum!(runs.runs_done.runs_failed.runs_lost.steps_rerun.kept_left);
         let (f, g) = (&mut self.faults, &o.faults);
         for (label, n) in &g.crashes {
             *f.crashes.entry(label).or_default() += n;
@@ -232,7 +272,8 @@ impl Totals {
              {} expired under their sender, {} expired reports repeated after a crash, {} settled reports repeated ({} after a crash between the report and the delete), \
              {} records found marked expired with the wall clock back before their TTL (expired, not resent), \
              operations reported both expired and settled: {} (excused: {} resubmitted by the caller, {} without Web Locks); \
-             known bug 6: {} operations reported 'expired' after 'settled', a crash having prevented the delete",
+             known bug 6: {} operations reported 'expired' after 'settled', a crash having prevented the delete; \
+             workflows: {} runs of 3 steps ({} done, {} failed, lost: {}), {} interrupted steps run again with their key; {} results kept for result(key) left unread",
             self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.non_durable, self.never_persisted,
             self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes, f.closes,
             f.requests_dropped, f.responses_dropped, f.applied_but_unanswered, f.duplicated, f.status_5xx,
@@ -246,6 +287,7 @@ impl Totals {
             c.expiries_left_to_holder, c.expired_under_sender, c.repeated_expired, c.repeated_settled, c.repeated_settled_after_crash,
             c.marked_expired_before_ttl, c.expired_and_settled, c.expired_and_settled_resubmitted,
             c.expired_and_settled_without_locks, c.expired_after_settled,
+            self.runs, self.runs_done, self.runs_failed, self.runs_lost, self.steps_rerun, self.kept_left,
         )
     }
 }

@@ -84,6 +84,8 @@ pub struct Config {
     /// (tests that aim at one window).
     pub focus_crash: Option<(&'static str, f64)>,
     pub mutant: Mutant,
+    /// Workflow runs the application starts (tests/sim/workflows.rs).
+    pub runs: usize,
 }
 
 impl Config {
@@ -136,6 +138,7 @@ impl Config {
             p_device_offline: 0.5,
             focus_crash: None,
             mutant: Mutant::None,
+            runs: if r.chance(0.6) { r.range(1, 3) as usize } else { 0 },
         }
     }
 }
@@ -180,7 +183,7 @@ impl Sim {
             quarantine: RefCell::new(Vec::new()),
             locks: RefCell::new(WebLocks::default()),
             server: RefCell::new(Server::default()),
-            ledger: RefCell::new(Ledger::new(cfg.ops, cfg.web_locks)),
+            ledger: RefCell::new(Ledger::new(cfg.ops, cfg.runs, cfg.web_locks)),
             in_flight: InFlight::default(),
             clients: RefCell::new(vec![None; cfg.clients]),
             closing: RefCell::new(Vec::new()),

@@ -10,7 +10,8 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use crate::core::breaker::Transition;
-use crate::core::contract::{ErrorKind, GiveUpReason, QueueReason, StoreAction};
+use crate::core::contract::{ErrorKind, GiveUpReason, QueueReason, StoreAction, WorkflowState};
+use crate::core::run::{RunMeta, RunState};
 use crate::core::outcome::RetryReason;
 use crate::core::record::Record;
 
@@ -65,6 +66,13 @@ pub enum Step {
     ExpireMark,
     ExpireDelete,
     PendingList,
+    RunLock,
+    RunRead,
+    RunJournal,
+    ResultRead,
+    ResultKeep,
+    ResultDelete,
+    Scan,
 }
 
 /// Why something failed, for the error a caller or listener gets.
@@ -135,6 +143,38 @@ pub enum Event {
     Queued { key: String, reason: QueueReason, attempts: u32, status: Option<u16> },
     StoreError(Failure),
     Quarantined { key: String, reason: String, moved: bool },
+    Workflow { id: String, name: String, state: WorkflowState, step: Option<String> },
+}
+
+/// What step `index` of a run does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepGo {
+    /// It completed before: its journaled result is the step's value.
+    Replay,
+    /// Run it; the keys of its requests are `key:0`, `key:1`, …
+    Run { key: String },
+    /// The code and the journal disagree: the run stops.
+    Mismatch,
+}
+
+/// How a run ended, for `run.result()`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunOutcome {
+    /// Its value is the one the host holds.
+    Done,
+    /// A step or the code failed; these completed steps were compensated.
+    Failed { compensated: Vec<String> },
+    Mismatch,
+}
+
+/// A run, for `client.run(id)` and `client.runs()`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunInfo {
+    pub id: String,
+    pub name: String,
+    pub state: RunState,
+    pub steps: u32,
+    pub created_at: f64,
 }
 
 /// An operation not yet settled, for `pending()`.
@@ -179,6 +219,30 @@ pub enum Action {
     Pending { call: CallId, ops: Vec<PendingOp> },
     /// The client is closed and idle: the store can be closed.
     CloseStore,
+    /// Write run `meta`'s journal (the host adds the run's input, results and outcome).
+    PutRun { io: Io, meta: Box<RunMeta> },
+    /// Run the workflow function of run `id` (from its first step: the
+    /// journaled ones replay).
+    Execute { id: String },
+    StepGo { id: String, index: u32, go: StepGo },
+    /// Step `index`'s result is journaled: the step resolves with it.
+    StepCommitted { id: String, index: u32 },
+    /// Compensate step `index`: run its undo, its requests keyed from `key`.
+    Undo { id: String, index: u32, key: String },
+    /// `start()` is answered: the run exists.
+    RunStarted { call: CallId, id: String },
+    /// `run.result()` is answered.
+    RunEnded { call: CallId, id: String, outcome: RunOutcome },
+    Runs { call: CallId, runs: Vec<RunInfo> },
+    /// The store was read for createClient: runs are known (`client.run(id)`).
+    Scanned { call: CallId },
+    /// Keep a resumed operation's answer for `client.result(key)`: write it
+    /// (the response under `response`, its last use) over the operation's
+    /// record, and tell the other contexts of the store it settled.
+    Keep { io: Io, key: String, status: u16, attempts: u32, response: Io },
+    /// `client.result(key)` is answered: with the kept result read for it
+    /// (then deleted), or with nothing.
+    Kept { call: CallId, key: Option<String> },
 }
 
 impl Action {

@@ -201,9 +201,16 @@ impl Engine {
             }),
             _ => None,
         };
+        let mut callers = vec![req.call];
+        // `result(key)` callers waiting for this key get this call's answer.
+        if let Some(key) = &req.key {
+            let (mine, rest) = ::core::mem::take(&mut self.result_waiters).into_iter().partition(|(_, k)| k == key);
+            self.result_waiters = rest;
+            callers.extend(mine.into_iter().map(|(call, _): (CallId, String)| call));
+        }
         let io = self.io();
         let mut call = Call {
-            callers: vec![req.call],
+            callers,
             key: req.key,
             fingerprint,
             method: req.method,
@@ -365,6 +372,21 @@ impl Engine {
                 let mut failure = c.failure(ErrorKind::Storage, 0);
                 (failure.action, failure.cause) = (Some(StoreAction::Get), Some(Cause::Io(io)));
                 self.reject_all(c, failure);
+                self.unlock_call(c);
+                false
+            }
+            Ok(Some(Stored::Result(kept))) => {
+                // Resubmitted after it settled in the background: its kept answer.
+                for call in c.callers.drain(..).collect::<Vec<_>>() {
+                    self.push(Action::Kept { call, key: Some(kept.key.clone()) });
+                }
+                let io = self.io();
+                self.forget(io, kept.key);
+                self.unlock_call(c);
+                false
+            }
+            Ok(Some(Stored::Run(_))) => {
+                self.reject_all(c, Failure { key: Some(key), ..Failure::new(ErrorKind::KeyReuse) });
                 self.unlock_call(c);
                 false
             }

@@ -165,9 +165,17 @@ impl Engine {
             (Phase::Listing(_), Done::Listed(Ok(values))) => {
                 let mut records = Vec::with_capacity(values.len());
                 let mut queue = Vec::new();
+                let ttl = self.options.ttl_ms as f64;
                 for (index, value) in values.into_iter().enumerate() {
                     match value {
                         Stored::Record(r) => records.push(r),
+                        Stored::Run(meta) => self.found_run(now, meta),
+                        // Unread past the TTL: the answer goes.
+                        Stored::Result(kept) if kept.settled_at + ttl <= now.wall => {
+                            let io = self.io();
+                            self.forget(io, kept.key);
+                        }
+                        Stored::Result(_) => {}
                         Stored::Unreadable { key, error } => {
                             let label = key.unwrap_or_else(|| "(no key)".into());
                             if !self.drain.reported.contains(&label) {
@@ -175,6 +183,18 @@ impl Engine {
                             }
                         }
                     }
+                }
+                // `result(key)` callers whose operation is no longer a record
+                // here (settled or expired by another context, which may have
+                // no way to tell us) read it again.
+                let gone: Vec<String> = self
+                    .result_waiters
+                    .iter()
+                    .filter(|(_, k)| !records.iter().any(|r| r.key == *k))
+                    .map(|(_, k)| k.clone())
+                    .collect();
+                for key in gone {
+                    self.wake_results(now, &key);
                 }
                 queue.reverse();
                 self.next_quarantine(now, io, queue, records);
@@ -206,6 +226,20 @@ impl Engine {
         }
     }
 
+    /// A run found in the store: resumed here if it is running a workflow
+    /// this client knows (and no other context runs it); removed once its
+    /// TTL has passed after it ended.
+    pub(crate) fn found_run(&mut self, now: Now, meta: crate::core::run::RunMeta) {
+        self.note_run(&meta);
+        let ended = meta.state != crate::core::run::RunState::Running;
+        if ended && meta.created_at + self.options.ttl_ms as f64 <= now.wall {
+            let io = self.io();
+            self.forget(io, crate::core::run::run_key(&meta.id));
+        } else if !ended && !self.closed && self.workflows.iter().any(|w| *w == meta.name) {
+            self.resume_run(now, meta);
+        }
+    }
+
     /// Quarantines the next unreadable value of `listing`, or plans the
     /// round once none is left. `queue` is in reverse order.
     fn next_quarantine(&mut self, now: Now, listing: Io, queue: Vec<Unreadable>, records: Vec<Record>) {
@@ -229,7 +263,7 @@ impl Engine {
             tasks.iter().any(|t| match t {
                 Task::Call(c) => c.key.as_deref() == Some(key),
                 Task::Resend(r) => r.key == key,
-                Task::Expire(_) => false,
+                Task::Expire(_) | Task::Run(_) => false,
             })
         };
         let forced = |key: &str| drain.forced && !drain.forced_done.iter().any(|k| k == key);

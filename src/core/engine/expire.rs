@@ -87,6 +87,9 @@ impl Engine {
                 if result.is_err() {
                     self.store_error(now, StoreAction::Delete, io);
                 }
+                // `result(key)` callers learn there will be no answer.
+                let key = e.key.clone();
+                self.wake_results(now, &key);
                 self.expire_done(e)
             }
             (_, done) => {

@@ -25,9 +25,12 @@ mod breakers;
 mod call;
 mod drain;
 mod expire;
+mod kept;
 mod resend;
+mod run;
 
-pub use action::{Action, CallId, Cause, Event, Failure, Io, LockName, PendingOp, Source, Step};
+pub use action::{Action, CallId, Cause, Event, Failure, Io, LockName, PendingOp, RunInfo, RunOutcome, Source, Step, StepGo};
+pub use run::RunInput;
 
 use alloc::collections::VecDeque;
 
@@ -35,6 +38,7 @@ use crate::core::contract::{ErrorKind, EventKind, StoreAction};
 use crate::core::options::Options;
 use crate::core::outcome::Outcome;
 use crate::core::record::{DecodeError, Record};
+use crate::core::run::{KeptResult, RunMeta};
 use crate::core::retry_after::parse_retry_after;
 use crate::core::rng::SplitMix64;
 use breakers::Breakers;
@@ -42,6 +46,7 @@ use call::Call;
 use drain::Drainer;
 use expire::Expire;
 use resend::Resend;
+use run::Run;
 
 /// The time of an event on two clocks. What is stored and compared across
 /// pages and restarts (a record's creation, its next attempt, a server's
@@ -80,6 +85,10 @@ pub enum Mutant {
     DeleteBeforeSettled,
     /// Do not look again when a send that others wait behind ends (the stall).
     NoWakeAfterBusy,
+    /// A workflow step's keys drawn afresh each time it runs.
+    FreshStepKeys,
+    /// A resumed run runs its completed steps again instead of replaying them.
+    NoReplay,
 }
 
 pub struct EngineConfig {
@@ -90,6 +99,8 @@ pub struct EngineConfig {
     pub seed: u64,
     /// What the platform says now (`navigator.onLine`, true where unknown).
     pub online: bool,
+    /// The workflows this client can run (and resume).
+    pub workflows: Vec<String>,
 }
 
 /// A caller's `fetch`, as the host read it.
@@ -123,11 +134,32 @@ pub enum AttemptFailure {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stored {
     Record(Record),
+    /// A workflow run's journal.
+    Run(RunMeta),
+    /// A resumed operation's answer, kept for `client.result(key)`.
+    Result(KeptResult),
     /// Not a record this version can read; `key` names it in reports.
     Unreadable {
         key: Option<String>,
         error: DecodeError,
     },
+}
+
+impl Stored {
+    /// A value read back from the store: a record, a run's journal or a
+    /// kept result, by its `kind`; anything else is unreadable.
+    pub fn decode(value: &crate::core::value::Value) -> Stored {
+        use crate::core::run::{kind_of, Kind};
+        let read = match kind_of(value) {
+            Kind::Operation => Record::decode(value).map(Stored::Record),
+            Kind::Run => RunMeta::decode(value).map(Stored::Run),
+            Kind::Result => KeptResult::decode(value).map(Stored::Result),
+        };
+        read.unwrap_or_else(|error| Stored::Unreadable {
+            key: crate::core::record::key_of(value).map(str::to_string),
+            error,
+        })
+    }
 }
 
 /// What an attempt ended with, inside the engine.
@@ -147,6 +179,17 @@ pub(crate) enum Task {
     Call(Call),
     Resend(Resend),
     Expire(Expire),
+    Run(Run),
+}
+
+/// A caller's question that needs the store read.
+pub(crate) enum Query {
+    Pending,
+    Runs,
+    Scan,
+    /// `result(key)`'s read; `woken`: the operation settled while it was
+    /// in flight (what it reads may predate that).
+    Result { key: String, woken: bool },
 }
 
 /// A store or lock completion, routed to whoever waits for it.
@@ -171,8 +214,16 @@ pub struct Engine {
     pub(crate) tasks: Vec<Task>,
     pub(crate) breakers: Breakers,
     pub(crate) drain: Drainer,
-    /// `pending()` calls waiting for their listing.
-    queries: Vec<(CallId, Io)>,
+    /// Callers' questions waiting for their read.
+    queries: Vec<(CallId, Io, Query)>,
+    /// `result(key)` calls waiting for the operation to settle.
+    pub(crate) result_waiters: Vec<(CallId, String)>,
+    /// Runs this client has read or run (`client.run(id)` answers from it).
+    pub(crate) runs_seen: Vec<RunInfo>,
+    workflows: Vec<String>,
+    /// Deletes nobody waits for (a kept result read, an ended run past its
+    /// TTL): the store closes after them.
+    pub(crate) forgetting: Vec<(Io, String)>,
     actions: VecDeque<Action>,
     store_closed: bool,
     #[cfg(feature = "sim-mutants")]
@@ -194,6 +245,10 @@ impl Engine {
             tasks: Vec::new(),
             drain: Drainer::default(),
             queries: Vec::new(),
+            result_waiters: Vec::new(),
+            runs_seen: Vec::new(),
+            workflows: config.workflows,
+            forgetting: Vec::new(),
             actions: VecDeque::new(),
             store_closed: false,
             #[cfg(feature = "sim-mutants")]
@@ -235,6 +290,7 @@ impl Engine {
             Task::Call(c) => c.wake_at(&self.options.policy),
             Task::Resend(r) => r.wake_at(),
             Task::Expire(_) => None,
+            Task::Run(r) => r.wake_at(),
         });
         tasks.chain(self.drain.wake_at()).reduce(f64::min)
     }
@@ -280,6 +336,7 @@ impl Engine {
         self.drain.stop();
         self.each_call(now, call::Wake::Close);
         self.cancel_resends(now);
+        self.close_runs(now);
         self.settle_idle();
     }
 
@@ -290,12 +347,14 @@ impl Engine {
                 Task::Call(c) => c.wake_at(&self.options.policy).is_some_and(|at| at <= now.mono),
                 Task::Resend(r) => r.wake_at().is_some_and(|at| at <= now.mono),
                 Task::Expire(_) => false,
+                Task::Run(r) => r.wake_at().is_some_and(|at| at <= now.mono),
             };
             if due {
                 self.with_task(i, now, |engine, task, now| match task {
                     Task::Call(c) => engine.call_timer(now, c),
                     Task::Resend(r) => engine.resend_timer(now, r),
                     Task::Expire(_) => true,
+                    Task::Run(r) => engine.run_timer(now, r),
                 });
             }
             i += 1;
@@ -360,7 +419,7 @@ impl Engine {
     /// `pending()`: stored operations and keyed calls still running here.
     pub fn pending(&mut self, _now: Now, caller: CallId) {
         let io = self.io();
-        self.queries.push((caller, io));
+        self.queries.push((caller, io, Query::Pending));
         self.push(Action::List { io, step: Step::PendingList });
     }
 
@@ -399,6 +458,13 @@ impl Engine {
         }
     }
 
+    /// Deletes what is no longer needed (a kept result read, an ended run
+    /// past its TTL); its failure is only reported.
+    pub(crate) fn forget(&mut self, io: Io, key: String) {
+        self.forgetting.push((io, key.clone()));
+        self.push(Action::Delete { io, key, step: Step::ResultDelete });
+    }
+
     pub(crate) fn next_seq(&mut self) -> f64 {
         let seq = self.seq;
         self.seq += 1.0;
@@ -432,6 +498,7 @@ impl Engine {
             // A round's own resends block nothing: the plan saw only calls busy.
             Task::Resend(r) => self.round_task_done(now, r.progressed, false),
             Task::Expire(e) => self.round_task_done(now, !e.left_to_holder, e.left_to_holder),
+            Task::Run(_) => {}
         }
     }
 
@@ -463,13 +530,13 @@ impl Engine {
         let found = self.tasks.iter().position(|t| match t {
             Task::Call(c) => c.sending() == Some(io),
             Task::Resend(r) => r.sending() == Some(io),
-            Task::Expire(_) => false,
+            Task::Expire(_) | Task::Run(_) => false,
         });
         match found {
             Some(i) => self.with_task(i, now, |engine, task, now| match task {
                 Task::Call(c) => engine.call_attempt_ended(now, c, io, end),
                 Task::Resend(r) => engine.resend_attempt_ended(now, r, io, end),
-                Task::Expire(_) => true,
+                Task::Expire(_) | Task::Run(_) => true,
             }),
             // Cancelled or unknown: drop whatever the host holds for it.
             None if matches!(end, AttemptEnd::Outcome { held: true, .. } | AttemptEnd::BeforeReplay) => {
@@ -485,17 +552,27 @@ impl Engine {
             Task::Call(c) => c.awaits(io),
             Task::Resend(r) => r.awaits(io),
             Task::Expire(e) => e.awaits(io),
+            Task::Run(r) => r.awaits(io),
         }) {
             self.with_task(i, now, |engine, task, now| match task {
                 Task::Call(c) => engine.call_io(now, c, io, done),
                 Task::Resend(r) => engine.resend_io(now, r, io, done),
                 Task::Expire(e) => engine.expire_io(now, e, io, done),
+                Task::Run(r) => engine.run_io(now, r, io, done),
             });
         } else if self.drain.awaits(io) {
             self.drain_io(now, io, done);
-        } else if let Some(q) = self.queries.iter().position(|(_, q)| *q == io) {
-            let (caller, _) = self.queries.remove(q);
-            self.answer_pending(caller, io, done);
+        } else if let Some(q) = self.queries.iter().position(|(_, q, _)| *q == io) {
+            let (caller, _, query) = self.queries.remove(q);
+            match query {
+                Query::Result { key, woken } => self.answer_result(now, caller, key, woken, io, done),
+                query => self.answer_listing(now, caller, io, done, query),
+            }
+        } else if let Some(f) = self.forgetting.iter().position(|(x, _)| *x == io) {
+            self.forgetting.swap_remove(f);
+            if matches!(done, Done::Wrote(Err(_))) {
+                self.store_error(now, StoreAction::Delete, io);
+            }
         } else if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_)))
         {
             self.push(Action::Release { io });
@@ -503,7 +580,7 @@ impl Engine {
         self.settle_idle();
     }
 
-    fn answer_pending(&mut self, caller: CallId, io: Io, done: Done) {
+    fn answer_listing(&mut self, now: Now, caller: CallId, io: Io, done: Done, query: Query) {
         let Done::Listed(result) = done else {
             return self.push(Action::Reject { call: caller, failure: Failure::new(ErrorKind::Storage) });
         };
@@ -515,6 +592,33 @@ impl Engine {
             }
         };
         self.push(Action::Release { io });
+        match query {
+            Query::Scan => {
+                // Resumed from here too: createClient answers once they are known.
+                for s in &stored {
+                    if let Stored::Run(meta) = s {
+                        self.found_run(now, meta.clone());
+                    }
+                }
+                return self.push(Action::Scanned { call: caller });
+            }
+            Query::Runs => {
+                for s in &stored {
+                    if let Stored::Run(meta) = s {
+                        self.note_run(meta);
+                    }
+                }
+                let runs = stored
+                    .iter()
+                    .filter_map(|s| match s {
+                        Stored::Run(meta) if meta.state == crate::core::run::RunState::Running => Some(run::info(meta)),
+                        _ => None,
+                    })
+                    .collect();
+                return self.push(Action::Runs { call: caller, runs });
+            }
+            _ => {}
+        }
         let mut ops: Vec<PendingOp> = stored
             .into_iter()
             .filter_map(|s| match s {
@@ -527,7 +631,7 @@ impl Engine {
                     next_attempt_at: Some(r.next_attempt_at),
                     durable: true,
                 }),
-                Stored::Unreadable { .. } => None,
+                _ => None,
             })
             .collect();
         // Settled (its callers answered) and only being deleted: not pending.
@@ -554,7 +658,12 @@ impl Engine {
 
     /// Once closed and idle, the store may be closed.
     fn settle_idle(&mut self) {
-        if self.closed && !self.store_closed && self.tasks.is_empty() && self.drain.is_idle() && self.queries.is_empty()
+        if self.closed
+            && !self.store_closed
+            && self.tasks.is_empty()
+            && self.drain.is_idle()
+            && self.queries.is_empty()
+            && self.forgetting.is_empty()
         {
             self.store_closed = true;
             self.push(Action::CloseStore);
@@ -564,3 +673,5 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod run_tests;

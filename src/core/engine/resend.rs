@@ -157,8 +157,10 @@ impl Engine {
                     self.store_error(now, StoreAction::Delete, io);
                 }
                 if let Some((response, status, attempts)) = deliver {
-                    self.deliver(r, response, status, attempts);
+                    self.deliver(r, response, status, attempts, false);
                 }
+                let key = r.key.clone();
+                self.wake_results(now, &key);
                 self.resend_done(r)
             }
             (_, done) => {
@@ -248,15 +250,25 @@ impl Engine {
         match after_resend(&self.options.policy, attempt, &outcome, now.wall, &mut self.rng) {
             Decision::Settle => {
                 let status = outcome.status().unwrap_or(0);
-                // Reported before the record goes (see call.rs).
-                let mut deliver = Some((io, status, attempt));
-                if !self.is(Mutant::DeleteBeforeSettled) {
-                    self.deliver(r, io, status, attempt);
-                    deliver = None;
+                if self.is(Mutant::DeleteBeforeSettled) {
+                    let deliver = Some((io, status, attempt));
+                    let io = self.io();
+                    self.push(Action::Delete { io, key: r.key.clone(), step: Step::ResendSettled });
+                    r.phase = Phase::Deleting { io, deliver };
+                    return true;
                 }
-                let io = self.io();
-                self.push(Action::Delete { io, key: r.key.clone(), step: Step::ResendSettled });
-                r.phase = Phase::Deleting { io, deliver };
+                // Reported before the record goes (see call.rs). Nobody asked
+                // for this answer: it is kept, over the record, for
+                // `client.result(key)` (a call that joined got it instead).
+                let keep = r.callers.is_empty();
+                self.deliver(r, io, status, attempt, keep);
+                let (write, key) = (self.io(), r.key.clone());
+                if keep {
+                    self.push(Action::Keep { io: write, key, status, attempts: attempt, response: io });
+                } else {
+                    self.push(Action::Delete { io: write, key, step: Step::ResendSettled });
+                }
+                r.phase = Phase::Deleting { io: write, deliver: None };
                 true
             }
             Decision::RetryAt { next_attempt_at, not_before, delay_ms, reason } => {
@@ -301,17 +313,18 @@ impl Engine {
 
     /// The answer goes to the 'settled' listeners (nobody else asked for
     /// it, unless calls joined), then to the joined calls.
-    fn deliver(&mut self, r: &mut Resend, response: Io, status: u16, attempts: u32) {
+    /// `kept`: the response is kept after (that is its last use).
+    fn deliver(&mut self, r: &mut Resend, response: Io, status: u16, attempts: u32, kept: bool) {
         let listening = self.listens(EventKind::Settled);
         let callers: Vec<CallId> = r.callers.drain(..).collect();
-        let uses = callers.len() + listening as usize;
+        let uses = callers.len() + listening as usize + kept as usize;
         if listening {
             let key = Some(r.key.clone());
-            let response = Some((response, callers.is_empty()));
+            let response = Some((response, callers.is_empty() && !kept));
             self.push(Action::Emit(Event::Settled { key, status, attempts, resumed: true, response }));
         }
         for (i, call) in callers.iter().enumerate() {
-            self.push(Action::Resolve { call: *call, response, last: i + 1 == callers.len() });
+            self.push(Action::Resolve { call: *call, response, last: i + 1 == callers.len() && !kept });
         }
         if uses == 0 {
             self.push(Action::Release { io: response });

@@ -6,18 +6,18 @@ use super::*;
 use crate::core::contract::{ErrorKind, QueueReason};
 use crate::core::schedule::RetryPolicy;
 
-const T0: f64 = 1_700_000_000_000.0;
+pub(super) const T0: f64 = 1_700_000_000_000.0;
 const URL: &str = "http://127.0.0.1:9/orders";
 
-struct Harness {
-    engine: Engine,
-    now: f64,
-    next_call: u32,
+pub(super) struct Harness {
+    pub engine: Engine,
+    pub now: f64,
+    pub next_call: u32,
 }
 
-fn harness(persistent: bool, policy: RetryPolicy) -> Harness {
+pub(super) fn harness(persistent: bool, policy: RetryPolicy) -> Harness {
     let options = Options { policy, ..Options::default() };
-    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true });
+    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true, workflows: Vec::new() });
     engine.set_listening(u32::MAX);
     Harness { engine, now: T0, next_call: 0 }
 }
@@ -28,11 +28,11 @@ fn quick() -> RetryPolicy {
 
 impl Harness {
     /// The wall clock is `now`; the monotonic clock started at T0.
-    fn t(&self) -> Now {
+    pub fn t(&self) -> Now {
         Now { wall: self.now, mono: self.now - T0 }
     }
 
-    fn actions(&mut self) -> Vec<Action> {
+    pub fn actions(&mut self) -> Vec<Action> {
         std::iter::from_fn(|| self.engine.poll_action()).collect()
     }
 
@@ -72,13 +72,13 @@ impl Harness {
         (call, io_of(&send))
     }
 
-    fn advance_to_timeout(&mut self) {
+    pub fn advance_to_timeout(&mut self) {
         self.now = T0 + self.engine.poll_timeout().expect("a timer is set");
         self.engine.handle_timeout(self.t());
     }
 }
 
-fn io_of(action: &Action) -> Io {
+pub(super) fn io_of(action: &Action) -> Io {
     match action {
         Action::Send { io, .. }
         | Action::Get { io, .. }
@@ -86,19 +86,21 @@ fn io_of(action: &Action) -> Io {
         | Action::Delete { io, .. }
         | Action::List { io, .. }
         | Action::Lock { io, .. }
-        | Action::Quarantine { io, .. } => *io,
+        | Action::Quarantine { io, .. }
+        | Action::PutRun { io, .. }
+        | Action::Keep { io, .. } => *io,
         other => panic!("no io in {other:?}"),
     }
 }
 
 /// The one action matching `pick` (events aside), asserting there is exactly one.
-fn only(actions: Vec<Action>, pick: impl Fn(&Action) -> bool) -> Action {
+pub(super) fn only(actions: Vec<Action>, pick: impl Fn(&Action) -> bool) -> Action {
     let mut found: Vec<Action> = actions.into_iter().filter(|a| pick(a)).collect();
     assert_eq!(found.len(), 1, "{found:?}");
     found.remove(0)
 }
 
-fn kinds(actions: &[Action]) -> Vec<&'static str> {
+pub(super) fn kinds(actions: &[Action]) -> Vec<&'static str> {
     actions
         .iter()
         .map(|a| match a {
@@ -113,7 +115,7 @@ fn kinds(actions: &[Action]) -> Vec<&'static str> {
             Action::Emit(Event::Breaker { .. }) => "breaker",
             Action::Emit(Event::Settled { .. }) => "settled",
             Action::Emit(Event::Queued { .. }) => "queued",
-            Action::Emit(_) => "store-event",
+            Action::Emit(Event::StoreError(_) | Event::Quarantined { .. }) => "store-event",
             Action::Get { .. } => "get",
             Action::Put { .. } => "put",
             Action::Delete { .. } => "delete",
@@ -123,6 +125,20 @@ fn kinds(actions: &[Action]) -> Vec<&'static str> {
             Action::Unlock { .. } => "unlock",
             Action::Pending { .. } => "pending",
             Action::CloseStore => "close-store",
+            Action::Emit(Event::Workflow { .. }) => "workflow",
+            Action::PutRun { .. } => "put-run",
+            Action::Execute { .. } => "execute",
+            Action::StepGo { go: StepGo::Replay, .. } => "replay",
+            Action::StepGo { go: StepGo::Run { .. }, .. } => "run",
+            Action::StepGo { go: StepGo::Mismatch, .. } => "mismatch",
+            Action::StepCommitted { .. } => "committed",
+            Action::Undo { .. } => "undo",
+            Action::RunStarted { .. } => "started",
+            Action::RunEnded { .. } => "ended",
+            Action::Runs { .. } => "runs",
+            Action::Scanned { .. } => "scanned",
+            Action::Keep { .. } => "keep",
+            Action::Kept { .. } => "kept",
         })
         .collect()
 }

@@ -1,0 +1,214 @@
+// Durable workflows in Node: a checkout of three steps against a real
+// server, a process killed in the middle of a step and the run resumed by
+// the next one, compensation, the determinism guard, and result(key).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, DurafetchError } from 'durafetch';
+import { FileStore } from './file-store.js';
+import { startTestServer, until } from './scripted-server.js';
+import { checkoutWorkflow } from './workflows/checkout.js';
+
+let server;
+const dirs = [];
+before(async () => { server = await startTestServer(); });
+after(async () => {
+  await server.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir() {
+  const dir = mkdtempSync(join(tmpdir(), 'durafetch-runs-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const fast = { baseDelayMs: 5, maxDelayMs: 20, seed: 9 };
+let n = 0;
+/** A fresh base path on the server per test: its own /charges, /holds, /shipments. */
+function base(scripts = {}) {
+  const prefix = `/shop${++n}`;
+  for (const [path, actions] of Object.entries(scripts)) server.script(prefix + path, actions);
+  return { url: server.url + prefix, path: (p) => prefix + p };
+}
+
+function child(args) {
+  const proc = spawn(process.execPath, [new URL('./workflows/child.js', import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = [];
+  let buffer = '';
+  proc.stdout.on('data', (chunk) => {
+    buffer += chunk;
+    const parts = buffer.split('\n');
+    buffer = parts.pop();
+    lines.push(...parts.map((l) => JSON.parse(l)));
+  });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+  exited.then(() => clearTimeout(timer));
+  return { proc, lines, exited };
+}
+
+test('a three-step checkout runs each step once, and step resolves with the journaled Response', async () => {
+  const shop = base();
+  const seen = [];
+  const client = await createClient({ ...fast, store: 'memory', workflows: { checkout: checkoutWorkflow(shop.url) } });
+  client.on('workflow', (e) => seen.push(`${e.state}${e.step ? ` ${e.step}` : ''}`));
+  const run = await client.start('checkout', { order: 'o1', amount: 42 }, { id: 'order-1' });
+  assert.equal(run.id, 'order-1');
+  const value = await run.result();
+  const charges = server.requests(shop.path('/charges'));
+  const holds = server.requests(shop.path('/holds'));
+  const ships = server.requests(shop.path('/shipments'));
+  assert.deepEqual([charges.length, holds.length, ships.length], [1, 1, 1]);
+  assert.equal(value.charge, charges[0].key, 'the charge step resolved with its Response, journaled: { status, headers, body }');
+  assert.equal(JSON.parse(holds[0].body).charge, charges[0].key, 'the next step saw the parsed JSON body');
+  assert.equal(value.ship, 200);
+  assert.match(charges[0].key, /^[0-9a-f-]{36}:s0:0$/, 'keys: the run nonce, the step index, the call index');
+  assert.match(holds[0].key, /:s1:0$/);
+  assert.deepEqual(seen, ['started', 'step-started charge', 'step-completed charge', 'step-started reserve',
+    'step-completed reserve', 'step-started ship', 'step-completed ship', 'completed']);
+  assert.equal(run.state, 'done');
+  await client.close();
+});
+
+test('the same id joins the run; with another input it is refused as key-reuse', async () => {
+  const shop = base();
+  const client = await createClient({ ...fast, store: 'memory', workflows: { checkout: checkoutWorkflow(shop.url) } });
+  const [a, b] = await Promise.all([
+    client.start('checkout', { order: 'o2', amount: 1 }, { id: 'order-2' }),
+    client.start('checkout', { order: 'o2', amount: 1 }, { id: 'order-2' }),
+  ]);
+  assert.deepEqual(await a.result(), await b.result());
+  assert.equal(server.requests(shop.path('/charges')).length, 1, 'one run, one charge');
+  await assert.rejects(client.start('checkout', { order: 'o2', amount: 2 }, { id: 'order-2' }), (e) => e.kind === 'key-reuse' && e.key === 'order-2');
+  await assert.rejects(client.start('nope', {}), (e) => e.kind === 'invalid-option' && /workflow given to createClient/.test(e.message));
+  await assert.rejects(client.start('checkout', { f() {} }), (e) => e.kind === 'invalid-option' && e.option === 'start(input)');
+  await client.close();
+});
+
+test('a process killed in the middle of step 2: the next one resumes it with the same key, step 1 is not resent', async () => {
+  const dir = tempDir();
+  const shop = base({ '/holds': ['hang', 200] });
+  const first = child(['start', dir, shop.url, 'order-3']);
+  await until(() => server.requests(shop.path('/holds')).length === 1, 10_000, 'step 2 sent');
+  first.proc.kill('SIGKILL');
+  await first.exited;
+  assert.deepEqual(first.lines.filter((l) => l.type === 'workflow').map((l) => l.state),
+    ['started', 'step-started', 'step-completed', 'step-started']);
+
+  const second = child(['resume', dir, shop.url, 'order-3']);
+  await second.exited;
+  const out = second.lines.find((l) => l.type === 'result');
+  assert.ok(out, `the resumed run ended: ${JSON.stringify(second.lines)}`);
+  const charges = server.requests(shop.path('/charges'));
+  const holds = server.requests(shop.path('/holds'));
+  assert.equal(charges.length, 1, 'step 1 completed before the crash: replayed, not resent');
+  assert.equal(holds.length, 2, 'step 2 sent again');
+  assert.equal(holds[0].key, holds[1].key, 'with the same key');
+  assert.equal(server.requests(shop.path('/shipments')).length, 1);
+  assert.deepEqual(out.value, { charge: charges[0].key, hold: holds[0].key, ship: 200 });
+  const states = second.lines.filter((l) => l.type === 'workflow').map((l) => `${l.state}${l.step ? ` ${l.step}` : ''}`);
+  assert.deepEqual(states, ['step-started reserve', 'step-completed reserve', 'step-started ship', 'step-completed ship', 'completed']);
+  const left = await new FileStore(dir).list();
+  assert.deepEqual(left.map((v) => [v.kind, v.state]), [['run', 'done']], 'the outbox is empty; the ended run stays until ttlMs');
+});
+
+test('step 3 refused with a 4xx: the run fails and step 2 is compensated through its undo', async () => {
+  // 422, not 409: a 409 is retried (a request with its key still in progress).
+  const shop = base({ '/shipments': [422] });
+  const seen = [];
+  const client = await createClient({ ...fast, store: 'memory', workflows: { checkout: checkoutWorkflow(shop.url) } });
+  client.on('workflow', (e) => seen.push(`${e.state}${e.step ? ` ${e.step}` : ''}`));
+  const run = await client.start('checkout', { order: 'o4', amount: 5 }, { id: 'order-4' });
+  const error = await run.result().then(() => null, (e) => e);
+  assert.ok(DurafetchError.is(error) && error.kind === 'workflow-failed', String(error));
+  assert.equal(error.step, 'ship');
+  assert.deepEqual(error.compensated, ['reserve']);
+  assert.equal(error.cause.kind, 'step-status');
+  assert.equal(error.cause.status, 422);
+  const holds = server.requests(shop.path('/holds'));
+  const releases = server.requests(shop.path('/holds/release'));
+  assert.equal(releases.length, 1, 'the undo ran once');
+  assert.equal(JSON.parse(releases[0].body).release, holds[0].key, 'with the step\'s journaled result');
+  assert.match(releases[0].key, /:u1:0$/, 'under a key of its own');
+  assert.deepEqual(seen.slice(-2), ['compensated reserve', 'failed']);
+  assert.equal(run.state, 'failed');
+  await client.close();
+});
+
+test('a run resumed under changed code stops with workflow-mismatch instead of guessing', async () => {
+  const dir = tempDir();
+  const shop = base({ '/holds': ['hang', 200] });
+  const first = child(['start', dir, shop.url, 'order-5']);
+  await until(() => server.requests(shop.path('/holds')).length === 1, 10_000, 'step 2 sent');
+  first.proc.kill('SIGKILL');
+  await first.exited;
+  // Version 2 renamed 'reserve' to 'hold': the journal has 'charge' only, so
+  // the renamed step is new, and runs; a rename of a completed step would not.
+  const dir2 = tempDir();
+  const shop2 = base({ '/shipments': ['hang', 200] });
+  const started = child(['start', dir2, shop2.url, 'order-6']);
+  await until(() => server.requests(shop2.path('/shipments')).length === 1, 10_000, 'step 3 sent');
+  started.proc.kill('SIGKILL');
+  await started.exited;
+  const resumed = child(['resume', dir2, shop2.url, 'order-6', '2']);
+  await resumed.exited;
+  const out = resumed.lines.find((l) => l.type === 'error');
+  assert.ok(out, JSON.stringify(resumed.lines));
+  assert.equal(out.kind, 'workflow-mismatch');
+  assert.equal(out.step, 'hold');
+  assert.equal(server.requests(shop2.path('/holds')).length, 1, 'the completed step was not run again under its new name');
+  assert.equal(server.requests(shop2.path('/shipments')).length, 1, 'nor anything after it');
+  const second = child(['resume', dir, shop.url, 'order-5', '2']);
+  await second.exited;
+  assert.ok(second.lines.some((l) => l.type === 'result'), 'only the completed steps are checked');
+});
+
+test('steps: one at a time, results structured-cloneable, names checked', async () => {
+  const shop = base();
+  const client = await createClient({
+    ...fast,
+    store: 'memory',
+    workflows: {
+      parallel: async (step) => Promise.all([step('a', async () => 1), step('b', async () => 2)]),
+      uncloneable: async (step) => step('fn', async () => () => 1),
+      badName: async (step) => step('has space', async () => 1),
+      thrower: async (step) => {
+        await step('ok', (fetch) => fetch(`${shop.url}/charges`, { method: 'POST', body: 'x' }));
+        throw new Error('the workflow\'s own bug');
+      },
+    },
+  });
+  const failure = async (name) => (await client.start(name, null)).result().then(() => null, (e) => e);
+  const parallel = await failure('parallel');
+  assert.equal(parallel.kind, 'workflow-failed');
+  assert.match(parallel.cause.message, /one step at a time/);
+  const uncloneable = await failure('uncloneable');
+  assert.equal(uncloneable.cause.kind, 'invalid-option');
+  assert.match(uncloneable.cause.message, /structured-cloneable/);
+  assert.match((await failure('badName')).cause.message, /step\(name\)/);
+  const thrown = await failure('thrower');
+  assert.equal(thrown.cause.message, 'the workflow\'s own bug');
+  assert.equal(thrown.step, undefined, 'no step failed: the code after the steps threw');
+  await client.close();
+});
+
+test('result(key): an operation that settled in the background is kept until read once', async () => {
+  const dir = tempDir();
+  const path = base().path('/late');
+  server.script(path, [503, 201]);
+  const client = await createClient({ ...fast, maxAttempts: 1, store: new FileStore(dir) });
+  const error = await client.fetch(server.url + path, { method: 'POST', body: 'x', idempotencyKey: 'late-1' }).then(() => null, (e) => e);
+  assert.equal(error.kind, 'queued');
+  const response = await client.result('late-1');
+  assert.equal(response.status, 201);
+  assert.equal((await response.json()).key, 'late-1');
+  assert.equal(await client.result('late-1'), null, 'read once');
+  assert.equal(await client.result('never-sent'), null);
+  await assert.rejects(client.result('bad key'), (e) => e.kind === 'invalid-option');
+  assert.deepEqual(await new FileStore(dir).list(), []);
+  await client.close();
+});

@@ -1,0 +1,255 @@
+// Workflow runs on the JS side: the application's values (a run's input,
+// each step's result, its outcome) and the running of its functions. What
+// runs, what replays, what is compensated and when the journal is written is
+// decided by the engine (src/core/engine/run.rs); this file performs it.
+import { RunEvent } from '../core.js';
+import { DurafetchError } from '../errors.js';
+
+const now = () => [Date.now(), performance.now()];
+
+/** The run's journal as the core reads it: without the application's values. */
+export function journalOf(value) {
+  const { input, results, output, error, ...journal } = value;
+  return journal;
+}
+
+/** A copy the store can hold, or a clear error naming what could not be. */
+function cloned(value, what) {
+  try {
+    return structuredClone(value);
+  } catch (cause) {
+    throw new DurafetchError('invalid-option', {
+      option: what, expected: 'a Response or a structured-cloneable value (no functions, class instances keep only their fields)', value, cause,
+    });
+  }
+}
+
+/** A step's Response as it is journaled, and as `step` resolves with it on
+ *  the first run and on replay alike: { status, headers, body }, the body
+ *  JSON-parsed when it is JSON. A status of 400 or more fails the step. */
+async function journaled(response, step) {
+  const headers = {};
+  for (const [name, value] of response.headers) if (name !== 'set-cookie') headers[name] = value;
+  const text = await response.text();
+  let body = text;
+  if (/json/i.test(response.headers.get('content-type') ?? '') && text !== '') {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Not JSON after all: the text is the body.
+    }
+  }
+  const form = { status: response.status, headers, body };
+  if (response.status >= 400) throw new DurafetchError('step-status', { step, status: response.status, response: form });
+  return form;
+}
+
+/** An error as the journal keeps it (plain data), and back. */
+function describe(error, step) {
+  if (error === null || typeof error !== 'object') return { message: String(error), step };
+  const { name, message, kind, status, key, index } = error;
+  return { name, message, kind, status, key, index, step: step ?? error.step };
+}
+
+function revive(stored) {
+  if (!stored) return new Error('the run failed');
+  return Object.assign(new Error(stored.message), stored);
+}
+
+export class Runs {
+  /** run id -> the stored run (journal and values), as last read or written. */
+  values = new Map();
+  /** run id -> the input of a start() not yet journaled. */
+  starting = new Map();
+  /** run id -> the execution of its workflow function here. */
+  #active = new Map();
+
+  /** `host`: the core and the store; `client`: its fetch and result. */
+  constructor(host, workflows, client) {
+    this.host = host;
+    this.workflows = workflows ?? {};
+    this.client = client;
+  }
+
+  get core() {
+    return this.host.core;
+  }
+
+  /** The journal with the run's values beside it. */
+  merged(id, journal) {
+    const prev = this.values.get(id);
+    const input = prev ? prev.input : this.starting.get(id);
+    this.starting.delete(id);
+    const value = { ...journal, input, results: prev?.results ?? [], output: prev?.output, error: prev?.error };
+    this.values.set(id, value);
+    return value;
+  }
+
+  execute(id) {
+    const run = this.values.get(id);
+    const fn = this.workflows[run?.name];
+    const ctx = { id, index: 0, waiting: null, undos: [], ended: false, error: undefined };
+    ctx.step = (name, body, options) => this.#step(ctx, name, body, options);
+    this.#active.set(id, ctx);
+    // On a later task: outside the engine's turn (the code calls back in),
+    // and after the caller of createClient attached its listeners.
+    setTimeout(() => this.#run(ctx, fn, run.input), 0);
+  }
+
+  async #run(ctx, fn, input) {
+    let value;
+    try {
+      value = await fn(ctx.step, structuredClone(input));
+    } catch (error) {
+      return this.#fail(ctx, error);
+    }
+    if (ctx.ended) return;
+    let output;
+    try {
+      output = cloned(value, "the workflow's return value");
+    } catch (error) {
+      return this.#fail(ctx, error);
+    }
+    ctx.ended = true;
+    this.values.get(ctx.id).output = output;
+    this.core.runEvent(RunEvent.Returned, 0, ctx.id, 0, undefined, false, ...now());
+  }
+
+  /** `step`: the step that failed (none: the workflow's own code threw). */
+  #fail(ctx, error, step) {
+    if (ctx.ended) return;
+    ctx.ended = true;
+    ctx.error = error;
+    ctx.failedStep = step;
+    this.values.get(ctx.id).error = describe(error, step);
+    this.core.runEvent(RunEvent.Failed, 0, ctx.id, 0, undefined, false, ...now());
+  }
+
+  #step(ctx, name, body, options) {
+    if (ctx.ended) return Promise.reject(ctx.error ?? new DurafetchError('closed'));
+    if (ctx.waiting) {
+      return Promise.reject(new DurafetchError('invalid-option', {
+        option: 'step', expected: 'one step at a time: await each step before starting the next', value: name,
+      }));
+    }
+    if (typeof body !== 'function') {
+      return Promise.reject(new DurafetchError('invalid-option', { option: `step('${name}')`, expected: 'a function (fetch) => …', value: body }));
+    }
+    const undo = options?.undo;
+    if (undo !== undefined && typeof undo !== 'function') {
+      return Promise.reject(new DurafetchError('invalid-option', { option: `step('${name}').undo`, expected: 'a function (fetch, result) => …', value: undo }));
+    }
+    const index = ctx.index++;
+    return new Promise((resolve, reject) => {
+      ctx.waiting = { index, name, body, resolve, reject };
+      ctx.undos[index] = undo;
+      try {
+        this.core.runEvent(RunEvent.StepReached, 0, ctx.id, index, name, undo !== undefined, ...now());
+      } catch (thrown) {
+        ctx.waiting = null;
+        reject(this.host.error(thrown));
+      }
+    });
+  }
+
+  #waiting(id, index) {
+    const ctx = this.#active.get(id);
+    const w = ctx?.waiting;
+    return w && w.index === index ? [ctx, w] : [];
+  }
+
+  stepGo(id, index, go, key) {
+    const [ctx, w] = this.#waiting(id, index);
+    if (!w) return;
+    if (go === 'run') return void this.#perform(ctx, w, key);
+    ctx.waiting = null;
+    if (go === 'replay') return w.resolve(structuredClone(this.values.get(id).results[index]));
+    const error = new DurafetchError('workflow-mismatch', { key: id, step: w.name, index });
+    ctx.ended = true;
+    ctx.error = error;
+    this.values.get(id).error = describe(error);
+    w.reject(error);
+  }
+
+  async #perform(ctx, w, key) {
+    let value;
+    try {
+      const returned = await w.body(this.#fetchFor(key));
+      value = returned instanceof Response ? await journaled(returned, w.name) : cloned(returned, `step('${w.name}')'s result`);
+    } catch (error) {
+      ctx.waiting = null;
+      w.reject(error);
+      return this.#fail(ctx, error, w.name);
+    }
+    if (ctx.ended) return;
+    this.values.get(ctx.id).results[w.index] = value;
+    this.core.runEvent(RunEvent.StepDone, 0, ctx.id, w.index, w.name, false, ...now());
+  }
+
+  stepCommitted(id, index) {
+    const [ctx, w] = this.#waiting(id, index);
+    if (!w) return;
+    ctx.waiting = null;
+    w.resolve(structuredClone(this.values.get(id).results[index]));
+  }
+
+  /** Compensates step `index` of a failed run with its `undo`. */
+  undo(id, index, key) {
+    const ctx = this.#active.get(id);
+    const undo = ctx?.undos[index];
+    const result = this.values.get(id)?.results?.[index];
+    queueMicrotask(async () => {
+      let ok = false;
+      try {
+        if (typeof undo === 'function') {
+          await undo(this.#fetchFor(key), structuredClone(result));
+          ok = true;
+        }
+      } catch (error) {
+        (ctx.undoErrors ??= []).push(error);
+      }
+      this.core.runEvent(RunEvent.UndoDone, 0, id, index, undefined, ok, ...now());
+    });
+  }
+
+  /** A step's fetch: durafetch's, every request under a key fixed by the run,
+   *  the step and the call's place in it, so a resumed step resends the same.
+   *  A request that ends 'queued' is waited for: the step needs its answer. */
+  #fetchFor(base) {
+    let n = 0;
+    return (input, init) => {
+      const key = `${base}:${n++}`;
+      return this.client.fetch(input, { ...init, idempotencyKey: key }).catch((error) => {
+        if (error?.kind !== 'queued') throw error;
+        return this.client.result(key).then((response) => response ?? Promise.reject(error));
+      });
+    };
+  }
+
+  /** How run `id` ended, for its result(): the value, or the error. */
+  outcome(id, outcome) {
+    const run = this.values.get(id);
+    const ctx = this.#active.get(id);
+    if (outcome.state === 'done') return { value: structuredClone(run?.output) };
+    const stored = run?.error ?? {};
+    if (outcome.state === 'mismatch') {
+      if (ctx?.error?.kind === 'workflow-mismatch') return { error: ctx.error };
+      return { error: new DurafetchError('workflow-mismatch', { key: id, step: stored.step, index: stored.index }) };
+    }
+    const cause = ctx?.error ?? revive(run?.error);
+    const step = ctx ? ctx.failedStep : stored.step;
+    return { error: new DurafetchError('workflow-failed', { key: id, step, cause, compensated: outcome.compensated }) };
+  }
+
+  /** close(): runs stop where they are; a later client resumes them. */
+  close() {
+    for (const ctx of this.#active.values()) {
+      ctx.ended = true;
+      ctx.error = new DurafetchError('closed');
+      const w = ctx.waiting;
+      ctx.waiting = null;
+      w?.reject(ctx.error);
+    }
+    this.#active.clear();
+  }
+}

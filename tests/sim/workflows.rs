@@ -1,0 +1,144 @@
+//! Workflow runs in the simulation: the application starts checkouts of
+//! STEPS steps, each step one keyed POST through the engine, and the host
+//! plays io/runs.js: it runs the workflow's code when the engine says
+//! Execute, asks at each step whether to run or replay it, journals a
+//! step's answer through `step_done`, and waits for an operation that ended
+//! 'queued' through `result(key)`, as a step's fetch does. Tabs die before
+//! any journal write or its completion like anywhere else.
+//!
+//! Checked: a step the journal holds as completed is never run again; two
+//! contexts never run one run at once (with Web Locks); every run whose
+//! start was answered or journaled ends (no run lost); a run that completed
+//! applied each of its steps exactly once (the ops checks do the rest:
+//! one key per step, never applied twice).
+
+use std::rc::Rc;
+
+use durafetch::core::contract::ErrorKind;
+
+use super::app::ISSUE_WINDOW_MS;
+use super::host::{Abort, Call, CallResult, Host};
+use super::ledger::Report;
+use super::world::Sim;
+
+pub const STEPS: u32 = 3;
+pub const WORKFLOW: &str = "checkout";
+
+#[derive(Clone, Debug, Default)]
+pub struct RunLog {
+    /// start() was answered: the application was told the run exists.
+    pub started: bool,
+    /// A journal write committed.
+    pub journaled: bool,
+    /// The steps the committed journal holds as completed.
+    pub committed_steps: u32,
+    /// The state of the last committed journal ('running', 'done', 'failed').
+    pub state: Option<&'static str>,
+    /// How often each step's code ran (its request issued).
+    pub executions: Vec<u32>,
+    /// The client executing it now.
+    pub executing: Option<u64>,
+}
+
+pub fn run_id(r: usize) -> String {
+    format!("run-{r}")
+}
+
+pub fn run_of(id: &str) -> Option<usize> {
+    id.strip_prefix("run-").and_then(|n| n.parse().ok())
+}
+
+pub fn step_name(index: u32) -> String {
+    format!("s{index}")
+}
+
+/// Step `index` of run `r` is operation `step_op(...)` in the ledger.
+pub fn step_op(sim: &Sim, r: usize, index: u32) -> usize {
+    sim.cfg.ops + r * STEPS as usize + index as usize
+}
+
+/// The application starts each run at a random time of the issue window.
+pub fn schedule(sim: &Rc<Sim>) {
+    for r in 0..sim.cfg.runs {
+        let s = sim.clone();
+        sim.exec.at(sim.draw(0, ISSUE_WINDOW_MS), move || start(&s, r));
+    }
+}
+
+fn start(sim: &Rc<Sim>, r: usize) {
+    let clients = sim.alive_clients();
+    if clients.is_empty() {
+        let s = sim.clone();
+        return sim.exec.after(500, move || start(&s, r));
+    }
+    let client = clients[sim.draw(0, clients.len() as u64 - 1) as usize].clone();
+    client.start_run(r);
+}
+
+/// What the host answers the workflow's code at step `index`: the step's
+/// request, then `step_done` (or `run_failed`).
+pub fn run_step(host: &Rc<Host>, r: usize, index: u32, key: String) {
+    let sim = host.sim.clone();
+    let op = step_op(&sim, r, index);
+    let executions = {
+        let mut ledger = sim.ledger.borrow_mut();
+        let log = &mut ledger.runs[r];
+        log.executions[index as usize] += 1;
+        let (n, committed) = (log.executions[index as usize], log.committed_steps);
+        // Without Web Locks two processes may run one run at once (they
+        // must serialise themselves): only the server's deduplication holds.
+        if committed > index && sim.cfg.web_locks {
+            ledger.violations.push(format!("run {r}: step {index} ran again after the journal committed it ({committed} steps)"));
+        }
+        ledger.ops[op].waiting_in = Some(host.instance);
+        n
+    };
+    let key = format!("{key}:0");
+    let call = Call {
+        op,
+        id: sim.draw(1, u32::MAX as u64),
+        key: Some(key.clone()),
+        url: "http://127.0.0.1:8001/checkout".into(),
+        body: format!("op-{op}").into_bytes(),
+        durable: None,
+        signal: Abort::new(),
+        // A resumed step sends its key again: the server replays.
+        resubmission: executions > 1,
+    };
+    sim.ledger.borrow_mut().ops[op].resubmitted |= executions > 1;
+    let h = host.clone();
+    host.fetch(call, move |result| {
+        h.sim.ledger.borrow_mut().ops[op].waiting_in = None;
+        step_answered(&h, r, index, key, result)
+    });
+}
+
+/// The step's request ended: its answer is the step's result, or the run
+/// fails. 'queued' is waited for through result(key).
+fn step_answered(host: &Rc<Host>, r: usize, index: u32, key: String, result: CallResult) {
+    let id = run_id(r);
+    match result {
+        CallResult::Status(status) if status < 300 => host.step_done(&id, index),
+        CallResult::Failed(ErrorKind::Queued) => {
+            let h = host.clone();
+            host.result(key.clone(), move |answer| match answer {
+                Some(CallResult::Status(status)) if status < 300 => h.step_done(&id, index),
+                Some(CallResult::Failed(ErrorKind::Closed)) => {}
+                other => {
+                    // With Web Locks only an expiry (ttlMs) leaves nothing to read.
+                    let op = step_op(&h.sim, r, index);
+                    let expired = h.sim.ledger.borrow().ops[op].reports.contains(&Report::Expired);
+                    if other.is_none() && !expired && h.sim.cfg.web_locks {
+                        let what = format!("run {r}: step {index}'s answer ({key}) was lost: result(key) found nothing");
+                        h.sim.ledger.borrow_mut().violations.push(what);
+                    }
+                    h.run_failed(&id)
+                }
+            });
+        }
+        // The client closed: the run stops where it is; the next client resumes it.
+        CallResult::Failed(ErrorKind::Closed) => {}
+        // The store refused the step's request (nothing was sent): the step fails.
+        _ => host.run_failed(&id),
+    }
+}
