@@ -14,21 +14,22 @@ class StoreTimeout extends Error {
   }
 }
 
-/** Settles with `promise`, or rejects after `ms`; `onLate` sees a value that came too late. */
+/** Settles like `call()`, or rejects after `ms`; `onLate` sees a value that came too late. */
 function withTimeout(call, ms, onLate) {
-  let promise;
-  try {
-    promise = Promise.resolve(call());
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  let timer;
-  let timedOut = false;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => { timedOut = true; reject(new StoreTimeout(ms)); }, ms);
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; reject(new StoreTimeout(ms)); }, ms);
+    let pending;
+    try {
+      pending = Promise.resolve(call());
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (value) => { if (timedOut) onLate?.(value); else { clearTimeout(timer); resolve(value); } },
+      (error) => { if (!timedOut) { clearTimeout(timer); reject(error); } },
+    );
   });
-  if (onLate) promise.then((value) => { if (timedOut) onLate(value); }, () => {});
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function validateStore(store) {

@@ -8,6 +8,7 @@ import { createEngine } from './engine.js';
 import { answerResponse, problemResponse } from './answers.js';
 import { bufferUpTo } from './body.js';
 import { IdempotencyError } from './errors.js';
+import { handOff, handedOff } from './handoff.js';
 
 /** Path and query of an absolute URL, without parsing all of it. */
 function pathAndQuery(url) {
@@ -15,6 +16,13 @@ function pathAndQuery(url) {
   if (start < 0) return '/';
   const hash = url.indexOf('#', start);
   return hash < 0 ? url.slice(start) : url.slice(start, hash);
+}
+
+/** `request` with `body` as its body (its own was read): what the handler gets. */
+function rebuild(request, body) {
+  const init = { method: request.method, headers: request.headers, body: body.byteLength > 0 ? body : null, signal: request.signal };
+  if (request.cf !== undefined) init.cf = request.cf; // workerd's request metadata
+  return new Request(request.url, init);
 }
 
 function isResponse(value) {
@@ -33,21 +41,27 @@ export function idempotent(handler, options) {
     if (key === undefined) return handler(request, ...rest);
     if (typeof key !== 'string') return problemResponse(key);
 
-    // A copy's body is read for the fingerprint; the handler gets the
-    // request itself, unread, with everything the runtime put on it (cf, …).
+    // The body is read once, for the fingerprint; the handler gets a request
+    // carrying the same bytes (or the original, unread, from toNodeListener).
+    let forHandler = request;
+    let body = handedOff(request);
+    if (body === undefined) {
+      body = new Uint8Array(await request.arrayBuffer());
+      forHandler = rebuild(request, body);
+    }
     const scope = engine.checkScope(engine.customScope
-      ? await engine.customScope(request.clone())
+      ? await engine.customScope(forHandler.clone())
       : request.headers.get('authorization'));
     const fingerprint = engine.customFingerprint
-      ? engine.customFingerprintOf(await engine.customFingerprint(request.clone()))
-      : engine.fingerprint(request.method, pathAndQuery(request.url), new Uint8Array(await request.clone().arrayBuffer()));
+      ? engine.customFingerprintOf(await engine.customFingerprint(forHandler.clone()))
+      : engine.fingerprint(request.method, pathAndQuery(request.url), body);
 
     const claim = await engine.claim(key, scope, fingerprint);
     if (claim.verdict !== null) return answerResponse(claim);
 
     let response;
     try {
-      response = await handler(request, ...rest);
+      response = await handler(forHandler, ...rest);
       if (!isResponse(response)) {
         throw new IdempotencyError('invalid-response', `the handler must resolve with a Response, got ${response === null ? 'null' : typeof response}`);
       }
@@ -63,6 +77,6 @@ export function idempotent(handler, options) {
       throw error;
     }
     await engine.finish(claim, response.status, [...response.headers], buffered.bytes);
-    return buffered.response;
+    return buffered.bytes === undefined ? buffered.response : handOff(buffered.response, buffered.bytes);
   };
 }

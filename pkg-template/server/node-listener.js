@@ -1,6 +1,7 @@
 // toNodeListener(handler): a fetch handler, (Request) => Response, as a
 // Node `http.createServer` listener. The request body is read whole (the
 // idempotency layer needs its bytes anyway); the response is streamed.
+import { handOff, handedOff } from './handoff.js';
 
 function requestOf(req) {
   const headers = new Headers();
@@ -17,7 +18,8 @@ function requestOf(req) {
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-      resolve(new Request(url, { method, headers, body: body.byteLength > 0 ? body : null }));
+      const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      resolve(handOff(new Request(url, { method, headers, body: body.byteLength > 0 ? body : null }), bytes));
     });
     req.on('error', reject);
   });
@@ -32,6 +34,8 @@ async function writeResponse(res, response) {
   if (cookies.length) headers['set-cookie'] = cookies;
   res.writeHead(response.status, response.statusText || undefined, headers);
   if (response.body === null) { res.end(); return; }
+  const buffered = handedOff(response);
+  if (buffered !== undefined) { res.end(buffered); return; }
   const reader = response.body.getReader();
   res.on('close', () => { if (!res.writableFinished) reader.cancel().catch(() => {}); });
   for (;;) {
