@@ -50,11 +50,14 @@ export function idempotent<Rest extends unknown[]>(
   options?: IdempotencyOptions<Request>,
 ): (request: Request, ...rest: Rest) => Promise<Response>;
 
-/** A fetch handler as a Node `http.createServer` listener. */
+/**
+ * A fetch handler as a Node `http.createServer` listener: `(req, res) => void` with Node's
+ * IncomingMessage and ServerResponse (typed loosely here so no @types/node is needed).
+ */
 export function toNodeListener(
   handler: (request: Request) => Response | Promise<Response>,
-  options?: { onError?: (error: unknown, req: import('node:http').IncomingMessage) => void },
-): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+  options?: { onError?: (error: unknown, req: any) => void },
+): (req: any, res: any) => void;
 
 /**
  * Express middleware with the same semantics: `app.use(expressIdempotency({ store }))`, after your
