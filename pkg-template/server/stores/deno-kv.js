@@ -2,7 +2,8 @@
 // --unstable-kv), shared by every process that opens the same database. KV
 // has no server-side scripts: each step reads the record, then commits with
 // `atomic().check(entry)`, which fails if anyone wrote it in between; a
-// failed check is retried (boundedly) from the read. Records are set with
+// failed check, or a local KV file's "database is locked" (nothing written),
+// is retried (boundedly) from the read. Records are set with
 // `expireIn`, so KV forgets them by itself. Values are limited to 64 KiB: a
 // larger answer is stored without its body (maxResponseBytes).
 
@@ -14,17 +15,26 @@ export function denoKvStore(kv, { prefix = ['durafetch', 'idempotency'] } = {}) 
   const keyOf = (id) => [...prefix, id];
   const expireIn = (until, now) => Math.max(1, Math.ceil(until - now));
 
-  /** Runs `step(entry)` until its commit is not overtaken by a concurrent write. */
+  /**
+   * Runs `step(record)` until its commit is not overtaken by a concurrent write.
+   * A local KV file shared by processes can also answer "database is locked"
+   * (SQLite busy): nothing was written then, so that is retried too.
+   */
   async function atomically(id, step) {
     const key = keyOf(id);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const entry = await kv.get(key);
-      const { result, op } = step(entry.value ?? undefined);
-      if (op === undefined) return result;
-      const commit = await op(kv.atomic().check(entry), key).commit();
-      if (commit.ok) return result;
+      try {
+        const entry = await kv.get(key);
+        const { result, op } = step(entry.value ?? undefined);
+        if (op === undefined) return result;
+        const commit = await op(kv.atomic().check(entry), key).commit();
+        if (commit.ok) return result;
+      } catch (error) {
+        if (!/database is locked/i.test(String(error?.message))) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 10 * (attempt + 1)));
+      }
     }
-    throw new Error(`Deno KV: ${MAX_ATTEMPTS} commits in a row were overtaken by concurrent writes`);
+    throw new Error(`Deno KV: ${MAX_ATTEMPTS} commits in a row were overtaken by concurrent writes or a locked database`);
   }
 
   return {
