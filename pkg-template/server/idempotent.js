@@ -66,7 +66,7 @@ export function idempotent(handler, options) {
         throw new IdempotencyError('invalid-response', `the handler must resolve with a Response, got ${response === null ? 'null' : typeof response}`);
       }
     } catch (error) {
-      await engine.release(claim); // nothing happened that a resend should not redo
+      await engine.release(claim); // a failure: the key is given back, a resend runs again (documented)
       throw error;
     }
     let buffered;
