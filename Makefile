@@ -13,7 +13,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all pkg pkg-server tarball test test-rust test-wasm test-js test-size demo soak bench tools chromium services clean
+.PHONY: all pkg pkg-server tarball test test-rust test-wasm test-js test-size demo soak bench bench-server tools chromium services clean
 all: pkg
 
 ## Tools ---------------------------------------------------------------------
@@ -96,11 +96,17 @@ test-js: tarball chromium services
 	node --test js-tests/ demo/
 
 ## Benchmarks: one table, every figure with its ratio to peers measured in the same run.
-bench: tarball chromium
+bench: tarball chromium services
 	cd bench && npm ci --no-audit --no-fund
 	cd bench && npm install --no-save --no-audit --no-fund ../$(TARBALL)
 	cargo run --release --example herd
 	node bench/run.js
+
+# Only durafetch/server's section (bench/server-results.md); make bench includes it.
+bench-server: tarball services
+	cd bench && npm ci --no-audit --no-fund
+	cd bench && npm install --no-save --no-audit --no-fund ../$(TARBALL)
+	node bench/server-report.js
 
 ## Demo ----------------------------------------------------------------------
 # The page imports `durafetch` as an app would: from the installed tarball.
