@@ -105,6 +105,17 @@ test('Chromium: 30 durable orders, two reloads mid-flight, dropped answers: each
     assert.deepEqual(mine.filter(([, n]) => n !== 1), [], 'each exactly once');
     assert.equal(proxy.stats.keys.size, 30, 'one key per order, kept across reloads');
     assert.ok(proxy.stats.dropped >= 5, `answers were dropped: ${proxy.stats.dropped}`);
+    // The package's `default` entry (runtimes that fetch their modules) loads its .wasm beside it.
+    const inPage = await page.evaluate(async () => {
+      const { idempotent, memoryStore } = await import('/pkg/server/default.js');
+      let runs = 0;
+      const handler = idempotent(async () => new Response(`run ${++runs}`, { status: 201 }), { store: memoryStore() });
+      const request = () => new Request(`${location.origin}/x`, { method: 'POST', headers: { 'idempotency-key': 'page' }, body: 'b' });
+      const first = await handler(request());
+      const again = await handler(request());
+      return [await first.text(), await again.text(), again.headers.get('idempotent-replayed'), runs];
+    });
+    assert.deepEqual(inPage, ['run 1', 'run 1', 'true', 1], 'durafetch/server\'s default entry in a page');
     console.log(`Chromium: 30 durable orders, 2 reloads (pending at each: ${pendingAtReload.join(', ')}), ${proxy.stats.forwarded} requests reached a backend, ${proxy.stats.dropped} answers dropped, 30 effects`);
   } finally {
     await browser.close();

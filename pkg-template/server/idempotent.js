@@ -1,6 +1,6 @@
 // idempotent(handler, options): a fetch handler, (Request) => Promise<Response>,
 // that runs `handler` at most once per idempotency key and replays its
-// answer. Works wherever handlers take a Request: Deno.serve, Bun.serve,
+// answer. Works wherever handlers take a Request: Deno.serve,
 // workerd's `export default { fetch }`, Hono's app.fetch, and Node through
 // toNodeListener. Extra arguments (Deno's info, workerd's env and ctx) are
 // passed to the handler as they came.

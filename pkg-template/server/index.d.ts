@@ -1,7 +1,7 @@
 // Types for durafetch/server: idempotency keys claimed atomically in a shared
 // store, answers stored and replayed. One declaration file for every entry.
 
-/** A fetch handler: Deno.serve, Bun.serve, workerd's `fetch`, Hono's app.fetch. */
+/** A fetch handler: Deno.serve, workerd's `fetch`, Hono's app.fetch. */
 export type FetchHandler<Rest extends unknown[] = unknown[]> = (request: Request, ...rest: Rest) => Response | Promise<Response>;
 
 export interface IdempotencyOptions<Req = Request> {

@@ -1,4 +1,4 @@
-// durafetch/server in Node 20+ (and Bun): the .wasm is read from disk and
+// durafetch/server in Node 20+: the .wasm is read from disk and
 // instantiated before anything is exported, so idempotent() is synchronous.
 import { readFileSync } from 'node:fs';
 import { initSync } from './server.js';
