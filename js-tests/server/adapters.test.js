@@ -42,6 +42,7 @@ test('options are validated, and a mistake names the option', () => {
   invalid({ store: { claim() {}, complete() {} } }, 'store', /claim, complete and release/);
   invalid({ store: { ...memoryStore(), maxResponseBytes: -5 } }, 'store');
   invalid({ lockTimout: 5 }, 'lockTimout', /a known option: store, header/);
+  invalid({ onStoreError: 'log' }, 'onStoreError', /a function/);
   invalid(42, 'options');
   assert.throws(() => idempotent('not a function'), (e) => e.kind === 'invalid-handler');
   // A store class whose methods live on its prototype is accepted.
@@ -160,4 +161,28 @@ test('Express: replays, 409/422 problems, writeHead headers, next(err) releases,
   } finally {
     await close();
   }
+});
+
+test('onStoreError hears of every store failure; the request is answered regardless', async () => {
+  const inner = memoryStore();
+  let failing = 'claim';
+  const store = {
+    claim: (...a) => (failing === 'claim' ? Promise.reject(new Error('claim down')) : inner.claim(...a)),
+    complete: (...a) => (failing === 'complete' ? Promise.reject(new Error('complete down')) : inner.complete(...a)),
+    release: (...a) => (failing === 'release' ? Promise.reject(new Error('release down')) : inner.release(...a)),
+  };
+  const heard = [];
+  let status = 201;
+  const handler = idempotent(async () => new Response('done', { status }), {
+    store, onStoreError: (error, context) => { heard.push([error.message, context.step, context.id]); throw new Error('a buggy logger'); },
+  });
+  const send = (key) => handler(new Request('http://api.test/o', { method: 'POST', headers: { 'idempotency-key': key }, body: 'x' }));
+  assert.equal((await send('a')).status, 503);
+  failing = 'complete';
+  const answered = await send('b');
+  assert.deepEqual([answered.status, await answered.text()], [201, 'done'], 'the caller gets the answer that could not be stored');
+  failing = 'release';
+  status = 500;
+  assert.equal((await send('c')).status, 500);
+  assert.deepEqual(heard, [['claim down', 'claim', '-:a'], ['complete down', 'complete', '-:b'], ['release down', 'release', '-:c']]);
 });

@@ -61,6 +61,13 @@ export function createEngine(options = {}) {
   const storeLimit = validateStore(store);
   const now = options.now ?? Date.now;
   const timeoutMs = core.storeTimeoutMs;
+  const onStoreError = options.onStoreError;
+
+  /** Tells the operator; never lets their callback break a request. */
+  function report(error, step, id) {
+    if (!onStoreError) return;
+    try { onStoreError(error, { step, id }); } catch { /* the caller's bug, not the request's */ }
+  }
 
   function clock() {
     const t = now();
@@ -69,7 +76,8 @@ export function createEngine(options = {}) {
   }
 
   function release(claim) {
-    return withTimeout(() => store.release(claim.id, claim.owner), timeoutMs).then((released) => released === true, () => false);
+    return withTimeout(() => store.release(claim.id, claim.owner), timeoutMs)
+      .then((released) => released === true, (error) => { report(error, 'release', claim.id); return false; });
   }
 
   return {
@@ -114,7 +122,8 @@ export function createEngine(options = {}) {
           // A claim that lands after we answered 503 would block the key for a lease: give it back.
           (late) => { if (late && late.claimed === true) release({ id, owner }); },
         );
-      } catch {
+      } catch (error) {
+        report(error, 'claim', id);
         reply = undefined; // unreachable: the core answers 503
       }
       return { verdict: core.decide(reply, fingerprint), reply, id, owner };
@@ -137,8 +146,9 @@ export function createEngine(options = {}) {
           () => store.complete(claim.id, { owner: claim.owner, response: record, now: t, until: core.answerUntil(t) }),
           timeoutMs);
         return stored === true;
-      } catch {
-        return false; // the caller still gets the answer; the lease then expires
+      } catch (error) {
+        report(error, 'complete', claim.id); // the caller still gets the answer; the lease then expires
+        return false;
       }
     },
 

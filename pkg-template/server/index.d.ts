@@ -37,6 +37,11 @@ export interface IdempotencyOptions<Req = Request> {
   maxBodyBytes?: number;
   /** A store call slower than this counts as unreachable: 503, the handler is not run. @default 5000 */
   storeTimeoutMs?: number;
+  /**
+   * Called when a store call fails or times out: 'claim' (the request got 503), 'complete' (the answer was
+   * sent but not stored: the key stays claimed until its lease ends), 'release'. For logs and alerts.
+   */
+  onStoreError?: (error: unknown, context: { step: 'claim' | 'complete' | 'release'; id: string }) => void;
   /** The clock, epoch ms (tests and simulations). @default Date.now */
   now?: () => number;
 }

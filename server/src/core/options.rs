@@ -60,7 +60,7 @@ impl Default for Policy {
 }
 
 pub const KNOWN_OPTIONS: &str = "a known option: store, header, methods, required, ttlMs, lockTimeoutMs, scope, \
-                                 fingerprint, maxBodyBytes, storeTimeoutMs, now";
+                                 fingerprint, maxBodyBytes, storeTimeoutMs, onStoreError, now";
 
 fn error(option: &str, expected: &'static str) -> OptionError {
     OptionError { option: option.into(), expected }
@@ -157,7 +157,7 @@ impl Policy {
                 }
                 "scope" => p.custom_scope = function(name, value)?,
                 "fingerprint" => p.custom_fingerprint = function(name, value)?,
-                "now" => {
+                "now" | "onStoreError" => {
                     function(name, value)?;
                 }
                 _ => return Err(OptionError { option: name.into(), expected: KNOWN_OPTIONS }),
@@ -224,6 +224,7 @@ mod tests {
             ("scope", Value::Function),
             ("fingerprint", Value::Function),
             ("now", Value::Function),
+            ("onStoreError", Value::Function),
             ("ttlMs", Value::Undefined),
         ])
         .unwrap();
@@ -252,6 +253,7 @@ mod tests {
         assert_eq!(rejects("scope", Value::Str("tenant".into())), "scope");
         assert_eq!(rejects("fingerprint", Value::Null), "fingerprint");
         assert_eq!(rejects("now", Value::Number(1.0)), "now");
+        assert_eq!(rejects("onStoreError", Value::Bool(true)), "onStoreError");
         let typo = parse(&[("lockTimeout", Value::Number(1.0))]).unwrap_err();
         assert_eq!((typo.option.as_str(), typo.expected), ("lockTimeout", KNOWN_OPTIONS));
     }
