@@ -10,7 +10,7 @@ VERSION := $(shell sed -n 's/^  "version": "\(.*\)",/\1/p' pkg-template/package.
 TARBALL := build/durafetch-$(VERSION).tgz
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 # wasm-opt from npm's binaryen: Debian's wasm-opt 108 emits modules that fail to load.
-WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+WASM_OPT_FLAGS := -Oz --converge --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
 .PHONY: all pkg pkg-server tarball test test-rust test-wasm test-js test-size demo soak bench bench-server tools chromium services clean
@@ -50,13 +50,17 @@ services:
 
 ## Package -------------------------------------------------------------------
 pkg: tools
-	cargo build --release --target $(TARGET)
+	cargo build --release --target $(TARGET) --features trap-on-panic
 	rm -rf pkg build/bindgen && mkdir -p pkg build/bindgen
 	wasm-bindgen --target web --out-dir build/bindgen --out-name core --no-typescript \
 	  --remove-name-section --remove-producers-section $(RAW_WASM)
 	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) build/bindgen/core_bg.wasm -o pkg/core_bg.wasm
-	cp build/bindgen/core.js pkg/core.js
-	cp -r pkg-template/. pkg/
+	@# The JS the entries share (glue, client, io/) ships as one minified module with its source map.
+	rm -rf build/stage && cp -r pkg-template build/stage && cp build/bindgen/core.js build/stage/
+	node_modules/.bin/esbuild build/stage/durafetch.js --bundle --format=esm --minify --target=es2022 \
+	  --sourcemap --log-level=warning --outfile=pkg/durafetch.js
+	cp pkg-template/browser.js pkg-template/node.js pkg-template/workerd.js pkg-template/index.d.ts \
+	  pkg-template/package.json pkg-template/README.md pkg/
 	@# Smoke-test the optimised module: a miscompiled one fails right here.
 	node --input-type=module -e "import { createClient } from './pkg/node.js'; await createClient(); console.log('pkg/ built:', (await import('node:fs')).statSync('pkg/core_bg.wasm').size, 'bytes of wasm')"
 	$(MAKE) --no-print-directory pkg-server
@@ -65,7 +69,8 @@ pkg: tools
 # download never contains server code. Optimised for speed, not size.
 pkg-server: tools
 	cargo build --release --target $(TARGET) -p durafetch-server
-	rm -rf build/bindgen-server && mkdir -p build/bindgen-server pkg/server
+	rm -rf build/bindgen-server pkg/server && mkdir -p build/bindgen-server
+	cp -r pkg-template/server pkg/server
 	wasm-bindgen --target web --out-dir build/bindgen-server --out-name server --no-typescript \
 	  --remove-name-section --remove-producers-section $(SERVER_RAW_WASM)
 	node_modules/.bin/wasm-opt $(subst -Oz,-O3,$(WASM_OPT_FLAGS)) build/bindgen-server/server_bg.wasm -o pkg/server/server_bg.wasm

@@ -143,6 +143,9 @@ async function measureSustained({ ops, inFlight, name }) {
   Object.assign(proto, original);
   const result = { ops, inFlight, seconds, opsPerS: ops / seconds, ok, failed: failures.length, failures: failures.slice(0, 5) };
   if (!counting) return result;
+  // Deletes of settled records are committed shortly after their callers
+  // resolve (reported first, then deleted): give the last ones a moment.
+  for (let i = 0; i < 100 && (await durable.pending()).length > 0; i += 1) await new Promise((r) => setTimeout(r, 10));
   const pendingAfter = (await durable.pending()).length;
   const outboxAfter = await new Promise((resolve, reject) => {
     const open = indexedDB.open('durafetch');

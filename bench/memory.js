@@ -13,7 +13,7 @@ if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose
 
 // Same module instance as the one durafetch's node.js entry loaded: initSync()
 // returns the already-instantiated exports, so nothing new is exposed.
-const { initSync } = await import(new URL('./node_modules/durafetch/core.js', import.meta.url));
+const { initSync } = await import(new URL('./node_modules/durafetch/durafetch.js', import.meta.url));
 
 let calls = 0;
 const stubFetch = async () => {

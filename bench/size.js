@@ -15,7 +15,7 @@ const PKG = fileURLToPath(new URL('./node_modules/durafetch/', import.meta.url))
 const add = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli });
 
 const files = {};
-for (const name of ['core_bg.wasm', 'core.js', 'client.js', 'browser.js', 'node.js']) {
+for (const name of ['core_bg.wasm', 'durafetch.js', 'browser.js', 'node.js']) {
   files[name] = sizesOf(readFileSync(join(PKG, name)));
 }
 files['browser download: ' + BUDGETED_FILES.join(' + ')] = sizesOfFiles(BUDGETED_FILES.map((f) => join(PKG, f)));

@@ -232,3 +232,26 @@ test('resubmitting with the same idempotencyKey after a restart continues the st
   assert.ok(reuse instanceof Response || reuse.kind === 'key-reuse');
   await second.close();
 });
+
+// Issue 10's stall: C queues behind B (same origin, older, still in flight);
+// B's end must wake the drainer. Before the engine, C waited for resume(),
+// an 'online' event or a reload.
+test('a call queued behind a slower call to the same origin is resent when that call ends, nobody calling resume()', async () => {
+  const { store } = tempStore();
+  const slow = server.script('/stall-b', [{ status: 201, delayMs: 400 }]);
+  const behind = server.script('/stall-c', [503, 503, 201]);
+  const client = await createClient({ store, maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5, breaker: false, seed: 3 });
+  const seen = events(client, 'settled', 'queued');
+  await new Promise((r) => setTimeout(r, 20)); // createClient's own first pass
+  const b = client.fetch(slow, { method: 'POST', body: 'B' });
+  await until(() => server.requests('/stall-b').length === 1, 5_000, "B's attempt");
+  const c = await client.fetch(behind, { method: 'POST', body: 'C' }).then(() => null, (e) => e);
+  assert.equal(c?.kind, 'queued', `C ends queued: ${c}`);
+  assert.equal((await b).status, 201);
+  await until(() => seen.some((e) => e.type === 'settled' && e.key === c.key), 5_000, "C resent after B's end");
+  const settled = seen.find((e) => e.type === 'settled' && e.key === c.key);
+  assert.deepEqual([settled.status, settled.resumed, settled.attempts], [201, true, 3]);
+  assert.deepEqual([...server.effects('/stall-c').values()], [1]);
+  assert.deepEqual(await client.pending(), []);
+  await client.close();
+});

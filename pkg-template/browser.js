@@ -1,10 +1,9 @@
 // Browsers, workers and Deno: the .wasm is fetched beside this file. Bundlers
 // that understand `new URL(..., import.meta.url)` (Vite, webpack 5) emit it as
 // an asset; with esbuild, copy core_bg.wasm next to the bundle.
-import init from './core.js';
-import { makeCreateClient } from './client.js';
+import { init, makeCreateClient } from './durafetch.js';
 
-export { DurafetchError } from './client.js';
+export { DurafetchError } from './durafetch.js';
 
 let ready;
 export const createClient = makeCreateClient(() => {

@@ -1,135 +1,141 @@
 // The JS face of durafetch: createClient, DurafetchError and events.
-// Every decision is made in the wasm core; this file only wraps it.
-import { Client } from './core.js';
+// Every decision is made by the engine in the wasm core; io/ performs them.
+import { Core } from './core.js';
+import { DurafetchError, fromCore } from './errors.js';
+import { Host } from './io/host.js';
+import { prepare } from './io/request.js';
+import { openStore } from './io/stores.js';
 
-// In the order of the core's listening bits (EVENT_BITS in src/shell/client.rs).
+export { DurafetchError };
+
+// In the order of the core's event bits (EventKind in src/core/contract.rs).
 const EVENT_TYPES = ['attempt', 'retry', 'giveup', 'breaker', 'settled', 'queued', 'store'];
-
-function describe(value) {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return 'an array';
-  if (value === null || typeof value !== 'object') return String(value);
-  return 'an object';
-}
-
-function messageFor(kind, d) {
-  const what = d.method && d.url ? `${d.method} ${d.url}` : 'The request';
-  const tries = `${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`;
-  const why = d.cause && d.cause.message ? ` (last error: ${d.cause.message})` : '';
-  switch (kind) {
-    case 'invalid-option':
-      return `Invalid option ${d.option}: expected ${d.expected}, got ${describe(d.value)}`;
-    case 'key-reuse':
-      return `Idempotency key ${JSON.stringify(d.key)} is already in use by a different request ` +
-        '(method, URL or body differ): use a new key for a new operation';
-    case 'not-replayable':
-      return 'A ReadableStream body can be read only once, so it cannot be resent: pass a string, ' +
-        'ArrayBuffer, typed array, Blob, FormData or URLSearchParams instead';
-    case 'invalid-request':
-      return `Invalid request: ${d.cause && d.cause.message ? d.cause.message : String(d.cause)}`;
-    case 'aborted':
-      return `${what} was aborted by the caller after ${tries}`;
-    case 'circuit-open':
-      return `Circuit open for ${d.origin} after repeated failures: failing fast without sending; ` +
-        `next probe in ${d.retryAfterMs} ms`;
-    case 'exhausted':
-      return `${what} got no answer after ${tries}${why}`;
-    case 'deadline':
-      return `${what} got no answer within deadlineMs (${tries})${why}`;
-    case 'closed':
-      return 'This durafetch client is closed';
-    case 'queued':
-      return `${what} has no definitive answer yet (${d.reason}, ${tries}): it stays in the outbox and will be ` +
-        `resent with the same key ${JSON.stringify(d.key)}; its outcome arrives as a 'settled' event`;
-    case 'storage':
-      return `Storage failed (${d.action})${d.sent === false ? ', so nothing was sent' : ''}: ` +
-        `${d.cause && d.cause.message ? d.cause.message : String(d.cause)}`;
-    case 'before-replay':
-      return `beforeReplay threw for ${JSON.stringify(d.key)}: ${d.cause && d.cause.message ? d.cause.message : String(d.cause)}`;
-    case 'unsupported-runtime':
-      return `This runtime refused ${d.missing}, which durafetch needs (in Cloudflare workerd, randomness is ` +
-        'only available inside a request: call createClient() in your fetch handler, not at module top level)';
-    default:
-      return `durafetch: ${kind}`;
-  }
-}
-
-/** One error class for everything durafetch refuses or gives up on; `kind` says which. */
-export class DurafetchError extends Error {
-  constructor(kind, details = {}) {
-    super(messageFor(kind, details), 'cause' in details ? { cause: details.cause } : undefined);
-    this.name = 'DurafetchError';
-    this.kind = kind;
-    this.key = details.key ?? null;
-    this.attempts = details.attempts ?? 0;
-    for (const field of ['option', 'expected', 'value', 'origin', 'retryAfterMs', 'method', 'url', 'reason', 'status', 'action', 'missing', 'sent']) {
-      if (details[field] !== undefined) this[field] = details[field];
-    }
-  }
-
-  /** Works across realms (iframes, workers' structured clones), unlike instanceof. */
-  static is(value) {
-    return value instanceof DurafetchError ||
-      (value != null && value.name === 'DurafetchError' && typeof value.kind === 'string');
-  }
-}
-
-function fromCore(thrown) {
-  if (thrown && typeof thrown === 'object' && thrown.durafetch === true) {
-    const { durafetch, kind, ...details } = thrown;
-    return new DurafetchError(kind, details);
-  }
-  return thrown;
-}
+const now = () => [Date.now(), performance.now()];
 
 function report(error) {
   if (typeof globalThis.reportError === 'function') globalThis.reportError(error);
   else console.error(error);
 }
 
+/** Jitter's seed, from the platform CSPRNG. */
+function randomSeed() {
+  try {
+    return [...globalThis.crypto.getRandomValues(new Uint32Array(2))];
+  } catch {
+    throw new DurafetchError('unsupported-runtime', { missing: 'crypto.getRandomValues' });
+  }
+}
+
 class DurafetchClient {
   #core;
+  #host;
   #listeners = new Map();
+  #next = 0;
+  #unlisten = () => {};
 
   static async create(options) {
-    const client = new DurafetchClient();
+    let core;
     try {
-      client.#core = await Client.create(options, (type, payload) => client.#emit(type, payload));
+      core = new Core(options);
     } catch (thrown) {
       throw fromCore(thrown);
     }
-    const info = client.#core.storeInfo();
-    client.store = info.store;
+    const [hi, lo] = randomSeed();
+    const opened = await openStore(core.storeChoice(), options?.store);
+    const client = new DurafetchClient();
+    const host = new Host({
+      store: opened.store,
+      fetch: options?.fetch,
+      beforeReplay: options?.beforeReplay,
+      keyHeader: core.keyHeader(),
+      emit: (type, payload) => client.#emit(type, payload),
+    });
+    core.start(host, opened.persistent, hi, lo, globalThis.navigator?.onLine !== false);
+    host.core = core;
+    client.#core = core;
+    client.#host = host;
+    client.store = opened.name;
+    client.#listenToPlatform();
+    const info = { store: opened.name, persistent: opened.persistent, ...(opened.note ? { note: opened.note } : {}) };
     // On a later task, so listeners attached right after createClient() see
     // the store chosen and everything the first resend of stored work does.
     setTimeout(() => {
       client.#emit('store', { type: 'selected', ...info });
-      client.#core.resume();
+      client.#core.resume(...now());
     }, 0);
     return client;
   }
 
+  /** The platform's connectivity events, and the page going away (queued
+   *  store writes go at once: a deferred delete must not be lost with it). */
+  #listenToPlatform() {
+    const target = globalThis;
+    if (typeof target.addEventListener !== 'function') return;
+    const online = () => this.#core.online(...now());
+    const offline = () => this.#core.offline(...now());
+    const hidden = () => this.#host.store.flush?.();
+    target.addEventListener('online', online);
+    target.addEventListener('offline', offline);
+    target.addEventListener('pagehide', hidden);
+    this.#unlisten = () => {
+      target.removeEventListener('online', online);
+      target.removeEventListener('offline', offline);
+      target.removeEventListener('pagehide', hidden);
+    };
+  }
+
+  #id() {
+    this.#next = (this.#next % 0xfffffffe) + 1;
+    return this.#next;
+  }
+
   #emit(type, payload) {
-    if (payload && payload.error) payload.error = fromCore(payload.error);
     const listeners = this.#listeners.get(type);
     if (!listeners) return;
     for (const listener of [...listeners]) {
       // A listener's bug must not break delivery to the others or the call itself.
-      try { listener(payload); } catch (error) { report(error); }
+      try {
+        listener(payload);
+      } catch (error) {
+        report(error);
+      }
     }
   }
 
   /** Same arguments as fetch; resolves with a real Response. */
   fetch(input, init) {
-    return this.#core.fetch(input, init).catch((thrown) => { throw fromCore(thrown); });
+    return new Promise((resolve, reject) => {
+      const prepared = prepare(input, init, this.#host.keyHeader);
+      if (prepared instanceof Promise) prepared.then((request) => this.#call(request, init, resolve, reject), reject);
+      else this.#call(prepared, init, resolve, reject);
+    });
+  }
+
+  #call(request, init, resolve, reject) {
+    const id = this.#id();
+    const call = { resolve, reject, request };
+    this.#host.calls.set(id, call);
+    const signal = request.signal;
+    if (signal) {
+      const aborted = () => this.#core.abort(id, Date.now(), performance.now());
+      signal.addEventListener('abort', aborted);
+      call.unlisten = () => signal.removeEventListener('abort', aborted);
+    }
+    try {
+      this.#core.call(id, request.method, request.url, init?.idempotencyKey, request.headerKey,
+        request.body ?? undefined, request.headers, init?.durable, signal?.aborted === true, Date.now(), performance.now());
+    } catch (thrown) {
+      this.#host.calls.delete(id);
+      call.unlisten?.();
+      return reject(fromCore(thrown));
+    }
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
   on(type, listener) {
     if (!EVENT_TYPES.includes(type)) {
       throw new DurafetchError('invalid-option', {
-        option: 'on(type)', expected: [...EVENT_TYPES].map((t) => `'${t}'`).join(', '), value: type,
+        option: 'on(type)', expected: EVENT_TYPES.map((t) => `'${t}'`).join(', '), value: type,
       });
     }
     if (typeof listener !== 'function') {
@@ -151,18 +157,28 @@ class DurafetchClient {
     this.#core.setListening(mask);
   }
 
-  /** Operations not yet settled: stored records and live keyed calls. */
-  async pending() {
-    return this.#core.pending().catch((thrown) => { throw fromCore(thrown); });
+  /** Operations not yet settled: stored records and keyed calls running here. */
+  pending() {
+    const id = this.#id();
+    return new Promise((resolve, reject) => {
+      this.#host.calls.set(id, { resolve, reject });
+      this.#core.pending(id, ...now());
+    });
   }
 
   /** Resends now every operation that is waiting to retry. */
   async resume() {
-    return this.#core.resume();
+    return this.#core.resume(...now());
   }
 
+  /** No new calls; waiting calls end; background resends stop. Resolves
+   *  once everything the client started is written to the store (an attempt
+   *  already sent may still settle its call first). */
   async close() {
-    this.#core.close();
+    this.#unlisten();
+    this.#host.store.flush?.();
+    this.#core.close(...now());
+    await this.#host.storeClosed;
   }
 }
 

@@ -147,10 +147,18 @@ export interface SettledEvent {
   response?: Response;
 }
 
+/**
+ * Why a durable call ended 'queued' (its record stays and is resent with its key):
+ * its live bounds ran out (`exhausted`, `deadline`), its origin's breaker is open,
+ * the client closed, another tab or worker is sending it, or the device is offline
+ * (stored at once, sent when back online, no attempt spent).
+ */
+export type QueueReason = 'exhausted' | 'deadline' | 'circuit-open' | 'closed' | 'in-flight-elsewhere' | 'offline';
+
 /** A durable call got no definitive answer: it stays stored and will be resent with its key. */
 export interface QueuedEvent {
   key: string;
-  reason: RetryReason;
+  reason: QueueReason;
   attempts: number;
   status?: number;
 }
@@ -242,8 +250,8 @@ export class DurafetchError extends Error {
   /** 'aborted', 'exhausted', 'deadline', 'queued': the request that failed. */
   method?: string;
   url?: string;
-  /** 'queued': why the last attempt failed, and its status if it got one. */
-  reason?: RetryReason;
+  /** 'queued': why it is queued, and the last attempt's status if it got one. */
+  reason?: QueueReason;
   status?: number;
   /** 'storage': the storage call that failed (open, get, put, delete, list, …). */
   action?: string;

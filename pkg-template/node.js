@@ -1,9 +1,8 @@
 // Node 20+ (ESM). Node's fetch cannot read file: URLs, so the .wasm is read from disk.
 import { readFileSync } from 'node:fs';
-import { initSync } from './core.js';
-import { makeCreateClient } from './client.js';
+import { initSync, makeCreateClient } from './durafetch.js';
 
-export { DurafetchError } from './client.js';
+export { DurafetchError } from './durafetch.js';
 
 let loaded = false;
 export const createClient = makeCreateClient(() => {

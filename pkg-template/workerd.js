@@ -2,10 +2,9 @@
 // module is imported as a compiled WebAssembly.Module and instantiated on the
 // first createClient (never at top level: workerd refuses I/O there).
 import wasmModule from './core_bg.wasm';
-import { initSync } from './core.js';
-import { makeCreateClient } from './client.js';
+import { initSync, makeCreateClient } from './durafetch.js';
 
-export { DurafetchError } from './client.js';
+export { DurafetchError } from './durafetch.js';
 
 let loaded = false;
 export const createClient = makeCreateClient(() => {

@@ -1,10 +1,13 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! Issue 7, part 1: exactly-once effects under faults, by deterministic
-//! simulation. The durable protocol of src/shell (persist, send, delete on a
-//! definitive answer, queue, drain) is modelled await for await over the
-//! real pure core, on a virtual clock, against a deduplicating server, with
-//! crashes at every await, lost and duplicated packets, 5xx/429, partitions,
-//! clock jumps and two clients on one store. See tests/sim/.
+//! Exactly-once effects under faults, by deterministic simulation of the
+//! shipped protocol: tests/sim/host.rs performs the actions of the very
+//! engine the wasm shell runs (src/core/engine), against a simulated
+//! network, store, Web Locks and clock, and may crash before any action or
+//! completion. Against a deduplicating server, with lost and duplicated
+//! packets, 5xx/429, partitions (known to the device or not), clock jumps,
+//! aborts, close(), failing store calls, beforeReplay failures, unreadable
+//! records, calls that are not durable, and two clients on one store with
+//! and without Web Locks. See tests/sim/.
 //!
 //! Replay one seed: `SIM_SEED=123 SIM_TRACE=1 cargo test --test simulation summary -- --nocapture`
 //! (`SIM_TRACE` prints its event log). More seeds: `SIM_SEEDS=20000`.
@@ -14,10 +17,11 @@ mod sim;
 
 use std::sync::OnceLock;
 
-use sim::drain::MAX_IDLE_STREAK;
+use durafetch::core::engine::Mutant;
+use sim::host::MAX_IDLE_STREAK;
 use sim::report::run_seed;
 use sim::runs::{describe, failing, full_range, run, run_config, run_seeds, seeds, stderr, Runs, OPS};
-use sim::world::{Config, Mutant};
+use sim::world::Config;
 
 /// The main run (every seed, every crash point), shared by the tests that
 /// read it: it runs once per test binary.
@@ -33,37 +37,44 @@ fn expiry_crash_run() -> &'static Runs {
     RUN.get_or_init(|| run_seeds(&seeds(), |seed| Config { focus_crash: Some((EXPIRY_CRASH, 0.5)), ..Config::for_seed(seed, OPS) }))
 }
 
-const EXPIRY_CRASH: &str = "expire:reported";
+/// The tab dies after reporting an expiry, before deleting its record.
+const EXPIRY_CRASH: &str = "delete:expire-delete";
 
-/// Every await of the protocol where the simulation crashes a client.
-/// `*:settled-reported` and `expire:reported` are the tab dying while the
-/// delete of a record it has just reported is in flight.
-const CRASH_POINTS: [&str; 25] = [
-    "live:got",
-    "live:persisted",
-    "live:locked",
-    "live:in-flight",
-    "live:answered",
-    "live:retry-persisted",
-    "live:settled-reported",
-    "live:settled-deleted",
-    "live:queued-persisted",
-    "live:aborted-deleted",
-    "drain:round-locked",
-    "drain:listed",
-    "expire:locked",
-    "expire:reread",
-    "expire:marked",
-    "expire:reported",
-    "expire:deleted",
-    "resend:locked",
-    "resend:reread",
-    "resend:breaker-persisted",
-    "resend:in-flight",
-    "resend:answered",
-    "resend:settled-reported",
-    "resend:settled-deleted",
-    "resend:retry-persisted",
+/// Action boundaries where the main run must have crashed a client at
+/// least once (it crashes at every boundary; these are the ones each
+/// guarantee rests on). `done:*` is a store call that committed, its tab
+/// dead before hearing so; `reply:*` an answer that arrived at a dead tab.
+const CRASH_POINTS: [&str; 30] = [
+    "get:call-read",
+    "put:call-persist",
+    "done:call-persist",
+    "lock:call-lock",
+    "emit:attempt",
+    "send:live",
+    "reply:live",
+    "emit:retry",
+    "put:call-progress",
+    "done:call-progress",
+    "emit:settled",
+    "resolve",
+    "delete:call-settled",
+    "done:call-settled",
+    "put:call-queued",
+    "emit:queued",
+    "lock:drain-lock",
+    "list:drain-list",
+    "done:drain-list",
+    "lock:resend-lock",
+    "get:resend-reread",
+    "send:resend",
+    "reply:resend",
+    "delete:resend-settled",
+    "put:resend-progress",
+    "lock:expire-lock",
+    "put:expire-mark",
+    "emit:giveup",
+    "delete:expire-delete",
+    "unlock:key",
 ];
 
 /// The exactly-once properties over every seed, and the figures. The
@@ -73,7 +84,7 @@ fn summary() {
     let runs = main_run();
     let totals = &runs.totals;
     stderr(&totals.summary_line());
-    stderr(&format!("crashes by await: {}", totals.crash_points()));
+    stderr(&format!("crashes by action boundary: {}", totals.crash_points()));
     assert!(runs.failures.is_empty(), "{}", describe("summary", &runs.failures, ""));
     assert_eq!((totals.duplicates, totals.lost), (0, 0));
     if !full_range() {
@@ -90,6 +101,12 @@ fn summary() {
         ("429", f.status_429),
         ("409", f.status_409),
         ("partitions", f.partitions),
+        ("partitions the device knew about", f.device_offline),
+        ("close() calls", f.closes),
+        ("failed store calls", f.store_failures),
+        ("beforeReplay failures", f.replay_failures),
+        ("unreadable values", f.corrupt_records),
+        ("calls that are not durable", totals.non_durable),
         ("clock jumps forward", f.jumps_forward),
         ("clock jumps backward", f.jumps_backward),
         ("aborts", f.aborts),
@@ -130,6 +147,7 @@ fn broken_protocols_are_caught() {
         (Mutant::NoRereadUnderLock, "after it settled"),
         (Mutant::ForgetWhenQueued, "lost: op"),
         (Mutant::DeleteBeforeSettled, "unreported: op"),
+        (Mutant::NoWakeAfterBusy, "lost: record"),
     ];
     for (mutant, expected) in cases {
         let caught = (0..500).find(|&seed| run(seed, mutant, false).violations.iter().any(|v| v.contains(expected)));
@@ -137,7 +155,7 @@ fn broken_protocols_are_caught() {
     }
 }
 
-/// Once known bug 1 (src/shell/drain.rs `drain_round`): a round whose ready
+/// Once known bug 1 (the drain round, now src/core/engine/drain.rs): a round whose ready
 /// resends all found their key locked by another context ran the next round
 /// at once, for as long as the other attempt was in flight. Now it waits
 /// (at most LOCKED_RETRY_MS): such rounds never follow each other back to
@@ -154,7 +172,7 @@ fn no_spin_when_every_ready_record_is_locked_elsewhere() {
     }
 }
 
-/// Once known bug 2 (src/shell/live.rs `run`): `resume()` and 'online'
+/// Once known bug 2 (a live call's wait, now src/core/engine/call.rs): `resume()` and 'online'
 /// ended a live call's wait for the server's Retry-After, and it resent
 /// early. Now only the caller's abort ends such a wait.
 #[test]
@@ -169,7 +187,7 @@ fn resume_never_cuts_a_server_asked_wait() {
     }
 }
 
-/// Once known bug 3 (src/shell/drain.rs): an expired record was deleted,
+/// Once known bug 3 (expiry, now src/core/engine/expire.rs): an expired record was deleted,
 /// then reported; a crash between the two lost the operation without a
 /// word. Now it is reported first, so a crash in between reports it again
 /// (at-least-once). These seeds crash at that point half the time.
@@ -192,8 +210,8 @@ fn an_expiry_is_never_lost_to_a_crash() {
     }
 }
 
-/// Once a bug the browser soak found (src/shell/client.rs `run_durable`,
-/// src/shell/drain.rs `resend_attempt`): a definitive answer deleted the
+/// Once a bug the browser soak found (now src/core/engine/call.rs and
+/// resend.rs): a definitive answer deleted the
 /// record, then reported 'settled'; a page that died in between applied
 /// the operation and told nobody. Now 'settled' comes first: a crash in between leaves the record,
 /// the next sender gets the server's replay and reports it again, with the
@@ -213,7 +231,7 @@ fn every_answer_is_reported_settled_at_least_once() {
     }
 }
 
-/// Once known bug 4 (src/core/outbox.rs `plan`, src/shell/drain.rs): a
+/// Once known bug 4 (src/core/outbox.rs `plan`, src/core/engine/expire.rs): a
 /// record in flight when it expired (a clock jump, a laptop waking after a
 /// day) was deleted and reported 'expired' under its sender, which then
 /// settled it. Now `plan` never expires a busy record, and `expire` leaves
@@ -236,7 +254,7 @@ fn a_record_being_sent_is_never_expired() {
     }
 }
 
-/// Once known bug 5 (src/shell/drain.rs `expire`, found with fix 3): a
+/// Once known bug 5 (src/core/engine/expire.rs, found with fix 3): a
 /// crash between reporting 'expired' and deleting left the record; with
 /// the wall clock set back before its expiry, the next round found it
 /// unexpired and resent it after the application had been told it gave up
@@ -260,8 +278,8 @@ fn an_expired_record_is_never_revived_by_the_clock() {
     }
 }
 
-/// Known bug 6 (src/shell/client.rs `run_durable`, src/shell/drain.rs
-/// `resend_attempt` and `expire`, found with the settled-first order): a
+/// Known bug 6 (src/core/engine/call.rs, resend.rs and expire.rs, found
+/// with the settled-first order): a
 /// page that dies between reporting 'settled' and deleting the record
 /// leaves it stored, and nothing in it says it settled. If its TTL passes
 /// before the next drain resends it (a clock jump here; a browser closed
@@ -270,7 +288,7 @@ fn an_expired_record_is_never_revived_by_the_clock() {
 /// The main and expiry-crash runs count these (the summary's "known bug
 /// 6") instead of failing; any other expired-and-settled still fails them.
 #[test]
-#[ignore = "known bug: a record whose 'settled' was reported, its delete prevented by a crash, is later reported 'expired' (src/shell/drain.rs expire)"]
+#[ignore = "known bug: a record whose 'settled' was reported, its delete prevented by a crash, is later reported 'expired' (src/core/engine/expire.rs)"]
 fn known_bug_a_settled_operation_is_reported_expired_after_a_crash() {
     let seeds = seeds();
     let trace = std::env::var("SIM_TRACE").is_ok() && seeds.len() == 1;

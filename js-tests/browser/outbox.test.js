@@ -44,7 +44,7 @@ test('reload mid-request: the new page resends with the same key, one effect, se
   assert.equal(settled.status, 201);
   assert.equal(JSON.parse(settled.body).status, 201, "the response body is readable in 'settled'");
   assert.deepEqual([...server.effects('/reload').values()], [1]);
-  assert.deepEqual(await readStore(page, 'outbox'), []);
+  await until(async () => (await readStore(page, 'outbox')).length === 0, 5_000, 'the settled record deleted');
   await page.close();
 }));
 
@@ -93,6 +93,33 @@ test('offline, then online: queued while offline, resent on the online event', (
   await page.close();
 }));
 
+test('offline: a durable call is stored and queued without spending an attempt; one that cannot be stored waits for the network', () => withServer(async (server) => {
+  const stored = server.script('/offline-durable', [201]);
+  const live = server.script('/offline-live', [201]);
+  const page = await openClient(browser.context, server, { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 10, deadlineMs: 20_000 });
+  await browser.context.setOffline(true);
+  try {
+    await page.waitForFunction(() => navigator.onLine === false);
+    const queued = await page.evaluate((u) => window.send(u, { method: 'POST', body: 'while offline' }), stored);
+    assert.deepEqual([queued.error.kind, queued.error.reason], ['queued', 'offline']);
+    assert.equal(await page.evaluate(() => window.lastError.attempts), 0, 'no attempt was spent');
+    // Not durable: it waits (no attempt while offline) until the network is back.
+    await page.evaluate((u) => { window.waiting = window.send(u, { method: 'POST', body: 'live', durable: false }); }, live);
+    await new Promise((r) => setTimeout(r, 300));
+    const offlineAttempts = (await pageEvents(page, 'attempt')).length;
+    assert.equal(offlineAttempts, 0, `attempts made while navigator.onLine was false: ${offlineAttempts}`);
+  } finally {
+    await browser.context.setOffline(false);
+  }
+  const answered = await page.evaluate(() => window.waiting);
+  assert.equal(answered.status, 201);
+  await settledIn(page);
+  assert.deepEqual([...server.effects('/offline-durable').values()], [1], 'the stored call, delivered once back online');
+  assert.deepEqual([...server.effects('/offline-live').values()], [1]);
+  assert.equal(server.requests('/offline-durable').length + server.requests('/offline-live').length, 2, 'one request each');
+  await page.close();
+}));
+
 test('order is preserved across a reload', () => withServer(async (server) => {
   const url = server.script('/order', ['drop']);
   // A long backoff: only the reload's resend may send them.
@@ -119,7 +146,8 @@ test('TTL: an expired operation is not resent, it is removed and reported', () =
   const [giveup] = await pageEvents(page, 'giveup');
   assert.deepEqual([giveup.key, giveup.reason], [error.key, 'expired']);
   assert.equal(server.requests('/ttl').length, sent);
-  assert.deepEqual(await readStore(page, 'outbox'), []);
+  // Reported first, then deleted (a crash in between reports it again).
+  await until(async () => (await readStore(page, 'outbox')).length === 0, 5_000, 'the expired record deleted');
   await page.close();
 }));
 
@@ -146,7 +174,7 @@ test('corrupt and foreign records are quarantined, reported, kept; the good one 
   assert.match(reports.find((r) => r.key === 'future').reason, /unknown record schema/);
   const quarantined = await readStore(page, 'quarantine');
   assert.deepEqual(quarantined.map((q) => q.key).sort(), ['foreign', 'future', 'junk'], 'nothing lost');
-  assert.deepEqual(await readStore(page, 'outbox'), []);
+  await until(async () => (await readStore(page, 'outbox')).length === 0, 5_000, 'the settled record deleted');
   await page.close();
 }));
 

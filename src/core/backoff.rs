@@ -6,6 +6,8 @@
 //! while spreading each wait over the whole window lets a recovering server
 //! see a smooth trickle instead of synchronised spikes.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::rng::SplitMix64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,6 +12,8 @@
 //! server would see the herd again (bench/herd.rs measured recovery taking
 //! 212 s instead of 31 s that way).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::rng::SplitMix64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,8 +83,8 @@ impl Breaker {
         match self.state {
             BreakerState::Closed { .. } => (Admission::Allowed, None),
             BreakerState::Open { until_ms } if now_ms < until_ms => {
-                let left = (until_ms - now_ms).ceil();
-                (Admission::Rejected { retry_in_ms: left as u64 }, None)
+                let left = super::num::ceil_ms(until_ms - now_ms);
+                (Admission::Rejected { retry_in_ms: left }, None)
             }
             BreakerState::Open { .. } => {
                 self.state = BreakerState::HalfOpen { probing: true };

@@ -4,6 +4,8 @@
 //! `std::time::SystemTime`, whose conversions drag formatting code into the
 //! .wasm; this is the three formats and a days-from-civil conversion.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 const MONTHS: [&[u8; 3]; 12] = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
 
 fn number(field: &[u8]) -> Option<i64> {

@@ -1,9 +1,29 @@
 //! Idempotency keys, request fingerprints, methods and origins.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 /// RFC 9110 §9.2.1: these methods promise no effect, so they are resent
 /// freely and carry no key. Every other method, custom ones included, gets one.
 pub fn is_safe_method(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
+/// Which key a call carries: the caller's `idempotencyKey` (already
+/// validated), else a valid key the caller set as the header, else a fresh
+/// one for an unsafe method (`Fresh`: the host draws it from the CSPRNG).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyChoice {
+    Given(String),
+    Fresh,
+    None,
+}
+
+pub fn choose_key(method: &str, explicit: Option<String>, header: Option<String>) -> KeyChoice {
+    match explicit.or(header.filter(|k| is_valid_key(k))) {
+        Some(key) => KeyChoice::Given(key),
+        None if is_safe_method(method) => KeyChoice::None,
+        None => KeyChoice::Fresh,
+    }
 }
 
 /// A key goes verbatim into a header and into storage: 1 to 255 visible
@@ -64,6 +84,15 @@ mod tests {
         for m in ["POST", "PUT", "PATCH", "DELETE", "PURGE"] {
             assert!(!is_safe_method(m));
         }
+    }
+
+    #[test]
+    fn key_choice() {
+        assert_eq!(choose_key("POST", Some("a".into()), Some("b".into())), KeyChoice::Given("a".into()));
+        assert_eq!(choose_key("POST", None, Some("b".into())), KeyChoice::Given("b".into()));
+        assert_eq!(choose_key("POST", None, Some("bad key".into())), KeyChoice::Fresh);
+        assert_eq!(choose_key("GET", None, None), KeyChoice::None);
+        assert_eq!(choose_key("GET", None, Some("k".into())), KeyChoice::Given("k".into()));
     }
 
     #[test]

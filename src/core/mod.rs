@@ -3,10 +3,15 @@
 //! generator, so the same inputs always give the same decisions: tests run on
 //! a virtual clock and never sleep.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 pub mod backoff;
 pub mod breaker;
+pub mod contract;
+pub mod engine;
 pub mod http_date;
 pub mod key;
+pub mod num;
 pub mod options;
 pub mod outbox;
 pub mod outcome;

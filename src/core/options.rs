@@ -6,6 +6,8 @@
 //! it accepts, before anything is sent; nothing here can panic, whatever the
 //! input, because a panic would kill the wasm instance.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::breaker::BreakerConfig;
 use super::key::is_header_name;
 use super::outcome::StatusSet;
@@ -68,7 +70,7 @@ fn error(option: &str, expected: &'static str) -> OptionError {
 
 fn integer(name: &str, v: &Value, min: u64, max: u64, expected: &'static str) -> Result<u64, OptionError> {
     match *v {
-        Value::Number(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(n as u64),
+        Value::Number(n) if super::num::is_whole(n) && n >= min as f64 && n <= max as f64 => Ok(n as u64),
         _ => Err(error(name, expected)),
     }
 }

@@ -10,6 +10,8 @@
 //! call's backoff, growing with each attempt up to the cap, until the server
 //! gives a definitive answer or the record expires.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::key::origin_of;
 use super::outcome::{Outcome, RetryReason};
 use super::record::Record;
@@ -24,6 +26,9 @@ pub struct DrainPlan {
     pub ready: Vec<String>,
     /// When to look again if nothing else happens first.
     pub wake_at_ms: Option<f64>,
+    /// A record waits behind one being sent here: look again when that
+    /// send ends (no time can say when).
+    pub waits_for_busy: bool,
 }
 
 /// Resend order: creation time, then creation sequence, then key.
@@ -58,14 +63,16 @@ pub fn plan(
     let mut sorted = records.to_vec();
     sort_for_replay(&mut sorted);
     let mut out = DrainPlan::default();
-    let mut blocked: Vec<&str> = Vec::new();
+    // Origins already taken this round, and whether by a record being sent.
+    let mut blocked: Vec<(&str, bool)> = Vec::new();
     let mut wake = |at: f64| out_wake(&mut out.wake_at_ms, at);
     for r in &sorted {
         let origin = origin_of(&r.url);
+        let holder = blocked.iter().find(|(o, _)| *o == origin).map(|(_, busy)| *busy);
         if busy(&r.key) {
             // Being sent: it holds its origin, and is never expired under its sender.
-            if !blocked.contains(&origin) {
-                blocked.push(origin);
+            if holder.is_none() {
+                blocked.push((origin, true));
             }
             continue;
         }
@@ -74,10 +81,11 @@ pub fn plan(
             out.expired.push(r.key.clone());
             continue;
         }
-        if blocked.contains(&origin) {
+        if let Some(by_busy) = holder {
+            out.waits_for_busy |= by_busy;
             continue;
         }
-        blocked.push(origin);
+        blocked.push((origin, false));
         let due_at = if forced(&r.key) { r.not_before } else { r.next_attempt_at.max(r.not_before) };
         if due_at <= now_ms {
             out.ready.push(r.key.clone());
@@ -186,6 +194,9 @@ mod tests {
         let p = plan(&records, 100.0, DAY, |_| false, |k| k == "b");
         assert_eq!(p.ready, ["c"]);
         assert_eq!(p.wake_at_ms, Some(500.0));
+        assert!(p.waits_for_busy, "b2 waits for b, whose send ends at no known time");
+        let p = plan(&records[..1], 100.0, DAY, |_| false, |k| k == "a");
+        assert!(!p.waits_for_busy, "nothing waits behind a");
     }
 
     #[test]

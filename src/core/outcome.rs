@@ -5,6 +5,8 @@
 //! (400, 401, 403, 404, 422, …) is the server's answer and goes back to the
 //! caller as fetch would return it.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 /// The HTTP statuses retried by default: 408, 409, 425, 429 and the 5xx that
 /// mean "try again" (a 501 or 505 will not change on a resend).
 pub const DEFAULT_RETRY_ON: [u16; 8] = [408, 409, 425, 429, 500, 502, 503, 504];

@@ -7,6 +7,8 @@
 //! resent under its old key. A record that fails is quarantined, never
 //! dropped and never a panic.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::key::{fingerprint, is_header_name, is_valid_key};
 use super::value::Value;
 
@@ -132,7 +134,7 @@ impl Record {
             return Err(DecodeError::FingerprintMismatch);
         }
         let attempts = number(v, "attempts")?;
-        if attempts < 0.0 || attempts.fract() != 0.0 || attempts > u32::MAX as f64 {
+        if attempts < 0.0 || !super::num::is_whole(attempts) || attempts > u32::MAX as f64 {
             return Err(DecodeError::Field("attempts"));
         }
         Ok(Record {

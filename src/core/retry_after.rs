@@ -4,6 +4,8 @@
 //! so its wait is honoured exactly: no jitter, no cap. Values we cannot read
 //! are ignored (the normal backoff applies), never an error.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::http_date::parse_http_date;
 
 /// The wait in milliseconds that `value` asks for, measured from `now_ms`
@@ -19,7 +21,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<u64> {
         return Some(seconds.saturating_mul(1000));
     }
     let wait = parse_http_date(value)? - now_ms;
-    Some(if wait.is_finite() && wait > 0.0 { wait.ceil() as u64 } else { 0 })
+    Some(if wait.is_finite() { super::num::ceil_ms(wait) } else { 0 })
 }
 
 #[cfg(test)]

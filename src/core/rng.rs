@@ -5,6 +5,8 @@
 //! Jitter needs spread, not secrecy; keys never come from here (they come from
 //! the platform CSPRNG in the shell).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 #[derive(Clone, Debug)]
 pub struct SplitMix64 {
     state: u64,

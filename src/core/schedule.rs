@@ -8,7 +8,10 @@
 //! time is clamped at zero, so a backwards jump never extends a deadline by
 //! more than the jump and never panics.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use super::backoff::Backoff;
+use super::contract::GiveUpReason;
 use super::outcome::{Outcome, RetryReason, StatusSet};
 use super::rng::SplitMix64;
 
@@ -41,11 +44,11 @@ pub enum GiveUp {
     Deadline,
 }
 
-impl GiveUp {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GiveUp::Exhausted => "exhausted",
-            GiveUp::Deadline => "deadline",
+impl From<GiveUp> for GiveUpReason {
+    fn from(g: GiveUp) -> GiveUpReason {
+        match g {
+            GiveUp::Exhausted => GiveUpReason::Exhausted,
+            GiveUp::Deadline => GiveUpReason::Deadline,
         }
     }
 }
@@ -78,6 +81,18 @@ impl Schedule {
 
     pub fn attempts(&self) -> u32 {
         self.attempts
+    }
+
+    /// Epoch ms after which no attempt may start.
+    pub fn deadline_at(&self, policy: &RetryPolicy) -> f64 {
+        let started = if self.started_at_ms.is_finite() { self.started_at_ms } else { 0.0 };
+        started + policy.deadline_ms as f64
+    }
+
+    /// The attempt just made does not count: it failed while the device was
+    /// offline, which says nothing about the server.
+    pub fn forget_attempt(&mut self) {
+        self.attempts = self.attempts.saturating_sub(1);
     }
 
     fn remaining_ms(&self, policy: &RetryPolicy, now_ms: f64) -> u64 {
@@ -221,6 +236,16 @@ mod tests {
             // Nothing runs after the deadline: each attempt was clipped to it.
             assert!(spent <= p.deadline_ms + p.attempt_timeout_ms * attempts as u64);
         }
+    }
+
+    #[test]
+    fn a_forgotten_attempt_gives_its_place_back() {
+        let p = RetryPolicy { max_attempts: 1, ..RetryPolicy::default() };
+        let mut s = Schedule::new(0.0);
+        assert!(s.begin_attempt(&p, 0.0).is_ok());
+        s.forget_attempt();
+        assert_eq!(s.begin_attempt(&p, 1.0).map(|a| a.attempt), Ok(1));
+        assert_eq!(s.deadline_at(&p), 30_000.0);
     }
 
     #[test]

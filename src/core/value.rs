@@ -1,6 +1,8 @@
 //! A plain-data view of a JS value: what options parsing and record decoding
 //! need to see, and nothing a hostile or corrupted input could use to panic.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Undefined,

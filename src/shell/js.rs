@@ -1,25 +1,12 @@
-//! Bindings to the global scope and small helpers for plain JS objects.
+//! Plain JS objects in and out: a field by name, an object built field by
+//! field, and the core's plain-data view of a value.
 
-use js_sys::{Array, Function, Object, Reflect};
+#[allow(unused_imports)]
+use crate::prelude::*;
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::core::options::MAX_TIMER_MS;
 use crate::core::value::Value;
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout_raw(callback: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    pub fn clear_timeout(id: &JsValue);
-    #[wasm_bindgen(js_namespace = Date, js_name = now)]
-    pub fn now_ms() -> f64;
-}
-
-/// `setTimeout` with the delay clamped: above 2^31-1 ms it would fire at once.
-pub fn set_timeout(callback: &Function, ms: u64) -> JsValue {
-    set_timeout_raw(callback, ms.min(MAX_TIMER_MS) as f64)
-}
 
 /// `target[name]`, or undefined when `target` has no properties. Checked
 /// first: Reflect.get throws on a primitive, and a caught throw costs ~20 µs
@@ -56,8 +43,8 @@ impl Fields {
     }
 }
 
-/// What the options parser needs to see of a JS value. Depth is bounded so a
-/// cyclic object cannot recurse forever.
+/// What the core needs to see of a JS value. Depth is bounded so a cyclic
+/// object cannot recurse forever.
 pub fn to_value(v: &JsValue, depth: u32) -> Value {
     if v.is_undefined() {
         Value::Undefined
@@ -103,4 +90,16 @@ pub fn entries(v: &JsValue, depth: u32) -> Vec<(String, Value)> {
 pub fn adapter_entries(v: &JsValue) -> Value {
     let methods = ["get", "put", "delete", "list"];
     Value::Object(methods.iter().map(|m| (m.to_string(), to_value(&get(v, m), 0))).collect())
+}
+
+/// `[name, value]` pairs of a Headers object (or anything iterable of pairs).
+pub fn header_pairs(headers: &JsValue) -> Vec<(String, String)> {
+    let Ok(Some(iter)) = js_sys::try_iter(headers) else {
+        return Vec::new();
+    };
+    iter.filter_map(|entry| {
+        let pair = Array::from(&entry.ok()?);
+        Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+    })
+    .collect()
 }

@@ -1,17 +1,17 @@
-//! The wasm shell: performs the core's decisions in a JS runtime.
+//! The wasm shell: runs the engine (src/core/engine) in a JS runtime.
 //!
-//! Everything global comes from `globalThis` (fetch, timers, crypto), never
-//! `window`, which workers, Node, Deno and workerd do not have.
+//! `Core` (client.rs) is what the JS entry holds. Each call and each
+//! completion of I/O is an event for the engine; executor.rs performs the
+//! actions that follow on the JS I/O layer (host.rs binds it:
+//! pkg-template/io/), which does fetch, IndexedDB or the adapter, Web Locks
+//! and the timer. No decision is made here.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 mod client;
-mod drain;
-mod errors;
-pub mod idb;
+mod executor;
+mod host;
 mod js;
-mod live;
-mod locks;
+mod options_js;
 pub mod record_js;
-mod request;
-mod small_map;
-pub mod store;
-mod timer;
+mod report_js;

@@ -5,11 +5,14 @@
 //! Plain structured-clone data, so IndexedDB, postMessage and adapters can
 //! all carry it.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use super::js::{to_value, Fields};
-use crate::core::record::{DecodeError, Record, RECORD_SCHEMA};
+use crate::core::engine::Stored;
+use crate::core::record::{key_of, DecodeError, Record, RECORD_SCHEMA};
 
 pub fn encode(r: &Record) -> JsValue {
     let headers: Array = r
@@ -37,4 +40,13 @@ pub fn encode(r: &Record) -> JsValue {
 
 pub fn decode(v: &JsValue) -> Result<Record, DecodeError> {
     Record::decode(&to_value(v, 4))
+}
+
+/// A value read back from the store, as the engine takes it.
+pub fn stored(v: &JsValue) -> Stored {
+    let value = to_value(v, 4);
+    match Record::decode(&value) {
+        Ok(record) => Stored::Record(record),
+        Err(error) => Stored::Unreadable { key: key_of(&value).map(str::to_string), error },
+    }
 }

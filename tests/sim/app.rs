@@ -1,12 +1,18 @@
 //! The application and the hostile world around the clients: operations
-//! issued over time (some with the caller's own key, some aborted), tabs
-//! that crash and come back, clock jumps, network partitions ending in an
-//! 'online' event, `resume()` calls, and finally a healed network.
+//! issued over time (some with the caller's own key, some not durable, some
+//! aborted), tabs that crash or close and come back, clock jumps, network
+//! partitions (some the device knows about: 'offline', then 'online'),
+//! `resume()` calls, unreadable values in the store, and finally a healed
+//! network. After healing nobody calls `resume()`: what is still pending
+//! must be sent by the clients' own wake-ups.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use super::client::{Abort, Call, CallResult, Client};
+use durafetch::core::contract::ErrorKind;
+use durafetch::core::value::Value;
+
+use super::host::{Abort, Call, CallResult, Host};
 use super::ledger::Report;
 use super::world::{Draw, Sim};
 
@@ -22,17 +28,24 @@ pub fn new_key(sim: &Sim) -> String {
 }
 
 pub fn start(sim: &Rc<Sim>) {
+    // Left by another program or an older version before the pages open:
+    // each createClient's first round finds them.
+    for n in 0..sim.cfg.corrupt_records {
+        corrupt(sim, n);
+    }
     for slot in 0..sim.cfg.clients {
         start_client(sim, slot);
     }
     for op in 0..sim.cfg.ops {
         let explicit = sim.rng.borrow_mut().chance(sim.cfg.p_explicit_key);
         let invalid = sim.rng.borrow_mut().chance(sim.cfg.p_invalid);
+        let non_durable = sim.rng.borrow_mut().chance(sim.cfg.p_non_durable);
         let explicit_key = explicit.then(|| format!("order-{op}-{}", sim.draw(0, 1 << 20)));
         {
             let mut ledger = sim.ledger.borrow_mut();
             ledger.ops[op].invalid = invalid;
             ledger.ops[op].explicit_key = explicit_key;
+            ledger.ops[op].asked_non_durable = non_durable;
         }
         let s = sim.clone();
         sim.exec.at(sim.draw(0, ISSUE_WINDOW_MS), move || issue(&s, op, false));
@@ -40,7 +53,13 @@ pub fn start(sim: &Rc<Sim>) {
     let cfg = sim.cfg.clone();
     every(sim, cfg.crash_every_ms, |s| {
         let slot = s.draw(0, s.cfg.clients as u64 - 1) as usize;
-        crash(s, slot, "random");
+        if let Some(host) = s.client(slot) {
+            crash(s, slot, host.instance, "random");
+        }
+    });
+    every(sim, cfg.close_every_ms, |s| {
+        let slot = s.draw(0, s.cfg.clients as u64 - 1) as usize;
+        close(s, slot);
     });
     every(sim, cfg.jump_every_ms, |s| {
         let by = s.draw(1_000, 600_000) as i64;
@@ -55,16 +74,27 @@ pub fn start(sim: &Rc<Sim>) {
         s.log(|| format!("the wall clock jumps {by:+} ms"));
     });
     every(sim, cfg.partition_every_ms, |s| {
-        if s.offline.replace(true) {
+        if s.network_down.replace(true) {
             return;
         }
-        s.ledger.borrow_mut().faults.partitions += 1;
-        s.log(|| "offline".into());
+        let known = s.rng.borrow_mut().chance(s.cfg.p_device_offline);
+        {
+            let mut ledger = s.ledger.borrow_mut();
+            ledger.faults.partitions += 1;
+            ledger.faults.device_offline += known as u64;
+        }
+        s.log(|| format!("network down{}", if known { " (the device knows: offline)" } else { "" }));
+        if known {
+            s.device_offline.set(true);
+            s.alive_clients().iter().for_each(|c| c.offline());
+        }
         let back = s.clone();
         s.exec.after(s.draw(100, 10_000), move || {
-            back.offline.set(false);
-            back.log(|| "online".into());
-            back.alive_clients().iter().for_each(|c| c.online());
+            back.network_down.set(false);
+            back.log(|| "network up".into());
+            if back.device_offline.replace(false) {
+                back.alive_clients().iter().for_each(|c| c.online());
+            }
         });
     });
     every(sim, cfg.resume_every_ms, |s| {
@@ -101,22 +131,27 @@ fn start_client(sim: &Rc<Sim>, slot: usize) {
     if sim.client(slot).is_some() {
         return;
     }
-    let client = Client::new(sim, slot);
+    let client = Host::new(sim, slot);
     sim.clients.borrow_mut()[slot] = Some(client.clone());
     sim.log(|| format!("c{} started in slot {slot}", client.instance));
-    sim.exec.after(0, move || {
-        if client.alive.get() {
-            client.resume();
-        }
-    });
+    sim.exec.after(0, move || client.resume());
 }
 
 /// The tab or process dies: everything not persisted is gone.
-pub fn crash(sim: &Rc<Sim>, slot: usize, label: &'static str) {
-    let Some(client) = sim.client(slot) else { return };
-    client.alive.set(false);
-    sim.exec.kill(client.instance);
-    sim.log(|| format!("c{} CRASH at {label}", client.instance));
+pub fn crash(sim: &Rc<Sim>, slot: usize, instance: u64, label: &'static str) {
+    let host = {
+        let clients = sim.clients.borrow();
+        let in_slot = clients.get(slot).cloned().flatten().filter(|h| h.instance == instance);
+        in_slot.or_else(|| sim.closing.borrow().iter().find(|h| h.instance == instance).cloned())
+    };
+    let Some(host) = host.filter(|h| h.alive.get()) else { return };
+    host.die();
+    sim.log(|| format!("c{instance} CRASH at {label}"));
+    let in_slot = sim.clients.borrow()[slot].as_ref().is_some_and(|h| h.instance == instance);
+    if in_slot {
+        sim.clients.borrow_mut()[slot] = None;
+    }
+    retire(sim, instance);
     let down = sim.draw(10, 10_000);
     let mut resubmit = Vec::new();
     {
@@ -125,23 +160,71 @@ pub fn crash(sim: &Rc<Sim>, slot: usize, label: &'static str) {
             "random" => ledger.faults.random_crashes += 1,
             _ => *ledger.faults.crashes.entry(label).or_default() += 1,
         }
-        for (op, log) in ledger.ops.iter_mut().enumerate() {
-            if log.waiting_in == Some(client.instance) {
-                log.waiting_in = None;
-                // Only a caller that chose its own key can resubmit the same operation.
-                if log.explicit_key.is_some() && !log.abort_requested {
-                    resubmit.push(op);
-                }
+        for op in host.waiting_ops() {
+            let log = &mut ledger.ops[op];
+            log.waiting_in = None;
+            // Only a caller that chose its own key can resubmit the same operation.
+            if log.explicit_key.is_some() && !log.abort_requested {
+                resubmit.push(op);
             }
         }
     }
-    let s = sim.clone();
-    sim.exec.after(down, move || start_client(&s, slot));
+    if in_slot {
+        let s = sim.clone();
+        sim.exec.after(down, move || start_client(&s, slot));
+    }
     for op in resubmit {
         sim.ledger.borrow_mut().faults.resubmissions += 1;
         let s = sim.clone();
         sim.exec.after(down + sim.draw(0, 2_000), move || issue(&s, op, true));
     }
+}
+
+/// The page navigates away: `client.close()`, and a new page later.
+fn close(sim: &Rc<Sim>, slot: usize) {
+    let Some(host) = sim.client(slot) else { return };
+    sim.ledger.borrow_mut().faults.closes += 1;
+    sim.clients.borrow_mut()[slot] = None;
+    sim.closing.borrow_mut().push(host.clone());
+    host.close();
+    let s = sim.clone();
+    sim.exec.after(sim.draw(10, 5_000), move || start_client(&s, slot));
+}
+
+/// A closed client whose store is closed is gone for good.
+pub fn retire(sim: &Sim, instance: u64) {
+    sim.closing.borrow_mut().retain(|h| h.instance != instance);
+}
+
+/// Something else wrote an unreadable value into the outbox.
+fn corrupt(sim: &Rc<Sim>, n: u64) {
+    let key = format!("junk-{n}");
+    let s = |v: &str| Value::Str(v.to_string());
+    let value = match sim.draw(0, 2) {
+        // From a future version.
+        0 => Value::Object(vec![("v".into(), Value::Number(99.0)), ("key".into(), s(&key))]),
+        // Its fingerprint no longer matches (changed on disk).
+        1 => Value::Object(vec![
+            ("v".into(), Value::Number(1.0)),
+            ("key".into(), s(&key)),
+            ("method".into(), s("POST")),
+            ("url".into(), s("http://127.0.0.1:8001/orders")),
+            ("headers".into(), Value::List(vec![])),
+            ("body".into(), Value::Bytes(b"op-0".to_vec())),
+            ("fingerprint".into(), s("0000000000000000")),
+            ("attempts".into(), Value::Number(0.0)),
+            ("createdAt".into(), Value::Number(sim.now_ms())),
+            ("seq".into(), Value::Number(0.0)),
+            ("nextAttemptAt".into(), Value::Number(0.0)),
+            ("notBefore".into(), Value::Number(0.0)),
+        ]),
+        // Truncated.
+        _ => Value::Object(vec![("v".into(), Value::Number(1.0)), ("key".into(), s(&key)), ("method".into(), s("POST"))]),
+    };
+    sim.ledger.borrow_mut().corrupt_keys.insert(key.clone());
+    sim.ledger.borrow_mut().faults.corrupt_records += 1;
+    sim.store.borrow_mut().insert(key.clone(), value);
+    sim.log(|| format!("an unreadable value {key} appears in the store"));
 }
 
 /// The application calls `client.fetch` for operation `op`.
@@ -154,14 +237,15 @@ fn issue(sim: &Rc<Sim>, op: usize, resubmission: bool) {
     let client = clients[sim.draw(0, clients.len() as u64 - 1) as usize].clone();
     let signal = Abort::new();
     let call_id = sim.draw(1, u32::MAX as u64);
-    let key = {
+    let (key, non_durable) = {
         let mut ledger = sim.ledger.borrow_mut();
         ledger.ops[op].waiting_in = Some(client.instance);
         ledger.ops[op].resubmitted |= resubmission;
-        ledger.ops[op].explicit_key.clone()
+        (ledger.ops[op].explicit_key.clone(), ledger.ops[op].asked_non_durable)
     };
     let url = format!("{}/orders", ORIGINS[op % ORIGINS.len()]);
-    let call = Call { op, id: call_id, key, url, body: format!("op-{op}").into_bytes(), signal: signal.clone(), resubmission };
+    let durable = non_durable.then_some(false);
+    let call = Call { op, id: call_id, key, url, body: format!("op-{op}").into_bytes(), durable, signal: signal.clone(), resubmission };
     let done = Rc::new(Cell::new(false));
     if !resubmission && sim.fault(sim.cfg.p_abort) {
         let (s, done, instance) = (sim.clone(), done.clone(), client.instance);
@@ -176,30 +260,41 @@ fn issue(sim: &Rc<Sim>, op: usize, resubmission: bool) {
         });
     }
     let s = sim.clone();
-    sim.exec.spawn(client.instance, async move {
-        let key = call.key.clone();
-        let result = client.clone().fetch(call).await;
+    let closed_client = client.clone();
+    client.fetch(call, move |result| {
         done.set(true);
         let mut ledger = s.ledger.borrow_mut();
         ledger.ops[op].waiting_in = None;
-        let key = key.or_else(|| ledger.key_op.iter().find(|(_, o)| **o == op).map(|(k, _)| k.clone()));
+        let key = ledger.key_op.iter().find(|(_, o)| **o == op).map(|(k, _)| k.clone());
         let now = s.exec.now();
+        let durable = ledger.ops[op].durable;
+        if let CallResult::Failed(kind) = result {
+            ledger.ops[op].failed = Some(kind);
+        }
         match (result, key) {
             (CallResult::Status(status), Some(key)) => ledger.report(&key, Report::Status(status), now),
-            (CallResult::Failed("aborted"), Some(key)) => ledger.report(&key, Report::Aborted, now),
-            (CallResult::Failed("queued"), _) => {}
+            (CallResult::Failed(ErrorKind::Aborted), Some(key)) => ledger.report(&key, Report::Aborted, now),
+            (CallResult::Failed(ErrorKind::Queued), _) if durable => {}
+            // The store refused it: nothing was sent (checked at the end).
+            (CallResult::Failed(ErrorKind::Storage), _) if durable => {}
+            (CallResult::Failed(ErrorKind::Closed), _) if closed_client.closed.get() => {}
+            (CallResult::Failed(ErrorKind::Exhausted | ErrorKind::Deadline | ErrorKind::CircuitOpen), _) if !durable => {}
             (other, _) => ledger.violations.push(format!("op {op}: the call ended with {other:?}")),
         }
     });
 }
 
-/// The network heals for good: no more faults; closed pages reopen and
-/// every client gets `resume()` (or 'online', if it was offline).
+/// The network heals for good: no more faults; closed pages reopen (each
+/// `createClient` resumes what is stored) and, if the device knew it was
+/// offline, every client hears 'online'. Nothing else wakes them.
 fn heal(sim: &Rc<Sim>) {
     sim.healed.set(true);
-    let was_offline = sim.offline.replace(false);
+    sim.network_down.set(false);
+    let was_offline = sim.device_offline.replace(false);
     for slot in 0..sim.cfg.clients {
         start_client(sim, slot);
     }
-    sim.alive_clients().iter().for_each(|c| if was_offline { c.online() } else { c.resume() });
+    if was_offline {
+        sim.alive_clients().iter().for_each(|c| c.online());
+    }
 }

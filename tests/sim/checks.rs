@@ -47,6 +47,8 @@ pub struct Checks {
     /// Records a drain round found marked expired while the wall clock said
     /// they were not (it went back): expired all the same, never resent.
     pub marked_expired_before_ttl: u64,
+    /// 'quarantined' events for unreadable values.
+    pub quarantined_reports: u64,
 }
 
 impl Checks {
@@ -67,6 +69,7 @@ impl Checks {
         self.repeated_settled_after_crash += o.repeated_settled_after_crash;
         self.expired_after_settled += o.expired_after_settled;
         self.marked_expired_before_ttl += o.marked_expired_before_ttl;
+        self.quarantined_reports += o.quarantined_reports;
     }
 }
 

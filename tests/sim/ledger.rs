@@ -28,6 +28,13 @@ pub struct Faults {
     pub aborts: u64,
     pub resubmissions: u64,
     pub resumes: u64,
+    pub closes: u64,
+    /// Partitions the device knew about ('offline', then 'online').
+    pub device_offline: u64,
+    pub replay_failures: u64,
+    pub store_failures: u64,
+    pub store_errors_reported: u64,
+    pub corrupt_records: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +60,12 @@ impl Report {
 #[derive(Default)]
 pub struct OpLog {
     pub invalid: bool,
+    /// Its call went through the store (false: `durable: false`, live only).
+    pub durable: bool,
+    /// The application asked for `durable: false`.
+    pub asked_non_durable: bool,
+    /// The call's result, when it ended with a kind.
+    pub failed: Option<durafetch::core::contract::ErrorKind>,
     pub explicit_key: Option<String>,
     pub keys_sent: BTreeSet<String>,
     pub attempts: u32,
@@ -63,6 +76,9 @@ pub struct OpLog {
     pub settled_at: Option<u64>,
     pub abort_requested: bool,
     pub abort_reported: bool,
+    /// The delete of its record after the abort failed (a store error was
+    /// reported): it may still be resent.
+    pub abort_delete_failed: bool,
     /// The application called fetch again with the same key (after a crash).
     pub resubmitted: bool,
     /// The client instance whose caller awaits this operation's result.
@@ -74,6 +90,10 @@ pub struct OpLog {
 
 pub struct Ledger {
     web_locks: bool,
+    /// Unreadable values put into the store (never sent, quarantined), and
+    /// those a client reported quarantined.
+    pub corrupt_keys: BTreeSet<String>,
+    pub quarantined_keys: BTreeSet<String>,
     pub ops: Vec<OpLog>,
     pub key_op: BTreeMap<String, usize>,
     pub faults: Faults,
@@ -86,7 +106,7 @@ pub struct Ledger {
 
 /// Who sends an attempt, for the checks.
 pub enum Sender {
-    Live { call: u64, attempt: u32, started: u64, back_at_start: u64, floor: u64, resubmission: bool, aborted: bool },
+    Live { call: u64, attempt: u32, started: u64, floor: u64, resubmission: bool, aborted: bool, durable: bool },
     Resend { not_before: f64 },
 }
 
@@ -94,7 +114,6 @@ pub enum Sender {
 pub struct AttemptAt {
     pub mono: u64,
     pub wall: f64,
-    pub back_jumped: u64,
     pub web_locks: bool,
     pub record_stored: bool,
     pub max_attempts: u32,
@@ -107,6 +126,8 @@ impl Ledger {
     pub fn new(ops: usize, web_locks: bool) -> Ledger {
         Ledger {
             web_locks,
+            corrupt_keys: BTreeSet::new(),
+            quarantined_keys: BTreeSet::new(),
             ops: (0..ops).map(|_| OpLog::default()).collect(),
             key_op: BTreeMap::new(),
             faults: Faults::default(),
@@ -138,7 +159,7 @@ impl Ledger {
         let log = &mut self.ops[op];
         log.attempts += 1;
         log.keys_sent.insert(key.to_string());
-        let (settled_at, abort_reported, resubmitted) = (log.settled_at, log.abort_reported, log.resubmitted);
+        let (settled_at, abort_reported, resubmitted) = (log.settled_at, log.abort_reported && !log.abort_delete_failed, log.resubmitted);
         let expired = log.reports.contains(&Report::Expired);
         if self.key_op.get(key) != Some(&op) {
             self.violation(format!("op {op} sent with key {key}, which is not its key"));
@@ -147,7 +168,8 @@ impl Ledger {
             self.violation(format!("op {op} sent with two keys: {:?}", self.ops[op].keys_sent));
         }
         let resubmission = matches!(sender, Sender::Live { resubmission: true, .. });
-        if at.web_locks && !resubmission {
+        let durable = !matches!(sender, Sender::Live { durable: false, .. });
+        if at.web_locks && !resubmission && durable {
             if let Some(t) = settled_at {
                 self.violation(format!("op {op} ({key}) sent at {} after it settled at {t}", at.mono));
             }
@@ -165,7 +187,7 @@ impl Ledger {
             self.violation(format!("op {op}: an attempt may take {} ms > attemptTimeoutMs", at.timeout_ms));
         }
         match *sender {
-            Sender::Live { call, attempt, started, back_at_start, floor, aborted, .. } => {
+            Sender::Live { call, attempt, started, floor, aborted, .. } => {
                 self.live_attempts += 1;
                 if aborted {
                     self.violation(format!("op {op} call {call}: attempt {attempt} at {} after the caller aborted", at.mono));
@@ -173,15 +195,14 @@ impl Ledger {
                 if attempt > at.max_attempts {
                     self.violation(format!("op {op} call {call}: attempt {attempt} > maxAttempts {}", at.max_attempts));
                 }
-                // Wall-clock deadline: a backward jump may stretch it by the jump, no more.
-                let stretch = at.back_jumped - back_at_start;
-                if at.mono - started >= at.deadline_ms + stretch {
+                // Deadlines run on the monotonic clock: wall-clock jumps move them not at all.
+                if at.mono - started >= at.deadline_ms {
                     self.violation(format!(
-                        "op {op} call {call}: attempt {attempt} at {} after the live deadline (started {started}, deadline {} ms, clock back {stretch} ms)",
+                        "op {op} call {call}: attempt {attempt} at {} after the live deadline (started {started}, deadline {} ms)",
                         at.mono, at.deadline_ms
                     ));
                 }
-                if at.mono + at.timeout_ms > started + at.deadline_ms + stretch {
+                if at.mono + at.timeout_ms > started + at.deadline_ms {
                     self.violation(format!("op {op} call {call}: attempt {attempt} may outlive the live deadline"));
                 }
                 if at.mono < floor {

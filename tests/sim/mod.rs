@@ -2,13 +2,11 @@
 
 pub mod app;
 pub mod checks;
-pub mod client;
 pub mod dates;
-pub mod drain;
 pub mod encode;
 pub mod exec;
+pub mod host;
 pub mod ledger;
-pub mod live;
 pub mod net;
 pub mod report;
 pub mod runs;

@@ -15,15 +15,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use super::dates::http_date;
-use super::exec::Slot;
 use super::world::{Sim, EPOCH_MS};
 
 pub enum Reply {
     Answered { status: u16, retry_after: Option<String> },
     Network,
-    Timeout,
-    Aborted,
 }
+
+/// Where an answer goes, if one comes back.
+pub type OnReply = Box<dyn FnOnce(Reply)>;
 
 #[derive(Default)]
 pub struct Server {
@@ -51,17 +51,17 @@ fn latency(sim: &Sim) -> u64 {
 }
 
 /// Puts one attempt on the wire; `reply` gets the answer if one comes back.
-pub fn dispatch(sim: &Rc<Sim>, key: String, body: Vec<u8>, reply: Slot<Reply>) {
-    if sim.offline.get() && !sim.healed.get() {
+pub fn dispatch(sim: &Rc<Sim>, key: String, body: Vec<u8>, reply: OnReply) {
+    if sim.network_down.get() && !sim.healed.get() {
         sim.ledger.borrow_mut().faults.offline_refusals += 1;
-        sim.exec.after(1, move || reply.fill(Reply::Network));
+        sim.exec.after(1, move || reply(Reply::Network));
         return;
     }
     if sim.fault(sim.cfg.p_drop_request) {
         sim.ledger.borrow_mut().faults.requests_dropped += 1;
         if sim.draw(0, 1) == 0 {
             let at = latency(sim);
-            sim.exec.after(at, move || reply.fill(Reply::Network));
+            sim.exec.after(at, move || reply(Reply::Network));
         }
         return;
     }
@@ -76,7 +76,7 @@ pub fn dispatch(sim: &Rc<Sim>, key: String, body: Vec<u8>, reply: Slot<Reply>) {
     sim.exec.after(there, move || arrive(&s, key, body, Some(reply)));
 }
 
-fn arrive(sim: &Rc<Sim>, key: String, body: Vec<u8>, reply: Option<Slot<Reply>>) {
+fn arrive(sim: &Rc<Sim>, key: String, body: Vec<u8>, reply: Option<OnReply>) {
     let op = op_of(&body);
     sim.log(|| format!("server <- {key} op {op}"));
     if sim.fault(sim.cfg.p_5xx) {
@@ -133,7 +133,7 @@ fn arrive(sim: &Rc<Sim>, key: String, body: Vec<u8>, reply: Option<Slot<Reply>>)
     });
 }
 
-fn respond(sim: &Rc<Sim>, reply: Option<Slot<Reply>>, status: u16, retry_after: Option<String>, applied: bool) {
+fn respond(sim: &Rc<Sim>, reply: Option<OnReply>, status: u16, retry_after: Option<String>, applied: bool) {
     // A late duplicate's answer goes to a connection nobody waits on.
     let Some(reply) = reply else { return };
     let back = latency(sim);
@@ -142,9 +142,9 @@ fn respond(sim: &Rc<Sim>, reply: Option<Slot<Reply>>, status: u16, retry_after: 
         ledger.faults.responses_dropped += 1;
         ledger.faults.applied_but_unanswered += applied as u64;
         if sim.draw(0, 1) == 0 {
-            sim.exec.after(back, move || reply.fill(Reply::Network));
+            sim.exec.after(back, move || reply(Reply::Network));
         }
         return;
     }
-    sim.exec.after(back, move || reply.fill(Reply::Answered { status, retry_after }));
+    sim.exec.after(back, move || reply(Reply::Answered { status, retry_after }));
 }

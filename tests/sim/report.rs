@@ -10,8 +10,8 @@ use super::world::{Config, Sim};
 /// After healing: long enough for any backoff, cooldown, Retry-After and
 /// clock skew the seeds draw (a random walk of jumps of up to 10 minutes).
 const SETTLE_MS: u64 = 6 * 3_600_000;
-/// A seed that needs more polls than this has run away (a livelock).
-const MAX_POLLS: u64 = 3_000_000;
+/// A seed that needs more steps than this has run away (a livelock).
+const MAX_STEPS: u64 = 3_000_000;
 
 #[derive(Clone, Debug, Default)]
 pub struct Totals {
@@ -19,6 +19,8 @@ pub struct Totals {
     pub two_client_seeds: u64,
     pub no_web_lock_seeds: u64,
     pub ops: u64,
+    /// Calls made with `durable: false`.
+    pub non_durable: u64,
     pub accepted: u64,
     /// The page died before the record was written: never sent (checked).
     pub never_persisted: u64,
@@ -53,13 +55,13 @@ pub fn run_seed(cfg: Config, trace: bool) -> SeedRun {
     let ops = cfg.ops;
     let sim = Sim::new(cfg, trace);
     app::start(&sim);
-    let finished = sim.exec.run(HEAL_AT_MS + SETTLE_MS, MAX_POLLS);
-    let mut totals = Totals { seeds: 1, ops: ops as u64, polls: sim.exec.polls.get(), ..Totals::default() };
+    let finished = sim.exec.run(HEAL_AT_MS + SETTLE_MS, MAX_STEPS);
+    let mut totals = Totals { seeds: 1, ops: ops as u64, polls: sim.exec.steps.get(), ..Totals::default() };
     totals.two_client_seeds = (sim.cfg.clients == 2) as u64;
     totals.no_web_lock_seeds = (!sim.cfg.web_locks) as u64;
     let mut violations = std::mem::take(&mut sim.ledger.borrow_mut().violations);
     if !finished {
-        violations.push(format!("runaway: more than {MAX_POLLS} polls by t={} ms", sim.exec.now()));
+        violations.push(format!("runaway: more than {MAX_STEPS} steps by t={} ms", sim.exec.now()));
     }
     violations.extend(end_checks(&sim, &mut totals));
     {
@@ -80,7 +82,27 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
     let mut v = Vec::new();
     let (ledger, server, store) = (sim.ledger.borrow(), sim.server.borrow(), sim.store.borrow());
     for key in store.keys() {
+        if ledger.corrupt_keys.contains(key) {
+            if sim.cfg.quarantine_moves {
+                v.push(format!("unreadable {key} is still in the outbox, though the store can move it aside"));
+            }
+            continue;
+        }
         v.push(format!("lost: record {key} (op {:?}) is still stored after the network healed", ledger.key_op.get(key)));
+    }
+    // Reported, or moved aside (a crash between the move and its report
+    // loses only the report: the value is kept in the quarantine store).
+    let moved: Vec<String> = sim.quarantine.borrow().iter().filter_map(key_of_value).collect();
+    for key in ledger.corrupt_keys.difference(&ledger.quarantined_keys) {
+        if !moved.contains(key) {
+            v.push(format!("unreadable {key} was neither reported quarantined nor moved aside"));
+        }
+    }
+    let hosts = sim.clients.borrow().iter().flatten().cloned().chain(sim.closing.borrow().iter().cloned()).collect::<Vec<_>>();
+    for host in hosts.iter().filter(|h| h.alive.get()) {
+        for leak in host.leaked() {
+            v.push(format!("client {} still holds a payload the engine never handed on nor dropped: {leak}", host.instance));
+        }
     }
     if server.key_reuse > 0 {
         v.push(format!("{} requests reused a key stored for another operation", server.key_reuse));
@@ -96,6 +118,18 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
         if effects > 1 {
             v.push(format!("duplicate: op {op} applied {effects} times"));
         }
+        let answer = key_of.get(&op).and_then(|k| server.responses.get(*k)).map(|&(_, status)| status);
+        if !log.durable {
+            // Live attempts only: it was told the server's answer, or the
+            // last transient status when its bounds ran out (as fetch would).
+            totals.non_durable += 1;
+            for status in log.reports.iter().filter_map(|r| r.status()) {
+                if Some(status) != answer && !sim.cfg.policy.retry_on.contains(status) {
+                    v.push(format!("op {op} (not durable): reported status {status}, the server's answer is {answer:?}"));
+                }
+            }
+            continue;
+        }
         if !log.persisted {
             totals.never_persisted += 1;
             if log.attempts > 0 || effects > 0 {
@@ -104,7 +138,6 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
             continue;
         }
         totals.accepted += 1;
-        let answer = key_of.get(&op).and_then(|k| server.responses.get(*k)).map(|&(_, status)| status);
         totals.refused += (answer == Some(422)) as u64;
         if answer == Some(201) && effects != 1 {
             v.push(format!("op {op}: answered 201 but applied {effects} times"));
@@ -135,12 +168,16 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
     v
 }
 
+fn key_of_value(v: &durafetch::core::value::Value) -> Option<String> {
+    durafetch::core::record::key_of(v).map(str::to_string)
+}
+
 impl Totals {
     pub fn add(&mut self, o: &Totals) {
         macro_rules! sum {
             ($($f:ident).+) => { $( self.$f += o.$f; )+ };
         }
-        sum!(seeds.two_client_seeds.no_web_lock_seeds.ops.accepted.never_persisted.effects.refused.duplicates);
+        sum!(seeds.two_client_seeds.no_web_lock_seeds.ops.non_durable.accepted.never_persisted.effects.refused.duplicates);
         sum!(lost.naive_effects.naive_duplicates.reported_status.reported_settled.unreported.reported_expired.reported_aborted);
         sum!(live_attempts.resend_attempts.waits_checked.polls);
         let (f, g) = (&mut self.faults, &o.faults);
@@ -162,6 +199,12 @@ impl Totals {
         f.aborts += g.aborts;
         f.resubmissions += g.resubmissions;
         f.resumes += g.resumes;
+        f.closes += g.closes;
+        f.device_offline += g.device_offline;
+        f.replay_failures += g.replay_failures;
+        f.store_failures += g.store_failures;
+        f.store_errors_reported += g.store_errors_reported;
+        f.corrupt_records += g.corrupt_records;
         self.checks.add(&o.checks);
     }
 
@@ -176,10 +219,11 @@ impl Totals {
     pub fn summary_line(&self) -> String {
         let (f, c) = (&self.faults, &self.checks);
         format!(
-            "simulation: {} seeds ({} with two clients on one store, {} without Web Locks), {} operations ({} accepted; {} died with their page before being persisted, never sent); \
-             faults: {} crashes ({} at {} named awaits, {} at random times), {} requests dropped, {} responses dropped \
-             ({} after the server applied), {} duplicated deliveries, {} 5xx, {} 429, {} 409, {} partitions, \
-             {} clock jumps forward, {} backward, {} aborts, {} resubmissions, {} resume() calls; \
+            "simulation of the shipped engine: {} seeds ({} with two clients on one store, {} without Web Locks), {} operations ({} accepted into the outbox, {} live only (durable: false); {} never persisted: their page died first or the store refused them, never sent); \
+             faults: {} crashes ({} at {} action boundaries, {} at random times), {} close() calls, {} requests dropped, {} responses dropped \
+             ({} after the server applied), {} duplicated deliveries, {} 5xx, {} 429, {} 409, {} partitions ({} the device knew: offline/online), \
+             {} clock jumps forward, {} backward, {} aborts, {} resubmissions, {} resume() calls, {} store calls failed ({} reported), \
+             {} beforeReplay failures, {} unreadable values ({} quarantine reports); \
              attempts: {} live, {} resent; effects: {} applied, {} refused (422), duplicates: {}, lost: {}; \
              reported: {} with a status ({} by a 'settled' event; answered but never reported settled: {}), {} expired, {} aborted; without the key a server would have applied {} ({} duplicates); \
              {} waits within their bound; {} drain rounds found every ready key locked elsewhere (at most {} back to back; \
@@ -189,11 +233,12 @@ impl Totals {
              {} records found marked expired with the wall clock back before their TTL (expired, not resent), \
              operations reported both expired and settled: {} (excused: {} resubmitted by the caller, {} without Web Locks); \
              known bug 6: {} operations reported 'expired' after 'settled', a crash having prevented the delete",
-            self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.never_persisted,
-            self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes,
+            self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.non_durable, self.never_persisted,
+            self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes, f.closes,
             f.requests_dropped, f.responses_dropped, f.applied_but_unanswered, f.duplicated, f.status_5xx,
-            f.status_429, f.status_409, f.partitions, f.jumps_forward, f.jumps_backward, f.aborts,
-            f.resubmissions, f.resumes, self.live_attempts, self.resend_attempts, self.effects, self.refused,
+            f.status_429, f.status_409, f.partitions, f.device_offline, f.jumps_forward, f.jumps_backward, f.aborts,
+            f.resubmissions, f.resumes, f.store_failures, f.store_errors_reported, f.replay_failures, f.corrupt_records,
+            c.quarantined_reports, self.live_attempts, self.resend_attempts, self.effects, self.refused,
             self.duplicates, self.lost, self.reported_status, self.reported_settled, self.unreported,
             self.reported_expired, self.reported_aborted,
             self.naive_effects, self.naive_duplicates, self.waits_checked, c.idle_rounds, c.longest_idle_streak,

@@ -4,7 +4,8 @@
 use std::io::Write;
 
 use super::report::{run_seed, SeedRun, Totals};
-use super::world::{Config, Mutant};
+use super::world::Config;
+use durafetch::core::engine::Mutant;
 
 pub const SEEDS: u64 = 2_000;
 pub const OPS: usize = 20;

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use durafetch::core::breaker::BreakerConfig;
+use durafetch::core::engine::Mutant;
 use durafetch::core::rng::SplitMix64;
 use durafetch::core::schedule::RetryPolicy;
 use durafetch::core::value::Value;
 
 use super::checks::InFlight;
-use super::client::Client;
 use super::exec::Exec;
+use super::host::Host;
 use super::ledger::Ledger;
 use super::net::Server;
 use super::store::WebLocks;
@@ -35,23 +36,6 @@ impl Draw for SplitMix64 {
     fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.up_to(hi.saturating_sub(lo))
     }
-}
-
-/// A deliberately broken protocol, to show the checks catch it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mutant {
-    None,
-    /// Send first; write the record only after a transient outcome.
-    SendBeforePersist,
-    /// A fresh idempotency key on every attempt.
-    KeyPerAttempt,
-    /// Resend the record as listed, without re-reading it under the lock.
-    NoRereadUnderLock,
-    /// Delete the record when the live bounds end, instead of queueing it.
-    ForgetWhenQueued,
-    /// Delete the record after a definitive answer, then report 'settled'
-    /// (the order before it was fixed: a crash between lost the report).
-    DeleteBeforeSettled,
 }
 
 /// Everything a seed decides up front: the client's options and how hostile
@@ -82,6 +66,20 @@ pub struct Config {
     pub p_abort: f64,
     pub p_invalid: f64,
     pub p_explicit_key: f64,
+    /// Calls made with `durable: false` (no record: live attempts only).
+    pub p_non_durable: f64,
+    /// Per store call: it fails (quota, a broken adapter).
+    pub p_store_fail: f64,
+    /// Per resend: `beforeReplay` throws.
+    pub p_replay_fail: f64,
+    /// Unreadable values put into the store by something else.
+    pub corrupt_records: u64,
+    /// The store can move unreadable values aside (IndexedDB), or not (an adapter).
+    pub quarantine_moves: bool,
+    /// Mean gap between `close()` calls (a page navigating away), 0: none.
+    pub close_every_ms: u64,
+    /// Of the partitions, the share the device knows about (navigator.onLine).
+    pub p_device_offline: f64,
     /// A crash probability for one named await instead of `p_crash_step`
     /// (tests that aim at one window).
     pub focus_crash: Option<(&'static str, f64)>,
@@ -99,6 +97,7 @@ impl Config {
         let mut gap = |on: f64, lo: u64, hi: u64| if r.chance(on) { r.range(lo, hi) } else { 0 };
         let (crash_every_ms, jump_every_ms) = (gap(0.5, 2_000, 40_000), gap(0.6, 3_000, 40_000));
         let (partition_every_ms, resume_every_ms) = (gap(0.5, 5_000, 60_000), gap(0.4, 3_000, 30_000));
+        let close_every_ms = gap(0.3, 5_000, 60_000);
         let clients = if r.chance(0.7) { 2 } else { 1 };
         Config {
             seed,
@@ -128,6 +127,13 @@ impl Config {
             p_abort: 0.05,
             p_invalid: 0.1,
             p_explicit_key: 0.3,
+            p_non_durable: [0.0, 0.1, 0.3][r.range(0, 2) as usize],
+            p_store_fail: [0.0, 0.0, 0.01, 0.03][r.range(0, 3) as usize],
+            p_replay_fail: [0.0, 0.05][r.range(0, 1) as usize],
+            corrupt_records: if r.chance(0.2) { r.range(1, 3) } else { 0 },
+            quarantine_moves: r.chance(0.5),
+            close_every_ms,
+            p_device_offline: 0.5,
             focus_crash: None,
             mutant: Mutant::None,
         }
@@ -140,17 +146,23 @@ pub struct Sim {
     pub rng: RefCell<SplitMix64>,
     /// Wall clock minus virtual time, in ms: moved by clock jumps.
     offset: Cell<i64>,
-    back_jumped: Cell<u64>,
     /// The network has healed: no more faults of any kind.
     pub healed: Cell<bool>,
-    pub offline: Cell<bool>,
+    /// Requests fail (a partition).
+    pub network_down: Cell<bool>,
+    /// The device knows it (navigator.onLine is false; clients were told).
+    pub device_offline: Cell<bool>,
     pub store: RefCell<BTreeMap<String, Value>>,
+    /// Values the store moved aside as unreadable.
+    pub quarantine: RefCell<Vec<Value>>,
     pub locks: RefCell<WebLocks>,
     pub server: RefCell<Server>,
     pub ledger: RefCell<Ledger>,
     /// Check only: attempts on the wire, by key and client.
     pub in_flight: InFlight,
-    pub clients: RefCell<Vec<Option<Rc<Client>>>>,
+    pub clients: RefCell<Vec<Option<Rc<Host>>>>,
+    /// Closed clients whose last calls are still ending.
+    pub closing: RefCell<Vec<Rc<Host>>>,
     pub next_instance: Cell<u64>,
     pub trace: Option<RefCell<Vec<String>>>,
 }
@@ -161,15 +173,17 @@ impl Sim {
             exec: Exec::default(),
             rng: RefCell::new(SplitMix64::new(cfg.seed)),
             offset: Cell::new(0),
-            back_jumped: Cell::new(0),
             healed: Cell::new(false),
-            offline: Cell::new(false),
+            network_down: Cell::new(false),
+            device_offline: Cell::new(false),
             store: RefCell::new(BTreeMap::new()),
+            quarantine: RefCell::new(Vec::new()),
             locks: RefCell::new(WebLocks::default()),
             server: RefCell::new(Server::default()),
             ledger: RefCell::new(Ledger::new(cfg.ops, cfg.web_locks)),
             in_flight: InFlight::default(),
             clients: RefCell::new(vec![None; cfg.clients]),
+            closing: RefCell::new(Vec::new()),
             next_instance: Cell::new(1),
             trace: trace.then(|| RefCell::new(Vec::new())),
             cfg,
@@ -183,15 +197,9 @@ impl Sim {
 
     pub fn jump_clock(&self, by_ms: i64) {
         self.offset.set(self.offset.get() + by_ms);
-        if by_ms < 0 {
-            self.back_jumped.set(self.back_jumped.get() + by_ms.unsigned_abs());
-        }
     }
 
-    /// Sum of every backward jump so far: a deadline may stretch by that much.
-    pub fn back_jumped(&self) -> u64 {
-        self.back_jumped.get()
-    }
+
 
     pub fn draw(&self, lo: u64, hi: u64) -> u64 {
         self.rng.borrow_mut().range(lo, hi)
@@ -208,16 +216,17 @@ impl Sim {
         }
     }
 
-    pub fn client(&self, slot: usize) -> Option<Rc<Client>> {
+    pub fn client(&self, slot: usize) -> Option<Rc<Host>> {
         self.clients.borrow()[slot].clone().filter(|c| c.alive.get())
     }
 
-    pub fn alive_clients(&self) -> Vec<Rc<Client>> {
+    pub fn alive_clients(&self) -> Vec<Rc<Host>> {
         (0..self.cfg.clients).filter_map(|s| self.client(s)).collect()
     }
 
     pub fn teardown(&self) {
         self.clients.borrow_mut().clear();
+        self.closing.borrow_mut().clear();
         self.exec.clear();
     }
 }

@@ -1,0 +1,199 @@
+//! What the engine asks its host to do, and what it reports.
+//!
+//! The host keeps everything the engine must not hold (JS requests,
+//! responses, exceptions, promises) under the ids below. A payload (an
+//! attempt's response or failure, a failed store call's exception, a
+//! listing's raw values) lives under the `Io` that produced it until the
+//! engine hands it on (`Resolve` with `last`, a `Cause::Io` in a rejection
+//! or event) or drops it (`Release`): each exactly once.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+use crate::core::breaker::Transition;
+use crate::core::contract::{ErrorKind, GiveUpReason, QueueReason, StoreAction};
+use crate::core::outcome::RetryReason;
+use crate::core::record::Record;
+
+/// A caller's `fetch` or `pending` call. The host picks it (it must be
+/// unique among calls not yet answered) and keeps the caller's promise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CallId(pub u32);
+
+/// One piece of I/O the engine asked for: an attempt, a store call, a lock
+/// request. Its completion comes back with the same id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Io(pub u32);
+
+/// What a request to send is built from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// The request the caller passed (its key header already set).
+    Call(CallId),
+    /// A stored operation: build it, run `beforeReplay` on it, then set the key.
+    Record(Box<Record>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockName<'a> {
+    /// One operation: held by whoever sends it.
+    Key(&'a str),
+    /// One drain round at a time among the clients sharing a store.
+    Drain,
+}
+
+/// Why a store call or lock is made: for traces and the simulation's crash
+/// points, never for the host's behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    CallRead,
+    CallPersist,
+    CallLock,
+    CallProgress,
+    CallQueued,
+    CallSettled,
+    CallAborted,
+    DrainLock,
+    DrainList,
+    Quarantine,
+    ResendLock,
+    ResendReread,
+    ResendDeferred,
+    ResendProgress,
+    ResendSettled,
+    ExpireLock,
+    ExpireReread,
+    ExpireMark,
+    ExpireDelete,
+    PendingList,
+}
+
+/// Why something failed, for the error a caller or listener gets.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cause {
+    /// The payload the host holds under this id (a fetch TypeError, a
+    /// store's DOMException, what `beforeReplay` threw). Last use.
+    Io(Io),
+    /// The reason of the caller's AbortSignal.
+    Signal,
+    /// Words from the engine.
+    Text(String),
+}
+
+/// A rejection or a failure reported in an event: the fields of a
+/// `DurafetchError` (the host writes the message).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    pub kind: ErrorKind,
+    pub key: Option<String>,
+    pub attempts: u32,
+    pub method: Option<String>,
+    pub url: Option<String>,
+    pub reason: Option<QueueReason>,
+    pub status: Option<u16>,
+    pub cause: Option<Cause>,
+    /// 'circuit-open': the origin and how long until its next probe.
+    pub origin: Option<String>,
+    pub retry_after_ms: Option<u64>,
+    /// 'storage': which call failed, and whether the operation was sent.
+    pub action: Option<StoreAction>,
+    pub sent: Option<bool>,
+}
+
+impl Failure {
+    pub fn new(kind: ErrorKind) -> Failure {
+        Failure {
+            kind,
+            key: None,
+            attempts: 0,
+            method: None,
+            url: None,
+            reason: None,
+            status: None,
+            cause: None,
+            origin: None,
+            retry_after_ms: None,
+            action: None,
+            sent: None,
+        }
+    }
+
+    pub fn storage(action: StoreAction, cause: Cause) -> Failure {
+        Failure { action: Some(action), cause: Some(cause), ..Failure::new(ErrorKind::Storage) }
+    }
+}
+
+/// An event for the application's listeners.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Attempt { key: Option<String>, method: String, url: String, attempt: u32, resumed: bool },
+    Retry { key: Option<String>, attempt: u32, delay_ms: u64, reason: RetryReason, status: Option<u16>, resumed: bool },
+    GiveUp { key: Option<String>, reason: GiveUpReason, attempts: u32, status: Option<u16> },
+    Breaker { origin: String, state: Transition },
+    /// `response`: a background resend's answer (nobody else gets it), with
+    /// whether this is its last use.
+    Settled { key: Option<String>, status: u16, attempts: u32, resumed: bool, response: Option<(Io, bool)> },
+    Queued { key: String, reason: QueueReason, attempts: u32, status: Option<u16> },
+    StoreError(Failure),
+    Quarantined { key: String, reason: String, moved: bool },
+}
+
+/// An operation not yet settled, for `pending()`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingOp {
+    pub key: String,
+    pub method: String,
+    pub url: String,
+    pub attempts: u32,
+    pub created_at: f64,
+    /// Stored operations only.
+    pub next_attempt_at: Option<f64>,
+    pub durable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Send one attempt, under the key when there is one. Its end comes back
+    /// as `answered` or `failed` unless the engine cancels it first.
+    Send { io: Io, source: Source, key: Option<String>, timeout_ms: u64 },
+    /// Stop an attempt (its timeout passed, or the client closed): abort the
+    /// fetch, forget it, report nothing more about it.
+    Cancel { io: Io },
+    /// Resolve the caller with the response held under `response`; the last
+    /// use gets the original, earlier ones a clone.
+    Resolve { call: CallId, response: Io, last: bool },
+    Reject { call: CallId, failure: Failure },
+    /// Drop the payload held under `io`.
+    Release { io: Io },
+    Emit(Event),
+    Get { io: Io, key: String, step: Step },
+    Put { io: Io, record: Box<Record>, step: Step },
+    Delete { io: Io, key: String, step: Step },
+    List { io: Io, step: Step },
+    /// Move the unreadable value at `index` of listing `listing` out of the
+    /// outbox (where the store can; else leave it and answer false).
+    Quarantine { io: Io, listing: Io, index: u32, reason: String },
+    /// Take a lock; `wait`: queue for it, else answer at once.
+    Lock { io: Io, name: String, drain: bool, wait: bool, step: Step },
+    Unlock { name: String, drain: bool },
+    /// The answer to `pending()`.
+    Pending { call: CallId, ops: Vec<PendingOp> },
+    /// The client is closed and idle: the store can be closed.
+    CloseStore,
+}
+
+impl Action {
+    /// A lock action's name as the host should see it.
+    pub fn lock(io: Io, name: LockName, wait: bool, step: Step) -> Action {
+        match name {
+            LockName::Key(key) => Action::Lock { io, name: key.to_string(), drain: false, wait, step },
+            LockName::Drain => Action::Lock { io, name: String::new(), drain: true, wait, step },
+        }
+    }
+
+    pub fn unlock(name: LockName) -> Action {
+        match name {
+            LockName::Key(key) => Action::Unlock { name: key.to_string(), drain: false },
+            LockName::Drain => Action::Unlock { name: String::new(), drain: true },
+        }
+    }
+}

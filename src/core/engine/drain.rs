@@ -1,0 +1,311 @@
+//! Background resends of stored operations: after a reload or a crash,
+//! back online, or a call that ended 'queued'.
+//!
+//! One round at a time among the clients sharing a store (the drain lock):
+//! list the store, set aside what cannot be read, plan (one record per
+//! origin, oldest first; expired ones removed), then resend and expire, each
+//! under its key's lock. A round decides when the next one runs: at once if
+//! it got anywhere, at the earliest due time otherwise, soon when another
+//! context held a key, and when a send that records wait behind ends here
+//! (it has no time of its own: without this, a record queued behind a
+//! live call stalled until something else woke the drainer).
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+use super::{Action, Done, Engine, Event, Io, LockName, Mutant, Now, Step, Stored, Task};
+use crate::core::contract::{EventKind, StoreAction};
+use crate::core::outbox::plan;
+use crate::core::record::Record;
+
+/// How long to wait before listing a store that just failed.
+pub(crate) const STORE_RETRY_MS: f64 = 5_000.0;
+/// How long to wait when every ready record's key is locked elsewhere:
+/// looking again at once would spin.
+pub(crate) const LOCKED_RETRY_MS: f64 = 250.0;
+
+#[derive(Default)]
+pub(crate) struct Drainer {
+    phase: Phase,
+    /// Something happened during the round that the next one must see.
+    again: bool,
+    /// A forced pass: each record resent once without our backoff (the
+    /// network may be back); the keys already resent in it.
+    forced: bool,
+    forced_done: Vec<String>,
+    wake_at: Option<f64>,
+    waits_for_busy: bool,
+    /// Unreadable records reported and left in place (the store cannot move them).
+    reported: Vec<String>,
+}
+
+#[derive(Default)]
+enum Phase {
+    #[default]
+    Idle,
+    Locking(Io),
+    Listing(Io),
+    /// Setting unreadable records aside, one at a time.
+    Quarantining {
+        io: Io,
+        listing: Io,
+        queue: Vec<Unreadable>,
+        records: Vec<Record>,
+    },
+    Working {
+        outstanding: u32,
+        progressed: bool,
+        expiry_waits: bool,
+        plan_wake: Option<f64>,
+        had_ready: bool,
+    },
+}
+
+struct Unreadable {
+    index: u32,
+    label: String,
+    reason: String,
+}
+
+impl Drainer {
+    pub fn awaits(&self, io: Io) -> bool {
+        match self.phase {
+            Phase::Locking(x) | Phase::Listing(x) => x == io,
+            Phase::Quarantining { io: x, .. } => x == io,
+            _ => false,
+        }
+    }
+
+    pub fn wake_at(&self) -> Option<f64> {
+        self.wake_at
+    }
+
+    /// The client closed: no more rounds, no wake-ups.
+    pub fn stop(&mut self) {
+        self.wake_at = None;
+        self.again = false;
+    }
+
+    pub fn is_idle(&self) -> bool {
+        matches!(self.phase, Phase::Idle)
+    }
+}
+
+fn earliest(a: Option<f64>, b: f64) -> f64 {
+    a.map_or(b, |a| a.min(b))
+}
+
+impl Engine {
+    /// Starts a round, or asks the running one to be followed by another.
+    pub(crate) fn kick(&mut self) {
+        if self.closed {
+            return;
+        }
+        if !self.drain.is_idle() || !self.online {
+            // Offline, 'online' forces a pass.
+            self.drain.again = true;
+            return;
+        }
+        self.start_round();
+    }
+
+    /// Resend every pending record once, now.
+    pub(crate) fn force_drain(&mut self, _now: Now) {
+        self.drain.forced_done.clear();
+        self.drain.forced = true;
+        self.kick();
+    }
+
+    /// Look again after a while, whatever else happens.
+    pub(crate) fn drain_soon(&mut self, now: Now) {
+        if self.closed {
+            return;
+        }
+        let at = now.mono + STORE_RETRY_MS;
+        self.drain.wake_at = Some(self.drain.wake_at.map_or(at, |w| w.min(at)));
+    }
+
+    pub(crate) fn drain_wake(&mut self, _now: Now) {
+        self.drain.wake_at = None;
+        self.kick();
+    }
+
+    /// A call or resend ended: records waiting behind it may go now.
+    pub(crate) fn busy_ended(&mut self, _now: Now) {
+        if self.drain.waits_for_busy && !self.is(Mutant::NoWakeAfterBusy) {
+            self.drain.waits_for_busy = false;
+            self.kick();
+        }
+    }
+
+    fn start_round(&mut self) {
+        self.drain.wake_at = None;
+        self.drain.again = false;
+        let io = self.io();
+        self.push(Action::lock(io, LockName::Drain, true, Step::DrainLock));
+        self.drain.phase = Phase::Locking(io);
+    }
+
+    pub(crate) fn drain_io(&mut self, now: Now, io: Io, done: Done) {
+        match (::core::mem::take(&mut self.drain.phase), done) {
+            (Phase::Locking(_), Done::Locked(granted)) => {
+                if !granted {
+                    return self.end_round(now, false, Some(now.mono + LOCKED_RETRY_MS));
+                }
+                if self.closed || !self.online {
+                    return self.end_round(now, true, None);
+                }
+                let io = self.io();
+                self.push(Action::List { io, step: Step::DrainList });
+                self.drain.phase = Phase::Listing(io);
+            }
+            (Phase::Listing(_), Done::Listed(Err(()))) => {
+                self.store_error(now, StoreAction::List, io);
+                self.end_round(now, true, Some(now.mono + STORE_RETRY_MS));
+            }
+            (Phase::Listing(_), Done::Listed(Ok(values))) => {
+                let mut records = Vec::with_capacity(values.len());
+                let mut queue = Vec::new();
+                for (index, value) in values.into_iter().enumerate() {
+                    match value {
+                        Stored::Record(r) => records.push(r),
+                        Stored::Unreadable { key, error } => {
+                            let label = key.unwrap_or_else(|| "(no key)".into());
+                            if !self.drain.reported.contains(&label) {
+                                queue.push(Unreadable { index: index as u32, label, reason: error.describe() });
+                            }
+                        }
+                    }
+                }
+                queue.reverse();
+                self.next_quarantine(now, io, queue, records);
+            }
+            (Phase::Quarantining { listing, mut queue, records, .. }, Done::Quarantined(result)) => {
+                let moved = match result {
+                    Ok(moved) => moved,
+                    Err(()) => {
+                        self.store_error(now, StoreAction::Quarantine, io);
+                        false
+                    }
+                };
+                if let Some(done) = queue.pop() {
+                    if !moved {
+                        self.drain.reported.push(done.label.clone());
+                    }
+                    let (key, reason) = (done.label, done.reason);
+                    self.emit(EventKind::Store, || Event::Quarantined { key, reason, moved });
+                }
+                self.next_quarantine(now, listing, queue, records);
+            }
+            (phase, done) => {
+                self.drain.phase = phase;
+                if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_)))
+                {
+                    self.push(Action::Release { io });
+                }
+            }
+        }
+    }
+
+    /// Quarantines the next unreadable value of `listing`, or plans the
+    /// round once none is left. `queue` is in reverse order.
+    fn next_quarantine(&mut self, now: Now, listing: Io, queue: Vec<Unreadable>, records: Vec<Record>) {
+        if let Some(next) = queue.last() {
+            let io = self.io();
+            self.push(Action::Quarantine { io, listing, index: next.index, reason: next.reason.clone() });
+            self.drain.phase = Phase::Quarantining { io, listing, queue, records };
+            return;
+        }
+        self.push(Action::Release { io: listing });
+        self.plan_round(now, records);
+    }
+
+    fn plan_round(&mut self, now: Now, records: Vec<Record>) {
+        if self.closed || !self.online {
+            return self.end_round(now, true, None);
+        }
+        let drain = &self.drain;
+        let tasks = &self.tasks;
+        let busy = |key: &str| {
+            tasks.iter().any(|t| match t {
+                Task::Call(c) => c.key.as_deref() == Some(key),
+                Task::Resend(r) => r.key == key,
+                Task::Expire(_) => false,
+            })
+        };
+        let forced = |key: &str| drain.forced && !drain.forced_done.iter().any(|k| k == key);
+        let round = plan(&records, now.wall, self.options.ttl_ms, forced, busy);
+        self.drain.waits_for_busy = round.waits_for_busy;
+        let outstanding = (round.expired.len() + round.ready.len()) as u32;
+        let had_ready = !round.ready.is_empty();
+        // The plan's due times are on the wall clock; the timer is not.
+        let plan_wake = round.wake_at_ms.map(|at| now.mono_of(at));
+        self.drain.phase = Phase::Working { outstanding, progressed: false, expiry_waits: false, plan_wake, had_ready };
+        if outstanding == 0 {
+            return self.finish_round(now);
+        }
+        for key in round.expired {
+            self.spawn_expire(key);
+        }
+        let mut records = records;
+        for key in round.ready {
+            let forced = self.drain.forced && !self.drain.forced_done.contains(&key);
+            if forced {
+                self.drain.forced_done.push(key.clone());
+            }
+            let listed = records.iter().position(|r| r.key == key).map(|i| records.swap_remove(i));
+            self.spawn_resend(key, forced, listed);
+        }
+    }
+
+    /// One of the round's resends or expiries ended.
+    pub(crate) fn round_task_done(&mut self, now: Now, progressed: bool, left_to_holder: bool) {
+        if let Phase::Working { outstanding, progressed: p, expiry_waits, .. } = &mut self.drain.phase {
+            *outstanding = outstanding.saturating_sub(1);
+            *p |= progressed;
+            *expiry_waits |= left_to_holder;
+            if *outstanding == 0 {
+                self.finish_round(now);
+            }
+        }
+    }
+
+    fn finish_round(&mut self, now: Now) {
+        let Phase::Working { progressed, expiry_waits, plan_wake, had_ready, .. } = self.drain.phase else {
+            return;
+        };
+        let retry = now.mono + LOCKED_RETRY_MS;
+        let wake = if !had_ready {
+            // The forced pass is over. An expiry another context holds
+            // the key of is looked at again soon.
+            self.drain.forced = false;
+            if expiry_waits {
+                Some(earliest(plan_wake, retry))
+            } else {
+                plan_wake
+            }
+        } else if progressed {
+            Some(now.mono)
+        } else {
+            Some(earliest(plan_wake, retry))
+        };
+        self.end_round(now, true, wake);
+    }
+
+    fn end_round(&mut self, now: Now, locked: bool, wake: Option<f64>) {
+        if locked {
+            self.push(Action::unlock(LockName::Drain));
+        }
+        self.drain.phase = Phase::Idle;
+        if self.closed {
+            return;
+        }
+        if (self.drain.again || wake.is_some_and(|w| w <= now.mono)) && self.online {
+            return self.start_round();
+        }
+        // A drain_soon() during the round still holds.
+        self.drain.wake_at = match (wake, self.drain.wake_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}

@@ -1,0 +1,566 @@
+//! The whole lifecycle of every operation, as a state machine that does no
+//! I/O and reads no clock.
+//!
+//! Like quinn-proto's `Connection`, the engine is driven from outside: the
+//! host tells it what happened (a call arrived, an attempt was answered, a
+//! store write committed, a lock was granted, the timer fired, the device
+//! went offline) with the wall-clock time, and takes the resulting
+//! [`Action`]s with [`Engine::poll_action`] and the next wake-up with
+//! [`Engine::poll_timeout`]. Every decision is here: persist before send,
+//! the attempts of a live call, when it ends 'queued', the background
+//! resends (one per origin, oldest first), expiry, at-least-once 'settled',
+//! lock hand-off, offline, close. The wasm shell performs the actions with
+//! fetch, IndexedDB, Web Locks and timers; the simulation (tests/sim)
+//! performs them against a simulated network, store and clock, and crashes
+//! its host between any two of them. Both run this code.
+//!
+//! Three kinds of task live here: a caller's [`call`], and the drainer's
+//! background [`resend`]s and expiries ([`expire`]), run in rounds by
+//! [`drain`].
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+mod action;
+mod breakers;
+mod call;
+mod drain;
+mod expire;
+mod resend;
+
+pub use action::{Action, CallId, Cause, Event, Failure, Io, LockName, PendingOp, Source, Step};
+
+use alloc::collections::VecDeque;
+
+use crate::core::contract::{ErrorKind, EventKind, StoreAction};
+use crate::core::options::Options;
+use crate::core::outcome::Outcome;
+use crate::core::record::{DecodeError, Record};
+use crate::core::retry_after::parse_retry_after;
+use crate::core::rng::SplitMix64;
+use breakers::Breakers;
+use call::Call;
+use drain::Drainer;
+use expire::Expire;
+use resend::Resend;
+
+/// The time of an event on two clocks. What is stored and compared across
+/// pages and restarts (a record's creation, its next attempt, a server's
+/// Retry-After date) is on the wall clock, epoch ms (`Date.now()`). Timers
+/// (attempt timeouts, backoff waits, deadlines, breaker cooldowns) run on
+/// a monotonic clock in ms (`performance.now()`), like setTimeout: setting
+/// the wall clock neither cuts a wait nor stalls one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Now {
+    pub wall: f64,
+    pub mono: f64,
+}
+
+impl Now {
+    /// The wall-clock time `at` as a monotonic time.
+    pub fn mono_of(self, wall_at: f64) -> f64 {
+        self.mono + (wall_at - self.wall)
+    }
+}
+
+/// A deliberately broken protocol, compiled in only for the simulation's
+/// mutation checks (feature `sim-mutants`): each must make it fail.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutant {
+    None,
+    /// Send first; write the record only after a transient outcome.
+    SendBeforePersist,
+    /// A fresh idempotency key on every attempt.
+    KeyPerAttempt,
+    /// Resend the record as listed, without re-reading it under its lock.
+    NoRereadUnderLock,
+    /// Delete the record when the live bounds end, instead of queueing it.
+    ForgetWhenQueued,
+    /// Delete the record after a definitive answer, then report 'settled'.
+    DeleteBeforeSettled,
+    /// Do not look again when a send that others wait behind ends (the stall).
+    NoWakeAfterBusy,
+}
+
+pub struct EngineConfig {
+    pub options: Options,
+    /// The store survives a reload or a crash: keyed calls are durable by default.
+    pub persistent: bool,
+    /// Seeds the jitter.
+    pub seed: u64,
+    /// What the platform says now (`navigator.onLine`, true where unknown).
+    pub online: bool,
+}
+
+/// A caller's `fetch`, as the host read it.
+pub struct CallRequest {
+    pub call: CallId,
+    pub method: String,
+    pub url: String,
+    /// From `idempotencyKey`, the key header, or fresh (see [`crate::core::key::choose_key`]).
+    pub key: Option<String>,
+    /// The key was drawn for this call just now: nothing stored can have it.
+    pub fresh_key: bool,
+    pub body: Option<Vec<u8>>,
+    /// Only read for a durable call (see [`Engine::is_durable`]).
+    pub headers: Vec<(String, String)>,
+    pub durable: Option<bool>,
+    /// The caller's signal was aborted already: nothing is stored or sent.
+    pub aborted: bool,
+}
+
+/// How an attempt ended without an answer, as the host saw it. Timeouts are
+/// the engine's own: it cancels the attempt and needs no report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptFailure {
+    /// fetch rejected (connection refused, reset, DNS, CORS, offline).
+    Network,
+    /// `beforeReplay` threw or rejected; nothing was sent.
+    BeforeReplay,
+}
+
+/// A value read back from the store.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stored {
+    Record(Record),
+    /// Not a record this version can read; `key` names it in reports.
+    Unreadable {
+        key: Option<String>,
+        error: DecodeError,
+    },
+}
+
+/// What an attempt ended with, inside the engine.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum AttemptEnd {
+    /// An answer or a failure; `held`: the host keeps a payload under the io.
+    Outcome {
+        outcome: Outcome,
+        held: bool,
+    },
+    BeforeReplay,
+    /// Cancelled by the engine (close, abort): nothing held, no verdict.
+    Cancelled,
+}
+
+pub(crate) enum Task {
+    Call(Call),
+    Resend(Resend),
+    Expire(Expire),
+}
+
+/// A store or lock completion, routed to whoever waits for it.
+pub(crate) enum Done {
+    Got(Result<Option<Stored>, ()>),
+    Wrote(Result<(), ()>),
+    Locked(bool),
+    Listed(Result<Vec<Stored>, ()>),
+    Quarantined(Result<bool, ()>),
+}
+
+pub struct Engine {
+    pub(crate) options: Options,
+    persistent: bool,
+    pub(crate) rng: SplitMix64,
+    pub(crate) online: bool,
+    pub(crate) closed: bool,
+    listening: u32,
+    next_io: u32,
+    /// Orders records created in the same millisecond.
+    seq: f64,
+    pub(crate) tasks: Vec<Task>,
+    pub(crate) breakers: Breakers,
+    pub(crate) drain: Drainer,
+    /// `pending()` calls waiting for their listing.
+    queries: Vec<(CallId, Io)>,
+    actions: VecDeque<Action>,
+    store_closed: bool,
+    #[cfg(feature = "sim-mutants")]
+    pub mutant: Mutant,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Engine {
+        Engine {
+            breakers: Breakers::new(config.options.breaker),
+            options: config.options,
+            persistent: config.persistent,
+            rng: SplitMix64::new(config.seed),
+            online: config.online,
+            closed: false,
+            listening: 0,
+            next_io: 0,
+            seq: 0.0,
+            tasks: Vec::new(),
+            drain: Drainer::default(),
+            queries: Vec::new(),
+            actions: VecDeque::new(),
+            store_closed: false,
+            #[cfg(feature = "sim-mutants")]
+            mutant: Mutant::None,
+        }
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Whether a keyed call asking `durable` goes through the store (the
+    /// host reads its headers only then).
+    pub fn is_durable(&self, durable: Option<bool>) -> bool {
+        durable.unwrap_or(self.persistent)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    pub fn is_online(&self) -> bool {
+        self.online
+    }
+
+    /// Which event types have listeners (bit `EventKind as u32`): the
+    /// engine builds no payload for the others.
+    pub fn set_listening(&mut self, mask: u32) {
+        self.listening = mask;
+    }
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When to call [`Engine::handle_timeout`] next (monotonic ms).
+    pub fn poll_timeout(&self) -> Option<f64> {
+        let tasks = self.tasks.iter().filter_map(|t| match t {
+            Task::Call(c) => c.wake_at(&self.options.policy),
+            Task::Resend(r) => r.wake_at(),
+            Task::Expire(_) => None,
+        });
+        tasks.chain(self.drain.wake_at()).reduce(f64::min)
+    }
+
+    /// The platform's `online` event (and `resume()`'s effect): breakers
+    /// closed, waits for the network ended, everything pending resent now.
+    pub fn online(&mut self, now: Now) {
+        let was_offline = !self.online;
+        self.online = true;
+        for origin in self.breakers.close_all() {
+            self.emit(EventKind::Breaker, || Event::Breaker {
+                origin,
+                state: crate::core::breaker::Transition::Closed,
+            });
+        }
+        if was_offline {
+            self.each_call(now, call::Wake::Online);
+        }
+        self.resume(now);
+    }
+
+    pub fn offline(&mut self, _now: Now) {
+        self.online = false;
+    }
+
+    /// Ends every wait the engine chose (never one a server asked for) and
+    /// resends every stored operation now. Returns how many waits ended.
+    pub fn resume(&mut self, now: Now) -> u32 {
+        let woken = self.each_call(now, call::Wake::Resume);
+        self.force_drain(now);
+        self.settle_idle();
+        woken
+    }
+
+    /// No new calls; waiting calls end ('closed', or 'queued' for durable
+    /// ones); background resends are cancelled; an attempt already sent
+    /// may still settle its call. The store is closed once nothing uses it.
+    pub fn close(&mut self, now: Now) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.drain.stop();
+        self.each_call(now, call::Wake::Close);
+        self.cancel_resends(now);
+        self.settle_idle();
+    }
+
+    pub fn handle_timeout(&mut self, now: Now) {
+        let mut i = 0;
+        while i < self.tasks.len() {
+            let due = match &self.tasks[i] {
+                Task::Call(c) => c.wake_at(&self.options.policy).is_some_and(|at| at <= now.mono),
+                Task::Resend(r) => r.wake_at().is_some_and(|at| at <= now.mono),
+                Task::Expire(_) => false,
+            };
+            if due {
+                self.with_task(i, now, |engine, task, now| match task {
+                    Task::Call(c) => engine.call_timer(now, c),
+                    Task::Resend(r) => engine.resend_timer(now, r),
+                    Task::Expire(_) => true,
+                });
+            }
+            i += 1;
+        }
+        if self.drain.wake_at().is_some_and(|at| at <= now.mono) {
+            self.drain_wake(now);
+        }
+        self.settle_idle();
+    }
+
+    /// An attempt got an answer. `retry_after`: its `Retry-After` header.
+    pub fn answered(&mut self, now: Now, io: Io, status: u16, retry_after: Option<&str>) {
+        let retry_after_ms = retry_after.and_then(|v| parse_retry_after(v, now.wall));
+        self.attempt_ended(
+            now,
+            io,
+            AttemptEnd::Outcome { outcome: Outcome::Response { status, retry_after_ms }, held: true },
+        );
+    }
+
+    pub fn failed(&mut self, now: Now, io: Io, failure: AttemptFailure) {
+        let end = match failure {
+            AttemptFailure::Network => AttemptEnd::Outcome { outcome: Outcome::Network, held: true },
+            AttemptFailure::BeforeReplay => AttemptEnd::BeforeReplay,
+        };
+        self.attempt_ended(now, io, end);
+    }
+
+    /// The caller's AbortSignal fired.
+    pub fn abort(&mut self, now: Now, caller: CallId) {
+        if let Some(i) = self.tasks.iter().position(|t| matches!(t, Task::Call(c) if c.callers.contains(&caller))) {
+            self.with_task(i, now, |engine, task, now| match task {
+                Task::Call(c) => engine.call_abort(now, c, caller),
+                _ => true,
+            });
+        }
+        self.settle_idle();
+    }
+
+    pub fn got(&mut self, now: Now, io: Io, result: Result<Option<Stored>, ()>) {
+        self.io_done(now, io, Done::Got(result));
+    }
+
+    /// A put or a delete committed (or failed).
+    pub fn wrote(&mut self, now: Now, io: Io, result: Result<(), ()>) {
+        self.io_done(now, io, Done::Wrote(result));
+    }
+
+    pub fn locked(&mut self, now: Now, io: Io, granted: bool) {
+        self.io_done(now, io, Done::Locked(granted));
+    }
+
+    pub fn listed(&mut self, now: Now, io: Io, result: Result<Vec<Stored>, ()>) {
+        self.io_done(now, io, Done::Listed(result));
+    }
+
+    /// `moved`: the value left the outbox (false: the store keeps it in place).
+    pub fn quarantined(&mut self, now: Now, io: Io, result: Result<bool, ()>) {
+        self.io_done(now, io, Done::Quarantined(result));
+    }
+
+    /// `pending()`: stored operations and keyed calls still running here.
+    pub fn pending(&mut self, _now: Now, caller: CallId) {
+        let io = self.io();
+        self.queries.push((caller, io));
+        self.push(Action::List { io, step: Step::PendingList });
+    }
+
+    // ---- inside --------------------------------------------------------
+
+    pub(crate) fn io(&mut self) -> Io {
+        self.next_io = self.next_io.wrapping_add(1);
+        Io(self.next_io)
+    }
+
+    pub(crate) fn push(&mut self, action: Action) {
+        self.actions.push_back(action);
+    }
+
+    pub(crate) fn emit(&mut self, kind: EventKind, event: impl FnOnce() -> Event) {
+        if self.listening & kind.bit() != 0 {
+            self.push(Action::Emit(event()));
+        }
+    }
+
+    pub(crate) fn listens(&self, kind: EventKind) -> bool {
+        self.listening & kind.bit() != 0
+    }
+
+    /// A store call failed: tell the listeners. A write that did not
+    /// happen leaves a record behind (a settled one not deleted, a queued
+    /// one with older progress), a read that failed left one unexamined:
+    /// the drainer looks again soon.
+    pub(crate) fn store_error(&mut self, now: Now, action: StoreAction, io: Io) {
+        self.drain_soon(now);
+        let _ = action;
+        if self.listens(EventKind::Store) {
+            self.push(Action::Emit(Event::StoreError(Failure::storage(action, Cause::Io(io)))));
+        } else {
+            self.push(Action::Release { io });
+        }
+    }
+
+    pub(crate) fn next_seq(&mut self) -> f64 {
+        let seq = self.seq;
+        self.seq += 1.0;
+        seq
+    }
+
+    pub(crate) fn is(&self, _mutant: Mutant) -> bool {
+        #[cfg(feature = "sim-mutants")]
+        return self.mutant == _mutant;
+        #[cfg(not(feature = "sim-mutants"))]
+        false
+    }
+
+    /// Takes task `i` out, runs `f` on it, and puts it back if `f` says to
+    /// keep it. Tasks never move while out, so `i` stays valid.
+    pub(crate) fn with_task(&mut self, i: usize, now: Now, f: impl FnOnce(&mut Engine, &mut Task, Now) -> bool) {
+        let mut task = self.tasks.remove(i);
+        let keep = f(self, &mut task, now);
+        if keep {
+            self.tasks.insert(i.min(self.tasks.len()), task);
+        } else {
+            self.task_ended(now, task);
+        }
+    }
+
+    /// A task ended: the drainer hears of its round's tasks, and of a send
+    /// that stored records were waiting behind.
+    fn task_ended(&mut self, now: Now, task: Task) {
+        match task {
+            Task::Call(_) => self.busy_ended(now),
+            // A round's own resends block nothing: the plan saw only calls busy.
+            Task::Resend(r) => self.round_task_done(now, r.progressed, false),
+            Task::Expire(e) => self.round_task_done(now, !e.left_to_holder, e.left_to_holder),
+        }
+    }
+
+    /// Runs `wake` on every call; returns how many it woke.
+    fn each_call(&mut self, now: Now, wake: call::Wake) -> u32 {
+        let mut woken = 0;
+        let mut i = 0;
+        while i < self.tasks.len() {
+            let before = self.tasks.len();
+            if matches!(self.tasks[i], Task::Call(_)) {
+                self.with_task(i, now, |engine, task, now| match task {
+                    Task::Call(c) => {
+                        let (keep, did) = engine.call_wake(now, c, wake);
+                        woken += did as u32;
+                        keep
+                    }
+                    _ => true,
+                });
+            }
+            // A task that ended left its place to the next one.
+            if self.tasks.len() >= before {
+                i += 1;
+            }
+        }
+        woken
+    }
+
+    fn attempt_ended(&mut self, now: Now, io: Io, end: AttemptEnd) {
+        let found = self.tasks.iter().position(|t| match t {
+            Task::Call(c) => c.sending() == Some(io),
+            Task::Resend(r) => r.sending() == Some(io),
+            Task::Expire(_) => false,
+        });
+        match found {
+            Some(i) => self.with_task(i, now, |engine, task, now| match task {
+                Task::Call(c) => engine.call_attempt_ended(now, c, io, end),
+                Task::Resend(r) => engine.resend_attempt_ended(now, r, io, end),
+                Task::Expire(_) => true,
+            }),
+            // Cancelled or unknown: drop whatever the host holds for it.
+            None if matches!(end, AttemptEnd::Outcome { held: true, .. } | AttemptEnd::BeforeReplay) => {
+                self.push(Action::Release { io })
+            }
+            None => {}
+        }
+        self.settle_idle();
+    }
+
+    fn io_done(&mut self, now: Now, io: Io, done: Done) {
+        if let Some(i) = self.tasks.iter().position(|t| match t {
+            Task::Call(c) => c.awaits(io),
+            Task::Resend(r) => r.awaits(io),
+            Task::Expire(e) => e.awaits(io),
+        }) {
+            self.with_task(i, now, |engine, task, now| match task {
+                Task::Call(c) => engine.call_io(now, c, io, done),
+                Task::Resend(r) => engine.resend_io(now, r, io, done),
+                Task::Expire(e) => engine.expire_io(now, e, io, done),
+            });
+        } else if self.drain.awaits(io) {
+            self.drain_io(now, io, done);
+        } else if let Some(q) = self.queries.iter().position(|(_, q)| *q == io) {
+            let (caller, _) = self.queries.remove(q);
+            self.answer_pending(caller, io, done);
+        } else if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_)))
+        {
+            self.push(Action::Release { io });
+        }
+        self.settle_idle();
+    }
+
+    fn answer_pending(&mut self, caller: CallId, io: Io, done: Done) {
+        let Done::Listed(result) = done else {
+            return self.push(Action::Reject { call: caller, failure: Failure::new(ErrorKind::Storage) });
+        };
+        let stored = match result {
+            Ok(stored) => stored,
+            Err(()) => {
+                let failure = Failure::storage(StoreAction::List, Cause::Io(io));
+                return self.push(Action::Reject { call: caller, failure });
+            }
+        };
+        self.push(Action::Release { io });
+        let mut ops: Vec<PendingOp> = stored
+            .into_iter()
+            .filter_map(|s| match s {
+                Stored::Record(r) => Some(PendingOp {
+                    key: r.key,
+                    method: r.method,
+                    url: r.url,
+                    attempts: r.attempts,
+                    created_at: r.created_at,
+                    next_attempt_at: Some(r.next_attempt_at),
+                    durable: true,
+                }),
+                Stored::Unreadable { .. } => None,
+            })
+            .collect();
+        // Settled (its callers answered) and only being deleted: not pending.
+        let settled: Vec<&str> = self
+            .tasks
+            .iter()
+            .filter_map(|t| match t {
+                Task::Call(c) if c.settled() => c.key.as_deref(),
+                Task::Resend(r) if r.settled() => Some(r.key.as_str()),
+                _ => None,
+            })
+            .collect();
+        ops.retain(|o| !settled.contains(&o.key.as_str()));
+        for task in &self.tasks {
+            if let Task::Call(c) = task {
+                match &c.key {
+                    Some(key) if !c.settled() && !ops.iter().any(|o| &o.key == key) => ops.push(c.pending(key)),
+                    _ => {}
+                }
+            }
+        }
+        self.push(Action::Pending { call: caller, ops });
+    }
+
+    /// Once closed and idle, the store may be closed.
+    fn settle_idle(&mut self) {
+        if self.closed && !self.store_closed && self.tasks.is_empty() && self.drain.is_idle() && self.queries.is_empty()
+        {
+            self.store_closed = true;
+            self.push(Action::CloseStore);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

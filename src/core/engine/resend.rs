@@ -1,0 +1,368 @@
+//! One background attempt of one stored operation.
+//!
+//! Under its key's lock, and after reading the record again under that lock
+//! (whoever sent it last may have settled it or pushed its next attempt
+//! back), one attempt is sent, as the breaker allows. A definitive answer
+//! is reported, then the record deleted; a transient one is written back
+//! with when to try next. A call with the same key arriving meanwhile joins
+//! it and gets its result.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+use super::{
+    Action, AttemptEnd, CallId, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, Source, Step, Stored,
+    Task,
+};
+use crate::core::breaker::Admission;
+use crate::core::contract::{ErrorKind, EventKind, QueueReason, StoreAction};
+use crate::core::key::origin_of;
+use crate::core::outbox::{after_resend, Resend as Decision};
+use crate::core::outcome::{Outcome, RetryReason};
+use crate::core::record::Record;
+
+/// How long to wait before resending a record whose `beforeReplay` threw.
+pub(crate) const REPLAY_RETRY_MS: f64 = 5_000.0;
+
+pub(crate) struct Resend {
+    pub key: String,
+    /// This round may skip our own backoff (never the server's).
+    pub forced: bool,
+    /// The record as the round listed it (read again under the lock).
+    listed: Option<Record>,
+    record: Option<Record>,
+    callers: Vec<CallId>,
+    probe: bool,
+    locked: bool,
+    /// False when the key was locked elsewhere: nothing was done.
+    pub progressed: bool,
+    phase: Phase,
+}
+
+enum Phase {
+    Locking(Io),
+    Reading(Io),
+    Sending {
+        io: Io,
+        timeout_at: f64,
+    },
+    /// Writing the record back; then `then` is told.
+    Saving {
+        io: Io,
+        then: Then,
+    },
+    /// After a definitive answer; `deliver` it after the delete only for
+    /// the DeleteBeforeSettled mutant.
+    Deleting {
+        io: Io,
+        deliver: Option<(Io, u16, u32)>,
+    },
+}
+
+#[derive(Clone, Copy)]
+enum Then {
+    Nothing,
+    Retry { attempt: u32, delay_ms: u64, reason: RetryReason, status: Option<u16> },
+    ReplayFailed { cause: Io },
+}
+
+impl Resend {
+    pub fn sending(&self) -> Option<Io> {
+        match self.phase {
+            Phase::Sending { io, .. } => Some(io),
+            _ => None,
+        }
+    }
+
+    pub fn awaits(&self, io: Io) -> bool {
+        match self.phase {
+            Phase::Locking(x) | Phase::Reading(x) => x == io,
+            Phase::Saving { io: x, .. } | Phase::Deleting { io: x, .. } => x == io,
+            Phase::Sending { .. } => false,
+        }
+    }
+
+    pub fn wake_at(&self) -> Option<f64> {
+        match self.phase {
+            Phase::Sending { timeout_at, .. } => Some(timeout_at),
+            _ => None,
+        }
+    }
+
+    /// Answered, and only deleting its record.
+    pub fn settled(&self) -> bool {
+        matches!(self.phase, Phase::Deleting { deliver: None, .. })
+    }
+
+    /// Who waits on it, and the fingerprint a joining call must match.
+    pub fn joinable(&mut self) -> Option<(&mut Vec<CallId>, &str)> {
+        let fingerprint = self.record.as_ref()?.fingerprint.as_str();
+        Some((&mut self.callers, fingerprint))
+    }
+}
+
+impl Engine {
+    pub(crate) fn spawn_resend(&mut self, key: String, forced: bool, listed: Option<Record>) {
+        let io = self.io();
+        self.push(Action::lock(io, LockName::Key(&key), false, Step::ResendLock));
+        let listed = if self.is(Mutant::NoRereadUnderLock) { listed } else { None };
+        self.tasks.push(Task::Resend(Resend {
+            key,
+            forced,
+            listed,
+            record: None,
+            callers: Vec::new(),
+            probe: false,
+            locked: false,
+            progressed: true,
+            phase: Phase::Locking(io),
+        }));
+    }
+
+    pub(crate) fn resend_io(&mut self, now: Now, r: &mut Resend, io: Io, done: Done) -> bool {
+        match (&r.phase, done) {
+            (Phase::Locking(_), Done::Locked(granted)) => {
+                r.locked = granted;
+                if !granted {
+                    r.progressed = false;
+                    return false;
+                }
+                if self.closed {
+                    return self.resend_done(r);
+                }
+                if let Some(listed) = r.listed.take() {
+                    return self.resend_send(now, r, listed);
+                }
+                let io = self.io();
+                self.push(Action::Get { io, key: r.key.clone(), step: Step::ResendReread });
+                r.phase = Phase::Reading(io);
+                true
+            }
+            (Phase::Reading(_), Done::Got(result)) => match result {
+                Ok(Some(Stored::Record(record))) => self.resend_send(now, r, record),
+                Ok(_) => self.resend_done(r),
+                Err(()) => {
+                    self.store_error(now, StoreAction::Get, io);
+                    self.resend_done(r)
+                }
+            },
+            (&Phase::Saving { then, .. }, Done::Wrote(result)) => {
+                if result.is_err() {
+                    self.store_error(now, StoreAction::Put, io);
+                }
+                self.resend_then(r, then);
+                self.resend_done(r)
+            }
+            (&Phase::Deleting { deliver, .. }, Done::Wrote(result)) => {
+                if result.is_err() {
+                    self.store_error(now, StoreAction::Delete, io);
+                }
+                if let Some((response, status, attempts)) = deliver {
+                    self.deliver(r, response, status, attempts);
+                }
+                self.resend_done(r)
+            }
+            (_, done) => {
+                if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_))) {
+                    self.push(Action::Release { io });
+                }
+                true
+            }
+        }
+    }
+
+    /// Sends the record now if it is due and its origin's breaker lets it.
+    fn resend_send(&mut self, now: Now, r: &mut Resend, mut record: Record) -> bool {
+        let due_at = if r.forced { record.not_before } else { record.next_attempt_at.max(record.not_before) };
+        let live_here =
+            self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
+        if due_at > now.wall || live_here || self.closed || !self.online {
+            return self.resend_done(r);
+        }
+        let origin = origin_of(&record.url).to_string();
+        let (admission, transition) = self.breakers.admit(&origin, now.mono);
+        if let Some(state) = transition {
+            self.emit(EventKind::Breaker, || Event::Breaker { origin, state });
+        }
+        if let Admission::Rejected { retry_in_ms } = admission {
+            record.next_attempt_at = now.wall + retry_in_ms.max(1) as f64;
+            return self.resend_save(r, record, Then::Nothing, Step::ResendDeferred);
+        }
+        r.probe = admission == Admission::Probe;
+        let attempt = record.attempts + 1;
+        self.emit(EventKind::Attempt, || Event::Attempt {
+            key: Some(record.key.clone()),
+            method: record.method.clone(),
+            url: record.url.clone(),
+            attempt,
+            resumed: true,
+        });
+        let io = self.io();
+        let timeout_ms = self.options.policy.attempt_timeout_ms;
+        let key = Some(record.key.clone());
+        self.push(Action::Send { io, source: Source::Record(Box::new(record.clone())), key, timeout_ms });
+        r.record = Some(record);
+        r.phase = Phase::Sending { io, timeout_at: now.mono + timeout_ms as f64 };
+        true
+    }
+
+    pub(crate) fn resend_attempt_ended(&mut self, now: Now, r: &mut Resend, io: Io, end: AttemptEnd) -> bool {
+        let Some(mut record) = r.record.take() else {
+            return self.resend_done(r);
+        };
+        let origin = origin_of(&record.url).to_string();
+        let retry_on = self.options.policy.retry_on;
+        let (outcome, held) = match end {
+            AttemptEnd::Outcome { outcome, held } => (outcome, held),
+            AttemptEnd::Cancelled => {
+                if r.probe {
+                    self.breakers.record(&origin, None, &retry_on, now.mono, &mut self.rng);
+                }
+                self.reject_joiners(r, ErrorKind::Closed, None, record.attempts);
+                return self.resend_done(r);
+            }
+            AttemptEnd::BeforeReplay => {
+                if r.probe {
+                    self.breakers.record(&origin, None, &retry_on, now.mono, &mut self.rng);
+                }
+                record.next_attempt_at = now.wall + REPLAY_RETRY_MS;
+                return self.resend_save(r, record, Then::ReplayFailed { cause: io }, Step::ResendDeferred);
+            }
+        };
+        if !matches!(outcome, Outcome::Response { .. }) && !self.online {
+            // Failed while offline: the device's failure, not counted. It
+            // stays as it was, for when the network is back.
+            if r.probe {
+                self.breakers.record(&origin, None, &retry_on, now.mono, &mut self.rng);
+            }
+            if held {
+                self.push(Action::Release { io });
+            }
+            self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Offline), record.attempts);
+            return self.resend_done(r);
+        }
+        if let Some(state) = self.breakers.record(&origin, Some(&outcome), &retry_on, now.mono, &mut self.rng) {
+            self.emit(EventKind::Breaker, || Event::Breaker { origin, state });
+        }
+        let attempt = record.attempts + 1;
+        record.attempts = attempt;
+        match after_resend(&self.options.policy, attempt, &outcome, now.wall, &mut self.rng) {
+            Decision::Settle => {
+                let status = outcome.status().unwrap_or(0);
+                // Reported before the record goes (see call.rs).
+                let mut deliver = Some((io, status, attempt));
+                if !self.is(Mutant::DeleteBeforeSettled) {
+                    self.deliver(r, io, status, attempt);
+                    deliver = None;
+                }
+                let io = self.io();
+                self.push(Action::Delete { io, key: r.key.clone(), step: Step::ResendSettled });
+                r.phase = Phase::Deleting { io, deliver };
+                true
+            }
+            Decision::RetryAt { next_attempt_at, not_before, delay_ms, reason } => {
+                if held {
+                    self.push(Action::Release { io });
+                }
+                record.next_attempt_at = next_attempt_at;
+                record.not_before = not_before;
+                let then = Then::Retry { attempt, delay_ms, reason, status: outcome.status() };
+                self.resend_save(r, record, then, Step::ResendProgress)
+            }
+        }
+    }
+
+    pub(crate) fn resend_timer(&mut self, now: Now, r: &mut Resend) -> bool {
+        match r.phase {
+            Phase::Sending { io, timeout_at } if timeout_at <= now.mono => {
+                self.push(Action::Cancel { io });
+                self.resend_attempt_ended(now, r, io, AttemptEnd::Outcome { outcome: Outcome::Timeout, held: false })
+            }
+            _ => true,
+        }
+    }
+
+    /// Close: background resends in flight are cancelled.
+    pub(crate) fn cancel_resends(&mut self, now: Now) {
+        let mut i = 0;
+        while i < self.tasks.len() {
+            let before = self.tasks.len();
+            if let Task::Resend(Resend { phase: Phase::Sending { io, .. }, .. }) = self.tasks[i] {
+                self.push(Action::Cancel { io });
+                self.with_task(i, now, |engine, task, now| match task {
+                    Task::Resend(r) => engine.resend_attempt_ended(now, r, io, AttemptEnd::Cancelled),
+                    _ => true,
+                });
+            }
+            if self.tasks.len() >= before {
+                i += 1;
+            }
+        }
+    }
+
+    /// The answer goes to the 'settled' listeners (nobody else asked for
+    /// it, unless calls joined), then to the joined calls.
+    fn deliver(&mut self, r: &mut Resend, response: Io, status: u16, attempts: u32) {
+        let listening = self.listens(EventKind::Settled);
+        let callers: Vec<CallId> = r.callers.drain(..).collect();
+        let uses = callers.len() + listening as usize;
+        if listening {
+            let key = Some(r.key.clone());
+            let response = Some((response, callers.is_empty()));
+            self.push(Action::Emit(Event::Settled { key, status, attempts, resumed: true, response }));
+        }
+        for (i, call) in callers.iter().enumerate() {
+            self.push(Action::Resolve { call: *call, response, last: i + 1 == callers.len() });
+        }
+        if uses == 0 {
+            self.push(Action::Release { io: response });
+        }
+    }
+
+    fn resend_save(&mut self, r: &mut Resend, record: Record, then: Then, step: Step) -> bool {
+        let io = self.io();
+        self.push(Action::Put { io, record: Box::new(record.clone()), step });
+        r.record = Some(record);
+        r.phase = Phase::Saving { io, then };
+        true
+    }
+
+    fn resend_then(&mut self, r: &mut Resend, then: Then) {
+        let attempts = r.record.as_ref().map_or(0, |rec| rec.attempts);
+        match then {
+            Then::Nothing => self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts),
+            Then::Retry { attempt, delay_ms, reason, status } => {
+                let key = Some(r.key.clone());
+                self.emit(EventKind::Retry, || Event::Retry { key, attempt, delay_ms, reason, status, resumed: true });
+                self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts);
+            }
+            Then::ReplayFailed { cause } => {
+                let failure = Failure {
+                    key: Some(r.key.clone()),
+                    cause: Some(Cause::Io(cause)),
+                    ..Failure::new(ErrorKind::BeforeReplay)
+                };
+                if self.listens(EventKind::Store) {
+                    self.push(Action::Emit(Event::StoreError(failure)));
+                } else {
+                    self.push(Action::Release { io: cause });
+                }
+                self.reject_joiners(r, ErrorKind::BeforeReplay, None, attempts);
+            }
+        }
+    }
+
+    fn reject_joiners(&mut self, r: &mut Resend, kind: ErrorKind, reason: Option<QueueReason>, attempts: u32) {
+        for call in r.callers.drain(..).collect::<Vec<_>>() {
+            let failure = Failure { key: Some(r.key.clone()), attempts, reason, ..Failure::new(kind) };
+            self.push(Action::Reject { call, failure });
+        }
+    }
+
+    fn resend_done(&mut self, r: &mut Resend) -> bool {
+        self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), 0);
+        if ::core::mem::take(&mut r.locked) {
+            self.push(Action::unlock(LockName::Key(&r.key)));
+        }
+        false
+    }
+}

@@ -1,0 +1,404 @@
+//! Exact sequences of the engine's actions for the lifecycles that matter,
+//! driven by hand on a virtual clock. (The simulation in tests/sim drives
+//! the same engine through thousands of hostile seeds.)
+
+use super::*;
+use crate::core::contract::{ErrorKind, QueueReason};
+use crate::core::schedule::RetryPolicy;
+
+const T0: f64 = 1_700_000_000_000.0;
+const URL: &str = "http://127.0.0.1:9/orders";
+
+struct Harness {
+    engine: Engine,
+    now: f64,
+    next_call: u32,
+}
+
+fn harness(persistent: bool, policy: RetryPolicy) -> Harness {
+    let options = Options { policy, ..Options::default() };
+    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true });
+    engine.set_listening(u32::MAX);
+    Harness { engine, now: T0, next_call: 0 }
+}
+
+fn quick() -> RetryPolicy {
+    RetryPolicy { max_attempts: 2, ..RetryPolicy::default() }
+}
+
+impl Harness {
+    /// The wall clock is `now`; the monotonic clock started at T0.
+    fn t(&self) -> Now {
+        Now { wall: self.now, mono: self.now - T0 }
+    }
+
+    fn actions(&mut self) -> Vec<Action> {
+        std::iter::from_fn(|| self.engine.poll_action()).collect()
+    }
+
+    fn post(&mut self, key: &str, body: &str) -> CallId {
+        self.next_call += 1;
+        let call = CallId(self.next_call);
+        self.engine.call(
+            self.t(),
+            CallRequest {
+                call,
+                method: "POST".into(),
+                url: URL.into(),
+                key: Some(key.into()),
+                fresh_key: false,
+                body: Some(body.as_bytes().to_vec()),
+                headers: vec![("content-type".into(), "application/json".into())],
+                durable: None,
+                aborted: false,
+            },
+        );
+        call
+    }
+
+    /// Runs a durable call's lock, read and persist; returns its first attempt.
+    fn durable_post(&mut self, key: &str, stored: &mut Vec<Record>) -> (CallId, Io) {
+        let call = self.post(key, key);
+        let lock = only(self.actions(), |a| matches!(a, Action::Lock { .. }));
+        self.engine.locked(self.t(), io_of(&lock), true);
+        let get = only(self.actions(), |a| matches!(a, Action::Get { .. }));
+        self.engine.got(self.t(), io_of(&get), Ok(None));
+        let put = only(self.actions(), |a| matches!(a, Action::Put { .. }));
+        if let Action::Put { record, .. } = &put {
+            stored.push((**record).clone());
+        }
+        self.engine.wrote(self.t(), io_of(&put), Ok(()));
+        let send = only(self.actions(), |a| matches!(a, Action::Send { .. }));
+        (call, io_of(&send))
+    }
+
+    fn advance_to_timeout(&mut self) {
+        self.now = T0 + self.engine.poll_timeout().expect("a timer is set");
+        self.engine.handle_timeout(self.t());
+    }
+}
+
+fn io_of(action: &Action) -> Io {
+    match action {
+        Action::Send { io, .. }
+        | Action::Get { io, .. }
+        | Action::Put { io, .. }
+        | Action::Delete { io, .. }
+        | Action::List { io, .. }
+        | Action::Lock { io, .. }
+        | Action::Quarantine { io, .. } => *io,
+        other => panic!("no io in {other:?}"),
+    }
+}
+
+/// The one action matching `pick` (events aside), asserting there is exactly one.
+fn only(actions: Vec<Action>, pick: impl Fn(&Action) -> bool) -> Action {
+    let mut found: Vec<Action> = actions.into_iter().filter(|a| pick(a)).collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.remove(0)
+}
+
+fn kinds(actions: &[Action]) -> Vec<&'static str> {
+    actions
+        .iter()
+        .map(|a| match a {
+            Action::Send { .. } => "send",
+            Action::Cancel { .. } => "cancel",
+            Action::Resolve { .. } => "resolve",
+            Action::Reject { .. } => "reject",
+            Action::Release { .. } => "release",
+            Action::Emit(Event::Attempt { .. }) => "attempt",
+            Action::Emit(Event::Retry { .. }) => "retry",
+            Action::Emit(Event::GiveUp { .. }) => "giveup",
+            Action::Emit(Event::Breaker { .. }) => "breaker",
+            Action::Emit(Event::Settled { .. }) => "settled",
+            Action::Emit(Event::Queued { .. }) => "queued",
+            Action::Emit(_) => "store-event",
+            Action::Get { .. } => "get",
+            Action::Put { .. } => "put",
+            Action::Delete { .. } => "delete",
+            Action::List { .. } => "list",
+            Action::Quarantine { .. } => "quarantine",
+            Action::Lock { .. } => "lock",
+            Action::Unlock { .. } => "unlock",
+            Action::Pending { .. } => "pending",
+            Action::CloseStore => "close-store",
+        })
+        .collect()
+}
+
+#[test]
+fn a_get_is_sent_and_resolved_with_its_answer() {
+    let mut h = harness(true, RetryPolicy::default());
+    h.engine.call(
+        h.t(),
+        CallRequest {
+            call: CallId(1),
+            method: "GET".into(),
+            url: URL.into(),
+            key: None,
+            fresh_key: false,
+            body: None,
+            headers: vec![],
+            durable: None,
+            aborted: false,
+        },
+    );
+    let actions = h.actions();
+    assert_eq!(kinds(&actions), ["attempt", "send"]);
+    let io = io_of(&actions[1]);
+    h.engine.answered(Now { wall: h.now + 5.0, mono: h.now + 5.0 - T0 }, io, 200, None);
+    assert_eq!(
+        h.actions(),
+        [
+            Action::Emit(Event::Settled { key: None, status: 200, attempts: 1, resumed: false, response: None }),
+            Action::Resolve { call: CallId(1), response: io, last: true },
+        ]
+    );
+    assert_eq!(h.engine.poll_timeout(), None);
+}
+
+#[test]
+fn a_durable_call_is_locked_read_and_persisted_before_it_is_sent_and_reported_before_it_is_deleted() {
+    let mut h = harness(true, RetryPolicy::default());
+    h.post("k1", "{}");
+    let lock = h.actions();
+    assert_eq!(kinds(&lock), ["lock"], "the caller's key: read under its lock");
+    h.engine.locked(h.t(), io_of(&lock[0]), true);
+    let get = h.actions();
+    assert_eq!(kinds(&get), ["get"]);
+    h.engine.got(h.t(), io_of(&get[0]), Ok(None));
+    let put = h.actions();
+    assert_eq!(kinds(&put), ["put"]);
+    h.engine.wrote(h.t(), io_of(&put[0]), Ok(()));
+    let send = h.actions();
+    assert_eq!(kinds(&send), ["attempt", "send"]);
+    h.engine.answered(h.t(), io_of(&send[1]), 201, None);
+    let end = h.actions();
+    assert_eq!(kinds(&end), ["settled", "resolve", "delete"]);
+    h.engine.wrote(h.t(), io_of(&end[2]), Ok(()));
+    assert_eq!(kinds(&h.actions()), ["unlock"]);
+}
+
+#[test]
+fn a_fresh_key_is_persisted_and_locked_together_and_never_read() {
+    let mut h = harness(true, RetryPolicy::default());
+    h.engine.call(
+        h.t(),
+        CallRequest {
+            call: CallId(1),
+            method: "POST".into(),
+            url: URL.into(),
+            key: Some("fresh".into()),
+            fresh_key: true,
+            body: Some(b"{}".to_vec()),
+            headers: vec![],
+            durable: None,
+            aborted: false,
+        },
+    );
+    let start = h.actions();
+    assert_eq!(kinds(&start), ["put", "lock"]);
+    h.engine.locked(h.t(), io_of(&start[1]), true);
+    assert_eq!(h.actions(), [], "not sent before the record is committed");
+    h.engine.wrote(h.t(), io_of(&start[0]), Ok(()));
+    assert_eq!(kinds(&h.actions()), ["attempt", "send"]);
+}
+
+#[test]
+fn a_transient_failure_is_written_then_resent_with_the_same_key_after_its_backoff() {
+    let mut h = harness(true, RetryPolicy::default());
+    let mut stored = vec![];
+    let (_, io) = h.durable_post("k1", &mut stored);
+    h.engine.answered(h.t(), io, 503, None);
+    let actions = h.actions();
+    assert_eq!(kinds(&actions), ["retry", "put"]);
+    let Action::Put { record, .. } = &actions[1] else { unreachable!() };
+    assert_eq!((record.attempts, record.not_before), (1, 0.0));
+    h.engine.wrote(h.t(), io_of(&actions[1]), Ok(()));
+    assert_eq!(h.engine.poll_timeout(), Some(record.next_attempt_at - T0));
+    h.advance_to_timeout();
+    let actions = h.actions();
+    assert_eq!(kinds(&actions), ["release", "attempt", "send"]);
+    let Action::Send { key, .. } = &actions[2] else { unreachable!() };
+    assert_eq!(key.as_deref(), Some("k1"));
+}
+
+#[test]
+fn exhausted_live_bounds_leave_the_record_queued() {
+    let mut h = harness(true, quick());
+    let mut stored = vec![];
+    let (call, io) = h.durable_post("k1", &mut stored);
+    h.engine.failed(h.t(), io, AttemptFailure::Network);
+    let put = h.actions();
+    h.engine.wrote(h.t(), io_of(&put[1]), Ok(()));
+    h.advance_to_timeout();
+    let send = only(h.actions(), |a| matches!(a, Action::Send { .. }));
+    h.engine.failed(h.t(), io_of(&send), AttemptFailure::Network);
+    let put = only(h.actions(), |a| matches!(a, Action::Put { .. }));
+    h.engine.wrote(h.t(), io_of(&put), Ok(()));
+    let end = h.actions();
+    assert_eq!(kinds(&end), ["queued", "reject", "unlock", "lock"], "queued, then the drainer starts");
+    let Action::Reject { call: rejected, failure } = &end[1] else { unreachable!() };
+    assert_eq!(
+        (*rejected, failure.kind, failure.reason, failure.attempts),
+        (call, ErrorKind::Queued, Some(QueueReason::Exhausted), 2)
+    );
+    assert_eq!(failure.cause, Some(Cause::Io(io_of(&send))), "the last failure is the cause");
+}
+
+/// The stall of issue 10: C queues while B (same origin, older) is in
+/// flight; the drainer waits behind B, and B's end must wake it.
+#[test]
+fn a_record_queued_behind_a_live_call_is_resent_when_that_call_ends() {
+    let mut h = harness(true, RetryPolicy { max_attempts: 1, ..RetryPolicy::default() });
+    let mut stored = vec![];
+    let (_, b_send) = h.durable_post("b", &mut stored);
+    h.now += 1.0;
+    let (_, c_send) = h.durable_post("c", &mut stored);
+    h.engine.failed(h.t(), c_send, AttemptFailure::Network);
+    let put = only(h.actions(), |a| matches!(a, Action::Put { .. }));
+    if let Action::Put { record, .. } = &put {
+        stored[1] = (**record).clone();
+    }
+    h.engine.wrote(h.t(), io_of(&put), Ok(()));
+    let drain_lock = only(h.actions(), |a| matches!(a, Action::Lock { drain: true, .. }));
+    h.engine.locked(h.t(), io_of(&drain_lock), true);
+    let list = only(h.actions(), |a| matches!(a, Action::List { .. }));
+    let listing = stored.iter().cloned().map(Stored::Record).collect();
+    h.engine.listed(h.t(), io_of(&list), Ok(listing));
+    assert_eq!(kinds(&h.actions()), ["release", "unlock"], "nothing ready: c waits behind b");
+    assert_eq!(h.engine.poll_timeout(), Some(10_000.0), "only b's attempt timeout: no wake-up of the drainer's own");
+    h.now += 50.0;
+    h.engine.answered(h.t(), b_send, 201, None);
+    let end = only(h.actions(), |a| matches!(a, Action::Delete { .. }));
+    h.engine.wrote(h.t(), io_of(&end), Ok(()));
+    let actions = h.actions();
+    assert_eq!(kinds(&actions), ["unlock", "lock"], "b's end starts a round");
+    stored.remove(0);
+    h.engine.locked(h.t(), io_of(&actions[1]), true);
+    let list = only(h.actions(), |a| matches!(a, Action::List { .. }));
+    h.engine.listed(h.t(), io_of(&list), Ok(stored.iter().cloned().map(Stored::Record).collect()));
+    let actions = h.actions();
+    assert_eq!(kinds(&actions), ["release", "lock"], "c's key is locked for its resend");
+    assert!(matches!(&actions[1], Action::Lock { name, drain: false, .. } if name == "c"));
+}
+
+#[test]
+fn offline_a_durable_call_is_stored_and_queued_without_an_attempt() {
+    let mut h = harness(true, RetryPolicy::default());
+    h.engine.offline(h.t());
+    let call = h.post("k1", "{}");
+    let lock = only(h.actions(), |a| matches!(a, Action::Lock { .. }));
+    h.engine.locked(h.t(), io_of(&lock), true);
+    let get = only(h.actions(), |a| matches!(a, Action::Get { .. }));
+    h.engine.got(h.t(), io_of(&get), Ok(None));
+    let put = only(h.actions(), |a| matches!(a, Action::Put { .. }));
+    h.engine.wrote(h.t(), io_of(&put), Ok(()));
+    let actions = h.actions();
+    assert_eq!(kinds(&actions), ["queued", "reject", "unlock"]);
+    let Action::Reject { failure, .. } = &actions[1] else { unreachable!() };
+    assert_eq!((call, failure.reason, failure.attempts), (CallId(1), Some(QueueReason::Offline), 0));
+    h.engine.online(Now { wall: h.now + 1_000.0, mono: h.now + 1_000.0 - T0 });
+    assert_eq!(kinds(&h.actions()), ["lock"], "online forces a drain round");
+}
+
+#[test]
+fn offline_a_call_that_cannot_be_stored_waits_for_the_network_within_its_deadline() {
+    let mut h = harness(false, RetryPolicy::default());
+    h.engine.offline(h.t());
+    h.post("k1", "{}");
+    assert_eq!(h.actions(), [], "no attempt while offline");
+    assert_eq!(h.engine.poll_timeout(), Some(30_000.0));
+    h.engine.online(Now { wall: h.now + 2_000.0, mono: h.now + 2_000.0 - T0 });
+    assert_eq!(kinds(&h.actions()), ["attempt", "send", "lock"], "and a forced drain round");
+
+    let mut h = harness(false, RetryPolicy::default());
+    h.engine.offline(h.t());
+    h.post("k2", "{}");
+    h.advance_to_timeout();
+    let actions = h.actions();
+    assert_eq!(kinds(&actions), ["giveup", "reject"]);
+    let Action::Reject { failure, .. } = &actions[1] else { unreachable!() };
+    assert_eq!((failure.kind, failure.attempts), (ErrorKind::Deadline, 0));
+}
+
+#[test]
+fn an_attempt_that_fails_while_offline_does_not_count() {
+    let mut h = harness(false, RetryPolicy { max_attempts: 1, ..RetryPolicy::default() });
+    h.post("k1", "{}");
+    let send = only(h.actions(), |a| matches!(a, Action::Send { .. }));
+    h.engine.offline(h.t());
+    h.engine.failed(h.t(), io_of(&send), AttemptFailure::Network);
+    assert_eq!(kinds(&h.actions()), ["release"], "not exhausted: waiting for the network");
+    h.engine.online(Now { wall: h.now + 10.0, mono: h.now + 10.0 - T0 });
+    let actions = h.actions();
+    assert_eq!(kinds(&actions), ["attempt", "send", "lock"]);
+    assert!(matches!(actions[0], Action::Emit(Event::Attempt { attempt: 1, .. })));
+}
+
+#[test]
+fn resume_never_cuts_a_wait_the_server_asked_for() {
+    let mut h = harness(false, RetryPolicy::default());
+    h.post("k1", "{}");
+    let send = only(h.actions(), |a| matches!(a, Action::Send { .. }));
+    h.engine.answered(h.t(), io_of(&send), 429, Some("3"));
+    h.actions();
+    assert_eq!(h.engine.resume(Now { wall: h.now + 10.0, mono: h.now + 10.0 - T0 }), 0);
+    assert!(!h.actions().iter().any(|a| matches!(a, Action::Send { .. })));
+    assert_eq!(h.engine.poll_timeout(), Some(3_000.0));
+}
+
+#[test]
+fn a_call_with_a_running_key_joins_it_and_a_different_body_is_refused() {
+    let mut h = harness(false, RetryPolicy::default());
+    let first = h.post("k1", "a");
+    let send = only(h.actions(), |a| matches!(a, Action::Send { .. }));
+    let joined = h.post("k1", "a");
+    let other = h.post("k1", "b");
+    let actions = h.actions();
+    assert!(
+        matches!(&actions[..], [Action::Reject { call, failure }] if *call == other && failure.kind == ErrorKind::KeyReuse)
+    );
+    h.engine.answered(h.t(), io_of(&send), 200, None);
+    let resolves: Vec<Action> = h.actions().into_iter().filter(|a| matches!(a, Action::Resolve { .. })).collect();
+    let io = io_of(&send);
+    assert_eq!(
+        resolves,
+        [
+            Action::Resolve { call: first, response: io, last: false },
+            Action::Resolve { call: joined, response: io, last: true },
+        ]
+    );
+}
+
+#[test]
+fn an_attempt_past_its_timeout_is_cancelled_and_retried() {
+    let mut h = harness(false, RetryPolicy { attempt_timeout_ms: 100, ..RetryPolicy::default() });
+    h.post("k1", "{}");
+    let send = only(h.actions(), |a| matches!(a, Action::Send { .. }));
+    h.advance_to_timeout();
+    assert_eq!(h.now, T0 + 100.0);
+    let actions = h.actions();
+    assert_eq!(kinds(&actions), ["cancel", "retry"]);
+    assert_eq!(actions[0], Action::Cancel { io: io_of(&send) });
+    h.engine.answered(h.t(), io_of(&send), 200, None);
+    assert_eq!(h.actions(), [Action::Release { io: io_of(&send) }], "a cancelled attempt's late answer is dropped");
+}
+
+#[test]
+fn close_ends_waits_and_closes_the_store_once_idle() {
+    let mut h = harness(false, RetryPolicy::default());
+    let call = h.post("k1", "{}");
+    let send = only(h.actions(), |a| matches!(a, Action::Send { .. }));
+    h.engine.answered(h.t(), io_of(&send), 503, None);
+    h.actions();
+    h.engine.close(h.t());
+    let actions = h.actions();
+    assert_eq!(kinds(&actions), ["release", "giveup", "reject", "close-store"]);
+    assert!(
+        matches!(&actions[2], Action::Reject { call: c, failure } if *c == call && failure.kind == ErrorKind::Closed)
+    );
+    h.post("k2", "{}");
+    assert!(matches!(&h.actions()[..], [Action::Reject { failure, .. }] if failure.kind == ErrorKind::Closed));
+}

@@ -1,0 +1,874 @@
+//! The simulated host of one engine: a tab or a process.
+//!
+//! It does what src/shell does for the shipped engine, over simulated
+//! parts: attempts go to the simulated network, store calls to the shared
+//! store, locks to the simulated Web Locks, the engine's wake-up to the
+//! virtual clock. It keeps what the engine must not hold (the callers'
+//! promises, responses, causes, listings) under the engine's ids, and checks
+//! that each is handed on or dropped exactly once. Before it performs any
+//! action, and before it delivers any completion, the tab may die: that is
+//! every action boundary of the protocol.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use durafetch::core::contract::{ErrorKind, GiveUpReason};
+use durafetch::core::engine::{
+    Action, AttemptFailure, CallId, CallRequest, Cause, Engine, EngineConfig, Event, Io, Now, Source, Step, Stored,
+};
+use durafetch::core::options::Options;
+use durafetch::core::record::{key_of, Record};
+use durafetch::core::retry_after::parse_retry_after;
+use durafetch::core::value::Value;
+
+use super::app;
+use super::checks::Sending;
+use super::encode::encode;
+use super::ledger::{AttemptAt, Report, Sender};
+use super::net::{dispatch, Reply};
+use super::store::{LIST_MS, STORE_MS};
+use super::world::Sim;
+
+/// Idle rounds allowed back to back (a kick or a clock jump forward may
+/// start one at once); more is a spin.
+pub const MAX_IDLE_STREAK: u64 = 3;
+
+/// The caller's AbortSignal.
+pub struct Abort {
+    aborted: Cell<bool>,
+    listeners: RefCell<Vec<Box<dyn FnOnce()>>>,
+}
+
+impl Abort {
+    pub fn new() -> Rc<Abort> {
+        Rc::new(Abort { aborted: Cell::new(false), listeners: RefCell::new(Vec::new()) })
+    }
+    pub fn aborted(&self) -> bool {
+        self.aborted.get()
+    }
+    pub fn abort(&self) {
+        if !self.aborted.replace(true) {
+            let listeners = std::mem::take(&mut *self.listeners.borrow_mut());
+            listeners.into_iter().for_each(|l| l());
+        }
+    }
+    pub fn on_abort(&self, f: impl FnOnce() + 'static) {
+        match self.aborted() {
+            true => f(),
+            false => self.listeners.borrow_mut().push(Box::new(f)),
+        }
+    }
+}
+
+/// A `client.fetch(url, { method: 'POST', body, idempotencyKey?, durable?, signal })`.
+pub struct Call {
+    pub op: usize,
+    pub id: u64,
+    pub key: Option<String>,
+    pub url: String,
+    pub body: Vec<u8>,
+    pub durable: Option<bool>,
+    pub signal: Rc<Abort>,
+    pub resubmission: bool,
+}
+
+/// What the caller's promise settles with: a Response status or a kind.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CallResult {
+    Status(u16),
+    Failed(ErrorKind),
+}
+
+struct CallState {
+    op: usize,
+    id: u64,
+    key: String,
+    body: Vec<u8>,
+    durable: bool,
+    resubmission: bool,
+    signal: Rc<Abort>,
+    /// When its schedule started (the deadline's origin).
+    started: Option<u64>,
+    /// Check only: the virtual time before which the server asked us to wait.
+    floor: u64,
+    on_done: Option<Box<dyn FnOnce(CallResult)>>,
+}
+
+/// What the host holds for the engine, under an io.
+#[derive(Debug)]
+enum Payload {
+    Response(u16),
+    Cause,
+    Listing(Vec<Value>),
+}
+
+/// Check only: what this host saw of the drainer's current round.
+#[derive(Default)]
+struct Round {
+    started: u64,
+    resend_locks: u32,
+    refused: u32,
+}
+
+pub struct Host {
+    pub sim: Rc<Sim>,
+    pub instance: u64,
+    pub slot: usize,
+    pub alive: Cell<bool>,
+    pub closed: Cell<bool>,
+    engine: RefCell<Engine>,
+    calls: RefCell<BTreeMap<u32, CallState>>,
+    next_call: Cell<u32>,
+    /// Attempts on the wire, by io.
+    sending: RefCell<BTreeMap<u32, (String, Sending)>>,
+    payloads: RefCell<BTreeMap<u32, Payload>>,
+    /// Lock names held in this process (Web Locks aside).
+    held: RefCell<BTreeSet<String>>,
+    timer: Cell<u64>,
+    /// The attempt number of the last 'attempt' event, for the send that follows it.
+    attempt: Cell<u32>,
+    /// The Retry-After (ms) of the last answer per key, for the 'retry' that follows it.
+    asked: RefCell<BTreeMap<String, Option<u64>>>,
+    round: RefCell<Option<Round>>,
+    idle_streak: Cell<u64>,
+    last_idle_end: Cell<Option<u64>>,
+}
+
+fn step_label(step: Step, prefix: &'static str) -> &'static str {
+    macro_rules! labels {
+        ($($step:ident => $name:literal,)+) => {
+            match (prefix, step) {
+                $(("get", Step::$step) => concat!("get:", $name),
+                  ("put", Step::$step) => concat!("put:", $name),
+                  ("delete", Step::$step) => concat!("delete:", $name),
+                  ("list", Step::$step) => concat!("list:", $name),
+                  ("lock", Step::$step) => concat!("lock:", $name),
+                  ("done", Step::$step) => concat!("done:", $name),)+
+                _ => "other",
+            }
+        };
+    }
+    labels! {
+        CallRead => "call-read", CallPersist => "call-persist", CallLock => "call-lock",
+        CallProgress => "call-progress", CallQueued => "call-queued", CallSettled => "call-settled",
+        CallAborted => "call-aborted", DrainLock => "drain-lock", DrainList => "drain-list",
+        Quarantine => "quarantine", ResendLock => "resend-lock", ResendReread => "resend-reread",
+        ResendDeferred => "resend-deferred", ResendProgress => "resend-progress", ResendSettled => "resend-settled",
+        ExpireLock => "expire-lock", ExpireReread => "expire-reread", ExpireMark => "expire-mark",
+        ExpireDelete => "expire-delete", PendingList => "pending-list",
+    }
+}
+
+/// The crash point before an action.
+fn label(action: &Action) -> &'static str {
+    match action {
+        Action::Send { source: Source::Call(_), .. } => "send:live",
+        Action::Send { source: Source::Record(_), .. } => "send:resend",
+        Action::Cancel { .. } => "cancel",
+        Action::Resolve { .. } => "resolve",
+        Action::Reject { .. } => "reject",
+        Action::Release { .. } => "release",
+        Action::Emit(Event::Attempt { .. }) => "emit:attempt",
+        Action::Emit(Event::Retry { .. }) => "emit:retry",
+        Action::Emit(Event::GiveUp { .. }) => "emit:giveup",
+        Action::Emit(Event::Breaker { .. }) => "emit:breaker",
+        Action::Emit(Event::Settled { .. }) => "emit:settled",
+        Action::Emit(Event::Queued { .. }) => "emit:queued",
+        Action::Emit(Event::StoreError(_)) => "emit:store-error",
+        Action::Emit(Event::Quarantined { .. }) => "emit:quarantined",
+        Action::Get { step, .. } => step_label(*step, "get"),
+        Action::Put { step, .. } => step_label(*step, "put"),
+        Action::Delete { step, .. } => step_label(*step, "delete"),
+        Action::List { step, .. } => step_label(*step, "list"),
+        Action::Lock { step, .. } => step_label(*step, "lock"),
+        Action::Quarantine { .. } => "quarantine",
+        Action::Unlock { drain: true, .. } => "unlock:drain",
+        Action::Unlock { .. } => "unlock:key",
+        Action::Pending { .. } => "pending",
+        Action::CloseStore => "close-store",
+    }
+}
+
+impl Host {
+    pub fn new(sim: &Rc<Sim>, slot: usize) -> Rc<Host> {
+        let instance = sim.next_instance.get();
+        sim.next_instance.set(instance + 1);
+        let cfg = &sim.cfg;
+        let options =
+            Options { policy: cfg.policy.clone(), breaker: cfg.breaker, ttl_ms: cfg.ttl_ms, ..Options::default() };
+        let seed = sim.rng.borrow_mut().next_u64();
+        let mut engine =
+            Engine::new(EngineConfig { options, persistent: true, seed, online: !sim.device_offline.get() });
+        engine.mutant = cfg.mutant;
+        engine.set_listening(u32::MAX);
+        Rc::new(Host {
+            sim: sim.clone(),
+            instance,
+            slot,
+            alive: Cell::new(true),
+            closed: Cell::new(false),
+            engine: RefCell::new(engine),
+            calls: RefCell::new(BTreeMap::new()),
+            next_call: Cell::new(0),
+            sending: RefCell::new(BTreeMap::new()),
+            payloads: RefCell::new(BTreeMap::new()),
+            held: RefCell::new(BTreeSet::new()),
+            timer: Cell::new(0),
+            attempt: Cell::new(0),
+            asked: RefCell::new(BTreeMap::new()),
+            round: RefCell::new(None),
+            idle_streak: Cell::new(0),
+            last_idle_end: Cell::new(None),
+        })
+    }
+
+    /// The wall clock (which jumps) and the virtual monotonic clock.
+    fn now(&self) -> Now {
+        Now { wall: self.sim.now_ms(), mono: self.sim.exec.now() as f64 }
+    }
+
+    /// Runs `f` on the engine, then performs what it asks.
+    fn with_engine(self: &Rc<Self>, f: impl FnOnce(&mut Engine, Now)) {
+        if !self.alive.get() {
+            return;
+        }
+        let now = self.now();
+        f(&mut self.engine.borrow_mut(), now);
+        self.drive();
+    }
+
+    // ---- what the application and the world do --------------------------
+
+    pub fn fetch(self: &Rc<Self>, call: Call, on_done: impl FnOnce(CallResult) + 'static) {
+        let id = self.next_call.get() + 1;
+        self.next_call.set(id);
+        let fresh_key = call.key.is_none();
+        let key = call.key.clone().unwrap_or_else(|| app::new_key(&self.sim));
+        self.sim.ledger.borrow_mut().key_assigned(&key, call.op);
+        let durable = self.engine.borrow().is_durable(call.durable);
+        self.sim.ledger.borrow_mut().ops[call.op].durable = durable;
+        let started = (!durable).then(|| self.sim.exec.now());
+        self.calls.borrow_mut().insert(
+            id,
+            CallState {
+                op: call.op,
+                id: call.id,
+                key: key.clone(),
+                body: call.body.clone(),
+                durable,
+                resubmission: call.resubmission,
+                signal: call.signal.clone(),
+                started,
+                floor: 0,
+                on_done: Some(Box::new(on_done)),
+            },
+        );
+        let weak = Rc::downgrade(self);
+        call.signal.on_abort(move || {
+            if let Some(host) = weak.upgrade() {
+                host.with_engine(|engine, now| engine.abort(now, CallId(id)));
+            }
+        });
+        let request = CallRequest {
+            call: CallId(id),
+            method: "POST".into(),
+            url: call.url,
+            key: Some(key),
+            fresh_key,
+            body: Some(call.body),
+            headers: vec![("content-type".into(), "application/json".into())],
+            durable: call.durable,
+            aborted: false,
+        };
+        self.with_engine(|engine, now| engine.call(now, request));
+    }
+
+    /// `client.resume()`.
+    pub fn resume(self: &Rc<Self>) {
+        let exec_now = self.sim.exec.now();
+        let asked = self.calls.borrow().values().filter(|c| c.floor > exec_now).count() as u64;
+        self.sim.ledger.borrow_mut().checks.asked_waits_at_wake += asked;
+        self.sim.log(|| format!("c{} resume()", self.instance));
+        self.with_engine(|engine, now| {
+            engine.resume(now);
+        });
+    }
+
+    /// The 'online' event.
+    pub fn online(self: &Rc<Self>) {
+        let exec_now = self.sim.exec.now();
+        let asked = self.calls.borrow().values().filter(|c| c.floor > exec_now).count() as u64;
+        self.sim.ledger.borrow_mut().checks.asked_waits_at_wake += asked;
+        self.with_engine(|engine, now| engine.online(now));
+    }
+
+    pub fn offline(self: &Rc<Self>) {
+        self.with_engine(|engine, now| engine.offline(now));
+    }
+
+    pub fn close(self: &Rc<Self>) {
+        self.closed.set(true);
+        self.sim.log(|| format!("c{} close()", self.instance));
+        self.with_engine(|engine, now| engine.close(now));
+    }
+
+    /// The tab dies: everything it held in memory is gone, its locks too.
+    pub fn die(&self) {
+        self.alive.set(false);
+        self.sending.borrow_mut().clear();
+        self.sim.locks_die_with(self.instance);
+    }
+
+    /// Calls still waiting for their result here.
+    pub fn waiting_ops(&self) -> Vec<usize> {
+        self.calls.borrow().values().map(|c| c.op).collect()
+    }
+
+    /// Payloads the engine never handed on nor dropped (checked once idle).
+    pub fn leaked(&self) -> Vec<String> {
+        self.payloads.borrow().iter().map(|(io, p)| format!("io {io}: {p:?}")).collect()
+    }
+
+    // ---- performing ------------------------------------------------------
+
+    fn store_fault(&self) -> bool {
+        let fails = self.sim.fault(self.sim.cfg.p_store_fail);
+        self.sim.ledger.borrow_mut().faults.store_failures += fails as u64;
+        fails
+    }
+
+    fn crash_here(self: &Rc<Self>, label: &'static str) -> bool {
+        let cfg = &self.sim.cfg;
+        let p = match cfg.focus_crash {
+            Some((focus, p)) if focus == label => p,
+            _ => cfg.p_crash_step,
+        };
+        if self.sim.fault(p) {
+            app::crash(&self.sim, self.slot, self.instance, label);
+            return true;
+        }
+        false
+    }
+
+    fn drive(self: &Rc<Self>) {
+        loop {
+            if !self.alive.get() {
+                return;
+            }
+            let action = self.engine.borrow_mut().poll_action();
+            let Some(action) = action else { break };
+            if self.crash_here(label(&action)) {
+                return;
+            }
+            self.perform(action);
+        }
+        self.arm_timer();
+    }
+
+    fn arm_timer(self: &Rc<Self>) {
+        let Some(at) = self.engine.borrow().poll_timeout() else {
+            return;
+        };
+        let generation = self.timer.get() + 1;
+        self.timer.set(generation);
+        let delay = (at - self.now().mono).max(0.0).ceil() as u64;
+        let host = self.clone();
+        self.sim.exec.after(delay, move || {
+            if host.timer.get() == generation {
+                host.with_engine(|engine, now| engine.handle_timeout(now));
+            }
+        });
+    }
+
+    /// Delivers a completion after `delay`, unless the tab dies first.
+    fn later(self: &Rc<Self>, delay: u64, label: &'static str, f: impl FnOnce(&Rc<Host>, &mut Engine, Now) + 'static) {
+        let host = self.clone();
+        self.sim.exec.after(delay, move || {
+            if !host.alive.get() || host.crash_here(label) {
+                return;
+            }
+            let now = host.now();
+            f(&host, &mut host.engine.borrow_mut(), now);
+            host.drive();
+        });
+    }
+
+    fn hold(&self, io: Io, payload: Payload) {
+        self.sim.log(|| format!("c{} holds io {} {payload:?}", self.instance, io.0));
+        if self.payloads.borrow_mut().insert(io.0, payload).is_some() {
+            self.violation(format!("c{}: two payloads under io {}", self.instance, io.0));
+        }
+    }
+
+    fn take(&self, io: Io, why: &str) -> Option<Payload> {
+        let found = self.payloads.borrow_mut().remove(&io.0);
+        if found.is_none() {
+            self.violation(format!(
+                "c{}: {why} io {}, which holds nothing (used twice, or never held)",
+                self.instance, io.0
+            ));
+        }
+        found
+    }
+
+    fn violation(&self, what: String) {
+        self.sim.ledger.borrow_mut().violations.push(what);
+    }
+
+    fn call_by_key(&self, key: &str) -> Option<u32> {
+        self.calls.borrow().iter().find(|(_, c)| c.key == key).map(|(id, _)| *id)
+    }
+
+    fn perform(self: &Rc<Self>, action: Action) {
+        match action {
+            Action::Send { io, source, key, timeout_ms } => self.send(io, source, key, timeout_ms),
+            Action::Cancel { io } => {
+                self.sending.borrow_mut().remove(&io.0);
+            }
+            Action::Resolve { call, response, last } => {
+                let status = match self.payloads.borrow().get(&response.0) {
+                    Some(Payload::Response(status)) => Some(*status),
+                    _ => None,
+                };
+                if last {
+                    self.take(response, "resolve with");
+                }
+                match status {
+                    Some(status) => self.end_call(call, CallResult::Status(status)),
+                    None => self.violation(format!(
+                        "c{}: resolve with io {}, which holds no response",
+                        self.instance, response.0
+                    )),
+                }
+            }
+            Action::Reject { call, failure } => {
+                if let Some(Cause::Io(io)) = failure.cause {
+                    self.take(io, "reject with the cause in");
+                }
+                self.end_call(call, CallResult::Failed(failure.kind));
+            }
+            Action::Release { io } => {
+                self.take(io, "release");
+            }
+            Action::Emit(event) => self.event(event),
+            Action::Get { io, key, step } => {
+                let fails = self.store_fault();
+                // Read now, heard a round trip later: what it read may be stale by then.
+                let value = self.sim.store.borrow().get(&key).cloned();
+                self.later(STORE_MS, step_label(step, "done"), move |host, engine, now| {
+                    if fails {
+                        host.hold(io, Payload::Cause);
+                        return engine.got(now, io, Err(()));
+                    }
+                    engine.got(now, io, Ok(value.map(|v| stored(&v))));
+                });
+            }
+            Action::Put { io, record, step } => {
+                if step == Step::CallPersist {
+                    // A new record (a resubmission may follow a settled one): a new life.
+                    let op = self.sim.ledger.borrow().key_op.get(&record.key).copied();
+                    if let Some(op) = op {
+                        self.sim.ledger.borrow_mut().ops[op].settled_at = None;
+                    }
+                }
+                let fails = self.store_fault();
+                let sim = self.sim.clone();
+                // Committed at the end of the round trip, dead tab or not.
+                self.sim.exec.after(STORE_MS, move || {
+                    if !fails {
+                        sim.store.borrow_mut().insert(record.key.clone(), encode(&record));
+                        sim.ledger.borrow_mut().record_written(&record.key);
+                        sim.log(|| {
+                            format!("put {} attempts {} next {}", record.key, record.attempts, record.next_attempt_at)
+                        });
+                    }
+                });
+                self.later(STORE_MS, step_label(step, "done"), move |host, engine, now| {
+                    if fails {
+                        host.hold(io, Payload::Cause);
+                    }
+                    engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
+                });
+            }
+            Action::Delete { io, key, step } => {
+                let fails = self.store_fault();
+                let sim = self.sim.clone();
+                let settled = matches!(step, Step::CallSettled | Step::ResendSettled);
+                let k = key.clone();
+                let key = key.clone();
+                self.sim.exec.after(STORE_MS, move || {
+                    if !fails {
+                        sim.store.borrow_mut().remove(&k);
+                        if settled {
+                            sim.ledger.borrow_mut().settled(&k, sim.exec.now());
+                        }
+                        sim.log(|| format!("delete {k}"));
+                    }
+                });
+                if fails && step == Step::CallAborted {
+                    let op = self.sim.ledger.borrow().key_op.get(&key).copied();
+                    if let Some(op) = op {
+                        self.sim.ledger.borrow_mut().ops[op].abort_delete_failed = true;
+                    }
+                }
+                self.later(STORE_MS, step_label(step, "done"), move |host, engine, now| {
+                    if fails {
+                        host.hold(io, Payload::Cause);
+                    }
+                    engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
+                });
+            }
+            Action::List { io, step } => {
+                let fails = self.store_fault();
+                let values: Vec<Value> = self.sim.store.borrow().values().cloned().collect();
+                self.later(LIST_MS, step_label(step, "done"), move |host, engine, now| {
+                    if fails {
+                        host.hold(io, Payload::Cause);
+                        return engine.listed(now, io, Err(()));
+                    }
+                    if step == Step::DrainList {
+                        host.observe_listing(&values);
+                    }
+                    let decoded = values.iter().map(stored).collect();
+                    host.hold(io, Payload::Listing(values));
+                    engine.listed(now, io, Ok(decoded));
+                });
+            }
+            Action::Quarantine { io, listing, index, .. } => {
+                let value = match self.payloads.borrow().get(&listing.0) {
+                    Some(Payload::Listing(values)) => values.get(index as usize).cloned(),
+                    _ => None,
+                };
+                let Some(value) = value else {
+                    return self
+                        .violation(format!("c{}: quarantine of a listing the host no longer holds", self.instance));
+                };
+                let moves = self.sim.cfg.quarantine_moves;
+                self.later(STORE_MS, "done:quarantine", move |host, engine, now| {
+                    if moves {
+                        let key = key_of(&value).unwrap_or_default().to_string();
+                        let removed = host.sim.store.borrow_mut().remove(&key);
+                        host.sim.quarantine.borrow_mut().extend(removed);
+                    }
+                    engine.quarantined(now, io, Ok(moves));
+                });
+            }
+            Action::Lock { io, name, drain, wait, step } => self.lock(io, name, drain, wait, step),
+            Action::Unlock { name, drain } => {
+                let name = lock_name(&name, drain);
+                self.held.borrow_mut().remove(&name);
+                if self.sim.cfg.web_locks {
+                    self.sim.lock_release(&name, self.instance);
+                }
+                if drain {
+                    self.sim.log(|| format!("c{} drain round ends", self.instance));
+                    self.round_ended();
+                }
+            }
+            Action::Pending { .. } => {}
+            Action::CloseStore => {
+                self.sim.log(|| format!("c{} store closed", self.instance));
+                if self.closed.get() {
+                    app::retire(&self.sim, self.instance);
+                }
+            }
+        }
+    }
+
+    fn end_call(&self, call: CallId, result: CallResult) {
+        let state = self.calls.borrow_mut().remove(&call.0);
+        match state.and_then(|mut s| s.on_done.take()) {
+            Some(done) => done(result),
+            None => self.violation(format!("c{}: call {} answered twice or unknown", self.instance, call.0)),
+        }
+    }
+
+    fn send(self: &Rc<Self>, io: Io, source: Source, key: Option<String>, timeout_ms: u64) {
+        let sim = self.sim.clone();
+        let Some(key) = key else {
+            return self.violation("an unkeyed send in a simulation of keyed calls".into());
+        };
+        let (op_key, body, sender, stored_key) = match &source {
+            Source::Call(call) => {
+                let mut calls = self.calls.borrow_mut();
+                let Some(c) = calls.get_mut(&call.0) else {
+                    drop(calls);
+                    return self.violation(format!("c{}: send for unknown call {}", self.instance, call.0));
+                };
+                // A durable call's schedule starts when its record is stored
+                // and locked, and its first attempt goes at that instant.
+                let started = *c.started.get_or_insert(sim.exec.now());
+                let sender = Sender::Live {
+                    call: c.id,
+                    attempt: self.attempt.get(),
+                    started,
+                    floor: c.floor,
+                    resubmission: c.resubmission,
+                    aborted: c.signal.aborted(),
+                    durable: c.durable,
+                };
+                (c.key.clone(), c.body.clone(), sender, c.key.clone())
+            }
+            Source::Record(record) => {
+                if sim.fault(sim.cfg.p_replay_fail) {
+                    sim.ledger.borrow_mut().faults.replay_failures += 1;
+                    self.hold(io, Payload::Cause);
+                    return self.later(0, "reply:before-replay", move |_, engine, now| {
+                        engine.failed(now, io, AttemptFailure::BeforeReplay)
+                    });
+                }
+                let sender = Sender::Resend { not_before: record.not_before };
+                (record.key.clone(), record.body.clone().unwrap_or_default(), sender, record.key.clone())
+            }
+        };
+        let op = sim.ledger.borrow().key_op.get(&op_key).copied();
+        let Some(op) = op else {
+            return self.violation(format!(
+                "c{}: sent {op_key}, a key no operation was given (an unreadable record?)",
+                self.instance
+            ));
+        };
+        let at = AttemptAt {
+            mono: sim.exec.now(),
+            wall: self.now().wall,
+            web_locks: sim.cfg.web_locks,
+            record_stored: sim.store.borrow().contains_key(&stored_key),
+            max_attempts: sim.cfg.policy.max_attempts,
+            deadline_ms: sim.cfg.policy.deadline_ms,
+            timeout_ms,
+            attempt_timeout_ms: sim.cfg.policy.attempt_timeout_ms,
+        };
+        sim.ledger.borrow_mut().on_attempt(op, &key, &sender, &at);
+        sim.log(|| format!("c{} send {key} op {op} timeout {timeout_ms}", self.instance));
+        // The Retry-After that counts is this attempt's answer's.
+        self.asked.borrow_mut().remove(&op_key);
+        let guard = sim.in_flight.start(&op_key, self.instance);
+        self.sending.borrow_mut().insert(io.0, (op_key.clone(), guard));
+        let resend = matches!(source, Source::Record(_));
+        let host = self.clone();
+        dispatch(
+            &sim,
+            key,
+            body,
+            Box::new(move |reply| {
+                // Cancelled (a timeout, close) or dead: nobody hears it.
+                if !host.alive.get() || host.sending.borrow_mut().remove(&io.0).is_none() {
+                    return;
+                }
+                if host.crash_here(if resend { "reply:resend" } else { "reply:live" }) {
+                    return;
+                }
+                let now = host.now();
+                match reply {
+                    Reply::Answered { status, retry_after } => {
+                        let asked = retry_after.as_deref().and_then(|v| parse_retry_after(v, now.wall));
+                        host.asked.borrow_mut().insert(op_key.clone(), asked);
+                        host.sim.log(|| format!("c{} {op_key} -> {status}", host.instance));
+                        host.hold(io, Payload::Response(status));
+                        host.engine.borrow_mut().answered(now, io, status, retry_after.as_deref());
+                    }
+                    Reply::Network => {
+                        host.asked.borrow_mut().insert(op_key.clone(), None);
+                        host.sim.log(|| format!("c{} {op_key} -> network error", host.instance));
+                        host.hold(io, Payload::Cause);
+                        host.engine.borrow_mut().failed(now, io, AttemptFailure::Network);
+                    }
+                }
+                host.drive();
+            }),
+        );
+    }
+
+    fn event(self: &Rc<Self>, event: Event) {
+        let now = self.sim.exec.now();
+        match event {
+            Event::Attempt { attempt, .. } => self.attempt.set(attempt),
+            Event::Retry { key, attempt, delay_ms, resumed, .. } => {
+                let Some(key) = key else { return };
+                let asked = self.asked.borrow_mut().remove(&key).flatten();
+                let op = self.sim.ledger.borrow().key_op.get(&key).copied().unwrap_or(usize::MAX);
+                let backoff = self.sim.cfg.policy.backoff;
+                self.sim.ledger.borrow_mut().on_wait(op, attempt.saturating_sub(1), delay_ms, asked, backoff);
+                if let (false, Some(ms)) = (resumed, asked) {
+                    if let Some(id) = self.call_by_key(&key) {
+                        if let Some(c) = self.calls.borrow_mut().get_mut(&id) {
+                            c.floor = now + ms;
+                        }
+                    }
+                }
+            }
+            Event::Settled { key, status, response, .. } => {
+                if let Some((io, true)) = response {
+                    self.take(io, "emit 'settled' with");
+                }
+                if let Some(key) = key {
+                    self.report(&key, Report::Settled(status));
+                }
+            }
+            Event::GiveUp { key: Some(key), reason: GiveUpReason::Expired, .. } => {
+                self.check_no_sender(&key);
+                self.report(&key, Report::Expired);
+            }
+            Event::StoreError(failure) => {
+                self.sim.ledger.borrow_mut().faults.store_errors_reported += 1;
+                if let Some(Cause::Io(io)) = failure.cause {
+                    self.take(io, "emit a store error with");
+                }
+            }
+            Event::Quarantined { key, moved, .. } => {
+                let mut ledger = self.sim.ledger.borrow_mut();
+                ledger.checks.quarantined_reports += 1;
+                ledger.quarantined_keys.insert(key.clone());
+                if !ledger.corrupt_keys.contains(&key) {
+                    drop(ledger);
+                    self.violation(format!("c{}: quarantined {key}, which the clients wrote", self.instance));
+                } else if moved != self.sim.cfg.quarantine_moves {
+                    drop(ledger);
+                    self.violation(format!("c{}: quarantine of {key} said moved={moved}", self.instance));
+                }
+            }
+            Event::Queued { key, reason, .. } => {
+                self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str()))
+            }
+            Event::GiveUp { .. } | Event::Breaker { .. } => {}
+        }
+    }
+
+    fn report(&self, key: &str, report: Report) {
+        self.sim.log(|| format!("c{} report {key} {report:?}", self.instance));
+        self.sim.ledger.borrow_mut().report(key, report, self.sim.exec.now());
+    }
+
+    fn lock(self: &Rc<Self>, io: Io, name: String, drain: bool, wait: bool, step: Step) {
+        let name = lock_name(&name, drain);
+        let key = name.strip_prefix("key:").map(str::to_string);
+        if self.held.borrow().contains(&name) {
+            // Held in this process already.
+            return self.lock_granted(io, key, step, false);
+        }
+        self.held.borrow_mut().insert(name.clone());
+        if !self.sim.cfg.web_locks {
+            return self.lock_granted(io, key, step, true);
+        }
+        let host = self.clone();
+        let n = name.clone();
+        self.sim.lock_request(
+            &name,
+            self.instance,
+            wait,
+            Box::new(move |granted| {
+                if !host.alive.get() {
+                    return;
+                }
+                if !granted {
+                    host.held.borrow_mut().remove(&n);
+                }
+                host.lock_granted(io, key, step, granted);
+            }),
+        );
+    }
+
+    fn lock_granted(self: &Rc<Self>, io: Io, key: Option<String>, step: Step, granted: bool) {
+        let _ = &key;
+        let exec_now = self.sim.exec.now();
+        self.sim.log(|| {
+            format!(
+                "c{} lock {} {key:?}: {}",
+                self.instance,
+                step_label(step, "lock"),
+                if granted { "granted" } else { "refused" }
+            )
+        });
+        match step {
+            Step::DrainLock if granted => {
+                *self.round.borrow_mut() = Some(Round { started: exec_now, ..Round::default() })
+            }
+            Step::ResendLock => {
+                if let Some(round) = self.round.borrow_mut().as_mut() {
+                    round.resend_locks += 1;
+                    round.refused += !granted as u32;
+                }
+            }
+            Step::ExpireLock if !granted => self.sim.ledger.borrow_mut().checks.expiries_left_to_holder += 1,
+            _ => {}
+        }
+        self.later(0, step_label(step, "done"), move |_, engine, now| engine.locked(now, io, granted));
+    }
+
+    /// Check only: a round whose ready resends all found their key locked
+    /// elsewhere must be followed by a wait, not by another round at once.
+    fn round_ended(&self) {
+        let Some(round) = self.round.borrow_mut().take() else {
+            return;
+        };
+        let now = self.sim.exec.now();
+        if round.resend_locks == 0 || round.refused < round.resend_locks {
+            if round.resend_locks > 0 {
+                self.idle_streak.set(0);
+                self.last_idle_end.set(None);
+            }
+            return;
+        }
+        let back_to_back = self.last_idle_end.get() == Some(round.started);
+        let streak = if back_to_back { self.idle_streak.get() + 1 } else { 1 };
+        self.idle_streak.set(streak);
+        self.last_idle_end.set(Some(now));
+        let mut ledger = self.sim.ledger.borrow_mut();
+        let c = &mut ledger.checks;
+        c.idle_rounds += 1;
+        c.longest_idle_streak = c.longest_idle_streak.max(streak);
+        if streak == MAX_IDLE_STREAK + 1 {
+            ledger.checks.long_idle_streaks += 1;
+            ledger.violations.push(format!(
+                "spin: client {} ran {streak} drain rounds back to back by t={now} ms, each finding every ready key locked elsewhere",
+                self.instance
+            ));
+        }
+    }
+
+    /// Check only: what a drain round's listing shows.
+    fn observe_listing(&self, values: &[Value]) {
+        let now = self.now().wall;
+        let ttl = self.sim.cfg.ttl_ms as f64;
+        let busy: BTreeSet<String> = self.sending.borrow().values().map(|(k, _)| k.clone()).collect();
+        let records: Vec<Record> = values.iter().filter_map(|v| Record::decode(v).ok()).collect();
+        let mut ledger = self.sim.ledger.borrow_mut();
+        ledger.checks.in_flight_past_ttl +=
+            records.iter().filter(|r| busy.contains(&r.key) && now >= r.created_at + ttl).count() as u64;
+        ledger.checks.marked_expired_before_ttl +=
+            records.iter().filter(|r| r.expired_at != 0.0 && now < r.created_at + ttl).count() as u64;
+    }
+
+    /// Check only: no attempt of a record we expire is in flight (with Web
+    /// Locks; without them, only this process's own can be ruled out).
+    fn check_no_sender(&self, key: &str) {
+        let senders = self.sim.in_flight.senders(key);
+        if senders.iter().any(|&i| self.sim.cfg.web_locks || i == self.instance) {
+            let mut ledger = self.sim.ledger.borrow_mut();
+            ledger.checks.expired_under_sender += 1;
+            let at = self.sim.exec.now();
+            let what = format!(
+                "expired under its sender: client {} expired {key} at t={at} ms while {senders:?} sent it",
+                self.instance
+            );
+            ledger.violations.push(what);
+        }
+    }
+}
+
+fn lock_name(name: &str, drain: bool) -> String {
+    if drain {
+        "drain".into()
+    } else {
+        ["key:", name].concat()
+    }
+}
+
+/// A stored value as the host hands it to the engine.
+fn stored(value: &Value) -> Stored {
+    match Record::decode(value) {
+        Ok(record) => Stored::Record(record),
+        Err(error) => Stored::Unreadable { key: key_of(value).map(str::to_string), error },
+    }
+}
