@@ -5,6 +5,7 @@ SHELL := /bin/bash
 WASM_BINDGEN_VERSION := 0.2.130
 TARGET := wasm32-unknown-unknown
 RAW_WASM := target/$(TARGET)/release/durafetch.wasm
+SERVER_RAW_WASM := target/$(TARGET)/release/durafetch_server.wasm
 VERSION := $(shell sed -n 's/^  "version": "\(.*\)",/\1/p' pkg-template/package.json)
 TARBALL := build/durafetch-$(VERSION).tgz
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -12,7 +13,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 WASM_OPT_FLAGS := -Oz --converge --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all pkg tarball test test-rust test-wasm test-js test-size demo soak bench tools chromium clean
+.PHONY: all pkg pkg-server tarball test test-rust test-wasm test-js test-size demo soak bench bench-server tools chromium services clean
 all: pkg
 
 ## Tools ---------------------------------------------------------------------
@@ -39,6 +40,14 @@ chromium:
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { apt-get update && apt-get install -y chromium chromium-driver; }
 
+# Debian's Redis and PostgreSQL for the server half's tests; each test starts
+# its own instance on a free loopback port (js-tests/server/services.js).
+services:
+	command -v redis-server >/dev/null || \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server; }
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }
+
 ## Package -------------------------------------------------------------------
 pkg: tools
 	cargo build --release --target $(TARGET) --features trap-on-panic
@@ -54,6 +63,19 @@ pkg: tools
 	  pkg-template/package.json pkg-template/README.md pkg/
 	@# Smoke-test the optimised module: a miscompiled one fails right here.
 	node --input-type=module -e "import { createClient } from './pkg/node.js'; await createClient(); console.log('pkg/ built:', (await import('node:fs')).statSync('pkg/core_bg.wasm').size, 'bytes of wasm')"
+	$(MAKE) --no-print-directory pkg-server
+
+# durafetch/server: its own crate and .wasm (pkg/server/), so the browser's
+# download never contains server code. Optimised for speed, not size.
+pkg-server: tools
+	cargo build --release --target $(TARGET) -p durafetch-server
+	rm -rf build/bindgen-server pkg/server && mkdir -p build/bindgen-server
+	cp -r pkg-template/server pkg/server
+	wasm-bindgen --target web --out-dir build/bindgen-server --out-name server --no-typescript \
+	  --remove-name-section --remove-producers-section $(SERVER_RAW_WASM)
+	node_modules/.bin/wasm-opt $(subst -Oz,-O3,$(WASM_OPT_FLAGS)) build/bindgen-server/server_bg.wasm -o pkg/server/server_bg.wasm
+	cp build/bindgen-server/server.js pkg/server/server.js
+	node --input-type=module -e "import { idempotent } from './pkg/server/node.js'; const h = idempotent(async () => new Response('ok', { status: 201 })); const r = await h(new Request('http://x/o', { method: 'POST', headers: { 'idempotency-key': 'k' } })); const again = await h(new Request('http://x/o', { method: 'POST', headers: { 'idempotency-key': 'k' } })); if (r.status !== 201 || again.headers.get('idempotent-replayed') !== 'true') throw new Error('server smoke test failed'); console.log('pkg/server/ built:', (await import('node:fs')).statSync('pkg/server/server_bg.wasm').size, 'bytes of wasm')"
 
 tarball: pkg
 	npm pack ./pkg --pack-destination build --silent >/dev/null
@@ -63,7 +85,7 @@ tarball: pkg
 test: test-rust test-size test-wasm test-js
 
 test-rust:
-	cargo test --quiet
+	cargo test --workspace --quiet
 
 # Bytes are exact, so the size budget is a test (timings are benchmarks).
 test-size: pkg
@@ -74,16 +96,22 @@ test-wasm: tools chromium
 	CHROMEDRIVER=$$(command -v chromedriver) cargo test --target $(TARGET) --test idb_browser --test idb_worker
 
 # The JS tests import `durafetch` as a user would: installed from the tarball.
-test-js: tarball chromium
+test-js: tarball chromium services
 	npm install --no-save --no-audit --no-fund ./$(TARBALL)
 	node --test js-tests/ demo/
 
 ## Benchmarks: one table, every figure with its ratio to peers measured in the same run.
-bench: tarball chromium
+bench: tarball chromium services
 	cd bench && npm ci --no-audit --no-fund
 	cd bench && npm install --no-save --no-audit --no-fund ../$(TARBALL)
 	cargo run --release --example herd
 	node bench/run.js
+
+# Only durafetch/server's section (bench/server-results.md); make bench includes it.
+bench-server: tarball services
+	cd bench && npm ci --no-audit --no-fund
+	cd bench && npm install --no-save --no-audit --no-fund ../$(TARBALL)
+	node bench/server-report.js
 
 ## Demo ----------------------------------------------------------------------
 # The page imports `durafetch` as an app would: from the installed tarball.

@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runSection, hasTaskset } from './lib/child.js';
 import { buildRows, renderTable } from './lib/results-table.js';
+import { renderServerTable, SERVER_NOTES } from './lib/server-table.js';
 import { measureBudgeted } from './size-budget.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -20,6 +21,8 @@ const SECTIONS = [
   ['cold', 'cold-start.js', {}],
   ['size', 'size.js', {}],
   ['memory', 'memory.js', { nodeArgs: ['--expose-gc'] }],
+  // durafetch/server (issue 11): its own table below.
+  ['server', 'server.js', { pinCpu: 0 }],
 ];
 
 const results = {};
@@ -67,7 +70,8 @@ const NOTES = `Produced by \`make bench\` (= \`node bench/run.js\` after install
 
 const table = renderTable(buildRows(results));
 const failed = failures.length ? `\n\nSections that failed: ${failures.join('; ')}` : '';
-const markdown = `# durafetch benchmarks\n\n${describeRun()}\n\n${table}\n\n${NOTES}${failed}\n`;
+const server = `## durafetch/server: added latency and throughput per store\n\n${renderServerTable(results.server)}\n\n${SERVER_NOTES}`;
+const markdown = `# durafetch benchmarks\n\n${describeRun()}\n\n${table}\n\n${NOTES}\n\n${server}${failed}\n`;
 writeFileSync(new URL('./results.md', import.meta.url), markdown);
 console.log(markdown);
 process.exitCode = failures.length ? 1 : 0;

@@ -6,7 +6,8 @@
 //   plain takes the plain retry loop's orders (no key), cross-origin.
 // The page learns where the plain loop's server listens from /app/config.json.
 //
-// Run: node demo/main.js [--port 8787] [--seed N]
+// Run: node demo/main.js [--port 8787] [--seed N] [--redis redis://127.0.0.1:6379]
+// (durafetch's keys in Redis instead of the server's memory)
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,13 +18,13 @@ import { startDemoServer } from './server.js';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 /** Builds into `outdir`, starts both servers; `close()` stops them. */
-export async function startDemo({ port = 8787, outdir = DEFAULT_OUTDIR, random, plainRandom } = {}) {
+export async function startDemo({ port = 8787, outdir = DEFAULT_OUTDIR, random, plainRandom, redisUrl } = {}) {
   await buildDemo(outdir);
   const plain = await startDemoServer({ port: 0, host: '127.0.0.1', random: plainRandom });
   let app;
   try {
     app = await startDemoServer({
-      port, host: '127.0.0.1', random,
+      port, host: '127.0.0.1', random, redisUrl,
       staticRoots: { '/': path.join(HERE, 'public'), '/app/': outdir },
     });
     await writeFile(path.join(outdir, 'config.json'), JSON.stringify({ plainApi: plain.url }));
@@ -50,7 +51,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
   const plainRandom = seed === undefined ? undefined : seededRandom(Number(seed) + 1);
   let demo;
   try {
-    demo = await startDemo({ port, random, plainRandom });
+    demo = await startDemo({ port, random, plainRandom, redisUrl: flag('--redis') });
   } catch (error) {
     console.error(`durafetch demo could not start: ${error.message}`);
     process.exit(1);

@@ -1,13 +1,14 @@
-// durafetch demo server: an order API that honours Idempotency-Key
+// durafetch demo server: an order API made idempotent by durafetch/server
 // (draft-ietf-httpapi-idempotency-key-header / Stripe style) plus chaos
 // knobs that simulate the failures a retrying client has to survive.
-// Node 20 ESM, built-ins only. Binds to loopback only.
+// Keys live in durafetch/server's memoryStore, or in Redis with `redisUrl`
+// (`--redis redis://127.0.0.1:6379`). Binds to loopback only.
 
 import http from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createIdempotencyStore, fingerprint } from './idempotency-store.js';
+import { idempotent, memoryStore, redisStore } from 'durafetch/server';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const MAX_BODY = 1024 * 1024;
@@ -16,7 +17,7 @@ const CORS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Headers': 'Content-Type, Idempotency-Key',
   'Access-Control-Allow-Methods': 'GET, POST, PUT, OPTIONS',
-  'Access-Control-Expose-Headers': 'Retry-After, Idempotency-Replayed',
+  'Access-Control-Expose-Headers': 'Retry-After, Idempotent-Replayed',
 };
 
 const CONTENT_TYPES = {
@@ -71,6 +72,22 @@ function send(res, status, body, headers = {}) {
   res.end(payload);
 }
 
+/** The stored-and-replayed answer travels as a fetch Response; this writes one out. */
+async function sendResponse(res, response) {
+  const headers = { ...CORS };
+  for (const [name, value] of response.headers) headers[name] = value;
+  res.writeHead(response.status, headers);
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+async function openStore(redisUrl) {
+  if (!redisUrl) return { store: memoryStore(), close: async () => {} };
+  const { createClient } = await import('redis'); // only when asked for: a dev dependency
+  const client = createClient({ url: redisUrl });
+  await client.connect();
+  return { store: redisStore(client), close: () => client.quit() };
+}
+
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
@@ -92,18 +109,21 @@ function parseJson(raw, { allowEmpty = false } = {}) {
 
 export async function startDemoServer({
   port = 0, host = '127.0.0.1', staticRoots = {}, retentionMs = 24 * 3600 * 1000,
-  now = () => Date.now(), random = Math.random,
+  now = () => Date.now(), random = Math.random, redisUrl,
 } = {}) {
   // The demo deliberately has no auth and destructive endpoints: loopback only.
   if (!LOOPBACK.has(host)) throw new Error(`demo server only binds to loopback, refusing host "${host}"`);
 
+  const keys = await openStore(redisUrl);
   const state = {
     chaos: { ...DEFAULT_CHAOS },
     counters: freshCounters(),
     orders: [],
     effectsByClientOrder: new Map(), // clientOrderId -> times the effect was applied
     orderSeq: 0,
-    store: createIdempotencyStore({ retentionMs, now }),
+    store: keys.store,
+    // POST /reset starts a new generation: keys of the old one are never seen again.
+    generation: 0,
   };
   const timers = new Set();
   const sleep = (ms) => (ms > 0 ? new Promise((resolve) => {
@@ -121,7 +141,8 @@ export async function startDemoServer({
   function stats() {
     let duplicateEffects = 0;
     for (const n of state.effectsByClientOrder.values()) duplicateEffects += Math.max(0, n - 1);
-    return { ...state.counters, duplicateEffects, orders: state.orders.length, keys: state.store.size() };
+    const live = typeof state.store.size === 'function' ? state.store.size(now()) : null;
+    return { ...state.counters, duplicateEffects, orders: state.orders.length, keys: live };
   }
 
   function applyEffect(key, order) {
@@ -137,62 +158,51 @@ export async function startDemoServer({
     return { orderId: id, key, item: order.item, qty: order.qty };
   }
 
+  const json = (status, body) => Response.json(body, { status, headers: { 'Cache-Control': 'no-store' } });
+
+  // The order handler, as plain as an API without keys; durafetch/server
+  // makes it idempotent: one run per key, the answer stored and replayed,
+  // 409 while the first request runs, 422 for a key reused with another body.
+  async function placeOrder(request) {
+    let body;
+    try { body = JSON.parse(await request.text()); } catch { return json(400, { error: 'body must be valid JSON' }); }
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return json(400, { error: 'order must be a JSON object' });
+    if (typeof body.item !== 'string' || body.item === '') return json(400, { error: 'field "item" must be a non-empty string' });
+    const qty = body.qty ?? 1;
+    if (!Number.isInteger(qty) || qty < 1) return json(400, { error: 'field "qty" must be a positive integer' });
+    const key = request.headers.get('idempotency-key');
+    const order = applyEffect(key, { item: body.item, qty, clientOrderId: body.clientOrderId });
+    await sleep(state.chaos.latencyMs); // the key stays claimed meanwhile: concurrent resends get 409
+    return json(201, order);
+  }
+  const orders = idempotent(placeOrder, {
+    store: state.store, ttlMs: retentionMs, now, scope: () => `demo-${state.generation}`,
+  });
+
   async function postOrder(req, res, pathname) {
     // Offline: the connection dies before anything happens, nothing is applied.
     if (state.chaos.offline) { req.socket.destroy(); return; }
     const raw = await readBody(req);
     const chaos = state.chaos;
-    // Transient failures happen BEFORE processing, so they are always safe to retry.
+    // Transient failures happen BEFORE processing (in front of the idempotency layer, as a
+    // load balancer or rate limiter would), so they are always safe to retry.
     if (roll(chaos.error503)) { state.counters.errors503++; return send(res, 503, { error: 'service unavailable (chaos)' }); }
     if (roll(chaos.rateLimit429)) {
       state.counters.rateLimited429++;
       return send(res, 429, { error: 'rate limited (chaos)' }, { 'Retry-After': String(chaos.retryAfterSeconds) });
     }
 
-    const body = parseJson(raw);
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'order must be a JSON object');
-    if (typeof body.item !== 'string' || body.item === '') throw new HttpError(400, 'field "item" must be a non-empty string');
-    const qty = body.qty ?? 1;
-    if (!Number.isInteger(qty) || qty < 1) throw new HttpError(400, 'field "qty" must be a positive integer');
-    const order = { item: body.item, qty, clientOrderId: body.clientOrderId };
-
-    const header = req.headers['idempotency-key'];
-    const key = header === undefined ? null : String(header);
-    if (key !== null && (key.length === 0 || key.length > 255)) throw new HttpError(400, 'Idempotency-Key must be 1..255 characters');
-
-    let entry = null;
-    if (key !== null) {
-      // Single synchronous check-and-insert (see store.begin); no await before it returns.
-      const claim = state.store.begin(key, fingerprint(req.method, pathname, raw));
-      if (claim.outcome === 'mismatch') {
-        state.counters.mismatches422++;
-        return send(res, 422, { error: 'Idempotency-Key was already used with a different request payload' });
-      }
-      if (claim.outcome === 'processing') {
-        state.counters.conflicts409++;
-        return send(res, 409, { error: 'request with this key is still being processed' });
-      }
-      if (claim.outcome === 'done') {
-        state.counters.duplicatesSuppressed++;
-        const stored = claim.entry.response;
-        return send(res, stored.status, stored.body, { 'Idempotency-Replayed': 'true' });
-      }
-      entry = claim.entry;
-    }
-
-    let response;
-    try {
-      response = { status: 201, body: JSON.stringify(applyEffect(key, order)) };
-      await sleep(chaos.latencyMs); // key stays `processing` during this window -> concurrent retries get 409
-    } catch (err) {
-      if (entry) state.store.release(entry);
-      throw err;
-    }
-    if (entry) state.store.complete(entry, response);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    const response = await orders(new Request(`http://demo.local${pathname}`, { method: 'POST', headers, body: raw }));
+    const c = state.counters;
+    if (response.status === 409) c.conflicts409++;
+    if (response.status === 422) c.mismatches422++;
+    if (response.headers.get('idempotent-replayed') === 'true') c.duplicatesSuppressed++;
 
     // "Succeeded but looked failed": effect applied and stored, but the client never hears back.
-    if (roll(chaos.dropAfterProcessing)) { state.counters.dropped++; req.socket.destroy(); return; }
-    send(res, response.status, response.body);
+    if (response.status === 201 && roll(chaos.dropAfterProcessing)) { c.dropped++; req.socket.destroy(); return; }
+    await sendResponse(res, response);
   }
 
   async function serveStatic(req, res, pathname) {
@@ -237,7 +247,8 @@ export async function startDemoServer({
       state.counters = freshCounters();
       state.orders = [];
       state.effectsByClientOrder.clear();
-      state.store.clear();
+      state.generation++;
+      state.store.clear?.(); // the memory store frees what the old generation held
       if (body && body.chaos === true) state.chaos = { ...DEFAULT_CHAOS };
       return send(res, 200, { ok: true, chaos: state.chaos });
     }
@@ -268,18 +279,19 @@ export async function startDemoServer({
     url: `http://${urlHost}:${actualPort}/`,
     port: actualPort,
     state,
-    close() {
+    async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      return new Promise((resolve) => {
+      await new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections(); // don't wait for keep-alive sockets held by fetch
       });
+      await keys.close();
     },
   };
 }
 
-// Run directly: node demo/server.js [--port N]
+// Run directly: node demo/server.js [--port N] [--redis redis://127.0.0.1:6379]
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const i = process.argv.indexOf('--port');
@@ -288,8 +300,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     console.error(`invalid port: ${i > 0 ? process.argv[i + 1] : process.env.PORT}`);
     process.exit(2);
   }
+  const r = process.argv.indexOf('--redis');
   const srv = await startDemoServer({
-    port, host: '127.0.0.1',
+    port, host: '127.0.0.1', redisUrl: r > 0 ? process.argv[r + 1] : process.env.REDIS_URL,
     staticRoots: { '/': path.join(here, 'public'), '/pkg/': path.join(here, '..', 'pkg') },
   });
   console.log(`durafetch demo: ${srv.url}`);

@@ -46,7 +46,7 @@ test('first keyed request applies the effect once and returns 201', () => withSe
   const res = await order(srv, coffee, 'k1');
   assert.equal(res.status, 201);
   assert.deepEqual(await res.json(), { orderId: 'ord_1', key: 'k1', item: 'coffee', qty: 1 });
-  assert.equal(res.headers.get('idempotency-replayed'), null);
+  assert.equal(res.headers.get('idempotent-replayed'), null);
   assert.equal(res.headers.get('access-control-allow-origin'), '*');
   const s = await stats(srv);
   assert.equal(s.effectsApplied, 1);
@@ -60,7 +60,7 @@ test('retry after completion replays the stored response without applying again'
   const firstBody = await first.text();
   const again = await order(srv, coffee, 'k1');
   assert.equal(again.status, 201);
-  assert.equal(again.headers.get('idempotency-replayed'), 'true');
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
   assert.equal(await again.text(), firstBody);
   const s = await stats(srv);
   assert.equal(s.effectsApplied, 1);
@@ -71,12 +71,14 @@ test('retry after completion replays the stored response without applying again'
 test('concurrent retry while the first is processing gets 409', () => withServer({}, async (srv) => {
   await chaos(srv, { latencyMs: 300 });
   const firstP = order(srv, coffee, 'k1');
-  // Bounded wait until the server has claimed the key.
-  for (let i = 0; i < 200 && !srv.state.store.entries.has('k1'); i++) await new Promise((r) => setTimeout(r, 5));
-  assert.equal(srv.state.store.entries.get('k1')?.state, 'processing');
+  // Bounded wait until the first request is inside the handler (its key claimed).
+  for (let i = 0; i < 200 && srv.state.counters.effectsApplied === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(srv.state.counters.effectsApplied, 1);
   const second = await order(srv, coffee, 'k1');
   assert.equal(second.status, 409);
-  assert.deepEqual(await second.json(), { error: 'request with this key is still being processed' });
+  assert.equal(second.headers.get('retry-after'), '1');
+  assert.equal(second.headers.get('content-type'), 'application/problem+json');
+  assert.match((await second.json()).detail, /still being processed/);
   const first = await firstP;
   assert.equal(first.status, 201);
   await first.text();
@@ -89,7 +91,8 @@ test('same key with a different payload gets 422', () => withServer({}, async (s
   assert.equal((await order(srv, coffee, 'k1')).status, 201);
   const res = await order(srv, { ...coffee, qty: 2 }, 'k1');
   assert.equal(res.status, 422);
-  assert.match((await res.json()).error, /different request payload/);
+  assert.equal(res.headers.get('content-type'), 'application/problem+json');
+  assert.match((await res.json()).detail, /already used for a different request/);
   const s = await stats(srv);
   assert.equal(s.effectsApplied, 1);
   assert.equal(s.mismatches422, 1);
@@ -101,12 +104,12 @@ test('keys expire after retentionMs (injected clock)', async () => {
     assert.equal((await order(srv, coffee, 'k1')).status, 201);
     t += 59_999; // still retained -> replay
     const replay = await order(srv, coffee, 'k1');
-    assert.equal(replay.headers.get('idempotency-replayed'), 'true');
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
     await replay.text();
     t += 1; // exactly retentionMs old -> expired, treated as new
     const fresh = await order(srv, coffee, 'k1');
     assert.equal(fresh.status, 201);
-    assert.equal(fresh.headers.get('idempotency-replayed'), null);
+    assert.equal(fresh.headers.get('idempotent-replayed'), null);
     assert.equal((await fresh.json()).orderId, 'ord_2');
     const s = await stats(srv);
     assert.equal(s.effectsApplied, 2);
@@ -140,7 +143,7 @@ test('dropAfterProcessing: fetch fails but the effect is applied; retry replays 
   await chaos(srv, { dropAfterProcessing: 0 });
   const retry = await order(srv, coffee, 'k1');
   assert.equal(retry.status, 201);
-  assert.equal(retry.headers.get('idempotency-replayed'), 'true');
+  assert.equal(retry.headers.get('idempotent-replayed'), 'true');
   assert.deepEqual(await retry.json(), { orderId: 'ord_1', key: 'k1', item: 'coffee', qty: 1 });
   s = await stats(srv);
   assert.equal(s.effectsApplied, 1);
@@ -210,12 +213,23 @@ test('reset clears orders, keys and counters but keeps chaos unless asked', () =
   assert.equal(r.body.chaos.latencyMs, 0);
 }));
 
-test('invalid order body is a 400 and not applied', () => withServer({}, async (srv) => {
+test('invalid order body is a 400, not applied, and (a 4xx) stored for its key', () => withServer({}, async (srv) => {
   assert.equal((await order(srv, '{nope', 'k1')).status, 400);
   assert.equal((await order(srv, { qty: 1 }, 'k2')).status, 400);
+  const again = await order(srv, { qty: 1 }, 'k2');
+  assert.equal(again.status, 400);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
   const s = await stats(srv);
   assert.equal(s.effectsApplied, 0);
-  assert.equal(s.keys, 0);
+  assert.equal(s.keys, 2);
+}));
+
+test('a bad key is 400 problem+json and not applied', () => withServer({}, async (srv) => {
+  const res = await order(srv, coffee, 'k'.repeat(256));
+  assert.equal(res.status, 400);
+  assert.equal(res.headers.get('content-type'), 'application/problem+json');
+  assert.match((await res.json()).detail, /longer than 255/);
+  assert.equal((await stats(srv)).effectsApplied, 0);
 }));
 
 test('OPTIONS preflight answers 204 with CORS headers', () => withServer({}, async (srv) => {
@@ -228,7 +242,7 @@ test('OPTIONS preflight answers 204 with CORS headers', () => withServer({}, asy
   assert.match(res.headers.get('access-control-allow-headers'), /Idempotency-Key/);
   assert.match(res.headers.get('access-control-allow-methods'), /POST/);
   assert.match(res.headers.get('access-control-expose-headers'), /Retry-After/);
-  assert.match(res.headers.get('access-control-expose-headers'), /Idempotency-Replayed/);
+  assert.match(res.headers.get('access-control-expose-headers'), /Idempotent-Replayed/);
 }));
 
 test('static files: content types, prefixes, 404 and traversal rejection', async () => {
@@ -274,4 +288,23 @@ test('missing static roots are 404, unknown routes are 404 JSON', () => withServ
 
 test('refuses to bind a non-loopback host', async () => {
   await assert.rejects(startDemoServer({ host: '0.0.0.0' }), /loopback/);
+});
+
+test('with redisUrl, keys live in Redis (a real redis-server): a second server process would share them', async () => {
+  const { startRedis } = await import('../js-tests/server/services.js');
+  const redis = await startRedis();
+  try {
+    await withServer({ redisUrl: redis.url }, async (a) => {
+      await withServer({ redisUrl: redis.url }, async (b) => {
+        assert.equal((await order(a, coffee, 'shared-1')).status, 201);
+        const replay = await order(b, coffee, 'shared-1');
+        assert.equal(replay.headers.get('idempotent-replayed'), 'true', 'the other server replays the stored answer');
+        assert.deepEqual(await replay.json(), { orderId: 'ord_1', key: 'shared-1', item: 'coffee', qty: 1 });
+        assert.equal((await stats(b)).effectsApplied, 0);
+        assert.equal((await stats(a)).keys, null, 'Redis keys are not counted by the demo');
+      });
+    });
+  } finally {
+    await redis.stop();
+  }
 });

@@ -1,0 +1,106 @@
+//! Whatever a client or a store sends, the core answers with a decision or a
+//! typed error, never a panic (a panic would kill the wasm instance and every
+//! request it serves). Property tests over arbitrary inputs.
+
+use durafetch_server::core::admission::{admit, Admission};
+use durafetch_server::core::key_header::{parse_key, KeyError, MAX_KEY_CHARS};
+use durafetch_server::core::options::Policy;
+use durafetch_server::core::settle::{settle, Body, Settlement};
+use durafetch_server::core::stored::decode;
+use durafetch_server::core::value::Value;
+use durafetch_server::core::verdict::{decide, Reply, Verdict};
+use proptest::prelude::*;
+
+fn value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Undefined),
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<f64>().prop_map(Value::Number),
+        (-10.0f64..1e7).prop_map(|n| Value::Number(n.round())),
+        ".{0,12}".prop_map(Value::Str),
+        Just(Value::Function),
+        Just(Value::Other),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::List),
+            prop::collection::vec(("[a-zA-Z]{1,14}", inner), 0..4).prop_map(Value::Object),
+        ]
+    })
+}
+
+const NAMES: [&str; 12] = [
+    "store", "header", "methods", "required", "ttlMs", "lockTimeoutMs", "scope", "fingerprint", "maxBodyBytes",
+    "storeTimeoutMs", "now", "other",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn any_header_value_is_a_key_or_a_typed_error(raw in "\\PC{0,300}|[ -~]{0,300}|\"[ -~]{0,300}\"?") {
+        match parse_key(&raw) {
+            Ok(key) => {
+                prop_assert!(!key.is_empty() && key.len() <= MAX_KEY_CHARS);
+                // The quoted spelling of a bare key is the same key.
+                if !raw.trim().starts_with('"') {
+                    prop_assert_eq!(parse_key(&format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))), Ok(key));
+                }
+            }
+            Err(KeyError::Empty | KeyError::TooLong | KeyError::Malformed) => {}
+        }
+    }
+
+    #[test]
+    fn any_options_parse_or_name_the_option(entries in prop::collection::vec((prop::sample::select(NAMES.to_vec()), value()), 0..6)) {
+        let owned: Vec<(String, Value)> = entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        match Policy::parse(&owned) {
+            Ok(p) => prop_assert!(!p.methods.is_empty() && p.ttl_ms >= 1 && p.lock_timeout_ms >= 1),
+            Err(e) => prop_assert!(owned.iter().any(|(k, _)| *k == e.option) && !e.expected.is_empty()),
+        }
+    }
+
+    #[test]
+    fn any_stored_bytes_decode_or_are_refused(bytes in prop::collection::vec(any::<u8>(), 0..200), head in "DF1 [0-9]{3} [BOX]\n([a-z-]{0,8}:[ -~]{0,8}\n){0,3}\n?") {
+        let _ = decode(&bytes);
+        let mut prefixed = head.into_bytes();
+        prefixed.extend_from_slice(&bytes);
+        if let Ok(r) = decode(&prefixed) {
+            prop_assert!((200..=499).contains(&r.status) && r.body_offset <= prefixed.len());
+        }
+    }
+
+    #[test]
+    fn any_claim_reply_gives_a_verdict(fp in "[a-f0-9]{0,4}", theirs in "[a-f0-9]{0,4}", bytes in prop::option::of(prop::collection::vec(any::<u8>(), 0..64))) {
+        let v = decide(Reply::Existing { fingerprint: &theirs, response: bytes.as_deref() }, &fp);
+        match v {
+            Verdict::Run => prop_assert!(false, "an existing record never runs the handler"),
+            Verdict::Answer(p) => prop_assert!([409, 422, 500].contains(&p.status())),
+            Verdict::Replay(r) => prop_assert!(fp == theirs && (200..=499).contains(&r.status)),
+        }
+    }
+
+    #[test]
+    fn any_answer_settles(status in any::<u16>(), headers in prop::collection::vec(("\\PC{0,10}", "\\PC{0,20}"), 0..6), body in prop::collection::vec(any::<u8>(), 0..100), limit in prop::option::of(0u64..200), max in 0u64..150) {
+        let policy = Policy { max_body_bytes: max, ..Policy::default() };
+        let headers: Vec<(String, String)> = headers;
+        match settle(&policy, status, &headers, Body::Complete(&body), limit) {
+            Settlement::Store(bytes) => {
+                let r = decode(&bytes).expect("what settle stores, decode reads");
+                prop_assert_eq!(r.status, status);
+                prop_assert!(r.body_omitted || (bytes.len() - r.body_offset == body.len() && body.len() as u64 <= max));
+            }
+            Settlement::Release => prop_assert!(!(200..=499).contains(&status) || [408, 425, 429].contains(&status)),
+        }
+    }
+
+    #[test]
+    fn any_method_and_header_are_admitted_or_answered(method in "\\PC{0,10}", header in prop::option::of("\\PC{0,300}")) {
+        match admit(&Policy::default(), &method, header.as_deref()) {
+            Admission::Claim(key) => prop_assert!(!key.is_empty() && key.len() <= MAX_KEY_CHARS),
+            Admission::Reject(p) => prop_assert_eq!(p.status(), 400),
+            Admission::PassThrough => {}
+        }
+    }
+}
