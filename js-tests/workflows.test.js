@@ -161,7 +161,8 @@ test('a run resumed under changed code stops with workflow-mismatch instead of g
   assert.equal(out.kind, 'workflow-mismatch');
   assert.equal(out.step, 'hold');
   assert.equal(server.requests(shop2.path('/holds')).length, 1, 'the completed step was not run again under its new name');
-  assert.equal(server.requests(shop2.path('/shipments')).length, 1, 'nor anything after it');
+  const ships = server.requests(shop2.path('/shipments'));
+  assert.ok(ships.every((r) => r.key === ships[0].key), 'no step ran again: the request in flight (the outbox\'s) kept its key');
   const second = child(['resume', dir, shop.url, 'order-5', '2']);
   await second.exited;
   assert.ok(second.lines.some((l) => l.type === 'result'), 'only the completed steps are checked');

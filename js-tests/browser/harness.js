@@ -14,7 +14,8 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 export const PACKAGE_DIR = dirname(fileURLToPath(import.meta.resolve('durafetch')));
 
 export async function startBrowserServer() {
-  return startTestServer({ statics: { '/pkg/': PACKAGE_DIR, '/page/': join(dirname(fileURLToPath(import.meta.url)), 'pages') } });
+  const here = dirname(fileURLToPath(import.meta.url));
+  return startTestServer({ statics: { '/pkg/': PACKAGE_DIR, '/page/': join(here, 'pages'), '/workflows/': join(here, '..', 'workflows') } });
 }
 
 /** A browser context with a fresh profile (its own IndexedDB). */
