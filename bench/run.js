@@ -64,7 +64,7 @@ const NOTES = `Produced by \`make bench\` (= \`node bench/run.js\` after install
   'Loopback: Node\'s fetch against a server in another process, every contender draining the body; ratios are medians of per-round ratios. ' +
   'Durable: one Chromium page (cross-origin isolated, so timers are 5 µs) and a same-origin server on 127.0.0.1 answering 200 at once; ' +
   'added latency = the durable POST\'s percentile minus the memory-store POST\'s, the contenders interleaved call by call ' +
-  '(issue 6 sets a target for p50 only). Sustained: one pool of 16 in flight (HTTP/1.1: Chromium opens at most 6 connections per origin); ' +
+  'Sustained: one pool of 16 in flight (HTTP/1.1: Chromium opens at most 6 connections per origin); ' +
   'outbox puts/deletes counted on IDBObjectStore.prototype, the outbox counted in IndexedDB and through pending() after. ' +
   'ky 1.14 and cockatiel 3.2 are their last releases that support Node 20. axios uses its fetch adapter.';
 
