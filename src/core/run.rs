@@ -141,7 +141,7 @@ pub fn kind_of(v: &Value) -> Kind {
 impl RunMeta {
     pub fn decode(v: &Value) -> Result<RunMeta, DecodeError> {
         match *v.field("v") {
-            Value::Number(n) if n == 1.0 => {}
+            Value::Number(1.0) => {}
             _ => return Err(DecodeError::UnknownSchema),
         }
         let id = string(v, "id")?;

@@ -244,20 +244,34 @@ impl Core {
             RunEvent::Result if !is_valid_key(&id) => {
                 return Err(invalid("result(key)", "1 to 255 visible ASCII characters", &text));
             }
-            RunEvent::Result => return Ok(self.with_engine(now, |e, now| e.result(now, call_id, id))),
-            RunEvent::RunResult => return Ok(self.with_engine(now, |e, now| e.run_result(now, call_id, id))),
-            RunEvent::Runs => return Ok(self.with_engine(now, |e, now| e.runs(now, call_id))),
-            RunEvent::Scan => return Ok(self.with_engine(now, |e, now| e.scan(now, call_id))),
-            RunEvent::RemoteSettled => {
-                let status = u16::try_from(index).unwrap_or(0);
-                return Ok(self.with_engine(now, |e, now| e.remote_settled(now, &id, status, call)));
-            }
             RunEvent::Changed => RunInput::Changed,
             RunEvent::StepReached => RunInput::Reached { index, name: step_name()?, undo: flag },
             RunEvent::StepDone => RunInput::StepDone { index, name: step_name()? },
             RunEvent::Failed => RunInput::Failed,
             RunEvent::UndoDone => RunInput::Undone { index, ok: flag },
             RunEvent::Returned => RunInput::Returned,
+            // Questions, not inputs of a run.
+            RunEvent::Result => {
+                self.with_engine(now, |e, now| e.result(now, call_id, id));
+                return Ok(());
+            }
+            RunEvent::RunResult => {
+                self.with_engine(now, |e, now| e.run_result(now, call_id, id));
+                return Ok(());
+            }
+            RunEvent::Runs => {
+                self.with_engine(now, |e, now| e.runs(now, call_id));
+                return Ok(());
+            }
+            RunEvent::Scan => {
+                self.with_engine(now, |e, now| e.scan(now, call_id));
+                return Ok(());
+            }
+            RunEvent::RemoteSettled => {
+                let status = u16::try_from(index).unwrap_or(0);
+                self.with_engine(now, |e, now| e.remote_settled(now, &id, status, call));
+                return Ok(());
+            }
         };
         self.with_engine(now, |e, now| e.run_input(now, &id, input));
         Ok(())

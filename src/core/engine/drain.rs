@@ -235,7 +235,7 @@ impl Engine {
         if ended && meta.created_at + self.options.ttl_ms as f64 <= now.wall {
             let io = self.io();
             self.forget(io, crate::core::run::run_key(&meta.id));
-        } else if !ended && !self.closed && self.workflows.iter().any(|w| *w == meta.name) {
+        } else if !ended && !self.closed && self.workflows.contains(&meta.name) {
             self.resume_run(now, meta);
         }
     }

@@ -402,7 +402,7 @@ impl Engine {
     }
 
     fn knows_workflow(&self, r: &Run) -> bool {
-        r.meta.as_ref().is_some_and(|m| self.workflows.iter().any(|w| *w == m.name))
+        r.meta.as_ref().is_some_and(|m| self.workflows.contains(&m.name))
     }
 
     fn answer_starters(&mut self, r: &mut Run) {
