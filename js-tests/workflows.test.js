@@ -213,3 +213,21 @@ test('result(key): an operation that settled in the background is kept until rea
   assert.deepEqual(await new FileStore(dir).list(), []);
   await client.close();
 });
+
+test('an unreadable journal is reported and left alone, never run', async () => {
+  const dir = tempDir();
+  const store = new FileStore(dir);
+  await store.put({ v: 1, kind: 'run', key: 'run broken', id: 'broken', name: 'checkout', state: 'running', steps: 'oops' });
+  const shop = base();
+  const client = await createClient({ ...fast, store, workflows: { checkout: checkoutWorkflow(shop.url) } });
+  const seen = [];
+  client.on('store', (e) => seen.push(e));
+  await until(() => seen.some((e) => e.type === 'quarantined'), 5_000, 'the quarantine report');
+  const report = seen.find((e) => e.type === 'quarantined');
+  assert.equal(report.key, 'run broken');
+  assert.equal(report.moved, false, 'an adapter cannot move it aside: it stays where it is');
+  assert.equal(client.run('broken'), null);
+  assert.equal(server.requests(shop.path('/charges')).length, 0);
+  assert.equal((await store.list()).length, 1, 'nothing lost');
+  await client.close();
+});
