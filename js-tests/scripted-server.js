@@ -6,7 +6,7 @@
 //     200, 503, …            answer with that status (2xx applies the effect)
 //     'drop'                 apply the effect, then destroy the socket unanswered
 //     'hang'                 never answer (the client must time out or abort)
-//     'apply-hang'           apply the effect, then never answer
+//     'hold'                 apply the effect, then never answer (a crash loses the answer)
 //     { status, retryAfter } answer with a Retry-After header
 //     { status, delayMs }    apply the effect, answer after a delay
 // `statics` maps URL prefixes to directories (for browser tests' pages).
@@ -77,7 +77,7 @@ export async function startTestServer({ statics = {} } = {}) {
         res.on('close', done);
       }
       if (action === 'hang') return;
-      if (action === 'apply-hang') {
+      if (action === 'hold') {
         apply(path, key);
         return;
       }

@@ -31,7 +31,7 @@ const steps = async (page) => (await events(page, 'workflow')).map((e) => `${e.s
 
 test('reload in the middle of step 2: step 1 is not resent, step 2 is resent with its key and applied once, the new page gets the result', () => withServer(async (server) => {
   // Step 2 is applied, its answer never comes: the page reloads while it is in flight.
-  server.script('/r1/holds', ['apply-hang', 200]);
+  server.script('/r1/holds', ['hold', 200]);
   const base = `${server.url}/r1`;
   const page = await openWorkflowPage(server, base);
   assert.deepEqual(await page.evaluate(() => window.start('order-42', { order: 'o42', amount: 42 })), { value: 'order-42' });
