@@ -26,7 +26,9 @@ export function orderMutations(durafetch, url) {
       idempotencyKey: key,
     }).catch((error) => {
       // Stored and resent in the background: stay pending until it settles.
-      if (DurafetchError.is(error) && error.kind === 'queued') return durafetch.result(key);
+      if (DurafetchError.is(error) && error.kind === 'queued') {
+        return durafetch.result(key).then((response) => response ?? Promise.reject(error));
+      }
       throw error;
     }).then(placedOrder),
     onSuccess: (order, { key }) => queryClient.setQueryData(['order', key], order),
