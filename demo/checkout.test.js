@@ -1,0 +1,85 @@
+// End to end: the demo page's checkout lane in Chromium, against the demo
+// servers on 127.0.0.1. A checkout (charge → reserve → ship) is cut by a
+// reload while the server holds step 2's answer back; the new page picks the
+// run up at step 2 and finishes it, and the server applied every step once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { launch } from '../js-tests/browser/harness.js';
+import { startDemo } from './main.js';
+import { checkoutRow, ready, reloadMidFlight, setChaos, startCheckout, waitForCheckout } from './page-driver.js';
+
+// Every answer comes this long after the server applied the step (its key
+// claimed meanwhile): the window in which the test reloads during step 2.
+const LATENCY_MS = 2000;
+
+async function checkoutStats(server) {
+  const response = await fetch(new URL('/stats', server.url));
+  assert.equal(response.status, 200);
+  return (await response.json()).checkout;
+}
+
+/** Polls `read()` until `accept(value)`; returns the value. */
+async function eventually(read, accept, what, ms = 30_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('checkout lane: a reload during step 2, the new page finishes the run, each step applied once', { timeout: 120_000 }, async () => {
+  const outdir = await mkdtemp(path.join(tmpdir(), 'durafetch-demo-build-'));
+  const demo = await startDemo({ port: 0, outdir });
+  const browser = await launch();
+  try {
+    const page = await browser.context.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(demo.url);
+    await ready(page);
+    await setChaos(page, { dropPercent: 0, error503Percent: 0, latencyMs: LATENCY_MS });
+    assert.equal(demo.app.state.chaos.latencyMs, LATENCY_MS);
+
+    const id = await startCheckout(page);
+    // Step 2 reached the server: the hold is placed, its answer is held back.
+    await eventually(() => checkoutStats(demo.app), (s) => s.runs[id]?.reserve.effects === 1, 'step 2 to reach the server');
+    const before = await checkoutRow(page, id);
+    assert.equal(before.steps.charge.state, 'done');
+    assert.equal(before.steps.reserve.state, 'running', 'step 2 is on its way when the page reloads');
+    await reloadMidFlight(page, '#checkout-reload');
+
+    // The new page picked the run up from the journal and finished it.
+    await waitForCheckout(page, id, 'completed');
+    const after = await checkoutRow(page, id);
+    assert.deepEqual([after.steps.charge.state, after.steps.charge.resumed], ['done', false], 'step 1: done on the first page');
+    assert.equal(after.steps.reserve.reloads, 1, 'the reload cut step 2');
+    assert.equal(after.steps.reserve.resumed, true, 'the new page resumed the run at step 2');
+    assert.equal(after.steps.reserve.state, 'done');
+    assert.equal(after.steps.ship.state, 'done');
+
+    const server = await checkoutStats(demo.app);
+    const counts = server.runs[id];
+    assert.deepEqual(counts.charge, { requests: 1, effects: 1 }, 'step 1 was never resent: replayed from the journal');
+    assert.equal(counts.reserve.effects, 1, 'step 2 applied once');
+    assert.ok(counts.reserve.requests >= 2, `step 2 was resent by the new page (${counts.reserve.requests} requests)`);
+    assert.equal(counts.ship.effects, 1, 'step 3 applied once');
+    assert.deepEqual(counts.release, { requests: 0, effects: 0 }, 'nothing compensated');
+    assert.equal(server.duplicateEffects, 0);
+    assert.deepEqual(Object.keys(server.runs), [id]);
+
+    // What the page shows is what the server counted: each step applied 1×.
+    await page.waitForFunction((run) => [...document.querySelectorAll(`#checkout-runs li[data-run="${run}"] .applied`)]
+      .map((n) => n.dataset.effects).join() === '1,1,1', id, { timeout: 30_000 });
+    assert.deepEqual(await page.evaluate(() => window.demo.client.runs().then((runs) => runs.map((r) => r.id))), [], 'no unfinished run left');
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await browser.close();
+    await demo.close();
+    await rm(outdir, { recursive: true, force: true });
+  }
+});
