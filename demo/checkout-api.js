@@ -6,6 +6,7 @@
 //   POST   /holds       reserve   { checkout, item, charge }  -> 201 { id, checkout, item, charge }
 //   DELETE /holds/:id   release   (reserve's undo)            -> 200 { id, checkout, released: true }
 //   POST   /shipments   ship      { checkout, hold }          -> 201 { id, checkout, hold }
+//                                                               (422 with the refuseShipping knob)
 //
 // `checkout` is the run's id. Per run and step the API counts the requests
 // that reached it (first sends, resends answered from the key store, 409s)
@@ -36,9 +37,10 @@ async function order(request) {
 
 /**
  * `idempotency`: durafetch/server's options (store, ttlMs, now, scope);
- * `linger()`: resolves after the chaos latency (the key stays claimed meanwhile).
+ * `linger()`: resolves after the chaos latency (the key stays claimed meanwhile);
+ * `refuseShipping()`: true when shipments are to be refused.
  */
-export function checkoutApi({ idempotency, linger }) {
+export function checkoutApi({ idempotency, linger, refuseShipping = () => false }) {
   let state = fresh();
 
   const tally = (checkout, step, field) => {
@@ -71,6 +73,7 @@ export function checkoutApi({ idempotency, linger }) {
       if (body instanceof Response) return body;
       if (!nonEmpty(body.hold)) return bad('field "hold" must be a non-empty string');
       if (!state.holds.has(body.hold)) return bad(`no hold ${body.hold}`);
+      if (refuseShipping()) return json(422, { error: 'cannot ship this order (refuseShipping)' });
       return apply('ship', state.shipments, 'shp', { checkout: body.checkout, hold: body.hold });
     },
     async release(request) {

@@ -2,7 +2,8 @@
 // servers on 127.0.0.1. A checkout (charge → reserve → ship) is cut by a
 // reload while the server holds step 2's answer back; the new page picks the
 // run up at step 2 and finishes it, and the server applied every step once.
-import { test } from 'node:test';
+// Then a refused shipment: the run fails and its hold is released, once.
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,16 +33,33 @@ async function eventually(read, accept, what, ms = 30_000) {
   }
 }
 
+let outdir;
+let demo;
+let browser;
+before(async () => {
+  outdir = await mkdtemp(path.join(tmpdir(), 'durafetch-demo-build-'));
+  demo = await startDemo({ port: 0, outdir });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await demo?.close();
+  await rm(outdir, { recursive: true, force: true });
+});
+
+/** A fresh tab on the demo, its uncaught errors collected in `errors`. */
+async function openDemo() {
+  const page = await browser.context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.goto(demo.url);
+  await ready(page);
+  return page;
+}
+
 test('checkout lane: a reload during step 2, the new page finishes the run, each step applied once', { timeout: 120_000 }, async () => {
-  const outdir = await mkdtemp(path.join(tmpdir(), 'durafetch-demo-build-'));
-  const demo = await startDemo({ port: 0, outdir });
-  const browser = await launch();
+  const page = await openDemo();
   try {
-    const page = await browser.context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(demo.url);
-    await ready(page);
     await setChaos(page, { dropPercent: 0, error503Percent: 0, latencyMs: LATENCY_MS });
     assert.equal(demo.app.state.chaos.latencyMs, LATENCY_MS);
 
@@ -76,10 +94,30 @@ test('checkout lane: a reload during step 2, the new page finishes the run, each
     await page.waitForFunction((run) => [...document.querySelectorAll(`#checkout-runs li[data-run="${run}"] .applied`)]
       .map((n) => n.dataset.effects).join() === '1,1,1', id, { timeout: 30_000 });
     assert.deepEqual(await page.evaluate(() => window.demo.client.runs().then((runs) => runs.map((r) => r.id))), [], 'no unfinished run left');
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(page.errors, []);
   } finally {
-    await browser.close();
-    await demo.close();
-    await rm(outdir, { recursive: true, force: true });
+    await page.close();
+  }
+});
+
+test('checkout lane: a refused shipment fails the run and releases the hold once', { timeout: 60_000 }, async () => {
+  const page = await openDemo();
+  try {
+    await setChaos(page, { dropPercent: 0, error503Percent: 0, latencyMs: 0 });
+    await page.check('#chaos-refuse-shipping');
+    await page.waitForFunction(() => document.getElementById('chaos-status').textContent === 'applied', null, { timeout: 30_000 });
+    const id = await startCheckout(page);
+    await waitForCheckout(page, id, 'failed');
+    const row = await checkoutRow(page, id);
+    assert.deepEqual([row.steps.charge.state, row.steps.reserve.state, row.steps.ship.state], ['done', 'compensated', 'failed']);
+    assert.match(await page.textContent(`#checkout-runs li[data-run="${id}"] .end`), /ship: 422/);
+    const counts = (await eventually(() => checkoutStats(demo.app), (s) => s.runs[id]?.release.effects > 0, 'the hold released')).runs[id];
+    assert.deepEqual(counts, {
+      charge: { requests: 1, effects: 1 }, reserve: { requests: 1, effects: 1 },
+      ship: { requests: 1, effects: 0 }, release: { requests: 1, effects: 1 },
+    });
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await page.close();
   }
 });

@@ -35,6 +35,7 @@ const CONTENT_TYPES = {
 
 export const DEFAULT_CHAOS = Object.freeze({
   dropAfterProcessing: 0, error503: 0, rateLimit429: 0, retryAfterSeconds: 1, latencyMs: 0, offline: false,
+  refuseShipping: false,
 });
 
 // Each knob: validator + human-readable accepted range for the 400 message.
@@ -46,6 +47,8 @@ const KNOBS = {
   retryAfterSeconds: { ok: (v) => Number.isInteger(v) && v >= 0 && v <= 3600, range: 'an integer from 0 to 3600' },
   latencyMs: { ok: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 60000, range: 'a number from 0 to 60000' },
   offline: { ok: (v) => typeof v === 'boolean', range: 'true or false' },
+  // The checkout's shipments endpoint says no (422): the run fails, its hold is released.
+  refuseShipping: { ok: (v) => typeof v === 'boolean', range: 'true or false' },
 };
 
 /** Returns an error message, or null if `patch` is a valid chaos update. */
@@ -179,7 +182,9 @@ export async function startDemoServer({
   }
   const idempotency = { store: state.store, ttlMs: retentionMs, now, scope: () => `demo-${state.generation}` };
   const orders = idempotent(placeOrder, idempotency);
-  const checkout = checkoutApi({ idempotency, linger: () => sleep(state.chaos.latencyMs) });
+  const checkout = checkoutApi({
+    idempotency, linger: () => sleep(state.chaos.latencyMs), refuseShipping: () => state.chaos.refuseShipping,
+  });
 
   /** A keyed endpoint (`handler`, made idempotent) behind the chaos knobs; `counters()` tallies what they did. */
   async function serveKeyed(req, res, pathname, handler, counters) {
@@ -201,7 +206,8 @@ export async function startDemoServer({
     const response = await handler(new Request(`http://demo.local${pathname}`, { method: req.method, headers, body }));
     const c = counters();
     if (response.status === 409) c.conflicts409++;
-    if (response.status === 422) c.mismatches422++;
+    // The key layer's 422 (a key reused with another body) is problem+json; a handler's own 422 is not.
+    if (response.status === 422 && response.headers.get('content-type') === 'application/problem+json') c.mismatches422++;
     if (response.headers.get('idempotent-replayed') === 'true') c.duplicatesSuppressed++;
 
     // "Succeeded but looked failed": effect applied and stored, but the client never hears back.

@@ -185,6 +185,7 @@ test('offline destroys the socket without processing', () => withServer({}, asyn
 test('chaos knobs: GET, merge on PUT, 400 on bad knob or range', () => withServer({}, async (srv) => {
   assert.deepEqual((await json(srv, '/chaos')).body, {
     dropAfterProcessing: 0, error503: 0, rateLimit429: 0, retryAfterSeconds: 1, latencyMs: 0, offline: false,
+    refuseShipping: false,
   });
   assert.equal((await chaos(srv, { error503: 0.25 })).body.error503, 0.25);
   assert.equal((await chaos(srv, { latencyMs: 10 })).body.error503, 0.25); // merged, not replaced
@@ -301,6 +302,17 @@ test('checkout: the same chaos knobs (a dropped answer, a 503) and reset', () =>
   await json(srv, '/reset', { method: 'POST' });
   s = (await stats(srv)).checkout;
   assert.deepEqual([s.dropped, s.effects.charge, s.runs], [0, 0, {}]);
+}));
+
+test('checkout: refuseShipping answers 422 without shipping (a handler\'s 422, not a key mismatch)', () => withServer({}, async (srv) => {
+  const hold = await step(srv, 'POST', '/holds', { checkout: 'co-5', item: 'tea', charge: 'ch_1' }, 'h');
+  await chaos(srv, { refuseShipping: true });
+  const refused = await step(srv, 'POST', '/shipments', { checkout: 'co-5', hold: hold.body.id }, 's');
+  assert.equal(refused.status, 422);
+  assert.match(refused.body.error, /cannot ship/);
+  const s = (await stats(srv)).checkout;
+  assert.deepEqual(s.runs['co-5'].ship, { requests: 1, effects: 0 });
+  assert.equal(s.mismatches422, 0);
 }));
 
 test('checkout: invalid bodies are 400 and apply nothing', () => withServer({}, async (srv) => {

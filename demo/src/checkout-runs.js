@@ -2,9 +2,9 @@
 // client's 'workflow' events. Plain data, saved across a reload (session.js),
 // so the new page can show where the old one was cut.
 //
-// Run:  { id, n, state, steps: { [step]: Step }, reloads, output?, error? }
-//   state: 'running' | 'resuming' (cut by a reload, the new page has not heard
-//          from it yet) | 'completed' | 'failed' | 'unknown' (not in the journal)
+// Run:  { id, n, state, steps: { [step]: Step }, reloads, output?, error?, errorDetail? }
+//   state: 'running' | 'resuming' (cut by a reload, or found in the journal:
+//          not heard from yet) | 'completed' | 'failed' | 'unknown' (not in the journal)
 // Step: { state, reloads, resumed }
 //   state: 'todo' | 'running' | 'cut' (running when the page went away)
 //          | 'done' | 'replayed' (done on a page this one never saw)
@@ -47,7 +47,7 @@ export class CheckoutRuns {
     }
     if (state === 'step-completed' && cell) cell.state = 'done';
     if (state === 'compensated' && cell) cell.state = 'compensated';
-    if (state === 'completed') run.state = 'completed';
+    if (state === 'completed') this.#complete(run);
     if (state === 'failed') this.#fail(run);
   }
 
@@ -56,9 +56,12 @@ export class CheckoutRuns {
     const run = this.ensure(id);
     if (error) {
       this.#fail(run);
-      run.error = error.cause?.message ? `${error.message}: ${error.cause.message}` : error.message;
+      // A refused step (kind 'step-status') carries the server's answer.
+      const refused = error.cause?.kind === 'step-status' ? error.cause : undefined;
+      run.error = refused ? `${error.step}: ${refused.status} ${refused.response?.body?.error ?? ''}`.trim() : error.message;
+      run.errorDetail = error.message;
     } else {
-      run.state = 'completed';
+      this.#complete(run);
       run.output = value;
     }
   }
@@ -89,6 +92,12 @@ export class CheckoutRuns {
   clear() { this.runs.clear(); }
 
   toJSON() { return [...this.runs.values()]; }
+
+  #complete(run) {
+    run.state = 'completed';
+    // Steps no event told this page about: another tab ran them, holding the run's lock.
+    for (const cell of Object.values(run.steps)) if (cell.state === 'todo') cell.state = 'done';
+  }
 
   #fail(run) {
     run.state = 'failed';

@@ -14,7 +14,7 @@ const STEP_TITLE = {
   compensated: 'undone after a later step failed (the hold was released)',
 };
 const RUN_TEXT = {
-  running: 'running', resuming: 'resuming after the reload…', completed: 'completed', failed: 'failed',
+  running: 'running', resuming: 'resuming…', completed: 'completed', failed: 'failed',
   unknown: 'never journaled (reloaded before start() resolved)',
 };
 
@@ -56,7 +56,7 @@ export function renderCheckouts(list, runs, stats) {
     const released = stats?.runs?.[run.id]?.release?.effects;
     if (released) steps.append(el('small', 'released', `hold released ${released}×`));
     const end = el('span', 'end', run.state === 'failed' && run.error ? `failed: ${run.error}` : RUN_TEXT[run.state]);
-    if (run.output) end.title = `result: ${JSON.stringify(run.output)}`;
+    end.title = run.output ? `result: ${JSON.stringify(run.output)}` : run.errorDetail ?? '';
     li.append(steps, end);
     return li;
   });
