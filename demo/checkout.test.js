@@ -5,13 +5,15 @@
 // Then a refused shipment: the run fails and its hold is released, once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { launch } from '../js-tests/browser/harness.js';
 import { startDemo } from './main.js';
 import { checkoutRow, ready, reloadMidFlight, setChaos, startCheckout, waitForCheckout } from './page-driver.js';
 
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 // Every answer comes this long after the server applied the step (its key
 // claimed meanwhile): the window in which the test reloads during step 2.
 const LATENCY_MS = 2000;
@@ -50,6 +52,7 @@ after(async () => {
 /** A fresh tab on the demo, its uncaught errors collected in `errors`. */
 async function openDemo() {
   const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1400, height: 1000 });
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
   await page.goto(demo.url);
@@ -95,6 +98,12 @@ test('checkout lane: a reload during step 2, the new page finishes the run, each
       .map((n) => n.dataset.effects).join() === '1,1,1', id, { timeout: 30_000 });
     assert.deepEqual(await page.evaluate(() => window.demo.client.runs().then((runs) => runs.map((r) => r.id))), [], 'no unfinished run left');
     assert.deepEqual(page.errors, []);
+
+    await mkdir(path.join(HERE, '..', 'build'), { recursive: true });
+    const shot = path.join(HERE, '..', 'build', 'demo-checkout.png');
+    await page.locator('section.checkout').screenshot({ path: shot });
+    // The README's picture is refreshed on request, not by every test run.
+    if (process.env.UPDATE_SCREENSHOT) await copyFile(shot, path.join(HERE, 'checkout.png'));
   } finally {
     await page.close();
   }
