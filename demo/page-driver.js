@@ -1,5 +1,5 @@
 // Drives the demo page the way a person would (its buttons and inputs) and
-// reads back what it shows, for demo.test.js.
+// reads back what it shows, for demo.test.js and checkout.test.js.
 
 const WAIT = { timeout: 30_000 };
 
@@ -23,10 +23,36 @@ export async function placeBurst(page, size, { sideBySide }) {
   await page.click('#place-burst');
 }
 
-/** Clicks "Reload page mid-flight" and waits for the new page's client. */
-export async function reloadMidFlight(page) {
-  await Promise.all([page.waitForEvent('load', WAIT), page.click('#reload')]);
+/** Clicks "Reload page mid-flight" (or another reload `button`) and waits for the new page's client. */
+export async function reloadMidFlight(page, button = '#reload') {
+  await Promise.all([page.waitForEvent('load', WAIT), page.click(button)]);
   await ready(page);
+}
+
+/** Clicks "Start a checkout"; resolves with the new run's id, as its row shows it. */
+export async function startCheckout(page) {
+  const before = await page.$$eval('#checkout-runs li[data-run]', (rows) => rows.length);
+  await page.click('#checkout-start');
+  await page.waitForFunction((n) => document.querySelectorAll('#checkout-runs li[data-run]').length > n, before, WAIT);
+  return page.$eval('#checkout-runs li[data-run]:last-child', (row) => row.dataset.run);
+}
+
+/** Until checkout `id`'s row shows `state` ('completed', 'failed', …). */
+export function waitForCheckout(page, id, state) {
+  return page.waitForSelector(`#checkout-runs li[data-run="${id}"][data-state="${state}"]`, WAIT);
+}
+
+/** Checkout `id` as its row draws it: the run's state, and per step what the page saw and the server counted. */
+export function checkoutRow(page, id) {
+  return page.$eval(`#checkout-runs li[data-run="${id}"]`, (row) => ({
+    state: row.dataset.state,
+    steps: Object.fromEntries([...row.querySelectorAll('.step')].map((s) => [s.dataset.step, {
+      state: s.dataset.state,
+      resumed: s.dataset.resumed === 'true',
+      reloads: Number(s.dataset.reloads),
+      applied: Number(s.querySelector('.applied').dataset.effects),
+    }])),
+  }));
 }
 
 export const pendingCount = (page) => page.evaluate(() => window.demo.client.pending().then((p) => p.length));

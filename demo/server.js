@@ -1,6 +1,7 @@
-// durafetch demo server: an order API made idempotent by durafetch/server
-// (draft-ietf-httpapi-idempotency-key-header / Stripe style) plus chaos
-// knobs that simulate the failures a retrying client has to survive.
+// durafetch demo server: an order API and a checkout API (checkout-api.js)
+// made idempotent by durafetch/server (draft-ietf-httpapi-idempotency-key-header
+// / Stripe style) plus chaos knobs that simulate the failures a retrying
+// client has to survive, in front of every keyed endpoint alike.
 // Keys live in durafetch/server's memoryStore, or in Redis with `redisUrl`
 // (`--redis redis://127.0.0.1:6379`). Binds to loopback only.
 
@@ -9,6 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { idempotent, memoryStore, redisStore } from 'durafetch/server';
+import { checkoutApi } from './checkout-api.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const MAX_BODY = 1024 * 1024;
@@ -16,7 +18,7 @@ const MAX_BODY = 1024 * 1024;
 const CORS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Headers': 'Content-Type, Idempotency-Key',
-  'Access-Control-Allow-Methods': 'GET, POST, PUT, OPTIONS',
+  'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
   'Access-Control-Expose-Headers': 'Retry-After, Idempotent-Replayed',
 };
 
@@ -33,6 +35,7 @@ const CONTENT_TYPES = {
 
 export const DEFAULT_CHAOS = Object.freeze({
   dropAfterProcessing: 0, error503: 0, rateLimit429: 0, retryAfterSeconds: 1, latencyMs: 0, offline: false,
+  refuseShipping: false,
 });
 
 // Each knob: validator + human-readable accepted range for the 400 message.
@@ -44,6 +47,8 @@ const KNOBS = {
   retryAfterSeconds: { ok: (v) => Number.isInteger(v) && v >= 0 && v <= 3600, range: 'an integer from 0 to 3600' },
   latencyMs: { ok: (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 60000, range: 'a number from 0 to 60000' },
   offline: { ok: (v) => typeof v === 'boolean', range: 'true or false' },
+  // The checkout's shipments endpoint says no (422): the run fails, its hold is released.
+  refuseShipping: { ok: (v) => typeof v === 'boolean', range: 'true or false' },
 };
 
 /** Returns an error message, or null if `patch` is a valid chaos update. */
@@ -142,7 +147,7 @@ export async function startDemoServer({
     let duplicateEffects = 0;
     for (const n of state.effectsByClientOrder.values()) duplicateEffects += Math.max(0, n - 1);
     const live = typeof state.store.size === 'function' ? state.store.size(now()) : null;
-    return { ...state.counters, duplicateEffects, orders: state.orders.length, keys: live };
+    return { ...state.counters, duplicateEffects, orders: state.orders.length, keys: live, checkout: checkout.stats() };
   }
 
   function applyEffect(key, order) {
@@ -175,33 +180,38 @@ export async function startDemoServer({
     await sleep(state.chaos.latencyMs); // the key stays claimed meanwhile: concurrent resends get 409
     return json(201, order);
   }
-  const orders = idempotent(placeOrder, {
-    store: state.store, ttlMs: retentionMs, now, scope: () => `demo-${state.generation}`,
+  const idempotency = { store: state.store, ttlMs: retentionMs, now, scope: () => `demo-${state.generation}` };
+  const orders = idempotent(placeOrder, idempotency);
+  const checkout = checkoutApi({
+    idempotency, linger: () => sleep(state.chaos.latencyMs), refuseShipping: () => state.chaos.refuseShipping,
   });
 
-  async function postOrder(req, res, pathname) {
+  /** A keyed endpoint (`handler`, made idempotent) behind the chaos knobs; `counters()` tallies what they did. */
+  async function serveKeyed(req, res, pathname, handler, counters) {
     // Offline: the connection dies before anything happens, nothing is applied.
     if (state.chaos.offline) { req.socket.destroy(); return; }
     const raw = await readBody(req);
     const chaos = state.chaos;
     // Transient failures happen BEFORE processing (in front of the idempotency layer, as a
     // load balancer or rate limiter would), so they are always safe to retry.
-    if (roll(chaos.error503)) { state.counters.errors503++; return send(res, 503, { error: 'service unavailable (chaos)' }); }
+    if (roll(chaos.error503)) { counters().errors503++; return send(res, 503, { error: 'service unavailable (chaos)' }); }
     if (roll(chaos.rateLimit429)) {
-      state.counters.rateLimited429++;
+      counters().rateLimited429++;
       return send(res, 429, { error: 'rate limited (chaos)' }, { 'Retry-After': String(chaos.retryAfterSeconds) });
     }
 
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
-    const response = await orders(new Request(`http://demo.local${pathname}`, { method: 'POST', headers, body: raw }));
-    const c = state.counters;
+    const body = raw === '' && req.method === 'DELETE' ? undefined : raw;
+    const response = await handler(new Request(`http://demo.local${pathname}`, { method: req.method, headers, body }));
+    const c = counters();
     if (response.status === 409) c.conflicts409++;
-    if (response.status === 422) c.mismatches422++;
+    // The key layer's 422 (a key reused with another body) is problem+json; a handler's own 422 is not.
+    if (response.status === 422 && response.headers.get('content-type') === 'application/problem+json') c.mismatches422++;
     if (response.headers.get('idempotent-replayed') === 'true') c.duplicatesSuppressed++;
 
     // "Succeeded but looked failed": effect applied and stored, but the client never hears back.
-    if (response.status === 201 && roll(chaos.dropAfterProcessing)) { c.dropped++; req.socket.destroy(); return; }
+    if (response.ok && roll(chaos.dropAfterProcessing)) { c.dropped++; req.socket.destroy(); return; }
     await sendResponse(res, response);
   }
 
@@ -232,7 +242,9 @@ export async function startDemoServer({
     const pathname = req.url.split(/[?#]/, 1)[0] || '/';
     const m = req.method;
     if (m === 'OPTIONS') { res.writeHead(204, { ...CORS, 'Access-Control-Max-Age': '600' }); return res.end(); }
-    if (pathname === '/orders' && m === 'POST') return postOrder(req, res, pathname);
+    if (pathname === '/orders' && m === 'POST') return serveKeyed(req, res, pathname, orders, () => state.counters);
+    const step = checkout.route(m, pathname);
+    if (step) return serveKeyed(req, res, pathname, step, () => checkout.counters);
     if (pathname === '/stats' && m === 'GET') return send(res, 200, stats());
     if (pathname === '/chaos' && m === 'GET') return send(res, 200, state.chaos);
     if (pathname === '/chaos' && m === 'PUT') {
@@ -247,6 +259,7 @@ export async function startDemoServer({
       state.counters = freshCounters();
       state.orders = [];
       state.effectsByClientOrder.clear();
+      checkout.reset();
       state.generation++;
       state.store.clear?.(); // the memory store frees what the old generation held
       if (body && body.chaos === true) state.chaos = { ...DEFAULT_CHAOS };

@@ -185,6 +185,7 @@ test('offline destroys the socket without processing', () => withServer({}, asyn
 test('chaos knobs: GET, merge on PUT, 400 on bad knob or range', () => withServer({}, async (srv) => {
   assert.deepEqual((await json(srv, '/chaos')).body, {
     dropAfterProcessing: 0, error503: 0, rateLimit429: 0, retryAfterSeconds: 1, latencyMs: 0, offline: false,
+    refuseShipping: false,
   });
   assert.equal((await chaos(srv, { error503: 0.25 })).body.error503, 0.25);
   assert.equal((await chaos(srv, { latencyMs: 10 })).body.error503, 0.25); // merged, not replaced
@@ -243,6 +244,84 @@ test('OPTIONS preflight answers 204 with CORS headers', () => withServer({}, asy
   assert.match(res.headers.get('access-control-allow-methods'), /POST/);
   assert.match(res.headers.get('access-control-expose-headers'), /Retry-After/);
   assert.match(res.headers.get('access-control-expose-headers'), /Idempotent-Replayed/);
+}));
+
+const step = (srv, method, p, body, key) => json(srv, p, {
+  method,
+  headers: { 'Content-Type': 'application/json', ...(key ? { 'Idempotency-Key': key } : {}) },
+  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+});
+
+test('checkout: charge, reserve, ship, each applied once per key and counted per run and step', () => withServer({}, async (srv) => {
+  const charge = await step(srv, 'POST', '/charges', { checkout: 'co-1', amount: 42 }, 'co-1:s0');
+  assert.equal(charge.status, 201);
+  assert.deepEqual(charge.body, { id: 'ch_1', checkout: 'co-1', amount: 42 });
+  const again = await step(srv, 'POST', '/charges', { checkout: 'co-1', amount: 42 }, 'co-1:s0');
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.deepEqual(again.body, charge.body);
+  const hold = await step(srv, 'POST', '/holds', { checkout: 'co-1', item: 'coffee', charge: 'ch_1' }, 'co-1:s1');
+  assert.equal(hold.status, 201);
+  const ship = await step(srv, 'POST', '/shipments', { checkout: 'co-1', hold: hold.body.id }, 'co-1:s2');
+  assert.equal(ship.status, 201);
+  assert.equal(ship.body.hold, hold.body.id);
+  const s = (await stats(srv)).checkout;
+  assert.deepEqual(s.effects, { charge: 1, reserve: 1, ship: 1, release: 0 });
+  assert.equal(s.duplicateEffects, 0);
+  assert.equal(s.duplicatesSuppressed, 1);
+  assert.deepEqual(s.runs['co-1'], {
+    charge: { requests: 2, effects: 1 }, reserve: { requests: 1, effects: 1 },
+    ship: { requests: 1, effects: 1 }, release: { requests: 0, effects: 0 },
+  });
+  assert.equal((await stats(srv)).effectsApplied, 0, 'the order counters are the orders\' alone');
+}));
+
+test('checkout: DELETE /holds/:id releases once (the reserve step\'s undo); unknown holds are 404', () => withServer({}, async (srv) => {
+  const hold = await step(srv, 'POST', '/holds', { checkout: 'co-2', item: 'tea', charge: 'ch_9' }, 'k-hold');
+  const release = await step(srv, 'DELETE', `/holds/${hold.body.id}`, undefined, 'k-undo');
+  assert.equal(release.status, 200);
+  assert.deepEqual(release.body, { id: hold.body.id, checkout: 'co-2', released: true });
+  assert.equal((await step(srv, 'DELETE', `/holds/${hold.body.id}`, undefined, 'k-undo')).headers.get('idempotent-replayed'), 'true');
+  assert.equal((await step(srv, 'DELETE', `/holds/${hold.body.id}`, undefined, 'k-other')).status, 200, 'another key: nothing left to release');
+  assert.equal((await step(srv, 'DELETE', '/holds/hold_404', undefined, 'k-404')).status, 404);
+  const s = (await stats(srv)).checkout;
+  assert.deepEqual(s.runs['co-2'].release, { requests: 3, effects: 1 });
+  assert.equal(s.duplicateEffects, 0);
+}));
+
+test('checkout: the same chaos knobs (a dropped answer, a 503) and reset', () => withServer({}, async (srv) => {
+  await chaos(srv, { dropAfterProcessing: 1 });
+  await assert.rejects(step(srv, 'POST', '/charges', { checkout: 'co-3', amount: 1 }, 'k1'));
+  await chaos(srv, { dropAfterProcessing: 0, error503: 1 });
+  assert.equal((await step(srv, 'POST', '/charges', { checkout: 'co-3', amount: 1 }, 'k1')).status, 503);
+  await chaos(srv, { error503: 0 });
+  const resent = await step(srv, 'POST', '/charges', { checkout: 'co-3', amount: 1 }, 'k1');
+  assert.equal(resent.headers.get('idempotent-replayed'), 'true');
+  let s = (await stats(srv)).checkout;
+  assert.deepEqual([s.dropped, s.errors503, s.duplicatesSuppressed], [1, 1, 1]);
+  assert.deepEqual(s.runs['co-3'].charge, { requests: 2, effects: 1 }, 'a 503 is refused in front of the API');
+  await json(srv, '/reset', { method: 'POST' });
+  s = (await stats(srv)).checkout;
+  assert.deepEqual([s.dropped, s.effects.charge, s.runs], [0, 0, {}]);
+}));
+
+test('checkout: refuseShipping answers 422 without shipping (a handler\'s 422, not a key mismatch)', () => withServer({}, async (srv) => {
+  const hold = await step(srv, 'POST', '/holds', { checkout: 'co-5', item: 'tea', charge: 'ch_1' }, 'h');
+  await chaos(srv, { refuseShipping: true });
+  const refused = await step(srv, 'POST', '/shipments', { checkout: 'co-5', hold: hold.body.id }, 's');
+  assert.equal(refused.status, 422);
+  assert.match(refused.body.error, /cannot ship/);
+  const s = (await stats(srv)).checkout;
+  assert.deepEqual(s.runs['co-5'].ship, { requests: 1, effects: 0 });
+  assert.equal(s.mismatches422, 0);
+}));
+
+test('checkout: invalid bodies are 400 and apply nothing', () => withServer({}, async (srv) => {
+  assert.equal((await step(srv, 'POST', '/charges', { amount: 1 }, 'a')).status, 400);
+  assert.equal((await step(srv, 'POST', '/charges', { checkout: 'co-4', amount: 0 }, 'b')).status, 400);
+  assert.equal((await step(srv, 'POST', '/holds', { checkout: 'co-4', item: 'tea' }, 'c')).status, 400);
+  assert.equal((await step(srv, 'POST', '/shipments', { checkout: 'co-4', hold: 'hold_404' }, 'd')).status, 400);
+  assert.equal((await json(srv, '/charges')).status, 404, 'GET is no step');
+  assert.deepEqual((await stats(srv)).checkout.effects, { charge: 0, reserve: 0, ship: 0, release: 0 });
 }));
 
 test('static files: content types, prefixes, 404 and traversal rejection', async () => {

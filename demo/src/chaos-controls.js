@@ -9,18 +9,19 @@ const INPUTS = [
   ['chaos-retry-after', 'retryAfterSeconds', Math.round, (v) => v],
   ['chaos-latency', 'latencyMs', (v) => v, (v) => v],
 ];
+const CHECKBOXES = [['chaos-offline', 'offline'], ['chaos-refuse-shipping', 'refuseShipping']];
 
 /** Shows the servers' current knobs and sends every change to all of `servers`. */
 export async function bindChaos(servers, status) {
   const current = await servers[0].chaos();
   for (const [id, knob, , toInput] of INPUTS) document.getElementById(id).value = toInput(current[knob]);
-  const offline = document.getElementById('chaos-offline');
-  offline.checked = current.offline;
+  for (const [id, knob] of CHECKBOXES) document.getElementById(id).checked = current[knob];
 
   let timer;
   let latest = 0; // only the last change may say 'applied'
   const apply = () => {
-    const patch = { offline: offline.checked };
+    const patch = {};
+    for (const [id, knob] of CHECKBOXES) patch[knob] = document.getElementById(id).checked;
     for (const [id, knob, toWire] of INPUTS) {
       const input = document.getElementById(id);
       if (input.value === '' || !input.checkValidity()) continue; // half-typed: wait
@@ -39,5 +40,5 @@ export async function bindChaos(servers, status) {
     timer = setTimeout(apply, 150);
   };
   for (const [id] of INPUTS) document.getElementById(id).addEventListener('input', soon);
-  offline.addEventListener('change', soon);
+  for (const [id] of CHECKBOXES) document.getElementById(id).addEventListener('change', soon);
 }

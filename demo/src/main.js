@@ -1,8 +1,13 @@
-// The demo page: wires the durafetch client, the plain loop, the controls
-// and the views together. Every order goes through `placeOrders`.
+// The demo page: wires the durafetch client, the plain loop, the checkout
+// lane, the controls and the views together. Every order goes through
+// `placeOrders`; every checkout through `checkouts.start`.
 import { createClient } from 'durafetch';
 import { loadConfig, serverApi } from './api.js';
 import { bindChaos } from './chaos-controls.js';
+import { checkoutWorkflow } from './checkout.js';
+import { followCheckouts } from './checkout-lane.js';
+import { CheckoutRuns } from './checkout-runs.js';
+import { renderCheckouts } from './checkout-view.js';
 import { followClient } from './durafetch-events.js';
 import { Lane } from './lane.js';
 import { orderUrl, placeWithDurafetch, placeWithPlainLoop, RETRY } from './orders.js';
@@ -23,6 +28,7 @@ async function main() {
   const servers = { durafetch: serverApi(location.origin), plain: serverApi(config.plainApi) };
   const session = loadSession();
   const lanes = { durafetch: new Lane(session.durafetch), plain: new Lane(session.plain) };
+  const runs = new CheckoutRuns(session.checkout);
   const view = { lanes, stats: {}, pending: [], breakers: new Map([[location.origin, 'closed']]) };
 
   let frame = 0;
@@ -34,24 +40,28 @@ async function main() {
       renderBreakers($('breakers'), view.breakers);
       renderOutbox($('outbox'), view.pending, (key) => (lanes.durafetch.byKey.has(key) ? `#${lanes.durafetch.byKey.get(key).n}` : undefined));
       renderStats($('stats'), view.stats.durafetch, view.stats.plain);
+      renderCheckouts($('checkout-runs'), runs, view.stats.durafetch?.checkout);
     });
   };
 
-  const client = await createClient(CLIENT_OPTIONS);
+  // Registering the workflow is what resumes the checkouts an earlier page left.
+  const client = await createClient({ ...CLIENT_OPTIONS, workflows: { checkout: checkoutWorkflow(location.origin) } });
   // Subscribed before the first task ends: the outbox's resends of orders
-  // from before a reload start on the next one, and are drawn too.
+  // from before a reload, and the resumed runs, start on the next one, and are drawn too.
   followClient(client, lanes.durafetch, {
     tab: session.tab,
     onBreaker: (origin, state) => { view.breakers.set(origin, state); redraw(); },
     onChange: redraw,
   });
+  const checkouts = followCheckouts(client, runs, redraw);
 
   // On the way out: what was in flight is in durafetch's outbox (resent by
   // the next page) but gone for the plain loop. Keep the drawing for later.
   addEventListener('pagehide', () => {
     lanes.durafetch.cutByReload(true);
     lanes.plain.cutByReload(false);
-    saveSession(session, lanes);
+    runs.cutByReload();
+    saveSession(session, lanes, runs);
   });
 
   const placeOrders = (count) => {
@@ -70,11 +80,16 @@ async function main() {
     const size = $('burst-size');
     if (size.checkValidity()) placeOrders(Number(size.value));
   });
-  $('reload').addEventListener('click', () => location.reload());
+  $('checkout-start').addEventListener('click', () => {
+    const n = session.nextCheckout++;
+    checkouts.start(`co-${session.tab}-${n}`, n);
+  });
+  for (const button of ['reload', 'checkout-reload']) $(button).addEventListener('click', () => location.reload());
   $('reset').addEventListener('click', async () => {
     await Promise.all([servers.durafetch.reset(), servers.plain.reset()]);
     lanes.durafetch.clear();
     lanes.plain.clear();
+    runs.clear();
     redraw();
   });
   await bindChaos([servers.durafetch, servers.plain], $('chaos-status'));
@@ -92,9 +107,10 @@ async function main() {
     redraw();
     setTimeout(poll, POLL_MS);
   };
+  await checkouts.pickUp();
   await poll();
-  for (const button of ['place-one', 'place-burst', 'reload', 'reset']) $(button).disabled = false;
-  window.demo = { client, lanes, ready: true }; // for the end-to-end test
+  for (const button of ['place-one', 'place-burst', 'reload', 'reset', 'checkout-start', 'checkout-reload']) $(button).disabled = false;
+  window.demo = { client, lanes, runs, ready: true }; // for the end-to-end tests
 }
 
 main().catch((error) => {
