@@ -70,7 +70,8 @@ test('a three-step checkout runs each step once, and step resolves with the jour
   assert.match(holds[0].key, /:s1:0$/);
   assert.deepEqual(seen, ['started', 'step-started charge', 'step-completed charge', 'step-started reserve',
     'step-completed reserve', 'step-started ship', 'step-completed ship', 'completed']);
-  assert.equal(run.state, 'done');
+  assert.equal(run.state, 'completed');
+  assert.equal(run.steps, 3);
   await client.close();
 });
 
@@ -113,7 +114,7 @@ test('a process killed in the middle of step 2: the next one resumes it with the
   const states = second.lines.filter((l) => l.type === 'workflow').map((l) => `${l.state}${l.step ? ` ${l.step}` : ''}`);
   assert.deepEqual(states, ['step-started reserve', 'step-completed reserve', 'step-started ship', 'step-completed ship', 'completed']);
   const left = await new FileStore(dir).list();
-  assert.deepEqual(left.map((v) => [v.kind, v.state]), [['run', 'done']], 'the outbox is empty; the ended run stays until ttlMs');
+  assert.deepEqual(left.map((v) => [v.kind, v.state]), [['run', 'completed']], 'the outbox is empty; the ended run stays until ttlMs');
 });
 
 test('step 3 refused with a 4xx: the run fails and step 2 is compensated through its undo', async () => {
@@ -134,9 +135,24 @@ test('step 3 refused with a 4xx: the run fails and step 2 is compensated through
   assert.equal(releases.length, 1, 'the undo ran once');
   assert.equal(JSON.parse(releases[0].body).release, holds[0].key, 'with the step\'s journaled result');
   assert.match(releases[0].key, /:u1:0$/, 'under a key of its own');
-  assert.deepEqual(seen.slice(-2), ['compensated reserve', 'failed']);
+  assert.deepEqual(seen.slice(-2), ['compensated reserve', 'failed ship']);
   assert.equal(run.state, 'failed');
   await client.close();
+});
+
+test('a failed run read by the next process: the same error, its cause a DurafetchError with the answer', async () => {
+  const dir = tempDir();
+  const shop = base({ '/shipments': [422] });
+  const first = child(['start', dir, shop.url, 'order-7']);
+  await first.exited;
+  const here = first.lines.find((l) => l.type === 'error');
+  const next = child(['resume', dir, shop.url, 'order-7']);
+  await next.exited;
+  const later = next.lines.find((l) => l.type === 'error');
+  assert.ok(here && later, JSON.stringify([first.lines, next.lines]));
+  assert.deepEqual(here.cause, { durafetch: true, kind: 'step-status', status: 422, response: 422 });
+  assert.deepEqual(later, here, 'read back from the journal');
+  assert.equal(server.requests(shop.path('/holds/release')).length, 1, 'compensated once, not again');
 });
 
 test('a run resumed under changed code stops with workflow-mismatch instead of guessing', async () => {

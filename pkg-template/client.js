@@ -211,9 +211,13 @@ class DurafetchClient {
     return {
       id,
       name: info?.name ?? null,
-      /** 'running', 'done' or 'failed', as this client last saw it. */
+      /** 'running', 'completed' or 'failed', as this client last saw it. */
       get state() {
         return core.runInfo(id)?.state ?? 'running';
+      },
+      /** How many steps its journal holds completed, as this client last saw it. */
+      get steps() {
+        return core.runInfo(id)?.steps ?? 0;
       },
       /** The workflow's return value, or a DurafetchError ('workflow-failed', 'workflow-mismatch'). */
       result: () => this.#ask((call) => this.#run(RunEvent.RunResult, call, id)),

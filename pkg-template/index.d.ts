@@ -124,8 +124,10 @@ export type Workflow = (step: Step, input: any) => unknown;
 export interface WorkflowRun<T = unknown> {
   readonly id: string;
   readonly name: string | null;
-  /** As this client last saw it. */
-  readonly state: 'running' | 'done' | 'failed';
+  /** As this client last saw it (another tab's runner reports no progress here until it ends). */
+  readonly state: 'running' | 'completed' | 'failed';
+  /** How many steps its journal holds completed, as this client last saw it. */
+  readonly steps: number;
   /** The workflow's return value; rejects with kind 'workflow-failed' or 'workflow-mismatch'. */
   result(): Promise<T>;
 }
@@ -136,7 +138,7 @@ export interface WorkflowEvent {
   id: string;
   name: string;
   state: WorkflowState;
-  /** The step, for the step states and 'compensated'. */
+  /** The step: for the step states, 'compensated', and 'failed' when a step failed. */
   step?: string;
 }
 

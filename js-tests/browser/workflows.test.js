@@ -66,7 +66,7 @@ test('step 3 refused with a 4xx: the run fails and step 2 is compensated', () =>
   const releases = server.requests('/r2/holds/release');
   assert.equal(releases.length, 1);
   assert.equal(JSON.parse(releases[0].body).release, server.requests('/r2/holds')[0].key, 'undo got the step\'s journaled result');
-  assert.deepEqual((await steps(page)).slice(-2), ['compensated reserve', 'failed']);
+  assert.deepEqual((await steps(page)).slice(-2), ['compensated reserve', 'failed ship']);
   await page.close();
 }));
 

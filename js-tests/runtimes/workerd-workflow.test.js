@@ -64,8 +64,8 @@ test('workerd: a workflow run in a Durable Object is resumed after workerd is ki
   assert.deepEqual(resumed.value, { charge: charges[0].key, hold: holds[0].key, ship: 200 }, 'the run\'s result');
   assert.deepEqual(resumed.events,
     ['step-started reserve', 'step-completed reserve', 'step-started ship', 'step-completed ship', 'completed']);
-  assert.equal(resumed.state, 'done');
+  assert.equal(resumed.state, 'completed');
   assert.deepEqual(resumed.unfinished, []);
-  assert.deepEqual(resumed.stored.map(({ kind, state }) => [kind, state]), [['run', 'done']],
+  assert.deepEqual(resumed.stored.map(({ kind, state }) => [kind, state]), [['run', 'completed']],
     'the outbox is empty; the ended run stays in storage until ttlMs');
 });

@@ -2,7 +2,7 @@
 // with the checkout workflow; "start" starts run `id`, "resume" only creates
 // the client (which resumes what is stored) and waits for run `id`.
 // Prints workflow events and the outcome as JSON lines.
-import { createClient } from 'durafetch';
+import { createClient, DurafetchError } from 'durafetch';
 import { FileStore } from '../file-store.js';
 import { checkoutWorkflow } from './checkout.js';
 
@@ -23,6 +23,10 @@ print({ type: 'handle', id: run?.id ?? null });
 try {
   print({ type: 'result', value: await run.result() });
 } catch (error) {
-  print({ type: 'error', kind: error.kind, message: error.message, step: error.step, compensated: error.compensated });
+  const { cause } = error;
+  print({
+    type: 'error', kind: error.kind, message: error.message, step: error.step, compensated: error.compensated,
+    cause: cause && { durafetch: DurafetchError.is(cause), kind: cause.kind, status: cause.status, response: cause.response?.status },
+  });
 }
 process.exit(0);

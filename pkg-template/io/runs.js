@@ -47,13 +47,16 @@ async function journaled(response, step) {
 /** An error as the journal keeps it (plain data), and back. */
 function describe(error, step) {
   if (error === null || typeof error !== 'object') return { message: String(error), step };
-  const { name, message, kind, status, key, index } = error;
-  return { name, message, kind, status, key, index, step: step ?? error.step };
+  const { name, message, kind, status, key, index, response } = error;
+  return { name, message, kind, status, key, index, response, step: step ?? error.step };
 }
 
+/** The stored error as the cause a later page reports: a DurafetchError again when it was one. */
 function revive(stored) {
   if (!stored) return new Error('the run failed');
-  return Object.assign(new Error(stored.message), stored);
+  const { name, message, ...details } = stored;
+  const error = name === 'DurafetchError' && stored.kind ? new DurafetchError(stored.kind, details) : new Error(message);
+  return Object.assign(error, { message }, name && name !== 'DurafetchError' ? { name } : {});
 }
 
 export class Runs {
@@ -230,7 +233,7 @@ export class Runs {
   outcome(id, outcome) {
     const run = this.values.get(id);
     const ctx = this.#active.get(id);
-    if (outcome.state === 'done') return { value: structuredClone(run?.output) };
+    if (outcome.state === 'completed') return { value: structuredClone(run?.output) };
     const stored = run?.error ?? {};
     if (outcome.state === 'mismatch') {
       if (ctx?.error?.kind === 'workflow-mismatch') return { error: ctx.error };

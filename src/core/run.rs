@@ -44,7 +44,7 @@ impl RunState {
     pub fn as_str(self) -> &'static str {
         match self {
             RunState::Running => "running",
-            RunState::Done => "done",
+            RunState::Done => "completed",
             RunState::Failed => "failed",
         }
     }
@@ -155,7 +155,7 @@ impl RunMeta {
         }
         let state = match string(v, "state")?.as_str() {
             "running" => RunState::Running,
-            "done" => RunState::Done,
+            "completed" => RunState::Done,
             "failed" => RunState::Failed,
             _ => return Err(DecodeError::Field("state")),
         };

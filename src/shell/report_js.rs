@@ -149,10 +149,10 @@ pub fn runs(runs: &[RunInfo]) -> JsValue {
     runs.iter().map(run_info).collect::<Array>().into()
 }
 
-/// `{ state: 'done' | 'failed' | 'mismatch', compensated? }`
+/// `{ state: 'completed' | 'failed' | 'mismatch', compensated? }`
 pub fn outcome(outcome: &RunOutcome) -> JsValue {
     match outcome {
-        RunOutcome::Done => Fields::new().set("state", "done").build(),
+        RunOutcome::Done => Fields::new().set("state", "completed").build(),
         RunOutcome::Mismatch => Fields::new().set("state", "mismatch").build(),
         RunOutcome::Failed { compensated } => {
             let names: Array = compensated.iter().map(|n| JsValue::from_str(n)).collect();

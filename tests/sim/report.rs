@@ -128,7 +128,7 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
         totals.runs += (run.started || run.journaled) as u64;
         totals.steps_rerun += run.executions.iter().map(|&n| n.saturating_sub(1) as u64).sum::<u64>();
         match run.state {
-            Some("done") => {
+            Some("completed") => {
                 totals.runs_done += 1;
                 for index in 0..super::workflows::STEPS {
                     let op = super::workflows::step_op(sim, r, index);

@@ -60,6 +60,8 @@ pub(crate) struct Run {
     undo: Vec<usize>,
     /// The step running now declared `undo`.
     step_undo: bool,
+    /// The step running now (or the one the code mismatched at): a failure names it.
+    step: Option<String>,
     compensated: Vec<String>,
     phase: Phase,
 }
@@ -95,6 +97,7 @@ impl Run {
             locked: false,
             undo: Vec::new(),
             step_undo: false,
+            step: None,
             compensated: Vec::new(),
             phase: Phase::Ended,
         }
@@ -244,6 +247,7 @@ impl Engine {
             (Phase::Running, RunInput::Reached { index, name, undo }) => self.decide_step(now, r, index, name, undo),
             (Phase::Running, RunInput::StepDone { index, name }) => {
                 let undo = r.step_undo;
+                r.step = None;
                 if let Some(meta) = &mut r.meta {
                     if meta.steps.len() == index as usize {
                         meta.steps.push(StepMeta { name, state: StepState::Done, undo });
@@ -505,6 +509,9 @@ impl Engine {
             // Journaled with the step once it completes.
             r.step_undo = undo;
         }
+        if go != StepGo::Replay {
+            r.step = Some(name);
+        }
         self.push(Action::StepGo { id, index, go });
         if mismatch {
             return self.fail_run(now, r, RunFailure::Mismatch);
@@ -539,7 +546,8 @@ impl Engine {
         if let Some(meta) = &mut r.meta {
             meta.state = RunState::Failed;
         }
-        self.workflow_event(r, WorkflowState::Failed, None);
+        let step = r.step.clone();
+        self.workflow_event(r, WorkflowState::Failed, step);
         self.write_run(r, Then::Ended)
     }
 
