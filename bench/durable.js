@@ -140,12 +140,18 @@ async function measureSustained({ ops, inFlight, name }) {
   const t0 = performance.now();
   await Promise.all(Array.from({ length: inFlight }, worker));
   const seconds = (performance.now() - t0) / 1000;
-  Object.assign(proto, original);
   const result = { ops, inFlight, seconds, opsPerS: ops / seconds, ok, failed: failures.length, failures: failures.slice(0, 5) };
-  if (!counting) return result;
-  // Deletes of settled records are committed shortly after their callers
-  // resolve (reported first, then deleted): give the last ones a moment.
-  for (let i = 0; i < 100 && (await durable.pending()).length > 0; i += 1) await new Promise((r) => setTimeout(r, 10));
+  if (!counting) {
+    Object.assign(proto, original);
+    return result;
+  }
+  // Deletes of settled records are committed after their callers resolve
+  // (reported first, then deleted, grouped for up to 8 ms): count the last
+  // ones before putting the prototype back.
+  for (let i = 0; i < 100 && (writes.delete < ops || (await durable.pending()).length > 0); i += 1) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  Object.assign(proto, original);
   const pendingAfter = (await durable.pending()).length;
   const outboxAfter = await new Promise((resolve, reject) => {
     const open = indexedDB.open('durafetch');
