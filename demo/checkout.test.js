@@ -11,29 +11,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch } from '../js-tests/browser/harness.js';
 import { startDemo } from './main.js';
-import { checkoutRow, ready, reloadMidFlight, setChaos, startCheckout, waitForCheckout } from './page-driver.js';
+import {
+  checkoutRow, eventually, openDemo, reloadMidFlight, serverStats, setChaos, startCheckout, waitForCheckout,
+} from './page-driver.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 // Every answer comes this long after the server applied the step (its key
 // claimed meanwhile): the window in which the test reloads during step 2.
 const LATENCY_MS = 2000;
 
-async function checkoutStats(server) {
-  const response = await fetch(new URL('/stats', server.url));
-  assert.equal(response.status, 200);
-  return (await response.json()).checkout;
-}
-
-/** Polls `read()` until `accept(value)`; returns the value. */
-async function eventually(read, accept, what, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const checkoutStats = async (server) => (await serverStats(server)).checkout;
 
 let outdir;
 let demo;
@@ -49,19 +36,10 @@ after(async () => {
   await rm(outdir, { recursive: true, force: true });
 });
 
-/** A fresh tab on the demo, its uncaught errors collected in `errors`. */
-async function openDemo() {
-  const page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1400, height: 1000 });
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  await page.goto(demo.url);
-  await ready(page);
-  return page;
-}
+const openDemoPage = () => openDemo(browser, demo.url);
 
 test('checkout lane: a reload during step 2, the new page finishes the run, each step applied once', { timeout: 120_000 }, async () => {
-  const page = await openDemo();
+  const page = await openDemoPage();
   try {
     await setChaos(page, { dropPercent: 0, error503Percent: 0, latencyMs: LATENCY_MS });
     assert.equal(demo.app.state.chaos.latencyMs, LATENCY_MS);
@@ -110,7 +88,7 @@ test('checkout lane: a reload during step 2, the new page finishes the run, each
 });
 
 test('checkout lane: a refused shipment fails the run and releases the hold once', { timeout: 60_000 }, async () => {
-  const page = await openDemo();
+  const page = await openDemoPage();
   try {
     await setChaos(page, { dropPercent: 0, error503Percent: 0, latencyMs: 0 });
     await page.check('#chaos-refuse-shipping');

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { launch, readStore } from '../js-tests/browser/harness.js';
 import { startDemo } from './main.js';
 import {
-  FINISHED, laneCells, pendingCount, placeBurst, ready, reloadMidFlight, setChaos, showFirstReload, text,
-  waitForAttempted, waitForFinished, waitForPendingCount, waitForResumedAnswer,
+  FINISHED, eventually, laneCells, openDemo, pendingCount, placeBurst, reloadMidFlight, serverStats, setChaos,
+  showFirstReload, text, waitForAttempted, waitForFinished, waitForPendingCount, waitForResumedAnswer,
 } from './page-driver.js';
 import { seededRandom } from './seeded-random.js';
 
@@ -22,34 +22,13 @@ const BURST = 50;
 // Latency keeps operations in flight long enough for the reloads to cut them.
 const CHAOS = { dropPercent: 30, error503Percent: 10, latencyMs: 250 };
 
-async function stats(server) {
-  const response = await fetch(new URL('/stats', server.url));
-  assert.equal(response.status, 200);
-  return response.json();
-}
-
-/** Polls `read()` until `accept(value)`; returns the value. */
-async function eventually(read, accept, what, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (accept(value)) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('demo page: 50 orders, two reloads mid-flight, 0 duplicates with durafetch, some without a key', { timeout: 120_000 }, async () => {
   const outdir = await mkdtemp(path.join(tmpdir(), 'durafetch-demo-build-'));
   const demo = await startDemo({ port: 0, outdir, random: seededRandom(20261124), plainRandom: seededRandom(20261125) });
   const browser = await launch();
   try {
-    const page = await browser.context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.setViewportSize({ width: 1400, height: 1000 });
-    await page.goto(demo.url);
-    await ready(page);
+    const page = await openDemo(browser, demo.url);
+    const pageErrors = page.errors;
     assert.equal(await page.evaluate(() => window.demo.client.store), 'indexeddb');
 
     await setChaos(page, CHAOS);
@@ -71,7 +50,7 @@ test('demo page: 50 orders, two reloads mid-flight, 0 duplicates with durafetch,
     await reloadMidFlight(page);
 
     await waitForPendingCount(page, 0);
-    const afterReloads = await eventually(() => stats(demo.app), (s) => s.effectsApplied >= BURST, `${BURST} effects`);
+    const afterReloads = await eventually(() => serverStats(demo.app), (s) => s.effectsApplied >= BURST, `${BURST} effects`);
     assert.equal(afterReloads.effectsApplied, BURST, 'every order applied once');
     assert.equal(afterReloads.duplicateEffects, 0);
     assert.equal(afterReloads.unkeyedEffects, 0, 'durafetch sent every attempt with a key');
@@ -89,16 +68,16 @@ test('demo page: 50 orders, two reloads mid-flight, 0 duplicates with durafetch,
     assert.ok(cells.some((c) => c.waits > 0), 'the timeline shows the waits between attempts');
 
     // Phase 2: the same burst through both clients, no reload, until the plain loop is done.
-    const plainBefore = await stats(demo.plain);
+    const plainBefore = await serverStats(demo.plain);
     const plainFinished = (await laneCells(page, 'plain')).filter((c) => FINISHED.includes(c.state)).length;
     await placeBurst(page, BURST, { sideBySide: true });
     await waitForFinished(page, 'plain', plainFinished + BURST);
     await waitForFinished(page, 'durafetch', 2 * BURST);
     await waitForPendingCount(page, 0);
-    const plainAfter = await eventually(() => stats(demo.plain), (s) => s.effectsApplied > plainBefore.effectsApplied, 'plain effects');
+    const plainAfter = await eventually(() => serverStats(demo.plain), (s) => s.effectsApplied > plainBefore.effectsApplied, 'plain effects');
     assert.ok(plainAfter.duplicateEffects - plainBefore.duplicateEffects > 0, 'the plain loop applied some orders twice');
     assert.equal(plainAfter.unkeyedEffects, plainAfter.effectsApplied);
-    const app = await eventually(() => stats(demo.app), (s) => s.effectsApplied >= 2 * BURST, `${2 * BURST} effects`);
+    const app = await eventually(() => serverStats(demo.app), (s) => s.effectsApplied >= 2 * BURST, `${2 * BURST} effects`);
     assert.equal(app.effectsApplied, 2 * BURST);
     assert.equal(app.duplicateEffects, 0);
 

@@ -1,7 +1,37 @@
 // Drives the demo page the way a person would (its buttons and inputs) and
 // reads back what it shows, for demo.test.js and checkout.test.js.
+import assert from 'node:assert/strict';
 
 const WAIT = { timeout: 30_000 };
+
+/** A demo server's /stats. */
+export async function serverStats(server) {
+  const response = await fetch(new URL('/stats', server.url));
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
+/** Polls `read()` until `accept(value)`; returns the value. */
+export async function eventually(read, accept, what, ms = 30_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A fresh tab on the demo at `url`, ready, its uncaught errors collected in `page.errors`. */
+export async function openDemo(browser, url) {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.goto(url);
+  await ready(page);
+  return page;
+}
 
 /** Waits for the page's client to be ready; fails with the page's own reason. */
 export async function ready(page) {

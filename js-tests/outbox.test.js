@@ -1,11 +1,11 @@
 // The durable outbox in Node, with a file-system adapter store.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'durafetch';
+import { runScript } from './child-process.js';
 import { FileStore } from './file-store.js';
 import { startTestServer, until } from './scripted-server.js';
 
@@ -31,21 +31,7 @@ function events(client, ...types) {
   return seen;
 }
 
-function run(args, { until: stop } = {}) {
-  const child = spawn(process.execPath, [new URL('./outbox-child.js', import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = [];
-  let buffer = '';
-  child.stdout.on('data', (chunk) => {
-    buffer += chunk;
-    const parts = buffer.split('\n');
-    buffer = parts.pop();
-    lines.push(...parts.map((l) => JSON.parse(l)));
-  });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  exited.then(() => clearTimeout(timer));
-  return { child, lines, exited };
-}
+const run = (args) => runScript(new URL('./outbox-child.js', import.meta.url), args, 15_000);
 
 test('a process killed mid-request: the next process resends with the same key, one effect', async () => {
   const { dir } = tempStore();

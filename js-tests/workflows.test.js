@@ -3,11 +3,11 @@
 // the next one, compensation, the determinism guard, and result(key).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, DurafetchError } from 'durafetch';
+import { runScript } from './child-process.js';
 import { FileStore } from './file-store.js';
 import { startTestServer, until } from './scripted-server.js';
 import { checkoutWorkflow } from './workflows/checkout.js';
@@ -35,20 +35,15 @@ function base(scripts = {}) {
   return { url: server.url + prefix, path: (p) => prefix + p };
 }
 
-function child(args) {
-  const proc = spawn(process.execPath, [new URL('./workflows/child.js', import.meta.url).pathname, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = [];
-  let buffer = '';
-  proc.stdout.on('data', (chunk) => {
-    buffer += chunk;
-    const parts = buffer.split('\n');
-    buffer = parts.pop();
-    lines.push(...parts.map((l) => JSON.parse(l)));
-  });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
-  exited.then(() => clearTimeout(timer));
-  return { proc, lines, exited };
+const child = (args) => runScript(new URL('./workflows/child.js', import.meta.url), args);
+
+/** A process that starts run `id` and is killed once the server got the request to `path`. */
+async function killedAt(dir, shop, id, path) {
+  const started = child(['start', dir, shop.url, id]);
+  await until(() => server.requests(shop.path(path)).length === 1, 10_000, `${path} sent`);
+  started.child.kill('SIGKILL');
+  await started.exited;
+  return started;
 }
 
 test('a three-step checkout runs each step once, and step resolves with the journaled Response', async () => {
@@ -93,10 +88,7 @@ test('the same id joins the run; with another input it is refused as key-reuse',
 test('a process killed in the middle of step 2: the next one resumes it with the same key, step 1 is not resent', async () => {
   const dir = tempDir();
   const shop = base({ '/holds': ['hang', 200] });
-  const first = child(['start', dir, shop.url, 'order-3']);
-  await until(() => server.requests(shop.path('/holds')).length === 1, 10_000, 'step 2 sent');
-  first.proc.kill('SIGKILL');
-  await first.exited;
+  const first = await killedAt(dir, shop, 'order-3', '/holds');
   assert.deepEqual(first.lines.filter((l) => l.type === 'workflow').map((l) => l.state),
     ['started', 'step-started', 'step-completed', 'step-started']);
 
@@ -158,18 +150,12 @@ test('a failed run read by the next process: the same error, its cause a Durafet
 test('a run resumed under changed code stops with workflow-mismatch instead of guessing', async () => {
   const dir = tempDir();
   const shop = base({ '/holds': ['hang', 200] });
-  const first = child(['start', dir, shop.url, 'order-5']);
-  await until(() => server.requests(shop.path('/holds')).length === 1, 10_000, 'step 2 sent');
-  first.proc.kill('SIGKILL');
-  await first.exited;
+  await killedAt(dir, shop, 'order-5', '/holds');
   // Version 2 renamed 'reserve' to 'hold': the journal has 'charge' only, so
   // the renamed step is new, and runs; a rename of a completed step would not.
   const dir2 = tempDir();
   const shop2 = base({ '/shipments': ['hang', 200] });
-  const started = child(['start', dir2, shop2.url, 'order-6']);
-  await until(() => server.requests(shop2.path('/shipments')).length === 1, 10_000, 'step 3 sent');
-  started.proc.kill('SIGKILL');
-  await started.exited;
+  await killedAt(dir2, shop2, 'order-6', '/shipments');
   const resumed = child(['resume', dir2, shop2.url, 'order-6', '2']);
   await resumed.exited;
   const out = resumed.lines.find((l) => l.type === 'error');

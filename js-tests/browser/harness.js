@@ -35,15 +35,26 @@ export async function launch() {
   };
 }
 
-/** Opens the test page with a client made from `options`; resolves when it is ready. */
-export async function openClient(context, server, options = {}, page) {
+/** Runs `fn` with a fresh test server (its own origin: its own IndexedDB), closed after. */
+export async function withServer(fn) {
+  const server = await startBrowserServer();
+  try { return await fn(server); } finally { await server.close(); }
+}
+
+/** Opens a test page (`url`) that sets `window.ready` once its client is made; resolves then. */
+export async function openPage(context, url, page) {
   page ??= await context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e));
-  await page.goto(`${server.url}/page/client.html?o=${encodeURIComponent(JSON.stringify(options))}`);
+  await page.goto(url);
   await page.waitForFunction(() => window.ready === true || window.failed, null, { timeout: 10_000 });
   const failed = await page.evaluate(() => window.failed);
   if (failed) throw new Error(`client failed in the page: ${failed}`);
   return page;
+}
+
+/** Opens the test page with a client made from `options`; resolves when it is ready. */
+export function openClient(context, server, options = {}, page) {
+  return openPage(context, `${server.url}/page/client.html?o=${encodeURIComponent(JSON.stringify(options))}`, page);
 }
 
 /** Events the page's client emitted so far, optionally of one type. */

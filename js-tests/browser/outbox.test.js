@@ -1,17 +1,12 @@
 // The IndexedDB outbox in real Chromium: reloads, tabs, offline, what is stored.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openClient, pageEvents, readStore, startBrowserServer } from './harness.js';
+import { launch, openClient, pageEvents, readStore, withServer } from './harness.js';
 import { until } from '../scripted-server.js';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(() => browser.close());
-
-async function withServer(fn) {
-  const server = await startBrowserServer();
-  try { return await fn(server); } finally { await server.close(); }
-}
 
 async function reloadClient(page) {
   await page.reload();

@@ -2,28 +2,17 @@
 // reloads): js-tests/workflows/checkout.js against the scripted server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, startBrowserServer } from './harness.js';
+import { launch, openPage, withServer } from './harness.js';
 import { until } from '../scripted-server.js';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(() => browser.close());
 
-async function withServer(fn) {
-  const server = await startBrowserServer();
-  try { return await fn(server); } finally { await server.close(); }
-}
-
 /** The workflow page, its client running checkout against `base` (version 1 or 2). */
-async function openWorkflowPage(server, base, { version = 1, page, options = {} } = {}) {
-  page ??= await browser.context.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e));
+function openWorkflowPage(server, base, { version = 1, page, options = {} } = {}) {
   const query = `base=${encodeURIComponent(base)}&version=${version}&o=${encodeURIComponent(JSON.stringify(options))}`;
-  await page.goto(`${server.url}/page/workflow.html?${query}`);
-  await page.waitForFunction(() => window.ready === true || window.failed, null, { timeout: 10_000 });
-  const failed = await page.evaluate(() => window.failed);
-  if (failed) throw new Error(`client failed in the page: ${failed}`);
-  return page;
+  return openPage(browser.context, `${server.url}/page/workflow.html?${query}`, page);
 }
 
 const events = (page, type) => page.evaluate((t) => window.events.filter((e) => e.event === t), type);

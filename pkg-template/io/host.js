@@ -227,9 +227,13 @@ export class Host {
     );
   }
 
-  put(io, record) {
-    this.store.put(record).then(
-      () => this.core.wrote(io, true, ...now()),
+  /** A store write's end, to the core; once it committed, `note` tells the other contexts. */
+  #wrote(io, written, note) {
+    written.then(
+      () => {
+        this.core.wrote(io, true, ...now());
+        if (note) this.#tell(note);
+      },
       (error) => {
         this.#fail(io, error);
         this.core.wrote(io, false, ...now());
@@ -237,14 +241,12 @@ export class Host {
     );
   }
 
+  put(io, record) {
+    this.#wrote(io, this.store.put(record));
+  }
+
   delete(io, key) {
-    this.store.delete(key).then(
-      () => this.core.wrote(io, true, ...now()),
-      (error) => {
-        this.#fail(io, error);
-        this.core.wrote(io, false, ...now());
-      },
-    );
+    this.#wrote(io, this.store.delete(key));
   }
 
   list(io) {
@@ -289,17 +291,8 @@ export class Host {
   // ---- kept results and workflow runs -----------------------------------
 
   keep(io, key, status, attempts, responseIo) {
-    const response = this.#take(responseIo);
-    keptForm(response, key, status).then((value) => this.store.put(value)).then(
-      () => {
-        this.core.wrote(io, true, ...now());
-        this.#tell({ settled: key, status, attempts });
-      },
-      (error) => {
-        this.#fail(io, error);
-        this.core.wrote(io, false, ...now());
-      },
-    );
+    const kept = keptForm(this.#take(responseIo), key, status).then((value) => this.store.put(value));
+    this.#wrote(io, kept, { settled: key, status, attempts });
   }
 
   kept(id, key) {
@@ -314,16 +307,7 @@ export class Host {
   }
 
   putRun(io, id, journal) {
-    this.store.put(this.runs.merged(id, journal)).then(
-      () => {
-        this.core.wrote(io, true, ...now());
-        this.#tell({ run: id });
-      },
-      (error) => {
-        this.#fail(io, error);
-        this.core.wrote(io, false, ...now());
-      },
-    );
+    this.#wrote(io, this.store.put(this.runs.merged(id, journal)), { run: id });
   }
 
   execute(id) {

@@ -65,14 +65,15 @@ impl DecodeError {
     }
 }
 
-fn string(v: &Value, field: &'static str) -> Result<String, DecodeError> {
+/// Field `field` of a stored value, as a string (run journals read theirs the same way).
+pub(crate) fn string(v: &Value, field: &'static str) -> Result<String, DecodeError> {
     match v.field(field) {
         Value::Str(s) => Ok(s.clone()),
         _ => Err(DecodeError::Field(field)),
     }
 }
 
-fn number(v: &Value, field: &'static str) -> Result<f64, DecodeError> {
+pub(crate) fn number(v: &Value, field: &'static str) -> Result<f64, DecodeError> {
     match *v.field(field) {
         Value::Number(n) if n.is_finite() => Ok(n),
         _ => Err(DecodeError::Field(field)),

@@ -13,7 +13,7 @@
 use crate::prelude::*;
 
 use super::key::is_valid_key;
-use super::record::DecodeError;
+use super::record::{number, string, DecodeError};
 use super::value::Value;
 
 /// The store key of run `id`: a space cannot occur in an operation's key
@@ -105,20 +105,6 @@ pub struct KeptResult {
     pub key: String,
     pub status: u16,
     pub settled_at: f64,
-}
-
-fn string(v: &Value, field: &'static str) -> Result<String, DecodeError> {
-    match v.field(field) {
-        Value::Str(s) => Ok(s.clone()),
-        _ => Err(DecodeError::Field(field)),
-    }
-}
-
-fn number(v: &Value, field: &'static str) -> Result<f64, DecodeError> {
-    match *v.field(field) {
-        Value::Number(n) if n.is_finite() => Ok(n),
-        _ => Err(DecodeError::Field(field)),
-    }
 }
 
 /// What kind of stored value this is: a run's journal, a kept result, or

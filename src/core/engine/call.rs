@@ -203,7 +203,7 @@ impl Engine {
         };
         let mut callers = vec![req.call];
         // `result(key)` callers waiting for this key get this call's answer.
-        if let Some(key) = &req.key {
+        if let Some(key) = req.key.as_ref().filter(|_| !self.result_waiters.is_empty()) {
             let (mine, rest) = ::core::mem::take(&mut self.result_waiters).into_iter().partition(|(_, k)| k == key);
             self.result_waiters = rest;
             callers.extend(mine.into_iter().map(|(call, _): (CallId, String)| call));
@@ -357,9 +357,7 @@ impl Engine {
             }
             // A completion that does not fit the phase: drop what it holds.
             (_, done) => {
-                if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_))) {
-                    self.push(Action::Release { io });
-                }
+                self.drop_late(io, &done);
                 true
             }
         }

@@ -218,10 +218,7 @@ impl Engine {
             }
             (phase, done) => {
                 self.drain.phase = phase;
-                if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_)))
-                {
-                    self.push(Action::Release { io });
-                }
+                self.drop_late(io, &done);
             }
         }
     }

@@ -93,9 +93,7 @@ impl Engine {
                 self.expire_done(e)
             }
             (_, done) => {
-                if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_))) {
-                    self.push(Action::Release { io });
-                }
+                self.drop_late(io, &done);
                 true
             }
         }

@@ -201,6 +201,13 @@ pub(crate) enum Done {
     Quarantined(Result<bool, ()>),
 }
 
+impl Done {
+    /// The host holds a payload under its io (a failure's cause, a listing).
+    pub(crate) fn holds_payload(&self) -> bool {
+        matches!(self, Done::Got(Err(_)) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_)))
+    }
+}
+
 pub struct Engine {
     pub(crate) options: Options,
     persistent: bool,
@@ -465,6 +472,14 @@ impl Engine {
         self.push(Action::Delete { io, key, step: Step::ResultDelete });
     }
 
+    /// A completion nobody can use (late, or for another phase): drop what
+    /// the host holds for it.
+    pub(crate) fn drop_late(&mut self, io: Io, done: &Done) {
+        if done.holds_payload() {
+            self.push(Action::Release { io });
+        }
+    }
+
     pub(crate) fn next_seq(&mut self) -> f64 {
         let seq = self.seq;
         self.seq += 1.0;
@@ -502,27 +517,38 @@ impl Engine {
         }
     }
 
-    /// Runs `wake` on every call; returns how many it woke.
-    fn each_call(&mut self, now: Now, wake: call::Wake) -> u32 {
-        let mut woken = 0;
+    /// Runs `f` on every task `pick` selects (through `with_task`: `f` says
+    /// whether the task stays).
+    pub(crate) fn each_task(
+        &mut self,
+        now: Now,
+        pick: impl Fn(&Task) -> bool,
+        mut f: impl FnMut(&mut Engine, &mut Task, Now) -> bool,
+    ) {
         let mut i = 0;
         while i < self.tasks.len() {
             let before = self.tasks.len();
-            if matches!(self.tasks[i], Task::Call(_)) {
-                self.with_task(i, now, |engine, task, now| match task {
-                    Task::Call(c) => {
-                        let (keep, did) = engine.call_wake(now, c, wake);
-                        woken += did as u32;
-                        keep
-                    }
-                    _ => true,
-                });
+            if pick(&self.tasks[i]) {
+                self.with_task(i, now, &mut f);
             }
             // A task that ended left its place to the next one.
             if self.tasks.len() >= before {
                 i += 1;
             }
         }
+    }
+
+    /// Runs `wake` on every call; returns how many it woke.
+    fn each_call(&mut self, now: Now, wake: call::Wake) -> u32 {
+        let mut woken = 0;
+        self.each_task(now, |t| matches!(t, Task::Call(_)), |engine, task, now| match task {
+            Task::Call(c) => {
+                let (keep, did) = engine.call_wake(now, c, wake);
+                woken += did as u32;
+                keep
+            }
+            _ => true,
+        });
         woken
     }
 
@@ -573,9 +599,8 @@ impl Engine {
             if matches!(done, Done::Wrote(Err(_))) {
                 self.store_error(now, StoreAction::Delete, io);
             }
-        } else if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_)))
-        {
-            self.push(Action::Release { io });
+        } else {
+            self.drop_late(io, &done);
         }
         self.settle_idle();
     }

@@ -164,9 +164,7 @@ impl Engine {
                 self.resend_done(r)
             }
             (_, done) => {
-                if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_))) {
-                    self.push(Action::Release { io });
-                }
+                self.drop_late(io, &done);
                 true
             }
         }
@@ -295,20 +293,17 @@ impl Engine {
 
     /// Close: background resends in flight are cancelled.
     pub(crate) fn cancel_resends(&mut self, now: Now) {
-        let mut i = 0;
-        while i < self.tasks.len() {
-            let before = self.tasks.len();
-            if let Task::Resend(Resend { phase: Phase::Sending { io, .. }, .. }) = self.tasks[i] {
-                self.push(Action::Cancel { io });
-                self.with_task(i, now, |engine, task, now| match task {
-                    Task::Resend(r) => engine.resend_attempt_ended(now, r, io, AttemptEnd::Cancelled),
-                    _ => true,
-                });
-            }
-            if self.tasks.len() >= before {
-                i += 1;
-            }
-        }
+        let sending = |t: &Task| matches!(t, Task::Resend(Resend { phase: Phase::Sending { .. }, .. }));
+        self.each_task(now, sending, |engine, task, now| match task {
+            Task::Resend(r) => match r.sending() {
+                Some(io) => {
+                    engine.push(Action::Cancel { io });
+                    engine.resend_attempt_ended(now, r, io, AttemptEnd::Cancelled)
+                }
+                None => true,
+            },
+            _ => true,
+        });
     }
 
     /// The answer goes to the 'settled' listeners (nobody else asked for

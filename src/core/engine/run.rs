@@ -62,7 +62,6 @@ pub(crate) struct Run {
     step_undo: bool,
     /// The step running now (or the one the code mismatched at): a failure names it.
     step: Option<String>,
-    compensated: Vec<String>,
     phase: Phase,
 }
 
@@ -98,7 +97,6 @@ impl Run {
             undo: Vec::new(),
             step_undo: false,
             step: None,
-            compensated: Vec::new(),
             phase: Phase::Ended,
         }
     }
@@ -116,10 +114,6 @@ impl Run {
             Phase::Watching { at } => Some(at),
             _ => None,
         }
-    }
-
-    pub fn info(&self) -> Option<RunInfo> {
-        self.meta.as_ref().map(info)
     }
 
     fn outcome(&self) -> Option<RunOutcome> {
@@ -294,9 +288,7 @@ impl Engine {
         if self.closed {
             // close() waited for this: a write that failed will be redone by
             // the next client that resumes the run.
-            if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_))) {
-                self.push(Action::Release { io });
-            }
+            self.drop_late(io, &done);
             return self.end_run(now, r);
         }
         match (&r.phase, done) {
@@ -334,9 +326,7 @@ impl Engine {
                 self.run_written(now, r, then)
             }
             (_, done) => {
-                if matches!(done, Done::Got(Err(_)) | Done::Wrote(Err(_))) {
-                    self.push(Action::Release { io });
-                }
+                self.drop_late(io, &done);
                 true
             }
         }
@@ -358,6 +348,7 @@ impl Engine {
                         for call in r.starters.drain(..).collect::<Vec<_>>() {
                             self.push(Action::Reject { call, failure: failure.clone() });
                         }
+                        self.note_run(&meta);
                         r.meta = Some(meta);
                         return self.end_run(now, r);
                     }
@@ -446,9 +437,6 @@ impl Engine {
             }
             Then::Undone(index) => {
                 let step = r.meta.as_ref().and_then(|m| m.steps.get(index).map(|s| s.name.clone()));
-                if let Some(name) = &step {
-                    r.compensated.push(name.clone());
-                }
                 self.workflow_event(r, WorkflowState::Compensated, step);
                 self.next_undo(now, r)
             }
@@ -583,39 +571,25 @@ impl Engine {
     /// is (its journal says how far it got: the next client resumes it).
     /// One waiting for a store call ends when it completes.
     pub(crate) fn close_runs(&mut self, now: Now) {
-        let mut i = 0;
-        while i < self.tasks.len() {
-            let before = self.tasks.len();
-            if matches!(self.tasks[i], Task::Run(_)) {
-                self.with_task(i, now, |engine, task, now| match task {
-                    Task::Run(r) => {
-                        for call in r.starters.drain(..).chain(r.waiters.drain(..)).collect::<Vec<_>>() {
-                            engine.push(Action::Reject { call, failure: Failure::new(ErrorKind::Closed) });
-                        }
-                        r.new = None;
-                        match r.phase {
-                            Phase::Locking(_) | Phase::Reading(_) | Phase::Writing { .. } => true,
-                            _ => engine.end_run(now, r),
-                        }
-                    }
-                    _ => true,
-                });
+        self.each_task(now, |t| matches!(t, Task::Run(_)), |engine, task, now| match task {
+            Task::Run(r) => {
+                for call in r.starters.drain(..).chain(r.waiters.drain(..)).collect::<Vec<_>>() {
+                    engine.push(Action::Reject { call, failure: Failure::new(ErrorKind::Closed) });
+                }
+                r.new = None;
+                match r.phase {
+                    Phase::Locking(_) | Phase::Reading(_) | Phase::Writing { .. } => true,
+                    _ => engine.end_run(now, r),
+                }
             }
-            if self.tasks.len() >= before {
-                i += 1;
-            }
-        }
+            _ => true,
+        });
     }
 
     /// What this client knows of a run (for `client.run(id)`).
     pub fn run_info(&self, id: &str) -> Option<RunInfo> {
-        self.tasks
-            .iter()
-            .find_map(|t| match t {
-                Task::Run(r) if r.id == id => r.info(),
-                _ => None,
-            })
-            .or_else(|| self.runs_seen.iter().find(|r| r.id == id).cloned())
+        // Every journal read or written passes through note_run.
+        self.runs_seen.iter().find(|r| r.id == id).cloned()
     }
 
     pub(crate) fn note_run(&mut self, meta: &RunMeta) {
