@@ -10,10 +10,10 @@ VERSION := $(shell sed -n 's/^  "version": "\(.*\)",/\1/p' pkg-template/package.
 TARBALL := build/durafetch-$(VERSION).tgz
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 # wasm-opt from npm's binaryen: Debian's wasm-opt 108 emits modules that fail to load.
-WASM_OPT_FLAGS := -Oz --converge --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
+WASM_OPT_FLAGS := -Oz --converge --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
+  --enable-mutable-globals --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all pkg pkg-server tarball test test-rust test-wasm test-js test-size demo soak bench bench-server tools chromium services clean
+.PHONY: all pkg pkg-server tarball test test-rust test-js test-size demo soak bench bench-server tools chromium services clean
 all: pkg
 
 ## Tools ---------------------------------------------------------------------
@@ -49,20 +49,29 @@ services:
 	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; }
 
 ## Package -------------------------------------------------------------------
+# Two builds of one crate: the lean module (calls, outbox, breaker, resends,
+# result(key)) that `durafetch` loads, and the full one (plus workflows) that
+# `durafetch/workflows` loads. Each is a .wasm with no imports and its own
+# minified JS bundle; a page downloads one of them, never both.
 pkg: tools
+	@mkdir -p build
 	cargo build --release --target $(TARGET) --features trap-on-panic
-	rm -rf pkg build/bindgen && mkdir -p pkg build/bindgen
-	wasm-bindgen --target web --out-dir build/bindgen --out-name core --no-typescript \
-	  --remove-name-section --remove-producers-section $(RAW_WASM)
-	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) build/bindgen/core_bg.wasm -o pkg/core_bg.wasm
-	@# The JS the entries share (glue, client, io/) ships as one minified module with its source map.
-	rm -rf build/stage && cp -r pkg-template build/stage && cp build/bindgen/core.js build/stage/
-	node_modules/.bin/esbuild build/stage/durafetch.js --bundle --format=esm --minify --target=es2022 \
+	cp $(RAW_WASM) build/lean.wasm
+	cargo build --release --target $(TARGET) --features trap-on-panic,workflows
+	cp $(RAW_WASM) build/full.wasm
+	rm -rf pkg && mkdir -p pkg/workflows
+	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) build/lean.wasm -o pkg/durafetch.wasm
+	node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) build/full.wasm -o pkg/workflows/durafetch-workflows.wasm
+	@# Each module's JS (codec, client, io/) ships as one minified module with its source map.
+	node_modules/.bin/esbuild pkg-template/lean.js --bundle --format=esm --minify --target=es2022 \
 	  --sourcemap --log-level=warning --outfile=pkg/durafetch.js
+	node_modules/.bin/esbuild pkg-template/full.js --bundle --format=esm --minify --target=es2022 \
+	  --sourcemap --log-level=warning --outfile=pkg/workflows/durafetch.js
 	cp pkg-template/browser.js pkg-template/node.js pkg-template/workerd.js pkg-template/index.d.ts \
 	  pkg-template/package.json pkg-template/README.md pkg/
-	@# Smoke-test the optimised module: a miscompiled one fails right here.
-	node --input-type=module -e "import { createClient } from './pkg/node.js'; await createClient(); console.log('pkg/ built:', (await import('node:fs')).statSync('pkg/core_bg.wasm').size, 'bytes of wasm')"
+	cp pkg-template/workflows/*.js pkg-template/workflows/index.d.ts pkg/workflows/
+	@# Smoke-test the optimised modules: a miscompiled one fails right here.
+	node --input-type=module -e "import { createClient } from './pkg/node.js'; import { createClient as full } from './pkg/workflows/node.js'; await (await createClient()).close(); await (await full({ workflows: { w: async () => 1 } })).close(); const { statSync } = await import('node:fs'); console.log('pkg/ built:', statSync('pkg/durafetch.wasm').size, '+', statSync('pkg/workflows/durafetch-workflows.wasm').size, 'bytes of wasm (lean + full)')"
 	$(MAKE) --no-print-directory pkg-server
 
 # durafetch/server: its own crate and .wasm (pkg/server/), so the browser's
@@ -82,18 +91,17 @@ tarball: pkg
 	@echo "packed $(TARBALL)"
 
 ## Tests ---------------------------------------------------------------------
-test: test-rust test-size test-wasm test-js
+test: test-rust test-size test-js
 
+# Both builds of the core: the lean one (and the server crate), then the full
+# one with the simulation's mutants (the simulation and the contract test).
 test-rust:
 	cargo test --workspace --quiet
+	cargo test --quiet --features sim-mutants,workflows
 
 # Bytes are exact, so the size budget is a test (timings are benchmarks).
 test-size: pkg
 	node bench/size-budget.js
-
-# The IndexedDB store in headless Chromium: on a page and in a dedicated worker.
-test-wasm: tools chromium
-	CHROMEDRIVER=$$(command -v chromedriver) cargo test --target $(TARGET) --test idb_browser --test idb_worker
 
 # The JS tests import `durafetch` as a user would: installed from the tarball.
 test-js: tarball chromium services

@@ -1,7 +1,8 @@
 // Bundles the demo page the way an app would use durafetch: `import ... from
-// 'durafetch'` resolved by esbuild to the installed npm package (browser entry),
-// and core_bg.wasm copied beside the bundle, because esbuild keeps
-// `new URL('core_bg.wasm', import.meta.url)` as is instead of emitting it.
+// 'durafetch/workflows'` (the page runs a checkout workflow) resolved by
+// esbuild to the installed npm package (browser entry), and
+// durafetch-workflows.wasm copied beside the bundle, because esbuild keeps
+// `new URL('durafetch-workflows.wasm', import.meta.url)` as is instead of emitting it.
 // Run directly: node demo/build.js [outdir]
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,13 +16,13 @@ const INSTALL_HINT = 'install the package first: make tarball && npm install --n
 
 function installedPackageDir() {
   try {
-    return path.dirname(fileURLToPath(import.meta.resolve('durafetch/core_bg.wasm')));
+    return path.dirname(fileURLToPath(import.meta.resolve('durafetch/workflows/durafetch-workflows.wasm')));
   } catch (error) {
     throw new Error(`durafetch is not installed in node_modules: ${INSTALL_HINT}`, { cause: error });
   }
 }
 
-/** Writes app.js (+ map) and core_bg.wasm into `outdir`; returns their paths. */
+/** Writes app.js (+ map) and durafetch-workflows.wasm into `outdir`; returns their paths. */
 export async function buildDemo(outdir = DEFAULT_OUTDIR) {
   const packageDir = installedPackageDir();
   await mkdir(outdir, { recursive: true });
@@ -41,8 +42,8 @@ export async function buildDemo(outdir = DEFAULT_OUTDIR) {
   // Guard against a stale or local copy: the page must run what npm installed.
   const fromPackage = Object.keys(result.metafile.inputs).some((p) => p.startsWith('node_modules/durafetch/'));
   if (!fromPackage) throw new Error(`the bundle did not take durafetch from node_modules: ${INSTALL_HINT}`);
-  const wasm = path.join(outdir, 'core_bg.wasm');
-  await copyFile(path.join(packageDir, 'core_bg.wasm'), wasm);
+  const wasm = path.join(outdir, 'durafetch-workflows.wasm');
+  await copyFile(path.join(packageDir, 'durafetch-workflows.wasm'), wasm);
   return { bundle, wasm };
 }
 

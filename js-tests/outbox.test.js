@@ -160,7 +160,7 @@ test('a corrupted record is reported and left alone; the good ones still go', as
   const reports = seen.filter((e) => e.type === 'quarantined');
   assert.deepEqual(reports.map((r) => r.key).sort(), ['foreign', 'junk']);
   assert.ok(reports.every((r) => /malformed|not a durafetch record/.test(r.reason)));
-  const left = (await store.list()).filter((v) => v.kind !== 'result');
+  const left = (await store.list()).filter((v) => v.response === undefined);
   assert.deepEqual(left.map((r) => r.key).sort(), ['foreign', 'junk'], 'nothing lost');
   await second.close();
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, DurafetchError } from 'durafetch';
+import { createClient, DurafetchError } from 'durafetch/workflows';
 import { runScript } from './child-process.js';
 import { FileStore } from './file-store.js';
 import { startTestServer, until } from './scripted-server.js';
@@ -106,7 +106,7 @@ test('a process killed in the middle of step 2: the next one resumes it with the
   const states = second.lines.filter((l) => l.type === 'workflow').map((l) => `${l.state}${l.step ? ` ${l.step}` : ''}`);
   assert.deepEqual(states, ['step-started reserve', 'step-completed reserve', 'step-started ship', 'step-completed ship', 'completed']);
   const left = await new FileStore(dir).list();
-  assert.deepEqual(left.map((v) => [v.kind, v.state]), [['run', 'completed']], 'the outbox is empty; the ended run stays until ttlMs');
+  assert.deepEqual(left.map((v) => [v.key, v.run.output]), [['run order-3', out.value]], 'the outbox is empty; the ended run (and its outcome) stays until ttlMs');
 });
 
 test('step 3 refused with a 4xx: the run fails and step 2 is compensated through its undo', async () => {
@@ -219,7 +219,9 @@ test('result(key): an operation that settled in the background is kept until rea
 test('an unreadable journal is reported and left alone, never run', async () => {
   const dir = tempDir();
   const store = new FileStore(dir);
-  await store.put({ v: 1, kind: 'run', key: 'run broken', id: 'broken', name: 'checkout', state: 'running', steps: 'oops' });
+  // A run's journal (kind 2, layout 1) cut short after its id.
+  const cut = new Uint8Array([2, 1, 6, ...new TextEncoder().encode('broken')]);
+  await store.put({ key: 'run broken', data: cut, run: { id: 'broken', name: 'checkout', input: {} } });
   const shop = base();
   const client = await createClient({ ...fast, store, workflows: { checkout: checkoutWorkflow(shop.url) } });
   const seen = [];

@@ -1,85 +1,119 @@
 // The JS face of durafetch: createClient, DurafetchError and events.
-// Every decision is made by the engine in the wasm core; io/ performs them.
-import { Core, RunEvent } from './core.js';
-import { DurafetchError, fromCore } from './errors.js';
+// Every decision is made by the engine in the wasm core; io/host.js performs
+// them. This file turns calls into the core's inputs.
+import { Encoder } from './codec.js';
+import {
+  EVENT_TYPES, IN_ABORT, IN_CALL, IN_CLOSE, IN_LISTEN, IN_OFFLINE, IN_ONLINE, IN_PENDING, IN_RESULT, IN_RESUME, IN_START,
+} from './contract.js';
+import { Core } from './core.js';
+import { DurafetchError } from './errors.js';
 import { Host } from './io/host.js';
 import { prepare } from './io/request.js';
-import { Runs } from './io/runs.js';
 import { openStore } from './io/stores.js';
 
 export { DurafetchError };
 
-// In the order of the core's event bits (EventKind in src/core/contract.rs).
-const EVENT_TYPES = ['attempt', 'retry', 'giveup', 'breaker', 'settled', 'queued', 'store', 'workflow'];
-const now = () => [Date.now(), performance.now()];
+/** The store the options chose, by the core's number. */
+const STORES = ['auto', 'memory', 'indexeddb', 'adapter'];
+/** Deeper than any option goes (src/shell/options.rs stops there too). */
+const MAX_DEPTH = 4;
 
 function report(error) {
   if (typeof globalThis.reportError === 'function') globalThis.reportError(error);
   else console.error(error);
 }
 
-/** Jitter's seed, from the platform CSPRNG. */
-function randomSeed() {
-  try {
-    return [...globalThis.crypto.getRandomValues(new Uint32Array(2))];
-  } catch {
-    throw new DurafetchError('unsupported-runtime', { missing: 'crypto.getRandomValues' });
+let pool = new Uint8Array(0);
+let used = 0;
+
+/** `n` bytes from the platform CSPRNG (drawn 4 KiB at a time). */
+export function random(n) {
+  if (used + n > pool.length) {
+    try {
+      pool = globalThis.crypto.getRandomValues(new Uint8Array(4096));
+    } catch {
+      throw new DurafetchError('unsupported-runtime', { missing: 'crypto.getRandomValues' });
+    }
+    used = 0;
   }
+  return pool.subarray(used, (used += n));
 }
 
-class DurafetchClient {
-  #core;
-  #host;
+/** A JS value as the core reads it (src/shell/options.rs). A store adapter's
+ *  methods are read by name: a class instance keeps them on its prototype. */
+function encodeValue(enc, v, depth, adapter) {
+  if (v === undefined) return enc.u8(0);
+  if (v === null) return enc.u8(1);
+  if (typeof v === 'boolean') return enc.u8(v ? 3 : 2);
+  if (typeof v === 'number') return enc.u8(4).f64(v);
+  if (typeof v === 'string') return enc.u8(5).str(v);
+  if (typeof v === 'function') return enc.u8(6);
+  if (depth === 0 || typeof v !== 'object' || ArrayBuffer.isView(v)) return enc.u8(9);
+  if (Array.isArray(v)) {
+    enc.u8(7).u32(v.length);
+    for (const item of v) encodeValue(enc, item, depth - 1);
+    return enc;
+  }
+  const names = adapter ? ['get', 'put', 'delete', 'list'] : Object.keys(v);
+  enc.u8(8).u32(names.length);
+  for (const name of names) encodeValue(enc.str(name), v[name], depth - 1, !adapter && depth === MAX_DEPTH && name === 'store');
+  return enc;
+}
+
+export class DurafetchClient {
+  /** The host performing this client's I/O (io/host.js). */
+  _host;
   #listeners = new Map();
   #next = 0;
   #unlisten = () => {};
 
   static async create(options) {
-    let core;
-    try {
-      core = new Core(options);
-    } catch (thrown) {
-      throw fromCore(thrown);
-    }
-    const [hi, lo] = randomSeed();
-    const opened = await openStore(core.storeChoice(), options?.store);
-    const client = new DurafetchClient();
-    const host = new Host({
+    const enc = new Encoder();
+    encodeValue(enc, options, MAX_DEPTH);
+    const core = new Core(enc, options);
+    const opened = await openStore(STORES[core.store], options?.store);
+    const client = new this();
+    const host = client._newHost(options, {
       store: opened.store,
       fetch: options?.fetch,
       beforeReplay: options?.beforeReplay,
-      keyHeader: core.keyHeader(),
       emit: (type, payload) => client.#emit(type, payload),
       shared: opened.name === 'indexeddb',
     });
-    host.runs = new Runs(host, options?.workflows, client);
-    core.start(host, opened.persistent, hi, lo, globalThis.navigator?.onLine !== false);
     host.core = core;
-    client.#core = core;
-    client.#host = host;
+    host.keyHeader = core.keyHeader;
+    client._host = host;
     client.store = opened.name;
+    host.run(host.input(IN_START).bool(opened.persistent).bool(globalThis.navigator?.onLine !== false).raw(random(8)));
     client.#listenToPlatform();
-    // Runs an earlier page left: known to run(id), and resumed when their
-    // workflow is registered here (a failed read is reported; the drainer reads again).
-    if (opened.persistent) await client.#ask((id) => client.#run(RunEvent.Scan, id)).catch(() => {});
+    await client._opened(opened);
     const info = { store: opened.name, persistent: opened.persistent, ...(opened.note ? { note: opened.note } : {}) };
     // On a later task, so listeners attached right after createClient() see
     // the store chosen and everything the first resend of stored work does.
     setTimeout(() => {
       client.#emit('store', { type: 'selected', ...info });
-      client.#core.resume(...now());
+      host.run(host.input(IN_RESUME));
     }, 0);
     return client;
   }
+
+  /** The host for this client (the workflow client's runs workflows too). */
+  _newHost(options, parts) {
+    return new Host(parts);
+  }
+
+  /** The store is open and the engine started. */
+  async _opened() {}
 
   /** The platform's connectivity events, and the page going away (queued
    *  store writes go at once: a deferred delete must not be lost with it). */
   #listenToPlatform() {
     const target = globalThis;
     if (typeof target.addEventListener !== 'function') return;
-    const online = () => this.#core.online(...now());
-    const offline = () => this.#core.offline(...now());
-    const hidden = () => this.#host.store.flush?.();
+    const host = this._host;
+    const online = () => host.run(host.input(IN_ONLINE));
+    const offline = () => host.run(host.input(IN_OFFLINE));
+    const hidden = () => host.store.flush?.();
     target.addEventListener('online', online);
     target.addEventListener('offline', offline);
     target.addEventListener('pagehide', hidden);
@@ -90,7 +124,7 @@ class DurafetchClient {
     };
   }
 
-  #id() {
+  _id() {
     this.#next = (this.#next % 0xfffffffe) + 1;
     return this.#next;
   }
@@ -111,29 +145,39 @@ class DurafetchClient {
   /** Same arguments as fetch; resolves with a real Response. */
   fetch(input, init) {
     return new Promise((resolve, reject) => {
-      const prepared = prepare(input, init, this.#host.keyHeader);
+      const prepared = prepare(input, init, this._host.keyHeader);
       if (prepared instanceof Promise) prepared.then((request) => this.#call(request, init, resolve, reject), reject);
       else this.#call(prepared, init, resolve, reject);
     });
   }
 
   #call(request, init, resolve, reject) {
-    const id = this.#id();
+    const host = this._host;
+    const id = this._id();
     const call = { resolve, reject, request };
-    this.#host.calls.set(id, call);
+    host.calls.set(id, call);
     const signal = request.signal;
     if (signal) {
-      const aborted = () => this.#core.abort(id, Date.now(), performance.now());
+      const aborted = () => host.run(host.input(IN_ABORT).u32(id));
       signal.addEventListener('abort', aborted);
       call.unlisten = () => signal.removeEventListener('abort', aborted);
     }
     try {
-      this.#core.call(id, request.method, request.url, init?.idempotencyKey, request.headerKey,
-        request.body ?? undefined, request.headers, init?.durable, signal?.aborted === true, Date.now(), performance.now());
-    } catch (thrown) {
-      this.#host.calls.delete(id);
+      const enc = host.input(IN_CALL).u32(id).str(request.method).str(request.url);
+      const key = init?.idempotencyKey;
+      enc.arg(key, typeof key === 'string', (k) => enc.str(k)).optStr(request.headerKey);
+      if (request.body) enc.u8(1).bytes(request.body);
+      else enc.u8(0);
+      const headers = request.headers ? [...request.headers] : [];
+      enc.u32(headers.length);
+      for (const [name, value] of headers) enc.str(name).str(value);
+      const durable = init?.durable;
+      enc.arg(durable, typeof durable === 'boolean', (b) => enc.bool(b)).bool(signal?.aborted === true).raw(random(16));
+      host.run(enc, init);
+    } catch (error) {
+      host.calls.delete(id);
       call.unlisten?.();
-      return reject(fromCore(thrown));
+      reject(error);
     }
   }
 
@@ -160,90 +204,43 @@ class DurafetchClient {
   // The core builds event payloads only for types someone listens to.
   #updateListening() {
     const mask = EVENT_TYPES.reduce((m, t, i) => (this.#listeners.get(t)?.size ? m | (1 << i) : m), 0);
-    this.#core.setListening(mask);
+    this._host.run(this._host.input(IN_LISTEN).u32(mask));
   }
 
-  #run(event, call, text) {
-    this.#core.runEvent(event, call, text, 0, undefined, false, ...now());
-  }
-
-  /** A question for the core, answered through the host. */
-  #ask(send) {
-    const id = this.#id();
+  /** A question for the core (`send(id)` writes it), answered through the host. */
+  _ask(send) {
+    const id = this._id();
     return new Promise((resolve, reject) => {
-      this.#host.calls.set(id, { resolve, reject });
+      this._host.calls.set(id, { resolve, reject });
       try {
         send(id);
-      } catch (thrown) {
-        this.#host.calls.delete(id);
-        reject(fromCore(thrown));
+      } catch (error) {
+        this._host.calls.delete(id);
+        reject(error);
       }
     });
   }
 
   /** Operations not yet settled: stored records and keyed calls running here. */
   pending() {
-    return this.#ask((id) => this.#core.pending(id, ...now()));
-  }
-
-  /** Starts workflow `name` (persisted before any step runs); the same id
-   *  again joins the run. Resolves with the run's handle. */
-  start(name, input, options) {
-    let json;
-    let clone;
-    try {
-      clone = structuredClone(input);
-      json = JSON.stringify(input) ?? 'undefined';
-    } catch (cause) {
-      return Promise.reject(new DurafetchError('invalid-option', {
-        option: 'start(input)', expected: 'a value that is structured-cloneable and JSON-serialisable', value: input, cause,
-      }));
-    }
-    const runId = options?.id ?? this.#host.newKey();
-    const runs = this.#host.runs;
-    if (typeof runId === 'string' && !runs.starting.has(runId) && !runs.values.has(runId)) runs.starting.set(runId, clone);
-    return this.#ask((id) => this.#core.startRun(id, runId, name, json, ...now())).then((started) => this.#handle(started));
-  }
-
-  #handle(id) {
-    const core = this.#core;
-    const info = core.runInfo(id);
-    return {
-      id,
-      name: info?.name ?? null,
-      /** 'running', 'completed' or 'failed', as this client last saw it. */
-      get state() {
-        return core.runInfo(id)?.state ?? 'running';
-      },
-      /** How many steps its journal holds completed, as this client last saw it. */
-      get steps() {
-        return core.runInfo(id)?.steps ?? 0;
-      },
-      /** The workflow's return value, or a DurafetchError ('workflow-failed', 'workflow-mismatch'). */
-      result: () => this.#ask((call) => this.#run(RunEvent.RunResult, call, id)),
-    };
-  }
-
-  /** The handle of run `id` (started here or by an earlier page), or null. */
-  run(id) {
-    return this.#core.runInfo(String(id)) ? this.#handle(String(id)) : null;
-  }
-
-  /** Handles of the runs not yet finished, as stored. */
-  runs() {
-    return this.#ask((id) => this.#run(RunEvent.Runs, id)).then((infos) => infos.map((info) => this.#handle(info.id)));
+    return this._ask((id) => this._host.run(this._host.input(IN_PENDING).u32(id)));
   }
 
   /** The Response of keyed operation `key` once it settles, even if it settled
    *  in the background or in another tab (kept until read once, up to ttlMs);
    *  null if the store knows no such operation. */
   result(key) {
-    return this.#ask((id) => this.#run(RunEvent.Result, id, key));
+    const host = this._host;
+    return this._ask((id) => {
+      const enc = host.input(IN_RESULT).u32(id);
+      host.run(enc.arg(key, typeof key === 'string', (k) => enc.str(k)), { 'result(key)': key });
+    });
   }
 
   /** Resends now every operation that is waiting to retry. */
   async resume() {
-    return this.#core.resume(...now());
+    this._host.run(this._host.input(IN_RESUME));
+    return this._host.resumed;
   }
 
   /** No new calls; waiting calls end; background resends stop. Resolves
@@ -251,17 +248,16 @@ class DurafetchClient {
    *  already sent may still settle its call first). */
   async close() {
     this.#unlisten();
-    this.#host.runs.close();
-    this.#host.store.flush?.();
-    this.#core.close(...now());
-    await this.#host.storeClosed;
+    this._host.store.flush?.();
+    this._host.run(this._host.input(IN_CLOSE));
+    await this._host.storeClosed;
   }
 }
 
 /** Builds createClient around a loader that instantiates the wasm once. */
-export function makeCreateClient(loadWasm) {
+export function makeCreateClient(loadWasm, Client = DurafetchClient) {
   return async function createClient(options) {
     await loadWasm();
-    return DurafetchClient.create(options);
+    return Client.create(options);
   };
 }

@@ -1,5 +1,18 @@
 // DurafetchError: one class for everything durafetch refuses or gives up on.
-// The core reports plain { kind, ...details } objects; the words are here.
+// The core reports kinds and reasons as numbers (contract.js); the words are here.
+import { CAUSE_TEXTS, FIELDS } from './contract.js';
+
+/** Why a stored value could not be read (the core's DecodeError code). */
+export function unreadable(code) {
+  if (code >= 16) return `field '${FIELDS[code - 16]}' is missing or malformed`;
+  return ['not a durafetch record', 'unknown layout (this version reads layout 1)',
+    'method, URL or body do not match the stored fingerprint'][code] ?? 'unreadable';
+}
+
+/** The core's words for a cause, with what was unreadable when that is why. */
+export function causeText(text, code) {
+  return CAUSE_TEXTS[text] + (code === undefined ? '' : `: ${unreadable(code)}`);
+}
 
 function describe(value) {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -82,13 +95,3 @@ export class DurafetchError extends Error {
       (value != null && value.name === 'DurafetchError' && typeof value.kind === 'string');
   }
 }
-
-/** A failure object from the core (or anything thrown) as what the caller gets. */
-export function fromCore(thrown) {
-  if (thrown && typeof thrown === 'object' && thrown.durafetch === true) {
-    const { durafetch, kind, ...details } = thrown;
-    return new DurafetchError(kind, details);
-  }
-  return thrown;
-}
-

@@ -1,6 +1,7 @@
 // Types for durafetch: fetch that retries safely, with one idempotency key per
 // operation, full-jitter backoff, a circuit breaker and a durable outbox.
-// One declaration file serves every entry (browser.js, node.js, workerd.js).
+// One declaration file serves every entry (browser.js, node.js, workerd.js);
+// `durafetch/workflows` adds workflow runs (workflows/index.d.ts).
 
 /** Loads the wasm core once, validates `options` and returns a client. */
 export function createClient(options?: DurafetchOptions): Promise<DurafetchClient>;
@@ -16,27 +17,15 @@ export interface BreakerOptions {
 }
 
 /**
- * One stored operation, as the outbox keeps it and a store adapter receives it.
- * Headers named in `redactHeaders` (and authorization, cookie,
- * proxy-authorization) are never in it.
+ * One stored value, as the outbox keeps it and a store adapter receives it:
+ * the key (index it) and the core's bytes (an operation's method, URL,
+ * headers, body and schedule; never a header named in `redactHeaders`, nor
+ * authorization, cookie or proxy-authorization). Store it as it is: a kept
+ * answer or a workflow run carries more fields beside `data`.
  */
 export interface DurafetchRecord {
   key: string;
-  method: string;
-  url: string;
-  headers: [name: string, value: string][];
-  body: Uint8Array | null;
-  /** Identifies method, URL and body: the same key with another fingerprint is 'key-reuse'. */
-  fingerprint: string;
-  attempts: number;
-  /** Epoch milliseconds. */
-  createdAt: number;
-  /** Epoch milliseconds. */
-  nextAttemptAt: number;
-  /** The record format's version. */
-  v?: number;
-  /** Insertion order: stored operations are resent oldest first. */
-  seq?: number;
+  data: Uint8Array;
   [field: string]: unknown;
 }
 
@@ -82,12 +71,8 @@ export interface DurafetchOptions {
    * or nothing to send it as is. The idempotency key is set after it.
    */
   beforeReplay?: (request: Request) => Request | void | undefined | Promise<Request | void | undefined>;
-  /**
-   * Durable multi-step workflows this client runs, by name. A run of one of
-   * these names left unfinished by an earlier page (or process) is resumed by
-   * createClient at the step that was interrupted.
-   */
-  workflows?: Record<string, Workflow>;
+  /** Workflows need `createClient` from 'durafetch/workflows': this one refuses the option, saying so. */
+  workflows?: never;
 }
 
 /** A step's Response as it is journaled and replayed: the body JSON-parsed when it is JSON. */
@@ -97,43 +82,9 @@ export interface StepResponse<Body = any> {
   body: Body;
 }
 
-/** A step's fetch: durafetch's, each request under a key fixed by the run, the step and its place in the step. */
-export type StepFetch = (input: RequestInfo | URL, init?: Omit<DurafetchRequestInit, 'idempotencyKey'>) => Promise<Response>;
-
-/** What a step's value is journaled as: a Response becomes a StepResponse. */
-export type Journaled<T> = Awaited<T> extends Response ? StepResponse : Awaited<T>;
-
-export interface StepOptions<T> {
-  /** Compensates this step if a later step fails the run: a durable step of its own, with the step's journaled result. */
-  undo?: (fetch: StepFetch, result: Journaled<T>) => unknown;
-}
-
-/**
- * Runs one step: `body` runs once (again only if it was interrupted, with
- * the same keys); a completed step returns its journaled result. A Response
- * resolves as a StepResponse (a status of 400 or more fails the step, kind
- * 'step-status'); other values must be structured-cloneable.
- */
-export type Step = <T>(name: string, body: (fetch: StepFetch) => T | Promise<T>, options?: StepOptions<T>) =>
-  Promise<Journaled<T>>;
-
-/** A workflow: deterministic code over steps. Its return value is structured-cloneable. */
-export type Workflow = (step: Step, input: any) => unknown;
-
-/** A run of a workflow, started here or by an earlier page. */
-export interface WorkflowRun<T = unknown> {
-  readonly id: string;
-  readonly name: string | null;
-  /** As this client last saw it (another tab's runner reports no progress here until it ends). */
-  readonly state: 'running' | 'completed' | 'failed';
-  /** How many steps its journal holds completed, as this client last saw it. */
-  readonly steps: number;
-  /** The workflow's return value; rejects with kind 'workflow-failed' or 'workflow-mismatch'. */
-  result(): Promise<T>;
-}
-
 export type WorkflowState = 'started' | 'step-started' | 'step-completed' | 'completed' | 'failed' | 'compensated';
 
+/** 'workflow' events come from a client of 'durafetch/workflows' only. */
 export interface WorkflowEvent {
   id: string;
   name: string;
@@ -272,12 +223,6 @@ export interface DurafetchClient {
   resume(): Promise<number>;
   /** No new calls; calls waiting to retry end with kind 'closed'; stored operations stay stored. */
   close(): Promise<void>;
-  /** Starts workflow `name`, persisted before any step runs; the same `id` again joins the run (another input: 'key-reuse'). */
-  start<T = unknown>(name: string, input?: unknown, options?: { id?: string }): Promise<WorkflowRun<T>>;
-  /** The run `id` this client knows (started here, or left by an earlier page), or null. */
-  run<T = unknown>(id: string): WorkflowRun<T> | null;
-  /** The runs not yet finished, as stored. */
-  runs(): Promise<WorkflowRun[]>;
   /**
    * The Response of keyed operation `key` once it settles, even one that settled
    * in the background or in another tab (kept until read once, up to ttlMs);
@@ -285,6 +230,9 @@ export interface DurafetchClient {
    */
   result(key: string): Promise<Response | null>;
 }
+
+/** The storage call that failed, in 'storage' errors ('open': the store could not be opened). */
+export type StoreAction = 'get' | 'put' | 'delete' | 'list' | 'quarantine' | 'open';
 
 export type DurafetchErrorKind =
   | 'invalid-option'
@@ -327,8 +275,8 @@ export class DurafetchError extends Error {
   /** 'queued': why it is queued, and the last attempt's status if it got one. */
   reason?: QueueReason;
   status?: number;
-  /** 'storage': the storage call that failed (open, get, put, delete, list, …). */
-  action?: string;
+  /** 'storage': the storage call that failed. */
+  action?: StoreAction;
   /** 'storage': false when the operation could not be persisted, so nothing was sent. */
   sent?: boolean;
   /** 'unsupported-runtime': what the runtime refused (e.g. crypto.getRandomValues). */

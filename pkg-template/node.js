@@ -1,13 +1,11 @@
 // Node 20+ (ESM). Node's fetch cannot read file: URLs, so the .wasm is read from disk.
 import { readFileSync } from 'node:fs';
-import { initSync, makeCreateClient } from './durafetch.js';
+import { Client, initSync, makeCreateClient } from './durafetch.js';
 
 export { DurafetchError } from './durafetch.js';
 
 let loaded = false;
 export const createClient = makeCreateClient(() => {
-  if (!loaded) {
-    initSync({ module: readFileSync(new URL('./core_bg.wasm', import.meta.url)) });
-    loaded = true;
-  }
-});
+  if (!loaded) initSync(readFileSync(new URL('./durafetch.wasm', import.meta.url)));
+  loaded = true;
+}, Client);

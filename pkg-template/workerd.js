@@ -1,15 +1,9 @@
 // Cloudflare workerd: it forbids compiling wasm from bytes at run time, so the
 // module is imported as a compiled WebAssembly.Module and instantiated on the
 // first createClient (never at top level: workerd refuses I/O there).
-import wasmModule from './core_bg.wasm';
-import { initSync, makeCreateClient } from './durafetch.js';
+import wasmModule from './durafetch.wasm';
+import { Client, initSync, makeCreateClient } from './durafetch.js';
 
 export { DurafetchError } from './durafetch.js';
 
-let loaded = false;
-export const createClient = makeCreateClient(() => {
-  if (!loaded) {
-    initSync({ module: wasmModule });
-    loaded = true;
-  }
-});
+export const createClient = makeCreateClient(() => initSync(wasmModule), Client);

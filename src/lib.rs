@@ -1,7 +1,7 @@
 //! durafetch: fetch that retries safely.
 //!
-//! [`core`] decides (pure, native-testable); `shell` performs the decisions in
-//! a JS runtime through wasm-bindgen.
+//! [`core`] decides (pure, native-testable); [`shell`] puts it behind the
+//! byte interface its JS host drives (pkg-template/host.js).
 //!
 //! The browser build (feature `trap-on-panic`) has no std: std's panic
 //! handler formats its message, and that formatting code was kilobytes of
@@ -26,13 +26,4 @@ static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> 
     // SAFETY: a wasm instance without threads (no shared memory) runs on one thread.
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
-#[cfg(target_arch = "wasm32")]
-mod shell;
-
-/// For the crate's wasm-bindgen tests (tests/idb_*.rs): the record codec,
-/// not a public API.
-#[cfg(target_arch = "wasm32")]
-#[doc(hidden)]
-pub mod __testing {
-    pub use crate::shell::record_js::{decode, encode};
-}
+pub mod shell;

@@ -1,7 +1,7 @@
 // The demo page: wires the durafetch client, the plain loop, the checkout
 // lane, the controls and the views together. Every order goes through
 // `placeOrders`; every checkout through `checkouts.start`.
-import { createClient } from 'durafetch';
+import { createClient } from 'durafetch/workflows';
 import { loadConfig, serverApi } from './api.js';
 import { bindChaos } from './chaos-controls.js';
 import { checkoutWorkflow } from './checkout.js';

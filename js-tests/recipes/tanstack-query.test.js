@@ -52,7 +52,7 @@ async function buildApp(outdir) {
     assert.ok(inputs.includes(input), `the bundle has ${input}: ${inputs}`);
   }
   assert.ok(inputs.some((i) => i.startsWith('node_modules/@tanstack/query-core/')), 'the bundle has query-core');
-  await copyFile(`${PACKAGE_DIR}core_bg.wasm`, path.join(outdir, 'core_bg.wasm'));
+  await copyFile(`${PACKAGE_DIR}durafetch.wasm`, path.join(outdir, 'durafetch.wasm'));
   await copyFile(`${APP}index.html`, path.join(outdir, 'index.html'));
 }
 

@@ -31,9 +31,9 @@ export async function buildWithEsbuild(outdir) {
   });
   const inputs = Object.keys(result.metafile.inputs);
   assert.ok(inputs.includes(`node_modules/durafetch/${browserEntry()}`), `esbuild took the browser entry: ${inputs}`);
-  // esbuild keeps `new URL('./core_bg.wasm', import.meta.url)` as is: the
+  // esbuild keeps `new URL('./durafetch.wasm', import.meta.url)` as is: the
   // app ships the .wasm beside the bundle (as the package's docs say).
-  await copyFile(`${PACKAGE_DIR}core_bg.wasm`, path.join(outdir, 'core_bg.wasm'));
+  await copyFile(`${PACKAGE_DIR}durafetch.wasm`, path.join(outdir, 'durafetch.wasm'));
   for (const page of ['page/index.html', 'workers/workers.html']) {
     await copyFile(`${FIXTURES}${page}`, path.join(outdir, path.basename(page)));
   }

@@ -18,7 +18,7 @@ let browser;
 let wasmSha256;
 before(async () => {
   requirePackage();
-  wasmSha256 = sha256(await readFile(`${PACKAGE_DIR}core_bg.wasm`));
+  wasmSha256 = sha256(await readFile(`${PACKAGE_DIR}durafetch.wasm`));
   dir = await mkdtemp(path.join(tmpdir(), 'durafetch-bundlers-'));
   server = await startOriginServer({
     staticRoots: { '/esbuild/': path.join(dir, 'esbuild'), '/vite/': path.join(dir, 'vite') },
@@ -36,7 +36,7 @@ test('esbuild bundle in a page: keyed POST survives a dropped response', { timeo
   const { result, logs } = await runPageScenario(browser, `${server.origin}/esbuild/index.html`);
   expectSurvivedDrop(result, server, 'Chromium page, esbuild');
   assert.equal(result.scope, 'Window');
-  assert.deepEqual(server.servedWasm(), [{ path: '/esbuild/core_bg.wasm', sha256: wasmSha256 }]);
+  assert.deepEqual(server.servedWasm(), [{ path: '/esbuild/durafetch.wasm', sha256: wasmSha256 }]);
   assert.deepEqual(unexpectedLogs(logs), []);
 });
 
@@ -50,7 +50,7 @@ test('Vite build in a page: keyed POST survives a dropped response', { timeout: 
   // Vite emitted the package's .wasm as a hashed asset: same bytes.
   const served = server.servedWasm().slice(before);
   assert.equal(served.length, 1);
-  assert.match(served[0].path, /^\/vite\/assets\/core_bg-[\w-]+\.wasm$/);
+  assert.match(served[0].path, /^\/vite\/assets\/durafetch-[\w-]+\.wasm$/);
   assert.equal(served[0].sha256, wasmSha256);
   assert.deepEqual(unexpectedLogs(logs), []);
 });

@@ -1,6 +1,6 @@
 // A browser page with no build step: `<script type="module">` plus an import
 // map pointing `durafetch` at the installed package's browser entry, whose
-// `new URL('./core_bg.wasm', import.meta.url)` finds the .wasm beside it.
+// `new URL('./durafetch.wasm', import.meta.url)` finds the .wasm beside it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -33,7 +33,7 @@ test('import map page: keyed POST survives a dropped response', { timeout: 60_00
   const { result, logs } = await runPageScenario(browser, `${server.origin}/fixtures/page/importmap.html`);
   expectSurvivedDrop(result, server, 'Chromium page, import map');
   assert.equal(result.scope, 'Window');
-  const wasm = sha256(await readFile(`${PACKAGE_DIR}core_bg.wasm`));
-  assert.deepEqual(server.servedWasm(), [{ path: '/node_modules/durafetch/core_bg.wasm', sha256: wasm }]);
+  const wasm = sha256(await readFile(`${PACKAGE_DIR}durafetch.wasm`));
+  assert.deepEqual(server.servedWasm(), [{ path: '/node_modules/durafetch/durafetch.wasm', sha256: wasm }]);
   assert.deepEqual(unexpectedLogs(logs), []);
 });

@@ -16,6 +16,7 @@ import { buildWithEsbuild } from './browser-builds.js';
 import { launchChromium } from './chromium.js';
 import { ORDER } from './fixtures/scenario.js';
 import { PACKAGE_DIR, requirePackage } from './processes.js';
+import { readRecord } from '../record-bytes.js';
 
 let dir;
 let server;
@@ -38,13 +39,17 @@ after(async () => {
 });
 
 const context = (where) => `${where}\nerrors seen by the browser: ${browser.errors.join('\n') || 'none'}`;
-const readOutbox = () => page.evaluate(() => globalThis.readOutbox());
+/** The outbox's operations as the core would read them (kept answers aside). */
+const readOutbox = async () => {
+  const values = await page.evaluate(() => globalThis.readOutbox());
+  return values?.filter((v) => !v.kept).map((v) => ({ ...readRecord(v.data), dataType: v.dataType }));
+};
 
 /** Every .wasm the workers fetched is the package's own. */
 async function expectPackageWasm() {
-  const wasm = sha256(await readFile(`${PACKAGE_DIR}core_bg.wasm`));
+  const wasm = sha256(await readFile(`${PACKAGE_DIR}durafetch.wasm`));
   assert.ok(server.servedWasm().length > 0);
-  for (const served of server.servedWasm()) assert.deepEqual(served, { path: '/app/core_bg.wasm', sha256: wasm });
+  for (const served of server.servedWasm()) assert.deepEqual(served, { path: '/app/durafetch.wasm', sha256: wasm });
 }
 
 /**
@@ -65,8 +70,8 @@ async function expectStoredWhileInFlight(send, where) {
   assert.equal(record.attempts, 0, `${where}: stored before any attempt ended`);
   assert.equal(record.method, 'POST');
   assert.equal(record.url, server.heldOrdersUrl);
-  assert.equal(record.bodyType, 'Uint8Array');
-  assert.equal(record.body, JSON.stringify(ORDER));
+  assert.equal(record.dataType, 'Uint8Array', `${where}: stored as the core's bytes`);
+  assert.equal(new TextDecoder().decode(record.body), JSON.stringify(ORDER));
   assert.deepEqual(record.headers, [['content-type', 'application/json']], `${where}: the key header is not stored`);
 
   const result = await reply;

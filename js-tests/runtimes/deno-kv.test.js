@@ -32,7 +32,7 @@ async function denoStep(step) {
   const kvDir = path.join(dir, 'kv');
   const args = [
     'run', '--no-prompt', '--node-modules-dir=manual', '--unstable-kv',
-    `--allow-read=${PACKAGE_DIR}core_bg.wasm,${dir}`,
+    `--allow-read=${PACKAGE_DIR}durafetch.wasm,${dir}`,
     `--allow-write=${dir}`,
     `--allow-net=127.0.0.1:${server.port}`,
     `${FIXTURES}deno-kv-main.js`, step, `${kvDir}.sqlite`, server.ordersUrl,

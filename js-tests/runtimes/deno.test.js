@@ -32,7 +32,7 @@ test('Deno: keyed POST survives a dropped response (default and memory store)', 
   // Least privilege: read only the package's .wasm, talk only to the origin.
   const args = [
     'run', '--no-prompt', '--node-modules-dir=manual',
-    `--allow-read=${PACKAGE_DIR}core_bg.wasm`,
+    `--allow-read=${PACKAGE_DIR}durafetch.wasm`,
     `--allow-net=127.0.0.1:${server.port}`,
     `${FIXTURES}cli-main.js`, server.ordersUrl,
   ];

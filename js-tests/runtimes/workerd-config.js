@@ -31,7 +31,7 @@ const config :Workerd.Config = (
 const worker :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "${bundle}"),
-    (name = "core_bg.wasm", wasm = embed "${wasm}"),
+    (name = "${wasm}", wasm = embed "${wasm}"),
   ],
   bindings = [ (name = "ORIGIN", text = "${origin}")${binding} ],${namespace}
   compatibilityDate = "${compatibilityDate}",

@@ -23,9 +23,13 @@ export async function bundleForWorkerd(entry, dir) {
     logLevel: 'warning',
   });
   const inputs = Object.keys(bundle.metafile.inputs);
-  assert.ok(inputs.includes('node_modules/durafetch/workerd.js'), `the exports map gave workerd.js: ${inputs}`);
-  await copyFile(`${PACKAGE_DIR}core_bg.wasm`, path.join(dir, 'core_bg.wasm'));
-  return { bundle: 'worker.js', wasm: 'core_bg.wasm' };
+  // `durafetch` (the lean module) or `durafetch/workflows` (the full one): one of them, never both.
+  const lean = inputs.includes('node_modules/durafetch/workerd.js');
+  const full = inputs.includes('node_modules/durafetch/workflows/workerd.js');
+  assert.ok(lean !== full, `the exports map gave one workerd.js: ${inputs}`);
+  const wasm = lean ? 'durafetch.wasm' : 'workflows/durafetch-workflows.wasm';
+  await copyFile(`${PACKAGE_DIR}${wasm}`, path.join(dir, path.basename(wasm)));
+  return { bundle: 'worker.js', wasm: path.basename(wasm) };
 }
 
 /** Resolves with the port workerd reports on its control fd once it listens. */

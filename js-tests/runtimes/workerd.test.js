@@ -31,7 +31,7 @@ test('workerd: keyed POST survives a dropped response inside a request', { timeo
   const files = await bundleForWorkerd('workerd-worker.js', dir);
   const code = await readFile(path.join(dir, files.bundle), 'utf8');
   // workerd itself refuses wasm compiled from bytes, so the run below proves the rest.
-  assert.match(code, /from "\.\/core_bg\.wasm"/, 'the .wasm stays a module import');
+  assert.match(code, /from "\.\/durafetch\.wasm"/, 'the .wasm stays a module import');
   await writeFile(path.join(dir, 'config.capnp'),
     workerdConfig({ ...files, origin: server.origin, compatibilityDate: '2025-06-01' }));
 
@@ -43,6 +43,6 @@ test('workerd: keyed POST survives a dropped response inside a request', { timeo
   const second = expectSurvivedDrop(report.memoryStore, server, 'workerd, memory store');
   assert.notEqual(first, second, 'each operation has its own key');
   assert.equal(server.totalEffects(), 2);
-  assert.equal(sha256(await readFile(path.join(dir, 'core_bg.wasm'))),
-    sha256(await readFile(`${PACKAGE_DIR}core_bg.wasm`)), 'the package\'s own .wasm');
+  assert.equal(sha256(await readFile(path.join(dir, 'durafetch.wasm'))),
+    sha256(await readFile(`${PACKAGE_DIR}durafetch.wasm`)), 'the package\'s own .wasm');
 });

@@ -1,6 +1,7 @@
 // A small app written against durafetch's types. `tsc --noEmit` must accept
 // every line, and every `@ts-expect-error` must really be an error.
 import { createClient, DurafetchError } from 'durafetch';
+import { createClient as createWorkflowClient } from 'durafetch/workflows';
 import type {
   DurafetchClient, DurafetchErrorKind, DurafetchOptions, DurafetchRecord, DurafetchStore, GiveUpEvent,
 } from 'durafetch';
@@ -74,7 +75,9 @@ export async function placeOrder(): Promise<{ id: string } | string> {
 }
 
 export async function checkout(): Promise<string> {
-  const client = await createClient({
+  // @ts-expect-error workflows run in a client from 'durafetch/workflows'
+  await createClient({ workflows: { checkout: async () => 1 } });
+  const client = await createWorkflowClient({
     workflows: {
       async checkout(step, input: { order: string; amount: number }) {
         const charge = await step('charge', (fetch) => fetch('/api/charges', { method: 'POST', body: JSON.stringify(input) }));

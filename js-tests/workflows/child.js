@@ -2,7 +2,7 @@
 // with the checkout workflow; "start" starts run `id`, "resume" only creates
 // the client (which resumes what is stored) and waits for run `id`.
 // Prints workflow events and the outcome as JSON lines.
-import { createClient, DurafetchError } from 'durafetch';
+import { createClient, DurafetchError } from 'durafetch/workflows';
 import { FileStore } from '../file-store.js';
 import { checkoutWorkflow } from './checkout.js';
 

@@ -1,35 +1,41 @@
-// The I/O the wasm executor (src/shell) performs the engine's actions with.
-// Each method starts one piece of I/O and returns; its completion goes back
-// into the core, stamped with both clocks. What the engine must not hold
-// (callers' promises, responses, exceptions, listings) is kept here under
-// the engine's ids until the engine hands it on or drops it.
-import { RunEvent } from '../core.js';
-import { DurafetchError, fromCore } from '../errors.js';
+// The host of the wasm core: it reports facts to the engine (each as bytes:
+// a call, an answer, a store's completion, the timer) and performs what the
+// engine answers (fetch, the store, Web Locks, the timer, the callers'
+// promises, the listeners). It decides nothing. What the engine must not
+// hold (callers' promises, responses, exceptions, listings) is kept here
+// under the engine's ids until the engine hands it on or drops it.
+import { Encoder } from '../codec.js';
+import {
+  BREAKER_STATES, ERROR_KINDS, GIVE_UP_REASONS, QUEUE_REASONS, RETRY_REASONS, STORE_ACTIONS,
+  EVENT_ATTEMPT, EVENT_BREAKER, EVENT_GIVEUP, EVENT_QUEUED, EVENT_RETRY, EVENT_SETTLED, EVENT_STORE,
+  IN_ANSWERED, IN_FAILED, IN_GOT, IN_LISTED, IN_LOCKED, IN_QUARANTINED, IN_REMOTE_SETTLED, IN_TIMER, IN_WROTE,
+  OUT_CANCEL, OUT_CLOSE_STORE, OUT_DELETE, OUT_EMIT, OUT_GET, OUT_KEEP, OUT_KEPT, OUT_LIST, OUT_LOCK, OUT_PENDING,
+  OUT_PUT, OUT_QUARANTINE, OUT_REJECT, OUT_RELEASE, OUT_RESOLVE, OUT_RESUMED, OUT_SEND, OUT_TIMER, OUT_UNLOCK,
+} from '../contract.js';
+import { DurafetchError, causeText, unreadable } from '../errors.js';
 import { openChannel } from './channel.js';
-import { keptForm, keptMeta, keptResponse } from './kept.js';
+import { keptForm, keptResponse } from './kept.js';
 import { acquire, release } from './locks.js';
 import { discard } from './request.js';
-import { journalOf } from './runs.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
-const now = () => [Date.now(), performance.now()];
+/** How many kept answers read for result(key) are held at most (the latest). */
+const KEPT_HELD = 64;
 
-/** A UUID v4 from the platform CSPRNG; crypto.randomUUID where it exists. */
-function newKey() {
-  const crypto = globalThis.crypto;
-  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+/** Sets `obj[name]` only when `value` is defined (absent fields stay absent). */
+function opt(obj, name, value) {
+  if (value !== undefined) obj[name] = value;
+  return obj;
 }
 
 export class Host {
-  /** Set once the core is started. */
+  /** The client's Core (core.js), once made. */
   core = null;
   /** Callers waiting: id -> { resolve, reject, request?, unlisten? }. */
   calls = new Map();
+  /** How many waits the last resume() ended. */
+  resumed = 0;
+  #enc = new Encoder();
   #payloads = new Map();
   #sending = new Map();
   #resolveClosed;
@@ -40,29 +46,39 @@ export class Host {
   });
   #timer;
   #timerAt = 0;
-  /** Kept results read for a caller of result(key), by key. */
+  /** Kept answers read for a caller of result(key), by key. */
   #kept = new Map();
-  /** Workflow runs (io/runs.js), once the client sets them. */
-  runs = null;
   #channel = null;
 
-  constructor({ store, fetch, beforeReplay, keyHeader, emit, shared }) {
+  constructor({ store, fetch, beforeReplay, emit, shared }) {
     this.store = store;
     this.fetchFn = fetch ?? globalThis.fetch;
     this.beforeReplay = beforeReplay;
-    this.keyHeader = keyHeader;
     this.emitEvent = emit;
-    if (shared) this.#channel = openChannel((note) => this.#heard(note));
+    if (shared) this.#channel = openChannel((note) => this.heard(note));
+  }
+
+  // ---- into the core ---------------------------------------------------
+
+  /** An input for the core: its op and the clocks written; add the fields, then `run` it. */
+  input(op) {
+    return this.#enc.start(op);
+  }
+
+  /** Hands the input to the core and performs what it answers. A refused
+   *  argument throws 'invalid-option' (its value looked up in `args`). */
+  run(enc, args) {
+    const d = this.core.input(enc, args);
+    while (d.more()) this.perform(d.u8(), d);
   }
 
   /** Another context of the store settled an operation or wrote a run. */
-  #heard(note) {
-    if (!this.core || note === null || typeof note !== 'object') return;
-    if (typeof note.settled === 'string') this.core.runEvent(RunEvent.RemoteSettled, note.attempts >>> 0, note.settled, note.status >>> 0, undefined, false, ...now());
-    else if (typeof note.run === 'string') this.core.runEvent(RunEvent.Changed, 0, note.run, 0, undefined, false, ...now());
+  heard(note) {
+    if (!this.core || note === null || typeof note !== 'object' || typeof note.settled !== 'string') return;
+    this.run(this.input(IN_REMOTE_SETTLED).str(note.settled).u32(note.status >>> 0).u32(note.attempts >>> 0));
   }
 
-  #tell(note) {
+  tell(note) {
     try {
       this.#channel?.postMessage(note);
     } catch {
@@ -70,23 +86,14 @@ export class Host {
     }
   }
 
-  #fail(io, error) {
-    this.#payloads.set(io, error);
+  #hold(io, payload) {
+    this.#payloads.set(io, payload);
   }
 
   #take(io) {
     const payload = this.#payloads.get(io);
     this.#payloads.delete(io);
     return payload;
-  }
-
-  /** The core's failure object, its cause filled in from what we hold. */
-  error(failure, call) {
-    if (failure.causeIo !== undefined) failure.cause = this.#take(failure.causeIo);
-    if (failure.causeSignal) failure.cause = call?.request?.signal?.reason;
-    delete failure.causeIo;
-    delete failure.causeSignal;
-    return fromCore(failure);
   }
 
   #end(id) {
@@ -96,20 +103,191 @@ export class Host {
     return call;
   }
 
+  // ---- what the core asks ----------------------------------------------
+
+  perform(op, d) {
+    switch (op) {
+      case OUT_TIMER: return this.timer(d.f64());
+      case OUT_SEND: {
+        const io = d.u32();
+        const key = d.optStr();
+        d.f64(); // the attempt's timeout: the engine cancels it itself
+        const id = d.u32();
+        if (id) return this.#send(io, this.#live(this.calls.get(id), key));
+        const record = { method: d.str(), url: d.str(), headers: [] };
+        for (let n = d.u32(); n > 0; n--) record.headers.push([d.str(), d.str()]);
+        record.body = d.u8() ? d.bytes() : null;
+        return this.#send(io, this.#replay(record, key));
+      }
+      case OUT_CANCEL: {
+        const io = d.u32();
+        const own = this.#sending.get(io);
+        this.#sending.delete(io);
+        return own?.abort();
+      }
+      case OUT_RESOLVE: {
+        const id = d.u32();
+        const io = d.u32();
+        const last = d.bool();
+        const response = last ? this.#take(io) : this.#payloads.get(io).clone();
+        return this.#end(id)?.resolve(response);
+      }
+      case OUT_REJECT: {
+        const call = this.#end(d.u32());
+        return call?.reject(this.failure(d, call));
+      }
+      case OUT_RELEASE: {
+        const payload = this.#take(d.u32());
+        return payload instanceof Response && discard(payload);
+      }
+      case OUT_EMIT: return this.#emit(d);
+      case OUT_GET: return this.#get(d.u32(), d.str());
+      case OUT_PUT: {
+        const io = d.u32();
+        return this.wrote(io, this.store.put({ key: d.str(), data: d.bytes() }));
+      }
+      case OUT_DELETE: {
+        const io = d.u32();
+        return this.wrote(io, this.store.delete(d.str()));
+      }
+      case OUT_LIST: return this.#list(d.u32());
+      case OUT_QUARANTINE: {
+        const io = d.u32();
+        const value = this.#payloads.get(d.u32())?.[d.u32()];
+        const done = (ok, moved) => this.run(this.input(IN_QUARANTINED).u32(io).bool(ok).bool(moved));
+        return this.store.quarantine(value, unreadable(d.u8())).then((moved) => done(true, moved), (error) => {
+          this.#hold(io, error);
+          done(false, false);
+        });
+      }
+      case OUT_LOCK: {
+        const io = d.u32();
+        const wait = d.bool();
+        return acquire(lockName(d), wait).then((granted) => this.run(this.input(IN_LOCKED).u32(io).bool(granted)));
+      }
+      case OUT_UNLOCK: return release(lockName(d));
+      case OUT_PENDING: {
+        const id = d.u32();
+        const ops = [];
+        for (let n = d.u32(); n > 0; n--) {
+          const op = { key: d.str(), method: d.str(), url: d.str(), attempts: d.u32(), createdAt: d.f64() };
+          if (d.u8()) op.nextAttemptAt = d.f64();
+          op.durable = d.bool();
+          ops.push(op);
+        }
+        return this.#end(id)?.resolve(ops);
+      }
+      case OUT_CLOSE_STORE:
+        this.store.close();
+        this.#channel?.close();
+        return this.#resolveClosed();
+      case OUT_KEEP: {
+        const io = d.u32();
+        const key = d.str();
+        const data = d.bytes();
+        const status = d.u32();
+        const attempts = d.u32();
+        const kept = keptForm(this.#take(d.u32()), status).then((response) => this.store.put({ key, data, response }));
+        return this.wrote(io, kept, { settled: key, status, attempts });
+      }
+      case OUT_KEPT: {
+        const call = this.#end(d.u32());
+        const key = d.optStr();
+        const value = key === undefined ? undefined : this.#kept.get(key);
+        this.#kept.delete(key);
+        try {
+          return call?.resolve(value ? keptResponse(value.response) : null);
+        } catch (error) {
+          return call?.reject(error);
+        }
+      }
+      case OUT_RESUMED:
+        this.resumed = d.u32();
+        return undefined;
+      default:
+        throw new Error(`durafetch: the core asked for action ${op}, which this build does not perform`);
+    }
+  }
+
+  /** The fields of a DurafetchError, as the core wrote them (actions.rs). */
+  failure(d, call) {
+    const kind = ERROR_KINDS[d.u8()];
+    const details = { key: d.optStr() ?? null, attempts: d.u32() };
+    opt(details, 'method', d.optStr());
+    opt(details, 'url', d.optStr());
+    const reason = d.optU32();
+    opt(details, 'reason', QUEUE_REASONS[reason]);
+    opt(details, 'status', d.optU32());
+    const cause = d.u8();
+    if (cause === 1) details.cause = this.#take(d.u32());
+    else if (cause === 2) details.cause = call?.request?.signal?.reason;
+    else if (cause === 3) details.cause = causeText(d.u8(), d.optU32());
+    opt(details, 'origin', d.optStr());
+    if (d.u8()) details.retryAfterMs = d.f64();
+    opt(details, 'action', STORE_ACTIONS[d.optU32()]);
+    const sent = d.optU32();
+    if (sent !== undefined) details.sent = sent === 1;
+    return new DurafetchError(kind, details);
+  }
+
+  #emit(d) {
+    const type = d.u8();
+    let name;
+    let e;
+    switch (type) {
+      case EVENT_ATTEMPT:
+        [name, e] = ['attempt', { key: d.optStr() ?? null, method: d.str(), url: d.str(), attempt: d.u32(), resumed: d.bool() }];
+        break;
+      case EVENT_RETRY:
+        name = 'retry';
+        e = { key: d.optStr() ?? null, attempt: d.u32(), delayMs: d.f64(), reason: RETRY_REASONS[d.u8()] };
+        opt(e, 'status', d.optU32()).resumed = d.bool();
+        break;
+      case EVENT_GIVEUP:
+        name = 'giveup';
+        e = opt({ key: d.optStr() ?? null, reason: GIVE_UP_REASONS[d.u8()], attempts: d.u32() }, 'status', d.optU32());
+        break;
+      case EVENT_BREAKER:
+        [name, e] = ['breaker', { origin: d.str(), state: BREAKER_STATES[d.u8()] }];
+        break;
+      case EVENT_SETTLED:
+        name = 'settled';
+        e = { key: d.optStr() ?? null, status: d.u32(), attempts: d.u32(), resumed: d.bool() };
+        if (d.u8()) {
+          const io = d.u32();
+          e.response = d.bool() ? this.#take(io) : this.#payloads.get(io).clone();
+        }
+        break;
+      case EVENT_QUEUED:
+        name = 'queued';
+        e = opt({ key: d.str(), reason: QUEUE_REASONS[d.u8()], attempts: d.u32() }, 'status', d.optU32());
+        break;
+      case EVENT_STORE:
+        name = 'store';
+        e = d.u8() === 0 ? { type: 'error', error: this.failure(d) } : { type: 'quarantined', key: d.str(), reason: unreadable(d.u8()), moved: d.bool() };
+        break;
+      default:
+        [name, e] = this.event(type, d);
+    }
+    this.emitEvent(name, e);
+  }
+
+  /** An event of a type this build does not know (the workflow host adds its own). */
+  event(type) {
+    throw new Error(`durafetch: the core emitted event ${type}, which this build does not read`);
+  }
+
   // ---- attempts --------------------------------------------------------
 
-  send(io, id, record, key) {
+  #send(io, started) {
     const own = new AbortController();
     this.#sending.set(io, own);
-    const started = id ? this.#live(this.calls.get(id), key, own) : this.#replay(record, key, own);
-    started.then(
+    started(own.signal).then(
       (response) => {
         if (!this.#sending.delete(io)) return response instanceof Response && discard(response);
         if (!(response instanceof Response)) return this.#failed(io, new TypeError('fetch did not return a Response'), false);
-        this.#payloads.set(io, response);
-        // Retry-After matters only on an answer that may be retried.
-        const retryAfter = response.ok ? undefined : response.headers.get('retry-after') ?? undefined;
-        this.core.answered(io, response.status, retryAfter, Date.now(), performance.now());
+        this.#hold(io, response);
+        this.run(this.input(IN_ANSWERED).u32(io).u32(response.status).optStr(response.headers.get('retry-after') ?? undefined));
       },
       (error) => {
         if (!this.#sending.delete(io)) return;
@@ -119,10 +297,11 @@ export class Host {
   }
 
   #failed(io, error, beforeReplay) {
-    this.#payloads.set(io, error);
-    // The platform knows it is offline before its 'offline' event arrives.
-    if (globalThis.navigator?.onLine === false && this.core.isOnline()) this.core.offline(...now());
-    this.core.failed(io, beforeReplay, ...now());
+    this.#hold(io, error);
+    const enc = this.input(IN_FAILED).u32(io).bool(beforeReplay);
+    // A fact for the engine: the platform may know it is offline before its 'offline' event.
+    if (!beforeReplay) enc.bool(globalThis.navigator?.onLine === false);
+    this.run(enc);
   }
 
   #fetch(input, init) {
@@ -135,207 +314,94 @@ export class Host {
 
   /** The caller's request. Its own signal is not passed: its abort reaches
    *  the engine, which cancels the attempt through ours. */
-  #live(call, key, own) {
-    const request = call.request;
-    if (key != null) (request.headers ??= new Headers()).set(this.keyHeader, key);
-    const init = { method: request.method, signal: own.signal };
-    if (request.headers) init.headers = request.headers;
-    if (request.body) init.body = request.body;
-    return this.#fetch(request.input, init);
+  #live(call, key) {
+    return (signal) => {
+      const request = call.request;
+      if (key !== undefined) (request.headers ??= new Headers()).set(this.keyHeader, key);
+      const init = { method: request.method, signal };
+      if (request.headers) init.headers = request.headers;
+      if (request.body) init.body = request.body;
+      return this.#fetch(request.input, init);
+    };
   }
 
   /** A stored operation, rebuilt. Redacted headers were never stored:
    *  `beforeReplay(request)` may put them back or return another Request;
    *  the key header is set last so a hook cannot drop it. */
-  async #replay(record, key, own) {
-    let base = new Request(record.url, { method: record.method, headers: record.headers });
-    if (this.beforeReplay) {
-      try {
-        const replaced = await this.beforeReplay(base);
-        if (replaced instanceof Request) base = replaced;
-      } catch (cause) {
-        throw { beforeReplay: true, cause };
+  #replay(record, key) {
+    return async (signal) => {
+      let base = new Request(record.url, { method: record.method, headers: record.headers });
+      if (this.beforeReplay) {
+        try {
+          const replaced = await this.beforeReplay(base);
+          if (replaced instanceof Request) base = replaced;
+        } catch (cause) {
+          throw { beforeReplay: true, cause };
+        }
       }
-    }
-    const headers = new Headers(base.headers);
-    if (key != null) headers.set(this.keyHeader, key);
-    return this.#fetch(base, { headers, body: record.body ?? undefined, signal: own.signal });
-  }
-
-  cancel(io) {
-    const own = this.#sending.get(io);
-    this.#sending.delete(io);
-    own?.abort();
-  }
-
-  // ---- callers ---------------------------------------------------------
-
-  resolve(id, io, last) {
-    const response = last ? this.#take(io) : this.#payloads.get(io);
-    const call = this.#end(id);
-    call?.resolve(last ? response : response.clone());
-  }
-
-  reject(id, failure) {
-    const call = this.#end(id);
-    const error = this.error(failure, call);
-    call?.reject(error);
-  }
-
-  release(io) {
-    const payload = this.#take(io);
-    if (payload instanceof Response) discard(payload);
-  }
-
-  answer(id, value) {
-    this.#end(id)?.resolve(value);
-  }
-
-  emit(type, payload) {
-    if (payload.responseIo !== undefined) {
-      const response = payload.responseLast ? this.#take(payload.responseIo) : this.#payloads.get(payload.responseIo).clone();
-      payload.response = response;
-      delete payload.responseIo;
-      delete payload.responseLast;
-    }
-    if (payload.error) payload.error = this.error(payload.error);
-    this.emitEvent(type, payload);
+      const headers = new Headers(base.headers);
+      if (key !== undefined) headers.set(this.keyHeader, key);
+      return this.#fetch(base, { headers, body: record.body ?? undefined, signal });
+    };
   }
 
   // ---- store and locks -------------------------------------------------
 
-  get(io, key) {
+  /** A stored value as the core reads it: its bytes and its key. */
+  #stored(enc, value) {
+    if (value == null) return enc.u8(0);
+    this.read(value);
+    const key = typeof value.key === 'string' ? value.key : undefined;
+    return value.data instanceof Uint8Array ? enc.u8(1).bytes(value.data).optStr(key) : enc.u8(2).optStr(key);
+  }
+
+  /** A value read back: a kept answer is held for result(key) (the latest few). */
+  read(value) {
+    if (value.response === undefined) return;
+    if (this.#kept.size >= KEPT_HELD) this.#kept.delete(this.#kept.keys().next().value);
+    this.#kept.set(value.key, value);
+  }
+
+  #get(io, key) {
     this.store.get(key).then(
-      (value) => {
-        // The core reads a run's journal; its values stay here.
-        if (value?.kind === 'run' && this.runs) {
-          this.runs.values.set(value.id, value);
-          value = journalOf(value);
-        } else if (value?.kind === 'result') {
-          // Read for result(key) (taken by kept()), or by a resend that found
-          // it settled already: only the latest few are held.
-          if (this.#kept.size >= 64) this.#kept.delete(this.#kept.keys().next().value);
-          this.#kept.set(key, value);
-          value = keptMeta(value);
-        }
-        this.core.got(io, value, true, ...now());
-      },
+      (value) => this.run(this.#stored(this.input(IN_GOT).u32(io).bool(true), value)),
       (error) => {
-        this.#fail(io, error);
-        this.core.got(io, undefined, false, ...now());
+        this.#hold(io, error);
+        this.run(this.input(IN_GOT).u32(io).bool(false));
       },
     );
   }
 
   /** A store write's end, to the core; once it committed, `note` tells the other contexts. */
-  #wrote(io, written, note) {
+  wrote(io, written, note) {
     written.then(
       () => {
-        this.core.wrote(io, true, ...now());
-        if (note) this.#tell(note);
+        this.run(this.input(IN_WROTE).u32(io).bool(true));
+        if (note) this.tell(note);
       },
       (error) => {
-        this.#fail(io, error);
-        this.core.wrote(io, false, ...now());
+        this.#hold(io, error);
+        this.run(this.input(IN_WROTE).u32(io).bool(false));
       },
     );
   }
 
-  put(io, record) {
-    this.#wrote(io, this.store.put(record));
-  }
-
-  delete(io, key) {
-    this.#wrote(io, this.store.delete(key));
-  }
-
-  list(io) {
+  #list(io) {
     this.store.list().then(
       (values) => {
-        this.#payloads.set(io, values);
-        const read = values.map((v) => (v?.kind === 'run' ? journalOf(v) : v?.kind === 'result' ? keptMeta(v) : v));
-        this.core.listed(io, read, true, ...now());
+        this.#hold(io, values);
+        const enc = this.input(IN_LISTED).u32(io).bool(true).u32(values.length);
+        for (const value of values) this.#stored(enc, value);
+        this.run(enc);
       },
       (error) => {
-        this.#fail(io, error);
-        this.core.listed(io, undefined, false, ...now());
+        this.#hold(io, error);
+        this.run(this.input(IN_LISTED).u32(io).bool(false));
       },
     );
   }
 
-  quarantine(io, listing, index, reason) {
-    const value = this.#payloads.get(listing)?.[index];
-    this.store.quarantine(value, reason).then(
-      (moved) => this.core.quarantined(io, moved, true, ...now()),
-      (error) => {
-        this.#fail(io, error);
-        this.core.quarantined(io, false, false, ...now());
-      },
-    );
-  }
-
-  lock(io, name, wait) {
-    acquire(`durafetch:${name}`, wait).then((granted) => this.core.locked(io, granted, ...now()));
-  }
-
-  unlock(name) {
-    release(`durafetch:${name}`);
-  }
-
-  closeStore() {
-    this.store.close();
-    this.#channel?.close();
-    this.#resolveClosed();
-  }
-
-  // ---- kept results and workflow runs -----------------------------------
-
-  keep(io, key, status, attempts, responseIo) {
-    const kept = keptForm(this.#take(responseIo), key, status).then((value) => this.store.put(value));
-    this.#wrote(io, kept, { settled: key, status, attempts });
-  }
-
-  kept(id, key) {
-    const value = key == null ? undefined : this.#kept.get(key);
-    this.#kept.delete(key);
-    const call = this.#end(id);
-    try {
-      call?.resolve(value ? keptResponse(value) : null);
-    } catch (error) {
-      call?.reject(error);
-    }
-  }
-
-  putRun(io, id, journal) {
-    this.#wrote(io, this.store.put(this.runs.merged(id, journal)), { run: id });
-  }
-
-  execute(id) {
-    this.runs.execute(id);
-  }
-
-  stepGo(id, index, go, key) {
-    this.runs.stepGo(id, index, go, key);
-  }
-
-  stepCommitted(id, index) {
-    this.runs.stepCommitted(id, index);
-  }
-
-  undo(id, index, key) {
-    this.runs.undo(id, index, key);
-  }
-
-  /** start() (outcome null: the run exists) or run.result(). */
-  runAnswer(id, runId, outcome) {
-    const call = this.#end(id);
-    if (!outcome) return call?.resolve(runId);
-    const { value, error } = this.runs.outcome(runId, outcome);
-    if (error) call?.reject(error);
-    else call?.resolve(value);
-  }
-
-  // ---- time and keys ---------------------------------------------------
+  // ---- time ------------------------------------------------------------
 
   /** One timer for the whole client, at the engine's next wake-up
    *  (monotonic ms; -1: none). An earlier timer already set is kept (waking
@@ -344,28 +410,27 @@ export class Host {
    *  starts and ends costs no timer work. Clamped: past 2^31-1 ms
    *  setTimeout fires at once. */
   timer(at) {
-    if (at < 0) return this.#hold(false);
-    if (this.#timer !== undefined && this.#timerAt <= at) return this.#hold(true);
+    if (at < 0) return this.#keepAlive(false);
+    if (this.#timer !== undefined && this.#timerAt <= at) return this.#keepAlive(true);
     clearTimeout(this.#timer);
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(at - performance.now())));
     this.#timerAt = at;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.core.timer(Date.now(), performance.now());
+      this.run(this.input(IN_TIMER));
     }, delay);
   }
 
   /** Whether the pending timer keeps a Node or Deno process alive. */
-  #hold(needed) {
+  #keepAlive(needed) {
     const timer = this.#timer;
     if (timer === undefined) return;
     if (typeof timer === 'object') needed ? timer.ref?.() : timer.unref?.();
     else if (globalThis.Deno) needed ? globalThis.Deno.refTimer?.(timer) : globalThis.Deno.unrefTimer?.(timer);
   }
-
-  newKey() {
-    return newKey();
-  }
 }
 
-export { DurafetchError };
+/** A lock's name: the drain round's, or an operation's (or a run's) key. */
+function lockName(d) {
+  return d.u8() ? `durafetch:key:${d.str()}` : 'durafetch:drain';
+}

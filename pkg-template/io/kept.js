@@ -1,16 +1,17 @@
 // A settled operation's answer kept in the store for `client.result(key)`,
 // when nobody in this context was waiting for it (it settled after a
-// reload, or in another tab). Bounded: bodies over KEPT_BODY_MAX are not
-// kept (the status and headers are), and the drainer removes results not
-// read within ttlMs.
+// reload, or in another tab): stored as `{ key, data, response }`, the
+// core's bytes (which key, its status, when) beside the response's parts.
+// Bounded: bodies over KEPT_BODY_MAX are not kept (the status and headers
+// are), and the drainer removes answers not read within ttlMs.
 
 export const KEPT_BODY_MAX = 64 * 1024;
 
 /** Statuses whose Response may not have a body. */
 const NULL_BODY = new Set([204, 205, 304]);
 
-/** The stored form: { v, kind: 'result', key, status, headers, body, bodyOmitted, settledAt }. */
-export async function keptForm(response, key, status) {
+/** The response's parts as the store keeps them: { status, headers, body, bodyOmitted }. */
+export async function keptForm(response, status) {
   const headers = [...response.headers].filter(([name]) => name !== 'set-cookie');
   const length = Number(response.headers.get('content-length') ?? NaN);
   let body = null;
@@ -23,16 +24,11 @@ export async function keptForm(response, key, status) {
     if (bytes.byteLength > KEPT_BODY_MAX) bodyOmitted = true;
     else body = bytes;
   }
-  return { v: 1, kind: 'result', key, status, headers, body, bodyOmitted, settledAt: Date.now() };
+  return { status, headers, body, bodyOmitted };
 }
 
-/** The kept result as a Response again. */
-export function keptResponse(value) {
-  const body = NULL_BODY.has(value.status) ? null : value.body;
-  return new Response(body, { status: value.status, headers: value.headers });
-}
-
-/** What the core reads of it (not the body). */
-export function keptMeta({ v, kind, key, status, settledAt }) {
-  return { v, kind, key, status, settledAt };
+/** The kept parts as a Response again. */
+export function keptResponse(form) {
+  const body = NULL_BODY.has(form.status) ? null : form.body;
+  return new Response(body, { status: form.status, headers: form.headers });
 }

@@ -2,16 +2,10 @@
 // each step's result, its outcome) and the running of its functions. What
 // runs, what replays, what is compensated and when the journal is written is
 // decided by the engine (src/core/engine/run.rs); this file performs it.
-import { RunEvent } from '../core.js';
+import {
+  IN_RUN_EVENT, RUN_EVENT_FAILED, RUN_EVENT_RETURNED, RUN_EVENT_STEP_DONE, RUN_EVENT_STEP_REACHED, RUN_EVENT_UNDO_DONE,
+} from '../contract.js';
 import { DurafetchError } from '../errors.js';
-
-const now = () => [Date.now(), performance.now()];
-
-/** The run's journal as the core reads it: without the application's values. */
-export function journalOf(value) {
-  const { input, results, output, error, ...journal } = value;
-  return journal;
-}
 
 /** A copy the store can hold, or a clear error naming what could not be. */
 function cloned(value, what) {
@@ -60,7 +54,8 @@ function revive(stored) {
 }
 
 export class Runs {
-  /** run id -> the stored run (journal and values), as last read or written. */
+  /** run id -> the run's values ({ id, name, input, results, output, error }),
+   *  as last read or written beside its journal. */
   values = new Map();
   /** run id -> the input of a start() not yet journaled. */
   starting = new Map();
@@ -74,18 +69,19 @@ export class Runs {
     this.client = client;
   }
 
-  get core() {
-    return this.host.core;
+  /** Tells the engine what the workflow's code did. */
+  #event(kind, id, index = 0, name = '', flag = false) {
+    this.host.run(this.host.input(IN_RUN_EVENT).u8(kind).str(id).u32(index).str(name).bool(flag), { 'step(name)': name });
   }
 
-  /** The journal with the run's values beside it. */
-  merged(id, journal) {
+  /** What the store keeps of run `id`: the journal's bytes, and its values beside them. */
+  stored(id, name, key, data) {
     const prev = this.values.get(id);
     const input = prev ? prev.input : this.starting.get(id);
     this.starting.delete(id);
-    const value = { ...journal, input, results: prev?.results ?? [], output: prev?.output, error: prev?.error };
-    this.values.set(id, value);
-    return value;
+    const run = { id, name, input, results: prev?.results ?? [], output: prev?.output, error: prev?.error };
+    this.values.set(id, run);
+    return { key, data, run };
   }
 
   execute(id) {
@@ -115,7 +111,7 @@ export class Runs {
     }
     ctx.ended = true;
     this.values.get(ctx.id).output = output;
-    this.core.runEvent(RunEvent.Returned, 0, ctx.id, 0, undefined, false, ...now());
+    this.#event(RUN_EVENT_RETURNED, ctx.id);
   }
 
   /** `step`: the step that failed (none: the workflow's own code threw). */
@@ -125,7 +121,7 @@ export class Runs {
     ctx.error = error;
     ctx.failedStep = step;
     this.values.get(ctx.id).error = describe(error, step);
-    this.core.runEvent(RunEvent.Failed, 0, ctx.id, 0, undefined, false, ...now());
+    this.#event(RUN_EVENT_FAILED, ctx.id);
   }
 
   #step(ctx, name, body, options) {
@@ -147,10 +143,10 @@ export class Runs {
       ctx.waiting = { index, name, body, resolve, reject };
       ctx.undos[index] = undo;
       try {
-        this.core.runEvent(RunEvent.StepReached, 0, ctx.id, index, name, undo !== undefined, ...now());
-      } catch (thrown) {
+        this.#event(RUN_EVENT_STEP_REACHED, ctx.id, index, name, undo !== undefined);
+      } catch (error) {
         ctx.waiting = null;
-        reject(this.host.error(thrown));
+        reject(error);
       }
     });
   }
@@ -186,7 +182,7 @@ export class Runs {
     }
     if (ctx.ended) return;
     this.values.get(ctx.id).results[w.index] = value;
-    this.core.runEvent(RunEvent.StepDone, 0, ctx.id, w.index, w.name, false, ...now());
+    this.#event(RUN_EVENT_STEP_DONE, ctx.id, w.index, w.name);
   }
 
   stepCommitted(id, index) {
@@ -211,7 +207,7 @@ export class Runs {
       } catch (error) {
         (ctx.undoErrors ??= []).push(error);
       }
-      this.core.runEvent(RunEvent.UndoDone, 0, id, index, undefined, ok, ...now());
+      this.#event(RUN_EVENT_UNDO_DONE, id, index, '', ok);
     });
   }
 

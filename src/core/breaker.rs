@@ -44,21 +44,12 @@ pub enum Admission {
     Rejected { retry_in_ms: u64 },
 }
 
-/// Named after what happened, for 'breaker' events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transition {
-    Opened,
-    HalfOpened,
-    Closed,
-}
-
-impl Transition {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transition::Opened => "open",
-            Transition::HalfOpened => "half-open",
-            Transition::Closed => "closed",
-        }
+crate::core::contract::names! {
+    /// Named after what happened, for 'breaker' events (the state it entered).
+    Transition {
+        Opened = "open",
+        HalfOpened = "half-open",
+        Closed = "closed",
     }
 }
 

@@ -1,7 +1,9 @@
 //! The names durafetch shows JavaScript: error kinds, give-up and queue
-//! reasons, event types. One enum each, so a name is a type in Rust and a
-//! string only at the boundary; `ALL` lets a test check that client.js and
-//! index.d.ts list the same strings (tests/contract.rs).
+//! reasons, event types, states. One enum each, so a name is a type in Rust;
+//! the .wasm sends only its number. The words live here once: the contract
+//! test (tests/contract.rs) writes them, in `ALL`'s order, into
+//! pkg-template/contract.js, which the JS host reads numbers through, and
+//! checks that index.d.ts lists the same strings.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -24,6 +26,7 @@ macro_rules! names {
         }
     };
 }
+pub(crate) use names;
 
 names! {
     /// `DurafetchError.kind`: what a user can act on.
@@ -105,13 +108,15 @@ names! {
 }
 
 names! {
-    /// The storage call that failed, in 'storage' errors.
+    /// The storage call that failed, in 'storage' errors ('open': the
+    /// host could not open the store it was asked for).
     StoreAction {
         Get = "get",
         Put = "put",
         Delete = "delete",
         List = "list",
         Quarantine = "quarantine",
+        Open = "open",
     }
 }
 

@@ -26,6 +26,22 @@ pub fn choose_key(method: &str, explicit: Option<String>, header: Option<String>
     }
 }
 
+/// A UUID v4 (RFC 9562) from 16 bytes of the platform's CSPRNG.
+pub fn uuid_v4(mut b: [u8; 16]) -> String {
+    b[6] = (b[6] & 0x0F) | 0x40;
+    b[8] = (b[8] & 0x3F) | 0x80;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(HEX[(byte >> 4) as usize] as char);
+        out.push(HEX[(byte & 15) as usize] as char);
+    }
+    out
+}
+
 /// A key goes verbatim into a header and into storage: 1 to 255 visible
 /// ASCII characters (Stripe's limit), nothing a proxy could rewrite.
 pub fn is_valid_key(key: &str) -> bool {
@@ -93,6 +109,14 @@ mod tests {
         assert_eq!(choose_key("POST", None, Some("bad key".into())), KeyChoice::Fresh);
         assert_eq!(choose_key("GET", None, None), KeyChoice::None);
         assert_eq!(choose_key("GET", None, Some("k".into())), KeyChoice::Given("k".into()));
+    }
+
+    #[test]
+    fn fresh_keys_are_uuid_v4() {
+        let key = uuid_v4([0xAB; 16]);
+        assert_eq!(key, "abababab-abab-4bab-abab-abababababab");
+        assert!(is_valid_key(&key));
+        assert_eq!(uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
     }
 
     #[test]

@@ -7,9 +7,13 @@
 use crate::prelude::*;
 pub mod backoff;
 pub mod breaker;
+pub mod codec;
 pub mod contract;
 pub mod engine;
 pub mod http_date;
+#[cfg(feature = "workflows")]
+pub mod journal;
+pub mod kept;
 pub mod key;
 pub mod num;
 pub mod options;
@@ -17,7 +21,6 @@ pub mod outbox;
 pub mod outcome;
 pub mod record;
 pub mod retry_after;
-pub mod run;
 pub mod rng;
 pub mod schedule;
 pub mod value;

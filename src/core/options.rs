@@ -18,8 +18,38 @@ use super::value::Value;
 pub struct OptionError {
     /// The option's path, as the caller wrote it (`breaker.cooldownMs`).
     pub option: String,
-    /// What is accepted, in words.
-    pub expected: &'static str,
+    /// What is accepted (the host words it).
+    pub expected: Expect,
+}
+
+crate::core::contract::names! {
+    /// What an option (or a call's argument) accepts, for 'invalid-option'
+    /// errors. The words are written here for the contract test, which puts
+    /// them in pkg-template/contract.js; the .wasm carries only the number.
+    Expect {
+        Object = "an object",
+        Attempts = "an integer from 1 to 1000",
+        Delay = "an integer number of milliseconds from 0 to 2147483647",
+        PositiveDelay = "an integer number of milliseconds from 1 to 2147483647",
+        Statuses = "an array of HTTP statuses, integers from 100 to 599",
+        HeaderName = "a header name such as 'Idempotency-Key'",
+        Breaker = "false, or an object { failureThreshold, cooldownMs }",
+        BreakerField = "one of: failureThreshold, cooldownMs",
+        Store = "'auto', 'memory', 'indexeddb', or an object with get, put, delete and list functions",
+        Ttl = "an integer number of milliseconds from 1 to 9007199254740991",
+        HeaderNames = "an array of header names",
+        Seed = "an integer from 0 to 9007199254740991",
+        Workflows = "an object of workflow functions: { name: async (step, input) => … }",
+        Workflow = "a function, under a name of 1 to 100 visible ASCII characters",
+        WorkflowsEntry = "no workflows here: import { createClient } from 'durafetch/workflows' for a client that runs them",
+        Function = "a function",
+        KnownOption = "a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, retryOn, idempotencyHeader, breaker, store, ttlMs, redactHeaders, seed, fetch, beforeReplay, workflows",
+        Key = "1 to 255 visible ASCII characters",
+        Boolean = "a boolean",
+        RunId = "1 to 200 visible ASCII characters",
+        StepName = "1 to 100 visible ASCII characters",
+        WorkflowName = "the name of a workflow given to createClient",
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +78,7 @@ pub struct Options {
     pub redact_headers: Vec<String>,
     pub seed: Option<u64>,
     /// The names of the workflows this client runs (their functions stay in JS).
+    #[cfg(feature = "workflows")]
     pub workflows: Vec<String>,
 }
 
@@ -62,16 +93,23 @@ impl Default for Options {
             ttl_ms: 24 * 60 * 60 * 1000,
             redact_headers: ALWAYS_REDACTED.iter().map(|h| h.to_string()).collect(),
             seed: None,
+            #[cfg(feature = "workflows")]
             workflows: Vec::new(),
         }
     }
 }
 
-fn error(option: &str, expected: &'static str) -> OptionError {
-    OptionError { option: option.into(), expected }
+impl OptionError {
+    pub fn new(option: &str, expected: Expect) -> OptionError {
+        OptionError { option: option.into(), expected }
+    }
 }
 
-fn integer(name: &str, v: &Value, min: u64, max: u64, expected: &'static str) -> Result<u64, OptionError> {
+fn error(option: &str, expected: Expect) -> OptionError {
+    OptionError::new(option, expected)
+}
+
+fn integer(name: &str, v: &Value, min: u64, max: u64, expected: Expect) -> Result<u64, OptionError> {
     match *v {
         Value::Number(n) if super::num::is_whole(n) && n >= min as f64 && n <= max as f64 => Ok(n as u64),
         _ => Err(error(name, expected)),
@@ -79,11 +117,11 @@ fn integer(name: &str, v: &Value, min: u64, max: u64, expected: &'static str) ->
 }
 
 fn delay(name: &str, v: &Value) -> Result<u64, OptionError> {
-    integer(name, v, 0, MAX_TIMER_MS, "an integer number of milliseconds from 0 to 2147483647")
+    integer(name, v, 0, MAX_TIMER_MS, Expect::Delay)
 }
 
 fn positive_delay(name: &str, v: &Value) -> Result<u64, OptionError> {
-    integer(name, v, 1, MAX_TIMER_MS, "an integer number of milliseconds from 1 to 2147483647")
+    integer(name, v, 1, MAX_TIMER_MS, Expect::PositiveDelay)
 }
 
 fn parse_breaker(v: &Value) -> Result<Option<BreakerConfig>, OptionError> {
@@ -91,19 +129,18 @@ fn parse_breaker(v: &Value) -> Result<Option<BreakerConfig>, OptionError> {
         Value::Bool(false) | Value::Null => return Ok(None),
         Value::Bool(true) => return Ok(Some(BreakerConfig::default())),
         Value::Object(entries) => entries,
-        _ => return Err(error("breaker", "false, or an object { failureThreshold, cooldownMs }")),
+        _ => return Err(error("breaker", Expect::Breaker)),
     };
     let mut config = BreakerConfig::default();
     for (name, value) in entries {
         match (name.as_str(), value) {
             (_, Value::Undefined) => {}
             ("failureThreshold", v) => {
-                let expected = "an integer from 1 to 1000";
-                config.failure_threshold = integer("breaker.failureThreshold", v, 1, 1000, expected)? as u32;
+                config.failure_threshold = integer("breaker.failureThreshold", v, 1, 1000, Expect::Attempts)? as u32;
             }
             ("cooldownMs", v) => config.cooldown_ms = delay("breaker.cooldownMs", v)?,
             (other, _) => {
-                return Err(error(&["breaker.", other].concat(), "one of: failureThreshold, cooldownMs"));
+                return Err(error(&["breaker.", other].concat(), Expect::BreakerField));
             }
         }
     }
@@ -111,7 +148,7 @@ fn parse_breaker(v: &Value) -> Result<Option<BreakerConfig>, OptionError> {
 }
 
 fn parse_store(v: &Value) -> Result<StoreChoice, OptionError> {
-    let expected = "'auto', 'memory', 'indexeddb', or an object with get, put, delete and list functions";
+    let expected = Expect::Store;
     match v {
         Value::Str(s) => match s.as_str() {
             "auto" => Ok(StoreChoice::Auto),
@@ -142,14 +179,14 @@ impl Options {
             let name = name.as_str();
             match name {
                 "maxAttempts" => {
-                    o.policy.max_attempts = integer(name, value, 1, 1000, "an integer from 1 to 1000")? as u32;
+                    o.policy.max_attempts = integer(name, value, 1, 1000, Expect::Attempts)? as u32;
                 }
                 "baseDelayMs" => o.policy.backoff.base_ms = delay(name, value)?,
                 "maxDelayMs" => o.policy.backoff.cap_ms = delay(name, value)?,
                 "deadlineMs" => o.policy.deadline_ms = positive_delay(name, value)?,
                 "attemptTimeoutMs" => o.policy.attempt_timeout_ms = positive_delay(name, value)?,
                 "retryOn" => {
-                    let expected = "an array of HTTP statuses, integers from 100 to 599";
+                    let expected = Expect::Statuses;
                     let Value::List(items) = value else {
                         return Err(error(name, expected));
                     };
@@ -161,16 +198,16 @@ impl Options {
                 }
                 "idempotencyHeader" => match value {
                     Value::Str(s) if is_header_name(s) => o.idempotency_header = s.clone(),
-                    _ => return Err(error(name, "a header name such as 'Idempotency-Key'")),
+                    _ => return Err(error(name, Expect::HeaderName)),
                 },
                 "breaker" => o.breaker = parse_breaker(value)?,
                 "store" => o.store = parse_store(value)?,
                 "ttlMs" => {
-                    let expected = "an integer number of milliseconds from 1 to 9007199254740991";
+                    let expected = Expect::Ttl;
                     o.ttl_ms = integer(name, value, 1, MAX_SAFE_INTEGER, expected)?;
                 }
                 "redactHeaders" => {
-                    let expected = "an array of header names";
+                    let expected = Expect::HeaderNames;
                     let Value::List(items) = value else {
                         return Err(error(name, expected));
                     };
@@ -187,34 +224,30 @@ impl Options {
                     }
                 }
                 "seed" => {
-                    let expected = "an integer from 0 to 9007199254740991";
+                    let expected = Expect::Seed;
                     o.seed = Some(integer(name, value, 0, MAX_SAFE_INTEGER, expected)?);
                 }
+                #[cfg(feature = "workflows")]
                 "workflows" => {
-                    let expected = "an object of workflow functions: { name: async (step, input) => … }";
                     let Value::Object(fns) = value else {
-                        return Err(error(name, expected));
+                        return Err(error(name, Expect::Workflows));
                     };
                     for (workflow, f) in fns {
-                        if *f != Value::Function || !crate::core::run::is_valid_step_name(workflow) {
-                            return Err(error(&["workflows.", workflow].concat(), "a function, under a name of 1 to 100 visible ASCII characters"));
+                        if *f != Value::Function || !crate::core::journal::is_valid_step_name(workflow) {
+                            return Err(error(&["workflows.", workflow].concat(), Expect::Workflow));
                         }
                         o.workflows.push(workflow.clone());
                     }
                 }
+                // This build has no workflow engine (the lean module).
+                #[cfg(not(feature = "workflows"))]
+                "workflows" => return Err(error(name, Expect::WorkflowsEntry)),
                 "fetch" | "beforeReplay" => {
                     if *value != Value::Function {
-                        return Err(error(name, "a function"));
+                        return Err(error(name, Expect::Function));
                     }
                 }
-                _ => {
-                    return Err(OptionError {
-                        option: name.into(),
-                        expected: "a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, \
-                                   attemptTimeoutMs, retryOn, idempotencyHeader, breaker, store, ttlMs, \
-                                   redactHeaders, seed, fetch, beforeReplay, workflows",
-                    });
-                }
+                _ => return Err(error(name, Expect::KnownOption)),
             }
         }
         Ok(o)

@@ -54,20 +54,12 @@ pub enum Outcome {
     Timeout,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RetryReason {
-    Network,
-    Timeout,
-    Status,
-}
-
-impl RetryReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RetryReason::Network => "network",
-            RetryReason::Timeout => "timeout",
-            RetryReason::Status => "status",
-        }
+crate::core::contract::names! {
+    /// Why an attempt is retried ('retry' events).
+    RetryReason {
+        Network = "network",
+        Timeout = "timeout",
+        Status = "status",
     }
 }
 

@@ -6,15 +6,56 @@
 //! is recomputed so a record whose method, URL or body changed on disk is not
 //! resent under its old key. A record that fails is quarantined, never
 //! dropped and never a panic.
+//!
+//! A stored value is one byte string the core writes and reads (codec.rs):
+//! its first byte says what it is (an operation's record here; a run's
+//! journal, a kept answer), its second the layout version. The host stores
+//! it as `{ key, data }` and indexes the key; it never reads the bytes.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use super::codec::{Malformed, Reader, Writer};
 use super::key::{fingerprint, is_header_name, is_valid_key};
-use super::value::Value;
 
-/// Version of the record layout. Bump it with a migration in `decode` (and
-/// the wording in `DecodeError::describe`).
-pub const RECORD_SCHEMA: u32 = 1;
+/// What a stored value is: its first byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Operation = 1,
+    /// A workflow run's journal (src/core/journal.rs).
+    Run = 2,
+    /// A settled operation's answer kept for `result(key)` (src/core/kept.rs).
+    Result = 3,
+}
+
+/// The layout version every kind is written with. Bump it with a migration
+/// in the decoder.
+pub const LAYOUT: u8 = 1;
+
+/// The kind of a stored value, checking its layout version.
+pub fn kind_of(data: &[u8]) -> Result<Kind, DecodeError> {
+    let kind = match data.first() {
+        Some(1) => Kind::Operation,
+        Some(2) => Kind::Run,
+        Some(3) => Kind::Result,
+        _ => return Err(DecodeError::NotARecord),
+    };
+    match data.get(1) {
+        Some(&LAYOUT) => Ok(kind),
+        _ => Err(DecodeError::UnknownSchema),
+    }
+}
+
+/// A reader past the kind and version bytes.
+pub(crate) fn body_of(data: &[u8]) -> Reader<'_> {
+    Reader::new(data.get(2..).unwrap_or_default())
+}
+
+/// A writer with the kind and version bytes written.
+pub(crate) fn writer_for(kind: Kind) -> Writer {
+    let mut w = Writer::new();
+    w.u8(kind as u8).u8(LAYOUT);
+    w
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
@@ -42,102 +83,119 @@ pub struct Record {
     pub expired_at: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+crate::core::contract::names! {
+    /// Which part of a stored value is missing or malformed (the host names it).
+    Field {
+        Key = "key",
+        Method = "method",
+        Url = "url",
+        Headers = "headers",
+        Body = "body",
+        Fingerprint = "fingerprint",
+        Attempts = "attempts",
+        Times = "times",
+        Id = "id",
+        Name = "name",
+        Nonce = "nonce",
+        State = "state",
+        Steps = "steps",
+        Status = "status",
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeError {
     NotARecord,
     UnknownSchema,
-    /// The field that is missing or malformed.
-    Field(&'static str),
+    Field(Field),
     /// Method, URL or body no longer match the fingerprint stored with them.
     FingerprintMismatch,
 }
 
 impl DecodeError {
-    /// In words, for reports. (Concatenation, not `format!`: core::fmt
-    /// costs the .wasm several KB.)
-    pub fn describe(&self) -> String {
+    /// Its number for the host, which words it (pkg-template/errors.js):
+    /// 0 not a record, 1 unknown schema, 2 fingerprint, 16 + a field.
+    pub fn code(self) -> u8 {
         match self {
-            DecodeError::NotARecord => "not a durafetch record".into(),
-            DecodeError::UnknownSchema => "unknown record schema (this version reads schema 1)".into(),
-            DecodeError::Field(f) => ["field '", f, "' is missing or malformed"].concat(),
-            DecodeError::FingerprintMismatch => "method, URL or body do not match the stored fingerprint".into(),
+            DecodeError::NotARecord => 0,
+            DecodeError::UnknownSchema => 1,
+            DecodeError::FingerprintMismatch => 2,
+            DecodeError::Field(f) => 16 + f as u8,
         }
     }
 }
 
-/// Field `field` of a stored value, as a string (run journals read theirs the same way).
-pub(crate) fn string(v: &Value, field: &'static str) -> Result<String, DecodeError> {
-    match v.field(field) {
-        Value::Str(s) => Ok(s.clone()),
-        _ => Err(DecodeError::Field(field)),
-    }
+/// Reads one field: a short or malformed input is that field's error.
+pub(crate) fn field<T>(read: Result<T, Malformed>, field: Field) -> Result<T, DecodeError> {
+    read.map_err(|_| DecodeError::Field(field))
 }
 
-pub(crate) fn number(v: &Value, field: &'static str) -> Result<f64, DecodeError> {
-    match *v.field(field) {
-        Value::Number(n) if n.is_finite() => Ok(n),
-        _ => Err(DecodeError::Field(field)),
-    }
-}
-
-/// Only the `key` of something that may not be a record: to name it in a report.
-pub fn key_of(v: &Value) -> Option<&str> {
-    match v.field("key") {
-        Value::Str(s) => Some(s),
-        _ => None,
+/// A key, checked.
+pub(crate) fn key_field(r: &mut Reader, which: Field) -> Result<String, DecodeError> {
+    match r.str() {
+        Ok(k) if is_valid_key(k) => Ok(k.into()),
+        _ => Err(DecodeError::Field(which)),
     }
 }
 
 impl Record {
-    pub fn decode(v: &Value) -> Result<Record, DecodeError> {
-        if !matches!(v, Value::Object(_)) {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = writer_for(Kind::Operation);
+        w.str(&self.key).str(&self.method).str(&self.url).u32(self.headers.len() as u32);
+        for (name, value) in &self.headers {
+            w.str(name).str(value);
+        }
+        match &self.body {
+            Some(body) => w.u8(1).bytes(body),
+            None => w.u8(0),
+        };
+        w.str(&self.fingerprint).u32(self.attempts);
+        for t in [self.created_at, self.seq, self.next_attempt_at, self.not_before, self.expired_at] {
+            w.f64(t);
+        }
+        w.bytes
+    }
+
+    pub fn decode(data: &[u8]) -> Result<Record, DecodeError> {
+        if kind_of(data)? != Kind::Operation {
             return Err(DecodeError::NotARecord);
         }
-        match *v.field("v") {
-            Value::Number(n) if n == RECORD_SCHEMA as f64 => {}
-            Value::Undefined => return Err(DecodeError::NotARecord),
-            _ => return Err(DecodeError::UnknownSchema),
-        }
-        let key = string(v, "key")?;
-        if !is_valid_key(&key) {
-            return Err(DecodeError::Field("key"));
-        }
-        let method = string(v, "method")?;
-        if !is_header_name(&method) {
-            return Err(DecodeError::Field("method"));
-        }
-        let url = string(v, "url")?;
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(DecodeError::Field("url"));
-        }
-        let Value::List(items) = v.field("headers") else {
-            return Err(DecodeError::Field("headers"));
+        let r = &mut body_of(data);
+        let key = key_field(r, Field::Key)?;
+        let method = match r.str() {
+            Ok(m) if is_header_name(m) => String::from(m),
+            _ => return Err(DecodeError::Field(Field::Method)),
         };
-        let mut headers = Vec::with_capacity(items.len());
-        for item in items {
-            match item {
-                Value::List(pair) => match pair.as_slice() {
-                    [Value::Str(name), Value::Str(value)] if is_header_name(name) => {
-                        headers.push((name.clone(), value.clone()))
-                    }
-                    _ => return Err(DecodeError::Field("headers")),
-                },
-                _ => return Err(DecodeError::Field("headers")),
+        let url = match r.str() {
+            Ok(u) if u.starts_with("http://") || u.starts_with("https://") => String::from(u),
+            _ => return Err(DecodeError::Field(Field::Url)),
+        };
+        let count = field(r.u32(), Field::Headers)?;
+        let mut headers = Vec::new();
+        for _ in 0..count {
+            match (r.str(), r.str()) {
+                (Ok(name), Ok(value)) if is_header_name(name) => headers.push((name.into(), value.into())),
+                _ => return Err(DecodeError::Field(Field::Headers)),
             }
         }
-        let body = match v.field("body") {
-            Value::Bytes(b) => Some(b.clone()),
-            Value::Null | Value::Undefined => None,
-            _ => return Err(DecodeError::Field("body")),
+        let body = match field(r.u8(), Field::Body)? {
+            0 => None,
+            1 => Some(field(r.bytes(), Field::Body)?.to_vec()),
+            _ => return Err(DecodeError::Field(Field::Body)),
         };
-        let stored = string(v, "fingerprint")?;
+        let stored = field(r.string(), Field::Fingerprint)?;
         if stored != fingerprint(&method, &url, body.as_deref().unwrap_or_default()) {
             return Err(DecodeError::FingerprintMismatch);
         }
-        let attempts = number(v, "attempts")?;
-        if attempts < 0.0 || !super::num::is_whole(attempts) || attempts > u32::MAX as f64 {
-            return Err(DecodeError::Field("attempts"));
+        let attempts = field(r.u32(), Field::Attempts)?;
+        let mut times = [0.0; 5];
+        for t in times.iter_mut() {
+            *t = field(r.finite(), Field::Times)?;
         }
+        if !r.is_empty() {
+            return Err(DecodeError::Field(Field::Times));
+        }
+        let [created_at, seq, next_attempt_at, not_before, expired_at] = times;
         Ok(Record {
             key,
             method,
@@ -145,16 +203,12 @@ impl Record {
             headers,
             body,
             fingerprint: stored,
-            attempts: attempts as u32,
-            created_at: number(v, "createdAt")?,
-            seq: number(v, "seq")?,
-            next_attempt_at: number(v, "nextAttemptAt")?,
-            not_before: number(v, "notBefore")?,
-            // Absent in records written before it existed: not expired.
-            expired_at: match v.field("expiredAt") {
-                Value::Undefined => 0.0,
-                _ => number(v, "expiredAt")?,
-            },
+            attempts,
+            created_at,
+            seq,
+            next_attempt_at,
+            not_before,
+            expired_at,
         })
     }
 }
@@ -175,68 +229,57 @@ pub fn storable_headers(headers: &[(String, String)], redact: &[String], key_hea
 pub mod tests {
     use super::*;
 
-    pub fn encoded(key: &str, url: &str, body: Option<&[u8]>) -> Value {
-        let fp = fingerprint("POST", url, body.unwrap_or_default());
-        Value::Object(vec![
-            ("v".into(), Value::Number(1.0)),
-            ("key".into(), Value::Str(key.into())),
-            ("method".into(), Value::Str("POST".into())),
-            ("url".into(), Value::Str(url.into())),
-            (
-                "headers".into(),
-                Value::List(vec![Value::List(vec![
-                    Value::Str("content-type".into()),
-                    Value::Str("text/plain".into()),
-                ])]),
-            ),
-            ("body".into(), body.map_or(Value::Null, |b| Value::Bytes(b.to_vec()))),
-            ("fingerprint".into(), Value::Str(fp)),
-            ("attempts".into(), Value::Number(2.0)),
-            ("createdAt".into(), Value::Number(1000.0)),
-            ("seq".into(), Value::Number(0.0)),
-            ("nextAttemptAt".into(), Value::Number(1500.0)),
-            ("notBefore".into(), Value::Number(0.0)),
-        ])
-    }
-
-    fn with(v: &Value, field: &str, value: Value) -> Value {
-        let Value::Object(mut entries) = v.clone() else { unreachable!() };
-        entries.retain(|(k, _)| k != field);
-        if value != Value::Undefined {
-            entries.push((field.into(), value));
+    pub fn record(key: &str, url: &str, body: Option<&[u8]>) -> Record {
+        Record {
+            key: key.into(),
+            method: "POST".into(),
+            url: url.into(),
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: body.map(<[u8]>::to_vec),
+            fingerprint: fingerprint("POST", url, body.unwrap_or_default()),
+            attempts: 2,
+            created_at: 1000.0,
+            seq: 0.0,
+            next_attempt_at: 1500.0,
+            not_before: 0.0,
+            expired_at: 0.0,
         }
-        Value::Object(entries)
     }
 
     #[test]
-    fn decodes_a_valid_record() {
-        let r = Record::decode(&encoded("k1", "http://127.0.0.1/x", Some(b"hi"))).unwrap();
-        assert_eq!(r.key, "k1");
-        assert_eq!(r.body.as_deref(), Some(&b"hi"[..]));
-        assert_eq!(r.headers, [("content-type".to_string(), "text/plain".to_string())]);
-        assert_eq!((r.attempts, r.created_at, r.next_attempt_at), (2, 1000.0, 1500.0));
+    fn a_record_reads_back() {
+        let r = record("k1", "http://127.0.0.1/x", Some(b"hi"));
+        assert_eq!(Record::decode(&r.encode()), Ok(r.clone()));
+        let no_body = Record { body: None, fingerprint: fingerprint("POST", &r.url, b""), ..r };
+        assert_eq!(Record::decode(&no_body.encode()), Ok(no_body));
     }
 
     #[test]
     fn rejects_each_kind_of_damage() {
-        let good = encoded("k1", "http://127.0.0.1/x", Some(b"hi"));
+        let good = record("k1", "http://127.0.0.1/x", Some(b"hi"));
+        let with = |f: &dyn Fn(&mut Record)| {
+            let mut r = good.clone();
+            f(&mut r);
+            r.encode()
+        };
+        let encoded = good.encode();
+        let mut version = encoded.clone();
+        version[1] = 9;
         let cases = [
-            (with(&good, "v", Value::Undefined), DecodeError::NotARecord),
-            (with(&good, "v", Value::Number(2.0)), DecodeError::UnknownSchema),
-            (with(&good, "key", Value::Str("".into())), DecodeError::Field("key")),
-            (with(&good, "method", Value::Number(1.0)), DecodeError::Field("method")),
-            (with(&good, "url", Value::Str("file:///etc/passwd".into())), DecodeError::Field("url")),
-            (with(&good, "headers", Value::List(vec![Value::Str("x".into())])), DecodeError::Field("headers")),
-            (with(&good, "body", Value::Str("hi".into())), DecodeError::Field("body")),
-            (with(&good, "body", Value::Bytes(b"ho".to_vec())), DecodeError::FingerprintMismatch),
-            (with(&good, "attempts", Value::Number(-1.0)), DecodeError::Field("attempts")),
-            (with(&good, "createdAt", Value::Number(f64::NAN)), DecodeError::Field("createdAt")),
-            (with(&good, "nextAttemptAt", Value::Undefined), DecodeError::Field("nextAttemptAt")),
-            (Value::Str("junk".into()), DecodeError::NotARecord),
+            (vec![], DecodeError::NotARecord),
+            (vec![7, 1], DecodeError::NotARecord),
+            (version, DecodeError::UnknownSchema),
+            (encoded[..encoded.len() - 1].to_vec(), DecodeError::Field(Field::Times)),
+            ([&encoded[..], &[0]].concat(), DecodeError::Field(Field::Times)),
+            (with(&|r| r.key = String::new()), DecodeError::Field(Field::Key)),
+            (with(&|r| r.method = "BAD METHOD".into()), DecodeError::Field(Field::Method)),
+            (with(&|r| r.url = "file:///etc/passwd".into()), DecodeError::Field(Field::Url)),
+            (with(&|r| r.headers.push(("bad name".into(), "x".into()))), DecodeError::Field(Field::Headers)),
+            (with(&|r| r.body = Some(b"ho".to_vec())), DecodeError::FingerprintMismatch),
+            (with(&|r| r.created_at = f64::NAN), DecodeError::Field(Field::Times)),
         ];
-        for (value, expected) in cases {
-            assert_eq!(Record::decode(&value), Err(expected.clone()), "{expected:?}");
-            assert!(!expected.describe().is_empty());
+        for (bytes, expected) in cases {
+            assert_eq!(Record::decode(&bytes), Err(expected), "{expected:?}");
         }
     }
 

@@ -10,7 +10,10 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use durafetch::core::contract::ErrorKind;
-use durafetch::core::value::Value;
+use durafetch::core::key::fingerprint;
+use durafetch::core::record::Record;
+
+use super::stored::StoredValue;
 
 use super::host::{Abort, Call, CallResult, Host};
 use super::ledger::Report;
@@ -22,9 +25,14 @@ pub const HEAL_AT_MS: u64 = 120_000;
 const ORIGINS: [&str; 2] = ["http://127.0.0.1:8001", "http://127.0.0.1:8002"];
 
 /// A fresh key, as `crypto.randomUUID()` would give (random, never reused).
-pub fn new_key(sim: &Sim) -> String {
+/// 16 bytes from the simulated CSPRNG (the host's `random(16)`).
+pub fn random16(sim: &Sim) -> [u8; 16] {
     let mut rng = sim.rng.borrow_mut();
-    format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64())
+    let (a, b) = (rng.next_u64(), rng.next_u64());
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&a.to_le_bytes());
+    out[8..].copy_from_slice(&b.to_le_bytes());
+    out
 }
 
 pub fn start(sim: &Rc<Sim>) {
@@ -200,28 +208,35 @@ pub fn retire(sim: &Sim, instance: u64) {
 /// Something else wrote an unreadable value into the outbox.
 fn corrupt(sim: &Rc<Sim>, n: u64) {
     let key = format!("junk-{n}");
-    let s = |v: &str| Value::Str(v.to_string());
-    let value = match sim.draw(0, 2) {
-        // From a future version.
-        0 => Value::Object(vec![("v".into(), Value::Number(99.0)), ("key".into(), s(&key))]),
-        // Its fingerprint no longer matches (changed on disk).
-        1 => Value::Object(vec![
-            ("v".into(), Value::Number(1.0)),
-            ("key".into(), s(&key)),
-            ("method".into(), s("POST")),
-            ("url".into(), s("http://127.0.0.1:8001/orders")),
-            ("headers".into(), Value::List(vec![])),
-            ("body".into(), Value::Bytes(b"op-0".to_vec())),
-            ("fingerprint".into(), s("0000000000000000")),
-            ("attempts".into(), Value::Number(0.0)),
-            ("createdAt".into(), Value::Number(sim.now_ms())),
-            ("seq".into(), Value::Number(0.0)),
-            ("nextAttemptAt".into(), Value::Number(0.0)),
-            ("notBefore".into(), Value::Number(0.0)),
-        ]),
-        // Truncated.
-        _ => Value::Object(vec![("v".into(), Value::Number(1.0)), ("key".into(), s(&key)), ("method".into(), s("POST"))]),
+    let record = Record {
+        key: key.clone(),
+        method: "POST".into(),
+        url: "http://127.0.0.1:8001/orders".into(),
+        headers: vec![],
+        body: Some(b"op-0".to_vec()),
+        fingerprint: fingerprint("POST", "http://127.0.0.1:8001/orders", b"op-0"),
+        attempts: 0,
+        created_at: sim.now_ms(),
+        seq: 0.0,
+        next_attempt_at: 0.0,
+        not_before: 0.0,
+        expired_at: 0.0,
     };
+    let mut data = record.encode();
+    match sim.draw(0, 3) {
+        // From a future version.
+        0 => data[1] = 99,
+        // Its fingerprint no longer matches (changed on disk).
+        1 => {
+            let at = data.len() - 5 * 8 - 2;
+            data[at] ^= 1;
+        }
+        // Truncated.
+        2 => data.truncate(data.len() / 2),
+        // Not the core's bytes at all.
+        _ => data.clear(),
+    }
+    let value = StoredValue { key: Some(key.clone()), data: Some(data).filter(|d| !d.is_empty()) };
     sim.ledger.borrow_mut().corrupt_keys.insert(key.clone());
     sim.ledger.borrow_mut().faults.corrupt_records += 1;
     sim.store.borrow_mut().insert(key.clone(), value);

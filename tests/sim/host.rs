@@ -15,18 +15,18 @@ use std::rc::Rc;
 
 use durafetch::core::contract::{ErrorKind, GiveUpReason};
 use durafetch::core::engine::{
-    Action, AttemptFailure, CallId, CallRequest, Cause, Engine, EngineConfig, Event, Io, Now, RunInput, Source, Step, StepGo,
-    Stored,
+    Action, Arg, AttemptFailure, CallId, CallRequest, Cause, Engine, EngineConfig, Event, Io, LockName, Now, RunInput,
+    Source, Step, StepGo,
 };
+use durafetch::core::kept::KeptResult;
+use durafetch::core::key::uuid_v4;
 use durafetch::core::options::Options;
-use durafetch::core::record::{key_of, Record};
-use durafetch::core::run::{kind_of, run_key, Kind, KeptResult};
+use durafetch::core::record::Record;
 use durafetch::core::retry_after::parse_retry_after;
-use durafetch::core::value::Value;
 
 use super::app;
 use super::checks::Sending;
-use super::encode::{encode, encode_kept, encode_run};
+use super::stored::StoredValue;
 use super::workflows::{self, run_id, run_of, step_name, STEPS, WORKFLOW};
 use super::ledger::{AttemptAt, Report, Sender};
 use super::net::{dispatch, Reply};
@@ -112,7 +112,7 @@ enum Waiter {
 enum Payload {
     Response(u16),
     Cause,
-    Listing(Vec<Value>),
+    Listing(Vec<StoredValue>),
 }
 
 /// Check only: what this host saw of the drainer's current round.
@@ -202,7 +202,7 @@ fn label(action: &Action) -> &'static str {
         Action::List { step, .. } => step_label(*step, "list"),
         Action::Lock { step, .. } => step_label(*step, "lock"),
         Action::Quarantine { .. } => "quarantine",
-        Action::Unlock { drain: true, .. } => "unlock:drain",
+        Action::Unlock { name: LockName::Drain } => "unlock:drain",
         Action::Unlock { .. } => "unlock:key",
         Action::Pending { .. } => "pending",
         Action::CloseStore => "close-store",
@@ -225,11 +225,16 @@ impl Host {
         let instance = sim.next_instance.get();
         sim.next_instance.set(instance + 1);
         let cfg = &sim.cfg;
-        let options =
-            Options { policy: cfg.policy.clone(), breaker: cfg.breaker, ttl_ms: cfg.ttl_ms, ..Options::default() };
+        let options = Options {
+            policy: cfg.policy.clone(),
+            breaker: cfg.breaker,
+            ttl_ms: cfg.ttl_ms,
+            workflows: vec![WORKFLOW.into()],
+            ..Options::default()
+        };
         let seed = sim.rng.borrow_mut().next_u64();
         let online = !sim.device_offline.get();
-        let config = EngineConfig { options, persistent: true, seed, online, workflows: vec![WORKFLOW.into()] };
+        let config = EngineConfig { options, persistent: true, seed, online };
         let mut engine = Engine::new(config);
         engine.mutant = cfg.mutant;
         engine.set_listening(u32::MAX);
@@ -277,8 +282,9 @@ impl Host {
     pub fn fetch(self: &Rc<Self>, call: Call, on_done: impl FnOnce(CallResult) + 'static) {
         let id = self.next_call.get() + 1;
         self.next_call.set(id);
-        let fresh_key = call.key.is_none();
-        let key = call.key.clone().unwrap_or_else(|| app::new_key(&self.sim));
+        let random = app::random16(&self.sim);
+        // Check only: the key the engine makes of these bytes when the call has none.
+        let key = call.key.clone().unwrap_or_else(|| uuid_v4(random));
         self.sim.ledger.borrow_mut().key_assigned(&key, call.op);
         let durable = self.engine.borrow().is_durable(call.durable);
         self.sim.ledger.borrow_mut().ops[call.op].durable = durable;
@@ -308,14 +314,19 @@ impl Host {
             call: CallId(id),
             method: "POST".into(),
             url: call.url,
-            key: Some(key),
-            fresh_key,
+            key: call.key.map_or(Arg::Absent, Arg::Given),
+            header_key: None,
+            random,
             body: Some(call.body),
             headers: vec![("content-type".into(), "application/json".into())],
-            durable: call.durable,
+            durable: call.durable.map_or(Arg::Absent, Arg::Given),
             aborted: false,
         };
-        self.with_engine(|engine, now| engine.call(now, request));
+        self.with_engine(|engine, now| {
+            if let Err(refused) = engine.call(now, request) {
+                panic!("the simulation's call was refused: {refused:?}");
+            }
+        });
     }
 
     /// `client.resume()`.
@@ -368,16 +379,19 @@ impl Host {
     pub fn start_run(self: &Rc<Self>, r: usize) {
         let id = self.next_id();
         self.waiters.borrow_mut().insert(id, Waiter::Start(r));
-        let nonce = app::new_key(&self.sim);
+        let random = app::random16(&self.sim);
         self.sim.log(|| format!("c{} start run-{r}", self.instance));
-        self.with_engine(|engine, now| engine.start_run(now, CallId(id), run_id(r), WORKFLOW.into(), &r.to_string(), nonce));
+        self.with_engine(|engine, now| {
+            let started = engine.start_run(now, CallId(id), Arg::Given(run_id(r)), WORKFLOW.into(), &r.to_string(), random);
+            started.expect("a valid run");
+        });
     }
 
     /// `client.result(key)`.
     pub fn result(self: &Rc<Self>, key: String, done: impl FnOnce(Option<CallResult>) + 'static) {
         let id = self.next_id();
         self.waiters.borrow_mut().insert(id, Waiter::Result(Box::new(done)));
-        self.with_engine(|engine, now| engine.result(now, CallId(id), key));
+        self.with_engine(|engine, now| engine.result_of(now, CallId(id), Arg::Given(key)).expect("a valid key"));
     }
 
     /// On a later task, as a promise continuation runs: the workflow's code.
@@ -398,14 +412,14 @@ impl Host {
         let id = run_id(r);
         if index == STEPS {
             self.stop_run(r);
-            return self.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Returned));
+            return self.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Returned).expect("a valid step"));
         }
-        self.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Reached { index, name: step_name(index), undo: false }));
+        self.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Reached { index, name: step_name(index), undo: false }).expect("a valid step"));
     }
 
     pub fn step_done(self: &Rc<Self>, id: &str, index: u32) {
         let id = id.to_string();
-        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index) })));
+        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index) }).expect("a valid step")));
     }
 
     pub fn run_failed(self: &Rc<Self>, id: &str) {
@@ -413,7 +427,7 @@ impl Host {
             self.stop_run(r);
         }
         let id = id.to_string();
-        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Failed)));
+        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Failed).expect("a valid step")));
     }
 
     fn stop_run(&self, r: usize) {
@@ -614,10 +628,10 @@ impl Host {
                         host.hold(io, Payload::Cause);
                         return engine.got(now, io, Err(()));
                     }
-                    if let Some(Ok(kept)) = value.as_ref().filter(|v| kind_of(v) == Kind::Result).map(KeptResult::decode) {
+                    if let Some(Ok(kept)) = value.as_ref().and_then(|v| v.data.as_deref()).map(KeptResult::decode) {
                         host.kept.borrow_mut().insert(kept.key, kept.status);
                     }
-                    engine.got(now, io, Ok(value.map(|v| stored(&v))));
+                    engine.got(now, io, Ok(value.map(|v| v.read())));
                 });
             }
             Action::Put { io, record, step } => {
@@ -633,7 +647,7 @@ impl Host {
                 // Committed at the end of the round trip, dead tab or not.
                 self.sim.exec.after(STORE_MS, move || {
                     if !fails {
-                        sim.store.borrow_mut().insert(record.key.clone(), encode(&record));
+                        sim.store.borrow_mut().insert(record.key.clone(), StoredValue::new(&record.key, record.encode()));
                         sim.ledger.borrow_mut().record_written(&record.key);
                         sim.log(|| {
                             format!("put {} attempts {} next {}", record.key, record.attempts, record.next_attempt_at)
@@ -677,7 +691,7 @@ impl Host {
             }
             Action::List { io, step } => {
                 let fails = self.store_fault();
-                let values: Vec<Value> = self.sim.store.borrow().values().cloned().collect();
+                let values: Vec<StoredValue> = self.sim.store.borrow().values().cloned().collect();
                 self.later(LIST_MS, step_label(step, "done"), move |host, engine, now| {
                     if fails {
                         host.hold(io, Payload::Cause);
@@ -686,7 +700,7 @@ impl Host {
                     if step == Step::DrainList {
                         host.observe_listing(&values);
                     }
-                    let decoded = values.iter().map(stored).collect();
+                    let decoded = values.iter().map(StoredValue::read).collect();
                     host.hold(io, Payload::Listing(values));
                     engine.listed(now, io, Ok(decoded));
                 });
@@ -703,16 +717,17 @@ impl Host {
                 let moves = self.sim.cfg.quarantine_moves;
                 self.later(STORE_MS, "done:quarantine", move |host, engine, now| {
                     if moves {
-                        let key = key_of(&value).unwrap_or_default().to_string();
+                        let key = value.key.clone().unwrap_or_default();
                         let removed = host.sim.store.borrow_mut().remove(&key);
                         host.sim.quarantine.borrow_mut().extend(removed);
                     }
                     engine.quarantined(now, io, Ok(moves));
                 });
             }
-            Action::Lock { io, name, drain, wait, step } => self.lock(io, name, drain, wait, step),
-            Action::Unlock { name, drain } => {
-                let name = lock_name(&name, drain);
+            Action::Lock { io, name, wait, step } => self.lock(io, name, wait, step),
+            Action::Unlock { name } => {
+                let drain = name == LockName::Drain;
+                let name = lock_name(&name);
                 self.held.borrow_mut().remove(&name);
                 if self.sim.cfg.web_locks {
                     self.sim.lock_release(&name, self.instance);
@@ -722,10 +737,10 @@ impl Host {
                     self.round_ended();
                 }
             }
-            Action::PutRun { io, meta } => {
+            Action::PutRun { io, key, meta } => {
                 let fails = self.store_fault();
                 let sim = self.sim.clone();
-                let (value, key, run) = (encode_run(&meta), run_key(&meta.id), run_of(&meta.id));
+                let (value, run) = (StoredValue::new(&key, meta.encode()), run_of(&meta.id));
                 self.sim.exec.after(STORE_MS, move || {
                     if fails {
                         return;
@@ -747,15 +762,14 @@ impl Host {
                     engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
                 });
             }
-            Action::Keep { io, key, status, response, .. } => {
+            Action::Keep { io, key, data, status, response, .. } => {
                 self.take(response, "keep");
                 let fails = self.store_fault();
                 let sim = self.sim.clone();
                 let k = key.clone();
-                let wall = self.now().wall;
                 self.sim.exec.after(STORE_MS, move || {
                     if !fails {
-                        sim.store.borrow_mut().insert(k.clone(), encode_kept(&k, status, wall));
+                        sim.store.borrow_mut().insert(k.clone(), StoredValue::new(&k, data));
                         sim.ledger.borrow_mut().settled(&k, sim.exec.now());
                         sim.log(|| format!("keep {k} {status}"));
                     }
@@ -895,7 +909,7 @@ impl Host {
                         host.asked.borrow_mut().insert(op_key.clone(), None);
                         host.sim.log(|| format!("c{} {op_key} -> network error", host.instance));
                         host.hold(io, Payload::Cause);
-                        host.engine.borrow_mut().failed(now, io, AttemptFailure::Network);
+                        host.engine.borrow_mut().failed(now, io, AttemptFailure::Network { offline: false });
                     }
                 }
                 host.drive();
@@ -963,8 +977,8 @@ impl Host {
         self.sim.ledger.borrow_mut().report(key, report, self.sim.exec.now());
     }
 
-    fn lock(self: &Rc<Self>, io: Io, name: String, drain: bool, wait: bool, step: Step) {
-        let name = lock_name(&name, drain);
+    fn lock(self: &Rc<Self>, io: Io, name: LockName, wait: bool, step: Step) {
+        let name = lock_name(&name);
         let key = name.strip_prefix("key:").map(str::to_string);
         if self.held.borrow().contains(&name) {
             // Held in this process already.
@@ -1051,11 +1065,11 @@ impl Host {
     }
 
     /// Check only: what a drain round's listing shows.
-    fn observe_listing(&self, values: &[Value]) {
+    fn observe_listing(&self, values: &[StoredValue]) {
         let now = self.now().wall;
         let ttl = self.sim.cfg.ttl_ms as f64;
         let busy: BTreeSet<String> = self.sending.borrow().values().map(|(k, _)| k.clone()).collect();
-        let records: Vec<Record> = values.iter().filter_map(|v| Record::decode(v).ok()).collect();
+        let records: Vec<Record> = values.iter().filter_map(|v| Record::decode(v.data.as_deref()?).ok()).collect();
         let mut ledger = self.sim.ledger.borrow_mut();
         ledger.checks.in_flight_past_ttl +=
             records.iter().filter(|r| busy.contains(&r.key) && now >= r.created_at + ttl).count() as u64;
@@ -1080,15 +1094,10 @@ impl Host {
     }
 }
 
-fn lock_name(name: &str, drain: bool) -> String {
-    if drain {
-        "drain".into()
-    } else {
-        ["key:", name].concat()
+/// The lock's name, as io/host.js names it (without its `durafetch:` prefix).
+fn lock_name(name: &LockName) -> String {
+    match name {
+        LockName::Drain => "drain".into(),
+        LockName::Key(key) => ["key:", key].concat(),
     }
-}
-
-/// A stored value as the host hands it to the engine.
-fn stored(value: &Value) -> Stored {
-    Stored::decode(value)
 }

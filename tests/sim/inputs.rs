@@ -27,11 +27,6 @@ pub const OPTION_NAMES: [&str; 14] = [
     "beforeReplay",
 ];
 
-pub const RECORD_FIELDS: [&str; 12] = [
-    "v", "key", "method", "url", "headers", "body", "fingerprint", "attempts", "createdAt", "seq", "nextAttemptAt",
-    "notBefore",
-];
-
 const TIMER_MAX: f64 = 2_147_483_647.0;
 const SAFE_MAX: f64 = 9_007_199_254_740_991.0;
 const TCHARS: &str = "[A-Za-z0-9!#$%&'*+.^_`|~-]";

@@ -3,7 +3,6 @@
 pub mod app;
 pub mod checks;
 pub mod dates;
-pub mod encode;
 pub mod exec;
 pub mod host;
 pub mod ledger;
@@ -11,5 +10,6 @@ pub mod net;
 pub mod report;
 pub mod runs;
 pub mod store;
+pub mod stored;
 pub mod workflows;
 pub mod world;

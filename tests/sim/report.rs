@@ -91,13 +91,14 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
     let mut v = Vec::new();
     let (ledger, server, store) = (sim.ledger.borrow(), sim.server.borrow(), sim.store.borrow());
     for (key, value) in store.iter() {
-        match durafetch::core::run::kind_of(value) {
-            durafetch::core::run::Kind::Run => continue,
-            durafetch::core::run::Kind::Result => {
+        use durafetch::core::record::{kind_of, Kind};
+        match value.data.as_deref().map(kind_of) {
+            Some(Ok(Kind::Run)) => continue,
+            Some(Ok(Kind::Result)) => {
                 totals.kept_left += 1;
                 continue;
             }
-            durafetch::core::run::Kind::Operation => {}
+            _ => {}
         }
         if ledger.corrupt_keys.contains(key) {
             if sim.cfg.quarantine_moves {
@@ -109,7 +110,7 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
     }
     // Reported, or moved aside (a crash between the move and its report
     // loses only the report: the value is kept in the quarantine store).
-    let moved: Vec<String> = sim.quarantine.borrow().iter().filter_map(key_of_value).collect();
+    let moved: Vec<String> = sim.quarantine.borrow().iter().filter_map(|v| v.key.clone()).collect();
     for key in ledger.corrupt_keys.difference(&ledger.quarantined_keys) {
         if !moved.contains(key) {
             v.push(format!("unreadable {key} was neither reported quarantined nor moved aside"));
@@ -205,10 +206,6 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
         }
     }
     v
-}
-
-fn key_of_value(v: &durafetch::core::value::Value) -> Option<String> {
-    durafetch::core::record::key_of(v).map(str::to_string)
 }
 
 impl Totals {

@@ -9,7 +9,7 @@ use durafetch::core::breaker::BreakerConfig;
 use durafetch::core::engine::Mutant;
 use durafetch::core::rng::SplitMix64;
 use durafetch::core::schedule::RetryPolicy;
-use durafetch::core::value::Value;
+use super::stored::StoredValue;
 
 use super::checks::InFlight;
 use super::exec::Exec;
@@ -155,9 +155,9 @@ pub struct Sim {
     pub network_down: Cell<bool>,
     /// The device knows it (navigator.onLine is false; clients were told).
     pub device_offline: Cell<bool>,
-    pub store: RefCell<BTreeMap<String, Value>>,
+    pub store: RefCell<BTreeMap<String, StoredValue>>,
     /// Values the store moved aside as unreadable.
-    pub quarantine: RefCell<Vec<Value>>,
+    pub quarantine: RefCell<Vec<StoredValue>>,
     pub locks: RefCell<WebLocks>,
     pub server: RefCell<Server>,
     pub ledger: RefCell<Ledger>,

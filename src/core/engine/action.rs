@@ -10,10 +10,13 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use crate::core::breaker::Transition;
-use crate::core::contract::{ErrorKind, GiveUpReason, QueueReason, StoreAction, WorkflowState};
-use crate::core::run::{RunMeta, RunState};
+use crate::core::contract::{ErrorKind, GiveUpReason, QueueReason, StoreAction};
+#[cfg(feature = "workflows")]
+use crate::core::contract::WorkflowState;
+#[cfg(feature = "workflows")]
+use crate::core::journal::{RunMeta, RunState};
 use crate::core::outcome::RetryReason;
-use crate::core::record::Record;
+use crate::core::record::{DecodeError, Record};
 
 /// A caller's `fetch` or `pending` call. The host picks it (it must be
 /// unique among calls not yet answered) and keeps the caller's promise.
@@ -34,10 +37,10 @@ pub enum Source {
     Record(Box<Record>),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LockName<'a> {
-    /// One operation: held by whoever sends it.
-    Key(&'a str),
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LockName {
+    /// One operation (or a run, by its store key): held by whoever sends it.
+    Key(String),
     /// One drain round at a time among the clients sharing a store.
     Drain,
 }
@@ -66,13 +69,28 @@ pub enum Step {
     ExpireMark,
     ExpireDelete,
     PendingList,
+    #[cfg(feature = "workflows")]
     RunLock,
+    #[cfg(feature = "workflows")]
     RunRead,
+    #[cfg(feature = "workflows")]
     RunJournal,
     ResultRead,
     ResultKeep,
     ResultDelete,
+    #[cfg(feature = "workflows")]
     Scan,
+}
+
+crate::core::contract::names! {
+    /// Why something failed, in the engine's words (the host writes them out).
+    CauseText {
+        /// A stored record under the call's key cannot be read.
+        Unreadable = "the stored record for this key is unreadable",
+        RunNotStored = "the run could not be stored",
+        RunUnreadable = "the stored run is unreadable",
+        NoSuchRun = "no run with this id is stored: it never started, or ended longer than ttlMs ago",
+    }
 }
 
 /// Why something failed, for the error a caller or listener gets.
@@ -83,8 +101,8 @@ pub enum Cause {
     Io(Io),
     /// The reason of the caller's AbortSignal.
     Signal,
-    /// Words from the engine.
-    Text(String),
+    /// Words from the engine; with what was unreadable, when that is why.
+    Text(CauseText, Option<DecodeError>),
 }
 
 /// A rejection or a failure reported in an event: the fields of a
@@ -142,11 +160,13 @@ pub enum Event {
     Settled { key: Option<String>, status: u16, attempts: u32, resumed: bool, response: Option<(Io, bool)> },
     Queued { key: String, reason: QueueReason, attempts: u32, status: Option<u16> },
     StoreError(Failure),
-    Quarantined { key: String, reason: String, moved: bool },
+    Quarantined { key: String, reason: DecodeError, moved: bool },
+    #[cfg(feature = "workflows")]
     Workflow { id: String, name: String, state: WorkflowState, step: Option<String> },
 }
 
 /// What step `index` of a run does.
+#[cfg(feature = "workflows")]
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepGo {
     /// It completed before: its journaled result is the step's value.
@@ -158,6 +178,7 @@ pub enum StepGo {
 }
 
 /// How a run ended, for `run.result()`.
+#[cfg(feature = "workflows")]
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunOutcome {
     /// Its value is the one the host holds.
@@ -168,6 +189,7 @@ pub enum RunOutcome {
 }
 
 /// A run, for `client.run(id)` and `client.runs()`.
+#[cfg(feature = "workflows")]
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunInfo {
     pub id: String,
@@ -211,53 +233,46 @@ pub enum Action {
     List { io: Io, step: Step },
     /// Move the unreadable value at `index` of listing `listing` out of the
     /// outbox (where the store can; else leave it and answer false).
-    Quarantine { io: Io, listing: Io, index: u32, reason: String },
+    Quarantine { io: Io, listing: Io, index: u32, reason: DecodeError },
     /// Take a lock; `wait`: queue for it, else answer at once.
-    Lock { io: Io, name: String, drain: bool, wait: bool, step: Step },
-    Unlock { name: String, drain: bool },
+    Lock { io: Io, name: LockName, wait: bool, step: Step },
+    Unlock { name: LockName },
     /// The answer to `pending()`.
     Pending { call: CallId, ops: Vec<PendingOp> },
     /// The client is closed and idle: the store can be closed.
     CloseStore,
-    /// Write run `meta`'s journal (the host adds the run's input, results and outcome).
-    PutRun { io: Io, meta: Box<RunMeta> },
+    /// Write run `meta`'s journal under `key` (the host adds the run's
+    /// input, results and outcome).
+    #[cfg(feature = "workflows")]
+    PutRun { io: Io, key: String, meta: Box<RunMeta> },
     /// Run the workflow function of run `id` (from its first step: the
     /// journaled ones replay).
+    #[cfg(feature = "workflows")]
     Execute { id: String },
+    #[cfg(feature = "workflows")]
     StepGo { id: String, index: u32, go: StepGo },
     /// Step `index`'s result is journaled: the step resolves with it.
+    #[cfg(feature = "workflows")]
     StepCommitted { id: String, index: u32 },
     /// Compensate step `index`: run its undo, its requests keyed from `key`.
+    #[cfg(feature = "workflows")]
     Undo { id: String, index: u32, key: String },
     /// `start()` is answered: the run exists.
+    #[cfg(feature = "workflows")]
     RunStarted { call: CallId, id: String },
     /// `run.result()` is answered.
+    #[cfg(feature = "workflows")]
     RunEnded { call: CallId, id: String, outcome: RunOutcome },
+    #[cfg(feature = "workflows")]
     Runs { call: CallId, runs: Vec<RunInfo> },
     /// The store was read for createClient: runs are known (`client.run(id)`).
+    #[cfg(feature = "workflows")]
     Scanned { call: CallId },
     /// Keep a resumed operation's answer for `client.result(key)`: write it
-    /// (the response under `response`, its last use) over the operation's
-    /// record, and tell the other contexts of the store it settled.
-    Keep { io: Io, key: String, status: u16, attempts: u32, response: Io },
+    /// (`data`, with the response under `response`, its last use) over the
+    /// operation's record, and tell the other contexts of the store it settled.
+    Keep { io: Io, key: String, data: Vec<u8>, status: u16, attempts: u32, response: Io },
     /// `client.result(key)` is answered: with the kept result read for it
     /// (then deleted), or with nothing.
     Kept { call: CallId, key: Option<String> },
-}
-
-impl Action {
-    /// A lock action's name as the host should see it.
-    pub fn lock(io: Io, name: LockName, wait: bool, step: Step) -> Action {
-        match name {
-            LockName::Key(key) => Action::Lock { io, name: key.to_string(), drain: false, wait, step },
-            LockName::Drain => Action::Lock { io, name: String::new(), drain: true, wait, step },
-        }
-    }
-
-    pub fn unlock(name: LockName) -> Action {
-        match name {
-            LockName::Key(key) => Action::Unlock { name: key.to_string(), drain: false },
-            LockName::Drain => Action::Unlock { name: String::new(), drain: true },
-        }
-    }
 }

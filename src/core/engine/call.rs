@@ -17,12 +17,13 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use super::{
-    Action, AttemptEnd, CallId, CallRequest, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, PendingOp,
+    Action, Arg, AttemptEnd, CallId, CallRequest, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, PendingOp,
     Source, Step, Stored, Task,
 };
 use crate::core::breaker::Admission;
 use crate::core::contract::{ErrorKind, EventKind, GiveUpReason, QueueReason, StoreAction};
-use crate::core::key::{fingerprint, origin_of};
+use crate::core::key::{choose_key, fingerprint, is_valid_key, origin_of, uuid_v4, KeyChoice};
+use crate::core::options::{Expect, OptionError};
 use crate::core::outbox::{after_resend, Resend as ResendDecision};
 use crate::core::outcome::Outcome;
 use crate::core::record::{storable_headers, Record};
@@ -166,25 +167,47 @@ impl Call {
 }
 
 impl Engine {
-    pub fn call(&mut self, now: Now, req: CallRequest) {
+    /// A caller's fetch. Refused at once (nothing done) when an argument is
+    /// not what it accepts; everything else is answered through actions.
+    pub fn call(&mut self, now: Now, mut req: CallRequest) -> Result<(), OptionError> {
+        let explicit = match ::core::mem::replace(&mut req.key, Arg::Absent) {
+            Arg::Absent => None,
+            Arg::Given(key) if is_valid_key(&key) => Some(key),
+            _ => return Err(OptionError::new("idempotencyKey", Expect::Key)),
+        };
+        let asked_durable = match req.durable {
+            Arg::Absent => None,
+            Arg::Given(durable) => Some(durable),
+            Arg::WrongType => return Err(OptionError::new("durable", Expect::Boolean)),
+        };
+        self.start_call(now, req, explicit, asked_durable);
+        Ok(())
+    }
+
+    fn start_call(&mut self, now: Now, req: CallRequest, explicit: Option<String>, asked_durable: Option<bool>) {
+        let (key, fresh_key) = match choose_key(&req.method, explicit, req.header_key) {
+            KeyChoice::Given(key) => (Some(key), false),
+            KeyChoice::Fresh => (Some(uuid_v4(req.random)), true),
+            KeyChoice::None => (None, false),
+        };
         if self.closed {
             return self.push(Action::Reject { call: req.call, failure: Failure::new(ErrorKind::Closed) });
         }
         if req.aborted {
-            let failure = Failure { key: req.key, cause: Some(Cause::Signal), ..Failure::new(ErrorKind::Aborted) };
+            let failure = Failure { key, cause: Some(Cause::Signal), ..Failure::new(ErrorKind::Aborted) };
             return self.push(Action::Reject { call: req.call, failure });
         }
-        let fingerprint = match &req.key {
+        let fingerprint = match &key {
             Some(_) => fingerprint(&req.method, &req.url, req.body.as_deref().unwrap_or_default()),
             None => String::new(),
         };
-        if let Some(key) = &req.key {
+        if let Some(key) = &key {
             if self.join(key, &fingerprint, req.call) {
                 return;
             }
         }
-        let durable = req.key.is_some() && self.is_durable(req.durable);
-        let record = match (&req.key, durable) {
+        let durable = key.is_some() && self.is_durable(asked_durable);
+        let record = match (&key, durable) {
             (Some(key), true) => Some(Record {
                 key: key.clone(),
                 method: req.method.clone(),
@@ -203,7 +226,7 @@ impl Engine {
         };
         let mut callers = vec![req.call];
         // `result(key)` callers waiting for this key get this call's answer.
-        if let Some(key) = req.key.as_ref().filter(|_| !self.result_waiters.is_empty()) {
+        if let Some(key) = key.as_ref().filter(|_| !self.result_waiters.is_empty()) {
             let (mine, rest) = ::core::mem::take(&mut self.result_waiters).into_iter().partition(|(_, k)| k == key);
             self.result_waiters = rest;
             callers.extend(mine.into_iter().map(|(call, _): (CallId, String)| call));
@@ -211,7 +234,7 @@ impl Engine {
         let io = self.io();
         let mut call = Call {
             callers,
-            key: req.key,
+            key,
             fingerprint,
             method: req.method,
             url: req.url,
@@ -229,12 +252,12 @@ impl Engine {
         match (durable, &call.key) {
             // A key drawn just now cannot be in the store: no read, and the
             // write and the lock go together.
-            (true, Some(key)) if req.fresh_key && !self.is(Mutant::SendBeforePersist) => {
+            (true, Some(key)) if fresh_key && !self.is(Mutant::SendBeforePersist) => {
                 let (put, lock) = (io, self.io());
                 if let Some(record) = &call.record {
                     self.push(Action::Put { io: put, record: Box::new(record.clone()), step: Step::CallPersist });
                 }
-                self.push(Action::lock(lock, LockName::Key(key), false, Step::CallLock));
+                self.push(Action::Lock { io: lock, name: LockName::Key(key.to_string()), wait: false, step: Step::CallLock });
                 call.phase = Phase::Starting { put, lock, wrote: None, granted: None };
                 self.tasks.push(Task::Call(call));
                 return;
@@ -244,7 +267,7 @@ impl Engine {
             // settled. Lock first, then read: what is read under the lock
             // is current.
             (true, Some(key)) => {
-                self.push(Action::lock(io, LockName::Key(key), false, Step::CallLock));
+                self.push(Action::Lock { io, name: LockName::Key(key.to_string()), wait: false, step: Step::CallLock });
                 call.phase = Phase::Locking(io);
                 self.tasks.push(Task::Call(call));
                 return;
@@ -383,7 +406,15 @@ impl Engine {
                 self.unlock_call(c);
                 false
             }
+            // A key cannot name a run (a run's store key has a space) or
+            // another build's value: not this operation.
+            #[cfg(feature = "workflows")]
             Ok(Some(Stored::Run(_))) => {
+                self.reject_all(c, Failure { key: Some(key), ..Failure::new(ErrorKind::KeyReuse) });
+                self.unlock_call(c);
+                false
+            }
+            Ok(Some(Stored::Other)) => {
                 self.reject_all(c, Failure { key: Some(key), ..Failure::new(ErrorKind::KeyReuse) });
                 self.unlock_call(c);
                 false
@@ -403,8 +434,8 @@ impl Engine {
             }
             Ok(Some(Stored::Unreadable { error, .. })) => {
                 let mut failure = c.failure(ErrorKind::Storage, 0);
-                let cause = ["the stored record for this key is unreadable: ", &error.describe()].concat();
-                (failure.action, failure.cause) = (Some(StoreAction::Get), Some(Cause::Text(cause)));
+                let cause = Cause::Text(CauseText::Unreadable, Some(error));
+                (failure.action, failure.cause) = (Some(StoreAction::Get), Some(cause));
                 self.reject_all(c, failure);
                 self.unlock_call(c);
                 false
@@ -843,7 +874,7 @@ impl Engine {
     fn unlock_call(&mut self, c: &mut Call) {
         if ::core::mem::take(&mut c.locked) {
             if let Some(key) = &c.key {
-                self.push(Action::unlock(LockName::Key(key)));
+                self.push(Action::Unlock { name: LockName::Key(key.to_string()) });
             }
         }
     }

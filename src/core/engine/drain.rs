@@ -63,7 +63,7 @@ enum Phase {
 struct Unreadable {
     index: u32,
     label: String,
-    reason: String,
+    reason: crate::core::record::DecodeError,
 }
 
 impl Drainer {
@@ -141,7 +141,7 @@ impl Engine {
         self.drain.wake_at = None;
         self.drain.again = false;
         let io = self.io();
-        self.push(Action::lock(io, LockName::Drain, true, Step::DrainLock));
+        self.push(Action::Lock { io, name: LockName::Drain, wait: true, step: Step::DrainLock });
         self.drain.phase = Phase::Locking(io);
     }
 
@@ -169,7 +169,9 @@ impl Engine {
                 for (index, value) in values.into_iter().enumerate() {
                     match value {
                         Stored::Record(r) => records.push(r),
+                        #[cfg(feature = "workflows")]
                         Stored::Run(meta) => self.found_run(now, meta),
+                        Stored::Other => {}
                         // Unread past the TTL: the answer goes.
                         Stored::Result(kept) if kept.settled_at + ttl <= now.wall => {
                             let io = self.io();
@@ -179,7 +181,7 @@ impl Engine {
                         Stored::Unreadable { key, error } => {
                             let label = key.unwrap_or_else(|| "(no key)".into());
                             if !self.drain.reported.contains(&label) {
-                                queue.push(Unreadable { index: index as u32, label, reason: error.describe() });
+                                queue.push(Unreadable { index: index as u32, label, reason: error });
                             }
                         }
                     }
@@ -226,13 +228,14 @@ impl Engine {
     /// A run found in the store: resumed here if it is running a workflow
     /// this client knows (and no other context runs it); removed once its
     /// TTL has passed after it ended.
-    pub(crate) fn found_run(&mut self, now: Now, meta: crate::core::run::RunMeta) {
+    #[cfg(feature = "workflows")]
+    pub(crate) fn found_run(&mut self, now: Now, meta: crate::core::journal::RunMeta) {
         self.note_run(&meta);
-        let ended = meta.state != crate::core::run::RunState::Running;
+        let ended = meta.state != crate::core::journal::RunState::Running;
         if ended && meta.created_at + self.options.ttl_ms as f64 <= now.wall {
             let io = self.io();
-            self.forget(io, crate::core::run::run_key(&meta.id));
-        } else if !ended && !self.closed && self.workflows.contains(&meta.name) {
+            self.forget(io, crate::core::journal::run_key(&meta.id));
+        } else if !ended && !self.closed && self.options.workflows.contains(&meta.name) {
             self.resume_run(now, meta);
         }
     }
@@ -242,7 +245,7 @@ impl Engine {
     fn next_quarantine(&mut self, now: Now, listing: Io, queue: Vec<Unreadable>, records: Vec<Record>) {
         if let Some(next) = queue.last() {
             let io = self.io();
-            self.push(Action::Quarantine { io, listing, index: next.index, reason: next.reason.clone() });
+            self.push(Action::Quarantine { io, listing, index: next.index, reason: next.reason });
             self.drain.phase = Phase::Quarantining { io, listing, queue, records };
             return;
         }
@@ -260,7 +263,7 @@ impl Engine {
             tasks.iter().any(|t| match t {
                 Task::Call(c) => c.key.as_deref() == Some(key),
                 Task::Resend(r) => r.key == key,
-                Task::Expire(_) | Task::Run(_) => false,
+                _ => false,
             })
         };
         let forced = |key: &str| drain.forced && !drain.forced_done.iter().any(|k| k == key);
@@ -324,7 +327,7 @@ impl Engine {
 
     fn end_round(&mut self, now: Now, locked: bool, wake: Option<f64>) {
         if locked {
-            self.push(Action::unlock(LockName::Drain));
+            self.push(Action::Unlock { name: LockName::Drain });
         }
         self.drain.phase = Phase::Idle;
         if self.closed {

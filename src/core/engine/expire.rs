@@ -39,7 +39,7 @@ impl Expire {
 impl Engine {
     pub(crate) fn spawn_expire(&mut self, key: String) {
         let io = self.io();
-        self.push(Action::lock(io, LockName::Key(&key), false, Step::ExpireLock));
+        self.push(Action::Lock { io, name: LockName::Key(key.to_string()), wait: false, step: Step::ExpireLock });
         self.tasks.push(Task::Expire(Expire { key, locked: false, left_to_holder: false, phase: Phase::Locking(io) }));
     }
 
@@ -110,7 +110,7 @@ impl Engine {
 
     fn expire_done(&mut self, e: &mut Expire) -> bool {
         if ::core::mem::take(&mut e.locked) {
-            self.push(Action::unlock(LockName::Key(&e.key)));
+            self.push(Action::Unlock { name: LockName::Key(e.key.to_string()) });
         }
         false
     }

@@ -7,13 +7,29 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::{Action, CallId, Done, Engine, Event, Io, Now, Query, Step, Stored, Task};
-use crate::core::contract::{EventKind, StoreAction};
+use super::{Action, Arg, CallId, Done, Engine, Event, Failure, Io, Now, Query, Step, Stored, Task};
+use crate::core::key::is_valid_key;
+use crate::core::options::{Expect, OptionError};
+
+/// How often `result(key)` reads the store again while it waits and hears
+/// nothing (a channel note or a settle here wakes it at once).
+pub(crate) const RESULT_WATCH_MS: f64 = 2_000.0;
+use crate::core::contract::{ErrorKind, EventKind, StoreAction};
 
 impl Engine {
     /// `client.result(key)`: the kept answer of operation `key`, once it
     /// has one; nothing if the store knows no such operation.
-    pub fn result(&mut self, _now: Now, call: CallId, key: String) {
+    pub fn result_of(&mut self, now: Now, call: CallId, key: Arg<String>) -> Result<(), OptionError> {
+        match key {
+            Arg::Given(key) if is_valid_key(&key) => {
+                self.result(now, call, key);
+                Ok(())
+            }
+            _ => Err(OptionError::new("result(key)", Expect::Key)),
+        }
+    }
+
+    pub(crate) fn result(&mut self, _now: Now, call: CallId, key: String) {
         // Running here: its answer is this call's too.
         let joined = self.tasks.iter_mut().any(|t| match t {
             Task::Call(c) if c.key.as_deref() == Some(key.as_str()) => {
@@ -45,13 +61,43 @@ impl Engine {
             // Read before it settled: read again.
             Done::Got(Ok(Some(Stored::Record(_)))) if woken => self.result(now, call, key),
             // Still pending (queued here, or sent by another tab): wait for it.
-            Done::Got(Ok(Some(Stored::Record(_)))) => self.result_waiters.push((call, key)),
+            Done::Got(Ok(Some(Stored::Record(_)))) => self.wait_for_result(now, call, key),
             Done::Got(Ok(_)) => self.push(Action::Kept { call, key: None }),
             Done::Got(Err(())) => {
                 self.store_error(now, StoreAction::Get, io);
-                self.result_waiters.push((call, key));
+                self.wait_for_result(now, call, key);
             }
             _ => self.push(Action::Kept { call, key: None }),
+        }
+    }
+
+    /// Waits for operation `key` to settle. Another context that settles
+    /// it tells this one (the host's channel) when it can; without one (an
+    /// adapter shared by processes) the store is read again every
+    /// `RESULT_WATCH_MS`.
+    fn wait_for_result(&mut self, now: Now, call: CallId, key: String) {
+        if self.closed {
+            let failure = Failure { key: Some(key), ..Failure::new(ErrorKind::Closed) };
+            return self.push(Action::Reject { call, failure });
+        }
+        self.result_waiters.push((call, key));
+        self.result_watch_at.get_or_insert(now.mono + RESULT_WATCH_MS);
+    }
+
+    /// close(): nothing will settle here any more; the waiting `result(key)`
+    /// calls end ('closed').
+    pub(crate) fn close_results(&mut self, now: Now) {
+        self.result_watch_at = None;
+        for (call, key) in ::core::mem::take(&mut self.result_waiters) {
+            self.wait_for_result(now, call, key);
+        }
+    }
+
+    /// The watch is due: every waiting `result(key)` reads again.
+    pub(crate) fn watch_results(&mut self, now: Now) {
+        self.result_watch_at = None;
+        for (call, key) in ::core::mem::take(&mut self.result_waiters) {
+            self.result(now, call, key);
         }
     }
 

@@ -27,18 +27,24 @@ mod drain;
 mod expire;
 mod kept;
 mod resend;
+#[cfg(feature = "workflows")]
 mod run;
 
-pub use action::{Action, CallId, Cause, Event, Failure, Io, LockName, PendingOp, RunInfo, RunOutcome, Source, Step, StepGo};
+pub use action::{Action, CallId, Cause, CauseText, Event, Failure, Io, LockName, PendingOp, Source, Step};
+#[cfg(feature = "workflows")]
+pub use action::{RunInfo, RunOutcome, StepGo};
+#[cfg(feature = "workflows")]
 pub use run::RunInput;
 
 use alloc::collections::VecDeque;
 
 use crate::core::contract::{ErrorKind, EventKind, StoreAction};
+#[cfg(feature = "workflows")]
+use crate::core::journal::RunMeta;
+use crate::core::kept::KeptResult;
 use crate::core::options::Options;
 use crate::core::outcome::Outcome;
-use crate::core::record::{DecodeError, Record};
-use crate::core::run::{KeptResult, RunMeta};
+use crate::core::record::{kind_of, DecodeError, Kind, Record};
 use crate::core::retry_after::parse_retry_after;
 use crate::core::rng::SplitMix64;
 use breakers::Breakers;
@@ -46,6 +52,7 @@ use call::Call;
 use drain::Drainer;
 use expire::Expire;
 use resend::Resend;
+#[cfg(feature = "workflows")]
 use run::Run;
 
 /// The time of an event on two clocks. What is stored and compared across
@@ -99,23 +106,35 @@ pub struct EngineConfig {
     pub seed: u64,
     /// What the platform says now (`navigator.onLine`, true where unknown).
     pub online: bool,
-    /// The workflows this client can run (and resume).
-    pub workflows: Vec<String>,
 }
 
-/// A caller's `fetch`, as the host read it.
+/// An argument as the caller passed it: absent, of the right type, or not
+/// (the engine refuses the call, naming it).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg<T> {
+    Absent,
+    Given(T),
+    WrongType,
+}
+
+/// A caller's `fetch`, as the host read it: facts only. Which key it
+/// carries, whether it is durable, and what is refused are decided here.
 pub struct CallRequest {
     pub call: CallId,
     pub method: String,
     pub url: String,
-    /// From `idempotencyKey`, the key header, or fresh (see [`crate::core::key::choose_key`]).
-    pub key: Option<String>,
-    /// The key was drawn for this call just now: nothing stored can have it.
-    pub fresh_key: bool,
+    /// `init.idempotencyKey`.
+    pub key: Arg<String>,
+    /// The value of the idempotency header the caller set, if any.
+    pub header_key: Option<String>,
+    /// 16 bytes from the platform's CSPRNG: a fresh key is made of them
+    /// when the call needs one.
+    pub random: [u8; 16],
     pub body: Option<Vec<u8>>,
-    /// Only read for a durable call (see [`Engine::is_durable`]).
+    /// Stored with a durable call (the redacted ones left out).
     pub headers: Vec<(String, String)>,
-    pub durable: Option<bool>,
+    /// `init.durable`.
+    pub durable: Arg<bool>,
     /// The caller's signal was aborted already: nothing is stored or sent.
     pub aborted: bool,
 }
@@ -125,7 +144,9 @@ pub struct CallRequest {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AttemptFailure {
     /// fetch rejected (connection refused, reset, DNS, CORS, offline).
-    Network,
+    /// `offline`: the platform said it was offline when it did
+    /// (`navigator.onLine === false`), maybe before its 'offline' event.
+    Network { offline: bool },
     /// `beforeReplay` threw or rejected; nothing was sent.
     BeforeReplay,
 }
@@ -135,9 +156,13 @@ pub enum AttemptFailure {
 pub enum Stored {
     Record(Record),
     /// A workflow run's journal.
+    #[cfg(feature = "workflows")]
     Run(RunMeta),
     /// A resumed operation's answer, kept for `client.result(key)`.
     Result(KeptResult),
+    /// A value of a feature this build lacks (a workflow run's journal,
+    /// read by the lean module): left as it is.
+    Other,
     /// Not a record this version can read; `key` names it in reports.
     Unreadable {
         key: Option<String>,
@@ -146,19 +171,19 @@ pub enum Stored {
 }
 
 impl Stored {
-    /// A value read back from the store: a record, a run's journal or a
-    /// kept result, by its `kind`; anything else is unreadable.
-    pub fn decode(value: &crate::core::value::Value) -> Stored {
-        use crate::core::run::{kind_of, Kind};
-        let read = match kind_of(value) {
-            Kind::Operation => Record::decode(value).map(Stored::Record),
-            Kind::Run => RunMeta::decode(value).map(Stored::Run),
-            Kind::Result => KeptResult::decode(value).map(Stored::Result),
-        };
-        read.unwrap_or_else(|error| Stored::Unreadable {
-            key: crate::core::record::key_of(value).map(str::to_string),
-            error,
-        })
+    /// A value read back from the store: its bytes (`None` when the stored
+    /// value holds none) and its key, as the host found them.
+    pub fn decode(data: Option<&[u8]>, key: Option<String>) -> Stored {
+        let data = data.unwrap_or_default();
+        let read = kind_of(data).and_then(|kind| match kind {
+            Kind::Operation => Record::decode(data).map(Stored::Record),
+            #[cfg(feature = "workflows")]
+            Kind::Run => RunMeta::decode(data).map(Stored::Run),
+            #[cfg(not(feature = "workflows"))]
+            Kind::Run => Ok(Stored::Other),
+            Kind::Result => KeptResult::decode(data).map(Stored::Result),
+        });
+        read.unwrap_or_else(|error| Stored::Unreadable { key, error })
     }
 }
 
@@ -179,13 +204,16 @@ pub(crate) enum Task {
     Call(Call),
     Resend(Resend),
     Expire(Expire),
+    #[cfg(feature = "workflows")]
     Run(Run),
 }
 
 /// A caller's question that needs the store read.
 pub(crate) enum Query {
     Pending,
+    #[cfg(feature = "workflows")]
     Runs,
+    #[cfg(feature = "workflows")]
     Scan,
     /// `result(key)`'s read; `woken`: the operation settled while it was
     /// in flight (what it reads may predate that).
@@ -225,9 +253,11 @@ pub struct Engine {
     queries: Vec<(CallId, Io, Query)>,
     /// `result(key)` calls waiting for the operation to settle.
     pub(crate) result_waiters: Vec<(CallId, String)>,
+    /// When the waiting `result(key)` calls read the store again.
+    pub(crate) result_watch_at: Option<f64>,
     /// Runs this client has read or run (`client.run(id)` answers from it).
+    #[cfg(feature = "workflows")]
     pub(crate) runs_seen: Vec<RunInfo>,
-    workflows: Vec<String>,
     /// Deletes nobody waits for (a kept result read, an ended run past its
     /// TTL): the store closes after them.
     pub(crate) forgetting: Vec<(Io, String)>,
@@ -253,8 +283,9 @@ impl Engine {
             drain: Drainer::default(),
             queries: Vec::new(),
             result_waiters: Vec::new(),
+            result_watch_at: None,
+            #[cfg(feature = "workflows")]
             runs_seen: Vec::new(),
-            workflows: config.workflows,
             forgetting: Vec::new(),
             actions: VecDeque::new(),
             store_closed: false,
@@ -297,9 +328,10 @@ impl Engine {
             Task::Call(c) => c.wake_at(&self.options.policy),
             Task::Resend(r) => r.wake_at(),
             Task::Expire(_) => None,
+            #[cfg(feature = "workflows")]
             Task::Run(r) => r.wake_at(),
         });
-        tasks.chain(self.drain.wake_at()).reduce(f64::min)
+        tasks.chain(self.drain.wake_at()).chain(self.result_watch_at).reduce(f64::min)
     }
 
     /// The platform's `online` event (and `resume()`'s effect): breakers
@@ -343,6 +375,8 @@ impl Engine {
         self.drain.stop();
         self.each_call(now, call::Wake::Close);
         self.cancel_resends(now);
+        self.close_results(now);
+        #[cfg(feature = "workflows")]
         self.close_runs(now);
         self.settle_idle();
     }
@@ -354,6 +388,7 @@ impl Engine {
                 Task::Call(c) => c.wake_at(&self.options.policy).is_some_and(|at| at <= now.mono),
                 Task::Resend(r) => r.wake_at().is_some_and(|at| at <= now.mono),
                 Task::Expire(_) => false,
+                #[cfg(feature = "workflows")]
                 Task::Run(r) => r.wake_at().is_some_and(|at| at <= now.mono),
             };
             if due {
@@ -361,6 +396,7 @@ impl Engine {
                     Task::Call(c) => engine.call_timer(now, c),
                     Task::Resend(r) => engine.resend_timer(now, r),
                     Task::Expire(_) => true,
+                    #[cfg(feature = "workflows")]
                     Task::Run(r) => engine.run_timer(now, r),
                 });
             }
@@ -368,6 +404,9 @@ impl Engine {
         }
         if self.drain.wake_at().is_some_and(|at| at <= now.mono) {
             self.drain_wake(now);
+        }
+        if self.result_watch_at.is_some_and(|at| at <= now.mono) {
+            self.watch_results(now);
         }
         self.settle_idle();
     }
@@ -384,7 +423,13 @@ impl Engine {
 
     pub fn failed(&mut self, now: Now, io: Io, failure: AttemptFailure) {
         let end = match failure {
-            AttemptFailure::Network => AttemptEnd::Outcome { outcome: Outcome::Network, held: true },
+            AttemptFailure::Network { offline } => {
+                // The platform knows before its 'offline' event arrives.
+                if offline {
+                    self.offline(now);
+                }
+                AttemptEnd::Outcome { outcome: Outcome::Network, held: true }
+            }
             AttemptFailure::BeforeReplay => AttemptEnd::BeforeReplay,
         };
         self.attempt_ended(now, io, end);
@@ -513,6 +558,7 @@ impl Engine {
             // A round's own resends block nothing: the plan saw only calls busy.
             Task::Resend(r) => self.round_task_done(now, r.progressed, false),
             Task::Expire(e) => self.round_task_done(now, !e.left_to_holder, e.left_to_holder),
+            #[cfg(feature = "workflows")]
             Task::Run(_) => {}
         }
     }
@@ -556,13 +602,13 @@ impl Engine {
         let found = self.tasks.iter().position(|t| match t {
             Task::Call(c) => c.sending() == Some(io),
             Task::Resend(r) => r.sending() == Some(io),
-            Task::Expire(_) | Task::Run(_) => false,
+            _ => false,
         });
         match found {
             Some(i) => self.with_task(i, now, |engine, task, now| match task {
                 Task::Call(c) => engine.call_attempt_ended(now, c, io, end),
                 Task::Resend(r) => engine.resend_attempt_ended(now, r, io, end),
-                Task::Expire(_) | Task::Run(_) => true,
+                _ => true,
             }),
             // Cancelled or unknown: drop whatever the host holds for it.
             None if matches!(end, AttemptEnd::Outcome { held: true, .. } | AttemptEnd::BeforeReplay) => {
@@ -578,12 +624,14 @@ impl Engine {
             Task::Call(c) => c.awaits(io),
             Task::Resend(r) => r.awaits(io),
             Task::Expire(e) => e.awaits(io),
+            #[cfg(feature = "workflows")]
             Task::Run(r) => r.awaits(io),
         }) {
             self.with_task(i, now, |engine, task, now| match task {
                 Task::Call(c) => engine.call_io(now, c, io, done),
                 Task::Resend(r) => engine.resend_io(now, r, io, done),
                 Task::Expire(e) => engine.expire_io(now, e, io, done),
+                #[cfg(feature = "workflows")]
                 Task::Run(r) => engine.run_io(now, r, io, done),
             });
         } else if self.drain.awaits(io) {
@@ -605,6 +653,7 @@ impl Engine {
         self.settle_idle();
     }
 
+    #[allow(unused_variables)]
     fn answer_listing(&mut self, now: Now, caller: CallId, io: Io, done: Done, query: Query) {
         let Done::Listed(result) = done else {
             return self.push(Action::Reject { call: caller, failure: Failure::new(ErrorKind::Storage) });
@@ -618,6 +667,7 @@ impl Engine {
         };
         self.push(Action::Release { io });
         match query {
+            #[cfg(feature = "workflows")]
             Query::Scan => {
                 // Resumed from here too: createClient answers once they are known.
                 for s in &stored {
@@ -627,6 +677,7 @@ impl Engine {
                 }
                 return self.push(Action::Scanned { call: caller });
             }
+            #[cfg(feature = "workflows")]
             Query::Runs => {
                 for s in &stored {
                     if let Stored::Run(meta) = s {
@@ -636,7 +687,7 @@ impl Engine {
                 let runs = stored
                     .iter()
                     .filter_map(|s| match s {
-                        Stored::Run(meta) if meta.state == crate::core::run::RunState::Running => Some(run::info(meta)),
+                        Stored::Run(meta) if meta.state == crate::core::journal::RunState::Running => Some(run::info(meta)),
                         _ => None,
                     })
                     .collect();
@@ -698,5 +749,5 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
+#[cfg(all(test, feature = "workflows"))]
 mod run_tests;

@@ -103,7 +103,7 @@ impl Resend {
 impl Engine {
     pub(crate) fn spawn_resend(&mut self, key: String, forced: bool, listed: Option<Record>) {
         let io = self.io();
-        self.push(Action::lock(io, LockName::Key(&key), false, Step::ResendLock));
+        self.push(Action::Lock { io, name: LockName::Key(key.to_string()), wait: false, step: Step::ResendLock });
         let listed = if self.is(Mutant::NoRereadUnderLock) { listed } else { None };
         self.tasks.push(Task::Resend(Resend {
             key,
@@ -262,7 +262,8 @@ impl Engine {
                 self.deliver(r, io, status, attempt, keep);
                 let (write, key) = (self.io(), r.key.clone());
                 if keep {
-                    self.push(Action::Keep { io: write, key, status, attempts: attempt, response: io });
+                    let data = crate::core::kept::KeptResult { key: key.clone(), status, settled_at: now.wall }.encode();
+                    self.push(Action::Keep { io: write, key, data, status, attempts: attempt, response: io });
                 } else {
                     self.push(Action::Delete { io: write, key, step: Step::ResendSettled });
                 }
@@ -369,7 +370,7 @@ impl Engine {
     fn resend_done(&mut self, r: &mut Resend) -> bool {
         self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), 0);
         if ::core::mem::take(&mut r.locked) {
-            self.push(Action::unlock(LockName::Key(&r.key)));
+            self.push(Action::Unlock { name: LockName::Key(r.key.clone()) });
         }
         false
     }

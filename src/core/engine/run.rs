@@ -19,10 +19,11 @@
 use crate::prelude::*;
 
 use super::action::{RunInfo, RunOutcome, StepGo};
-use super::{Action, CallId, Cause, Done, Engine, Event, Failure, Io, LockName, Now, Step, Stored, Task};
+use super::{Action, Arg, CallId, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Now, Step, Stored, Task};
 use crate::core::contract::{ErrorKind, EventKind, StoreAction, WorkflowState};
-use crate::core::key::fingerprint;
-use crate::core::run::{run_key, RunFailure, RunMeta, RunState, StepMeta, StepState};
+use crate::core::key::{fingerprint, uuid_v4};
+use crate::core::options::{Expect, OptionError};
+use crate::core::journal::{is_valid_run_id, is_valid_step_name, run_key, RunFailure, RunMeta, RunState, StepMeta, StepState};
 
 /// How often a run another context executes is read again to learn its end
 /// (a BroadcastChannel note wakes it sooner).
@@ -156,7 +157,27 @@ impl Engine {
     /// anything runs. The same id again joins it; with another name or
     /// input it is refused. `input` is the input as text (its fingerprint
     /// is kept), `nonce` a fresh key for the run's steps.
-    pub fn start_run(&mut self, now: Now, call: CallId, id: String, name: String, input: &str, nonce: String) {
+    pub fn start_run(
+        &mut self,
+        now: Now,
+        call: CallId,
+        id: Arg<String>,
+        name: String,
+        input: &str,
+        random: [u8; 16],
+    ) -> Result<(), OptionError> {
+        let id = match id {
+            Arg::Given(id) if is_valid_run_id(&id) => id,
+            _ => return Err(OptionError::new("id", Expect::RunId)),
+        };
+        if !self.options.workflows.contains(&name) {
+            return Err(OptionError::new("start(name)", Expect::WorkflowName));
+        }
+        self.start_new_run(now, call, id, name, input, uuid_v4(random));
+        Ok(())
+    }
+
+    pub(crate) fn start_new_run(&mut self, now: Now, call: CallId, id: String, name: String, input: &str, nonce: String) {
         let fp = fingerprint("RUN", &name, input.as_bytes());
         if self.closed {
             return self.push(Action::Reject { call, failure: Failure::new(ErrorKind::Closed) });
@@ -226,13 +247,19 @@ impl Engine {
 
     /// What the host's side of run `id` did (the workflow's code, a note
     /// from another context). One entry, one state machine step.
-    pub fn run_input(&mut self, now: Now, id: &str, input: RunInput) {
-        let Some(i) = self.run_index(id) else { return };
+    pub fn run_input(&mut self, now: Now, id: &str, input: RunInput) -> Result<(), OptionError> {
+        if let RunInput::Reached { name, .. } | RunInput::StepDone { name, .. } = &input {
+            if !is_valid_step_name(name) {
+                return Err(OptionError::new("step(name)", Expect::StepName));
+            }
+        }
+        let Some(i) = self.run_index(id) else { return Ok(()) };
         self.with_task(i, now, |engine, task, now| match task {
             Task::Run(r) => engine.run_step(now, r, input),
             _ => true,
         });
         self.settle_idle();
+        Ok(())
     }
 
     fn run_step(&mut self, now: Now, r: &mut Run, input: RunInput) -> bool {
@@ -274,7 +301,7 @@ impl Engine {
     fn lock_run(&mut self, _now: Now, r: &mut Run) {
         let io = self.io();
         let name = run_key(&r.id);
-        self.push(Action::lock(io, LockName::Key(&name), false, Step::RunLock));
+        self.push(Action::Lock { io, name: LockName::Key(name.to_string()), wait: false, step: Step::RunLock });
         r.phase = Phase::Locking(io);
     }
 
@@ -305,7 +332,7 @@ impl Engine {
                 let starters: Vec<CallId> = r.starters.drain(..).collect();
                 let mut cause = Some(Cause::Io(io));
                 for call in starters {
-                    let why = cause.take().unwrap_or_else(|| Cause::Text("the run could not be stored".into()));
+                    let why = cause.take().unwrap_or_else(|| Cause::Text(CauseText::RunNotStored, None));
                     let failure = Failure { key: Some(r.id.clone()), sent: Some(false), ..Failure::storage(StoreAction::Put, why) };
                     self.push(Action::Reject { call, failure });
                 }
@@ -386,7 +413,7 @@ impl Engine {
                 (None, _) => self.end_run(now, r),
             },
             Some(_) => {
-                let mut failure = Failure::storage(StoreAction::Get, Cause::Text("the stored run is unreadable".into()));
+                let mut failure = Failure::storage(StoreAction::Get, Cause::Text(CauseText::RunUnreadable, None));
                 failure.key = Some(r.id.clone());
                 for call in r.starters.drain(..).chain(r.waiters.drain(..)).collect::<Vec<_>>() {
                     self.push(Action::Reject { call, failure: failure.clone() });
@@ -397,7 +424,7 @@ impl Engine {
     }
 
     fn knows_workflow(&self, r: &Run) -> bool {
-        r.meta.as_ref().is_some_and(|m| self.workflows.contains(&m.name))
+        r.meta.as_ref().is_some_and(|m| self.options.workflows.contains(&m.name))
     }
 
     fn answer_starters(&mut self, r: &mut Run) {
@@ -412,7 +439,7 @@ impl Engine {
         };
         self.note_run(meta);
         let io = self.io();
-        self.push(Action::PutRun { io, meta: Box::new(meta.clone()) });
+        self.push(Action::PutRun { io, key: run_key(&meta.id), meta: Box::new(meta.clone()) });
         r.phase = Phase::Writing { io, then };
         true
     }
@@ -452,7 +479,7 @@ impl Engine {
 
     fn watch(&mut self, now: Now, r: &mut Run) -> bool {
         if ::core::mem::take(&mut r.locked) {
-            self.push(Action::unlock(LockName::Key(&run_key(&r.id))));
+            self.push(Action::Unlock { name: LockName::Key(run_key(&r.id)) });
         }
         let running = r.meta.as_ref().map_or(true, |m| m.state == RunState::Running);
         // A run this client could take over if its runner dies (its lock
@@ -548,7 +575,7 @@ impl Engine {
                 }
             }
             None if r.meta.is_none() => {
-                let cause = Cause::Text("no run with this id is stored: it never started, or ended longer than ttlMs ago".into());
+                let cause = Cause::Text(CauseText::NoSuchRun, None);
                 let failure = Failure { key: Some(r.id.clone()), cause: Some(cause), ..Failure::new(ErrorKind::WorkflowFailed) };
                 for call in waiters {
                     self.push(Action::Reject { call, failure: failure.clone() });
@@ -558,7 +585,7 @@ impl Engine {
             None => {}
         }
         if ::core::mem::take(&mut r.locked) {
-            self.push(Action::unlock(LockName::Key(&run_key(&r.id))));
+            self.push(Action::Unlock { name: LockName::Key(run_key(&r.id)) });
         }
         if let Some(meta) = &r.meta {
             self.note_run(meta);

@@ -3,12 +3,12 @@
 
 use super::tests::{harness, io_of, kinds, only, Harness};
 use super::*;
-use crate::core::run::{RunState, StepState};
+use crate::core::journal::{RunState, StepState};
 use crate::core::schedule::RetryPolicy;
 
 fn runner() -> Harness {
     let mut h = harness(true, RetryPolicy::default());
-    h.engine.workflows = vec!["checkout".into()];
+    h.engine.options.workflows = vec!["checkout".into()];
     h
 }
 
@@ -17,7 +17,7 @@ impl Harness {
     fn start(&mut self, id: &str) -> CallId {
         self.next_call += 1;
         let call = CallId(self.next_call);
-        self.engine.start_run(self.t(), call, id.into(), "checkout".into(), "{}", "nonce".into());
+        self.engine.start_new_run(self.t(), call, id.into(), "checkout".into(), "{}", "nonce".into());
         let lock = only(self.actions(), |a| matches!(a, Action::Lock { .. }));
         self.engine.locked(self.t(), io_of(&lock), true);
         let get = only(self.actions(), |a| matches!(a, Action::Get { .. }));
@@ -30,13 +30,13 @@ impl Harness {
 
     /// The code reaches step `index`: what the engine answers.
     fn reach(&mut self, id: &str, index: u32, name: &str, undo: bool) -> Vec<Action> {
-        self.engine.run_input(self.t(), id, RunInput::Reached { index, name: name.into(), undo });
+        self.engine.run_input(self.t(), id, RunInput::Reached { index, name: name.into(), undo }).expect("a valid step");
         self.actions()
     }
 
     /// Step `index` returned: its journal write, committed.
     fn complete(&mut self, id: &str, index: u32, name: &str) -> RunMeta {
-        self.engine.run_input(self.t(), id, RunInput::StepDone { index, name: name.into() });
+        self.engine.run_input(self.t(), id, RunInput::StepDone { index, name: name.into() }).expect("a valid step");
         let put = only(self.actions(), |a| matches!(a, Action::PutRun { .. }));
         let Action::PutRun { meta, .. } = &put else { unreachable!() };
         let meta = (**meta).clone();
@@ -61,12 +61,12 @@ fn each_step_runs_under_keys_from_the_nonce_and_is_journaled_before_it_resolves(
     let waiter = CallId(99);
     h.engine.run_result(h.t(), waiter, "o1".into());
     assert!(h.actions().is_empty(), "running: the result waits");
-    h.engine.run_input(h.t(), "o1", RunInput::Returned);
+    h.engine.run_input(h.t(), "o1", RunInput::Returned).expect("a valid step");
     let put = only(h.actions(), |a| matches!(a, Action::PutRun { .. }));
     h.engine.wrote(h.t(), io_of(&put), Ok(()));
     let end = h.actions();
     assert!(end.contains(&Action::RunEnded { call: waiter, id: "o1".into(), outcome: RunOutcome::Done }), "{end:?}");
-    assert!(end.contains(&Action::Unlock { name: "run o1".into(), drain: false }));
+    assert!(end.contains(&Action::Unlock { name: LockName::Key("run o1".into()) }));
 }
 
 #[test]
@@ -78,17 +78,17 @@ fn a_failed_step_compensates_completed_steps_with_undo_in_reverse_order() {
         h.complete("o2", i as u32, name);
     }
     h.reach("o2", 3, "ship", false);
-    h.engine.run_input(h.t(), "o2", RunInput::Failed);
+    h.engine.run_input(h.t(), "o2", RunInput::Failed).expect("a valid step");
     let undo = h.actions();
     assert_eq!(undo, [Action::Undo { id: "o2".into(), index: 1, key: "nonce:u1".into() }]);
-    h.engine.run_input(h.t(), "o2", RunInput::Undone { index: 1, ok: true });
+    h.engine.run_input(h.t(), "o2", RunInput::Undone { index: 1, ok: true }).expect("a valid step");
     let put = only(h.actions(), |a| matches!(a, Action::PutRun { .. }));
     h.engine.wrote(h.t(), io_of(&put), Ok(()));
     let next = h.actions();
     assert_eq!(kinds(&next), ["workflow", "undo"], "compensated 'reserve', then 'charge'");
     assert!(next.contains(&Action::Undo { id: "o2".into(), index: 0, key: "nonce:u0".into() }));
     // A compensation that throws leaves its step as it was.
-    h.engine.run_input(h.t(), "o2", RunInput::Undone { index: 0, ok: false });
+    h.engine.run_input(h.t(), "o2", RunInput::Undone { index: 0, ok: false }).expect("a valid step");
     let put = only(h.actions(), |a| matches!(a, Action::PutRun { .. }));
     let Action::PutRun { meta, .. } = &put else { unreachable!() };
     assert_eq!((meta.state, meta.steps[0].state, meta.steps[1].state), (RunState::Failed, StepState::Done, StepState::Undone));
@@ -155,7 +155,7 @@ fn close_stops_runs_where_they_are_and_answers_waiters() {
     h.engine.close(h.t());
     let closed = h.actions();
     assert!(closed.iter().any(|a| matches!(a, Action::Reject { call: CallId(60), failure } if failure.kind == crate::core::contract::ErrorKind::Closed)));
-    assert!(closed.contains(&Action::Unlock { name: "run o5".into(), drain: false }));
+    assert!(closed.contains(&Action::Unlock { name: LockName::Key("run o5".into()) }));
     assert!(closed.contains(&Action::CloseStore));
     assert!(!closed.iter().any(|a| matches!(a, Action::PutRun { .. })), "the journal says how far it got");
 }

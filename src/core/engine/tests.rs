@@ -17,7 +17,7 @@ pub(super) struct Harness {
 
 pub(super) fn harness(persistent: bool, policy: RetryPolicy) -> Harness {
     let options = Options { policy, ..Options::default() };
-    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true, workflows: Vec::new() });
+    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true });
     engine.set_listening(u32::MAX);
     Harness { engine, now: T0, next_call: 0 }
 }
@@ -45,14 +45,15 @@ impl Harness {
                 call,
                 method: "POST".into(),
                 url: URL.into(),
-                key: Some(key.into()),
-                fresh_key: false,
+                key: Arg::Given(key.into()),
+                header_key: None,
+                random: [0; 16],
                 body: Some(body.as_bytes().to_vec()),
                 headers: vec![("content-type".into(), "application/json".into())],
-                durable: None,
+                durable: Arg::Absent,
                 aborted: false,
             },
-        );
+        ).expect("accepted");
         call
     }
 
@@ -87,8 +88,9 @@ pub(super) fn io_of(action: &Action) -> Io {
         | Action::List { io, .. }
         | Action::Lock { io, .. }
         | Action::Quarantine { io, .. }
-        | Action::PutRun { io, .. }
         | Action::Keep { io, .. } => *io,
+        #[cfg(feature = "workflows")]
+        Action::PutRun { io, .. } => *io,
         other => panic!("no io in {other:?}"),
     }
 }
@@ -125,17 +127,29 @@ pub(super) fn kinds(actions: &[Action]) -> Vec<&'static str> {
             Action::Unlock { .. } => "unlock",
             Action::Pending { .. } => "pending",
             Action::CloseStore => "close-store",
+            #[cfg(feature = "workflows")]
             Action::Emit(Event::Workflow { .. }) => "workflow",
+            #[cfg(feature = "workflows")]
             Action::PutRun { .. } => "put-run",
+            #[cfg(feature = "workflows")]
             Action::Execute { .. } => "execute",
+            #[cfg(feature = "workflows")]
             Action::StepGo { go: StepGo::Replay, .. } => "replay",
+            #[cfg(feature = "workflows")]
             Action::StepGo { go: StepGo::Run { .. }, .. } => "run",
+            #[cfg(feature = "workflows")]
             Action::StepGo { go: StepGo::Mismatch, .. } => "mismatch",
+            #[cfg(feature = "workflows")]
             Action::StepCommitted { .. } => "committed",
+            #[cfg(feature = "workflows")]
             Action::Undo { .. } => "undo",
+            #[cfg(feature = "workflows")]
             Action::RunStarted { .. } => "started",
+            #[cfg(feature = "workflows")]
             Action::RunEnded { .. } => "ended",
+            #[cfg(feature = "workflows")]
             Action::Runs { .. } => "runs",
+            #[cfg(feature = "workflows")]
             Action::Scanned { .. } => "scanned",
             Action::Keep { .. } => "keep",
             Action::Kept { .. } => "kept",
@@ -152,14 +166,15 @@ fn a_get_is_sent_and_resolved_with_its_answer() {
             call: CallId(1),
             method: "GET".into(),
             url: URL.into(),
-            key: None,
-            fresh_key: false,
+            key: Arg::Absent,
+            header_key: None,
+            random: [0; 16],
             body: None,
             headers: vec![],
-            durable: None,
+            durable: Arg::Absent,
             aborted: false,
         },
-    );
+    ).expect("accepted");
     let actions = h.actions();
     assert_eq!(kinds(&actions), ["attempt", "send"]);
     let io = io_of(&actions[1]);
@@ -205,14 +220,15 @@ fn a_fresh_key_is_persisted_and_locked_together_and_never_read() {
             call: CallId(1),
             method: "POST".into(),
             url: URL.into(),
-            key: Some("fresh".into()),
-            fresh_key: true,
+            key: Arg::Absent,
+            header_key: None,
+            random: [0xAB; 16],
             body: Some(b"{}".to_vec()),
             headers: vec![],
-            durable: None,
+            durable: Arg::Absent,
             aborted: false,
         },
-    );
+    ).expect("accepted");
     let start = h.actions();
     assert_eq!(kinds(&start), ["put", "lock"]);
     h.engine.locked(h.t(), io_of(&start[1]), true);
@@ -245,12 +261,12 @@ fn exhausted_live_bounds_leave_the_record_queued() {
     let mut h = harness(true, quick());
     let mut stored = vec![];
     let (call, io) = h.durable_post("k1", &mut stored);
-    h.engine.failed(h.t(), io, AttemptFailure::Network);
+    h.engine.failed(h.t(), io, AttemptFailure::Network { offline: false });
     let put = h.actions();
     h.engine.wrote(h.t(), io_of(&put[1]), Ok(()));
     h.advance_to_timeout();
     let send = only(h.actions(), |a| matches!(a, Action::Send { .. }));
-    h.engine.failed(h.t(), io_of(&send), AttemptFailure::Network);
+    h.engine.failed(h.t(), io_of(&send), AttemptFailure::Network { offline: false });
     let put = only(h.actions(), |a| matches!(a, Action::Put { .. }));
     h.engine.wrote(h.t(), io_of(&put), Ok(()));
     let end = h.actions();
@@ -272,13 +288,13 @@ fn a_record_queued_behind_a_live_call_is_resent_when_that_call_ends() {
     let (_, b_send) = h.durable_post("b", &mut stored);
     h.now += 1.0;
     let (_, c_send) = h.durable_post("c", &mut stored);
-    h.engine.failed(h.t(), c_send, AttemptFailure::Network);
+    h.engine.failed(h.t(), c_send, AttemptFailure::Network { offline: false });
     let put = only(h.actions(), |a| matches!(a, Action::Put { .. }));
     if let Action::Put { record, .. } = &put {
         stored[1] = (**record).clone();
     }
     h.engine.wrote(h.t(), io_of(&put), Ok(()));
-    let drain_lock = only(h.actions(), |a| matches!(a, Action::Lock { drain: true, .. }));
+    let drain_lock = only(h.actions(), |a| matches!(a, Action::Lock { name: LockName::Drain, .. }));
     h.engine.locked(h.t(), io_of(&drain_lock), true);
     let list = only(h.actions(), |a| matches!(a, Action::List { .. }));
     let listing = stored.iter().cloned().map(Stored::Record).collect();
@@ -297,7 +313,7 @@ fn a_record_queued_behind_a_live_call_is_resent_when_that_call_ends() {
     h.engine.listed(h.t(), io_of(&list), Ok(stored.iter().cloned().map(Stored::Record).collect()));
     let actions = h.actions();
     assert_eq!(kinds(&actions), ["release", "lock"], "c's key is locked for its resend");
-    assert!(matches!(&actions[1], Action::Lock { name, drain: false, .. } if name == "c"));
+    assert!(matches!(&actions[1], Action::Lock { name: LockName::Key(name), .. } if name == "c"));
 }
 
 #[test]
@@ -345,7 +361,7 @@ fn an_attempt_that_fails_while_offline_does_not_count() {
     h.post("k1", "{}");
     let send = only(h.actions(), |a| matches!(a, Action::Send { .. }));
     h.engine.offline(h.t());
-    h.engine.failed(h.t(), io_of(&send), AttemptFailure::Network);
+    h.engine.failed(h.t(), io_of(&send), AttemptFailure::Network { offline: false });
     assert_eq!(kinds(&h.actions()), ["release"], "not exhausted: waiting for the network");
     h.engine.online(Now { wall: h.now + 10.0, mono: h.now + 10.0 - T0 });
     let actions = h.actions();

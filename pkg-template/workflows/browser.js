@@ -1,0 +1,15 @@
+// Browsers, workers and Deno: the .wasm is fetched beside this file. Bundlers
+// that understand `new URL(..., import.meta.url)` (Vite, webpack 5) emit it as
+// an asset; with esbuild, copy durafetch-workflows.wasm next to the bundle.
+import { Client, init, makeCreateClient } from './durafetch.js';
+
+export { DurafetchError } from './durafetch.js';
+
+let ready;
+export const createClient = makeCreateClient(() => {
+  ready ??= init(new URL('./durafetch-workflows.wasm', import.meta.url)).catch((error) => {
+    ready = undefined; // let a later call try again (e.g. after going back online)
+    throw error;
+  });
+  return ready;
+}, Client);
