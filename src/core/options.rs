@@ -14,13 +14,9 @@ use super::outcome::StatusSet;
 use super::schedule::RetryPolicy;
 use super::value::Value;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OptionError {
-    /// The option's path, as the caller wrote it (`breaker.cooldownMs`).
-    pub option: String,
-    /// What is accepted, in words.
-    pub expected: &'static str,
-}
+/// The option checks both halves share (durafetch-wire).
+pub use durafetch_wire::options::{OptionError, MAX_TIMER_MS};
+use durafetch_wire::options::{error, integer, MAX_SAFE_INTEGER};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreChoice {
@@ -34,8 +30,6 @@ pub enum StoreChoice {
 /// Header names never written to storage, whatever the caller adds.
 pub const ALWAYS_REDACTED: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
-pub const MAX_TIMER_MS: u64 = 2_147_483_647;
-const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Options {
@@ -64,17 +58,6 @@ impl Default for Options {
             seed: None,
             workflows: Vec::new(),
         }
-    }
-}
-
-fn error(option: &str, expected: &'static str) -> OptionError {
-    OptionError { option: option.into(), expected }
-}
-
-fn integer(name: &str, v: &Value, min: u64, max: u64, expected: &'static str) -> Result<u64, OptionError> {
-    match *v {
-        Value::Number(n) if super::num::is_whole(n) && n >= min as f64 && n <= max as f64 => Ok(n as u64),
-        _ => Err(error(name, expected)),
     }
 }
 

@@ -14,7 +14,7 @@ use super::js::header_pairs;
 use super::options_js::{invalid, parse};
 use super::record_js::stored;
 use crate::core::engine::{AttemptFailure, CallId, CallRequest, Engine, EngineConfig, Io, Now, RunInput};
-use crate::core::key::{choose_key, is_valid_key, KeyChoice};
+use crate::core::key::{choose_key, is_valid_key, KeyChoice, KEY_RULE};
 use crate::core::run::{is_valid_run_id, is_valid_step_name};
 use super::report_js;
 use crate::core::options::{Options, StoreChoice};
@@ -100,7 +100,7 @@ impl Core {
         let explicit = match explicit_key.as_string() {
             _ if explicit_key.is_undefined() => None,
             Some(k) if is_valid_key(&k) => Some(k),
-            _ => return Err(invalid("idempotencyKey", "1 to 255 visible ASCII characters", &explicit_key)),
+            _ => return Err(invalid("idempotencyKey", KEY_RULE, &explicit_key)),
         };
         let durable = match durable.as_bool() {
             _ if durable.is_undefined() => None,
@@ -242,7 +242,7 @@ impl Core {
         };
         let input = match event {
             RunEvent::Result if !is_valid_key(&id) => {
-                return Err(invalid("result(key)", "1 to 255 visible ASCII characters", &text));
+                return Err(invalid("result(key)", KEY_RULE, &text));
             }
             RunEvent::Changed => RunInput::Changed,
             RunEvent::StepReached => RunInput::Reached { index, name: step_name()?, undo: flag },
