@@ -72,3 +72,26 @@ export async function until(check, what, ms = 10_000) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+export async function totalEffects(procs) {
+  const merged = {};
+  for (const p of procs) {
+    const { effects } = await (await fetch(`${p.base}/control/effects`)).json();
+    for (const [key, n] of Object.entries(effects)) merged[key] = (merged[key] ?? 0) + n;
+  }
+  return merged;
+}
+
+/** Sends until a definitive answer (201 fresh or replayed), as a durafetch client would; bounded. */
+export async function orderUntilAnswered(proc, key, body, { tries = 300, pauseMs = 100 } = {}) {
+  let last;
+  for (let i = 0; i < tries; i++) {
+    const r = await proc.order(key, body).catch((error) => ({ status: 0, error }));
+    if (r.status === 0 && proc.child.exitCode !== null) throw new Error(`${proc.name} exited:\n${proc.output()}`);
+    if (r.status === 201) return { status: 201, replayed: r.headers.get('idempotent-replayed') === 'true', body: await r.json(), tries: i + 1 };
+    last = r.status || r.error?.message;
+    await r.text?.().catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  throw new Error(`key ${key}: no answer from ${proc.name} after ${tries} tries (last: ${last})\n${proc.output().slice(-2000)}`);
+}

@@ -9,7 +9,7 @@
 // clocks are skewed on purpose, to show they play no part.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, until } from './cluster.js';
+import { startCluster, until, totalEffects, orderUntilAnswered } from './cluster.js';
 import { startRedis, startPostgres } from './services.js';
 import { redisStoreClock, postgresStoreClock } from './store-clock.js';
 import { postgresStore } from 'durafetch/server';
@@ -45,28 +45,6 @@ async function cluster(names, storeConfig, extra = {}) {
   })));
   clusters.push(c);
   return c;
-}
-
-export async function totalEffects(procs) {
-  const merged = {};
-  for (const p of procs) {
-    const { effects } = await (await fetch(`${p.base}/control/effects`)).json();
-    for (const [key, n] of Object.entries(effects)) merged[key] = (merged[key] ?? 0) + n;
-  }
-  return merged;
-}
-
-/** Sends until a definitive answer (201 fresh or replayed), as a durafetch client would; bounded. */
-export async function orderUntilAnswered(proc, key, body, { tries = 300, pauseMs = 100 } = {}) {
-  let last;
-  for (let i = 0; i < tries; i++) {
-    const r = await proc.order(key, body).catch((error) => ({ status: 0, error }));
-    if (r.status === 201) return { status: 201, replayed: r.headers.get('idempotent-replayed') === 'true', body: await r.json(), tries: i + 1 };
-    last = r.status;
-    await r.text?.().catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, pauseMs));
-  }
-  throw new Error(`key ${key}: no answer after ${tries} tries (last status ${last})`);
 }
 
 for (const [storeName, storeConfig, storeClock] of STORES) {

@@ -36,3 +36,20 @@ export function postgresStoreClock(pool, table = 'durafetch_idempotency') {
     },
   };
 }
+
+/** `{ advance, slackMs }` for redisStore records on a Redis Cluster: every master's records aged. */
+export function redisClusterStoreClock(cluster, prefix = 'durafetch:idempotency:') {
+  return {
+    slackMs: 2_000,
+    async advance(ms) {
+      for (const { port } of await cluster.topology()) {
+        const client = await cluster.client(port);
+        try {
+          await redisStoreClock(client, prefix).advance(ms);
+        } finally {
+          client.destroy();
+        }
+      }
+    },
+  };
+}

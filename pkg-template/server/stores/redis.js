@@ -93,16 +93,20 @@ export function redisStore(client, { prefix = 'durafetch:idempotency:', replicas
   async function run(script, key, args) {
     const sha = await shas.get(script);
     const evalsha = redis.send(key, ['EVALSHA', sha, '1', key, ...args]);
-    const acked = replicas > 0 ? redis.send(key, wait) : undefined;
+    const acked = replicas > 0 ? waitReplicas(key) : 0;
     try {
-      return [await evalsha, acked === undefined ? 0 : Number(await acked)];
+      return [await evalsha, await acked];
     } catch (error) {
-      acked?.catch(() => {});
       if (!isNoScript(error)) throw error;
       const reply = await redis.send(key, ['EVAL', script, '1', key, ...args]);
-      return [reply, acked === undefined ? 0 : Number(await redis.send(key, wait))];
+      return [reply, replicas > 0 ? await waitReplicas(key) : 0];
     }
   }
+
+  // A WAIT that fails counts as no replica: during a failover it can reach
+  // the old master, now a replica, while the script was redirected. The
+  // claim is then given back (503), never trusted.
+  const waitReplicas = (key) => redis.send(key, wait).then(Number, () => 0);
 
   return {
     /** Which client it talks through: 'node-redis', 'node-redis-cluster', 'ioredis', 'ioredis-cluster' or 'custom'. */
@@ -128,11 +132,16 @@ export function redisStore(client, { prefix = 'durafetch:idempotency:', replicas
       return { claimed: true };
     },
 
-    // With replicas > 0 the answer is WAITed for too, before it is sent: a
-    // failover then keeps it (or, if WAIT times out, the record stays in
-    // flight on the replica and a resend gets 409 until the lease ends).
+    // With replicas > 0 the answer is WAITed for too, before it is sent. An
+    // answer fewer replicas acknowledged is reported as a failure, so the
+    // engine stores it again (on the new master, after a failover) while the
+    // lease holds, instead of leaving an in-flight record that would run the
+    // handler again once the lease ends.
     async complete(id, { owner, response, ttlMs }) {
-      const [reply] = await run(COMPLETE, prefix + id, [owner, toBase64(response), String(ttlMs)]);
+      const [reply, acked] = await run(COMPLETE, prefix + id, [owner, toBase64(response), String(ttlMs)]);
+      if (Number(reply) === 1 && acked < replicas) {
+        throw new Error(`redisStore: the answer reached ${acked} of ${replicas} replicas within ${replicaTimeoutMs} ms (WAIT)`);
+      }
       return Number(reply) === 1;
     },
 
