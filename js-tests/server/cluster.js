@@ -27,7 +27,7 @@ export async function startCluster(configs) {
 }
 
 function startOne(config) {
-  const child = spawn(process.execPath, [SERVER, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--expose-gc', SERVER, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr.on('data', (c) => { output += c; });
   const exited = new Promise((resolve) => child.on('exit', resolve));
