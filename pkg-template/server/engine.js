@@ -103,7 +103,9 @@ export function createEngine(options = {}) {
   }
 
   function decided(key, owner, claimant, reply) {
-    const verdict = core.decide(reply?.claimed, reply?.fingerprint, reply?.response, claimant);
+    // `claimed: true` is the store saying "yours": run (the contract, not a
+    // decision); every other reply, well-formed or not, is the core's to judge.
+    const verdict = reply?.claimed === true ? null : core.decide(reply?.claimed, reply?.fingerprint, reply?.response, claimant);
     return { verdict, reply, key, owner, startedAt: performance.now() };
   }
 
