@@ -28,13 +28,12 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 // ARGV: lease ms, owner, fingerprint.
 const CLAIM = `${NOW}
 local r = redis.call('HMGET', KEYS[1], 'until', 'fp', 'resp')
-if r[1] and tonumber(r[1]) > now then
-  return {0, r[2] or '', r[1], r[3] or false}
+if r[1] then
+  if tonumber(r[1]) > now then return {0, r[2] or '', r[1], r[3] or false} end
+  redis.call('DEL', KEYS[1]) -- an expired record Redis has not dropped yet
 end
-local lease = tonumber(ARGV[1])
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'until', string.format('%.0f', now + lease), 'owner', ARGV[2], 'fp', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], lease)
+redis.call('HSET', KEYS[1], 'until', string.format('%.0f', now + tonumber(ARGV[1])), 'owner', ARGV[2], 'fp', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return {1}
 `;
 
