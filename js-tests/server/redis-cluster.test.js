@@ -10,7 +10,6 @@
 // resends run those handlers again; with replicas: 1 none is.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import slotOf from 'cluster-key-slot';
 import { idempotent, redisStore } from 'durafetch/server';
 import { createCluster } from 'redis';
 import * as redis4 from 'redis4';
@@ -111,18 +110,22 @@ async function failover(clientName, replicas) {
   const [victim] = await cluster.topology();
   const replica = victim.replicas[0];
   const ranges = await slotsOf(victim.port);
-  const onVictim = (key) => ranges.some(([a, b]) => { const s = slotOf(`durafetch:idempotency:${key}`); return s >= a && s <= b; });
-  // 50 keys: 25 on the master that will die, 25 elsewhere.
+  const admin = await cluster.client(victim.port);
+  const victimKeys = new Set();
+  // 50 keys: 25 on the master that will die, 25 elsewhere (Redis says which slot a key is in).
   const run = `fo-${FIXTURE_CLIENT[clientName]}-${replicas}-${Date.now()}`;
   const keys = [];
-  for (let i = 0, mine = 0, others = 0; keys.length < 50; i++) {
+  for (let i = 0, mine = 0, others = 0; keys.length < 50 && i < 1_000; i++) {
     const key = `${run}-${i}`;
-    if (onVictim(key) ? mine++ < 25 : others++ < 25) keys.push(key);
+    const slot = Number(await admin.sendCommand(['CLUSTER', 'KEYSLOT', `durafetch:idempotency:${key}`]));
+    const here = ranges.some(([a, b]) => slot >= a && slot <= b);
+    if (here ? mine++ < 25 : others++ < 25) keys.push(key);
+    if (here) victimKeys.add(key);
   }
+  const onVictim = (key) => victimKeys.has(key);
   const c = await processes(FIXTURE_CLIENT[clientName], { replicas, lockTimeoutMs: 20_000, storeTimeoutMs: 1_000 });
 
   // Cut replication to the victim's replica: it cannot resync until the victim dies.
-  const admin = await cluster.client(victim.port);
   await admin.sendCommand(['ACL', 'SETUSER', 'default', '-psync', '-sync']);
   await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'replica']);
   admin.destroy();
