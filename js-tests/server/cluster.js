@@ -1,8 +1,10 @@
 // Starts N order-server processes (fixtures/order-server.js) sharing one
-// store, and talks to them. Every process is killed by stop(), whatever
-// happened; requests are bounded in time.
+// store, and talks to them. Every process is killed by stop(), or when this
+// test process exits or is signalled (services.js); requests are bounded in
+// time.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { track } from './services.js';
 
 const SERVER = fileURLToPath(new URL('./fixtures/order-server.js', import.meta.url));
 
@@ -28,6 +30,7 @@ export async function startCluster(configs) {
 
 function startOne(config) {
   const child = spawn(process.execPath, ['--expose-gc', SERVER, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child, config.name); // killed when this test process exits, even if it fails before stop()
   let output = '';
   child.stderr.on('data', (c) => { output += c; });
   const exited = new Promise((resolve) => child.on('exit', resolve));
