@@ -84,6 +84,8 @@ pkg-server: tools
 	  --remove-name-section --remove-producers-section $(SERVER_RAW_WASM)
 	node_modules/.bin/wasm-opt $(subst -Oz,-O3,$(WASM_OPT_FLAGS)) build/bindgen-server/server_bg.wasm -o pkg/server/server_bg.wasm
 	cp build/bindgen-server/server.js pkg/server/server.js
+	@# The package README: the opening, then README.md's user sections (client and server), never copied by hand.
+	node server/package-readme.js README.md pkg-template/README.md pkg/README.md
 	node --input-type=module -e "import { idempotent } from './pkg/server/node.js'; const h = idempotent(async () => new Response('ok', { status: 201 })); const r = await h(new Request('http://x/o', { method: 'POST', headers: { 'idempotency-key': 'k' } })); const again = await h(new Request('http://x/o', { method: 'POST', headers: { 'idempotency-key': 'k' } })); if (r.status !== 201 || again.headers.get('idempotent-replayed') !== 'true') throw new Error('server smoke test failed'); console.log('pkg/server/ built:', (await import('node:fs')).statSync('pkg/server/server_bg.wasm').size, 'bytes of wasm')"
 
 tarball: pkg

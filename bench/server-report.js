@@ -3,7 +3,7 @@
 // machine's load average: on a shared 2-core machine it moves these figures.
 // (`make bench` runs the same section and puts the same table in results.md.)
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runSection, hasTaskset } from './lib/child.js';
@@ -19,6 +19,8 @@ try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: HERE
 const run = `commit ${commit}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, taskset ${hasTaskset() ? 'yes' : 'no'}, ` +
   `${server.rounds} rounds × ${server.perRound} sequential requests per contender, ${new Date().toISOString().slice(0, 16)}Z, ` +
   `${((performance.now() - started) / 1000).toFixed(0)} s, load average before ${before}, after ${load()}`;
-const markdown = `# durafetch/server benchmark\n\n${run}\n\n${renderServerTable(server)}\n\n${SERVER_NOTES}\n`;
+const profile = new URL('./server-profile.md', import.meta.url);
+const profiles = existsSync(profile) ? `\n${readFileSync(profile, 'utf8')}` : '';
+const markdown = `# durafetch/server benchmark\n\n${run}\n\n${renderServerTable(server)}\n\n${SERVER_NOTES}\n${profiles}`;
 writeFileSync(new URL('./server-results.md', import.meta.url), markdown);
 console.log(markdown);

@@ -1,8 +1,11 @@
 // One server under test for server.js, in its own process (pinned to CPU 1
 // when taskset exists): the same order handler bare, behind durafetch/server
-// (memory, Redis, PostgreSQL), or behind express-idempotency with its Redis
-// adapter. Prints its port; exits when stdin closes.
-//   node server-target.js '{"kind":"express"|"fetch","guard":"none"|"durafetch"|"express-idempotency",
+// (memory, Redis, PostgreSQL), or behind a peer on Redis: express-idempotency
+// with its adapter, or @node-idempotency/core with its Redis adapter (it has
+// no Express middleware: the few lines below call onRequest before the
+// handler and onResponse before the answer is sent, as durafetch/server does).
+// Prints its port; exits when stdin closes.
+//   node server-target.js '{"kind":"express"|"fetch","guard":"none"|"durafetch"|"express-idempotency"|"node-idempotency",
 //                           "store":"memory"|"redis"|"redis-v4"|"postgres","redisUrl","pgUrl"}'
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -57,6 +60,24 @@ if (config.kind === 'express') {
     app.post('/orders', idempotency({ dataAdapter }), (req, res) => {
       if (getSharedIdempotencyService().isHit(req)) return;
       res.status(201).json(answer(req.body));
+    });
+  } else if (config.guard === 'node-idempotency') {
+    const { Idempotency } = require('@node-idempotency/core');
+    const { RedisStorageAdapter } = require('@node-idempotency/storage-adapter-redis');
+    const storage = new RedisStorageAdapter({ url: config.redisUrl });
+    await storage.connect();
+    const idempotency = new Idempotency(storage, { cacheTTLMS: 24 * 60 * 60 * 1000 });
+    app.post('/orders', async (req, res) => {
+      const params = { headers: req.headers, path: req.path, body: req.body, method: req.method };
+      try {
+        const stored = await idempotency.onRequest(params);
+        if (stored) return res.status(stored.additional?.status ?? 200).json(stored.body);
+      } catch (error) {
+        return res.status(error.code === 'REQUEST_IN_PROGRESS' ? 409 : 422).json({ error: error.message });
+      }
+      const body = answer(req.body);
+      await idempotency.onResponse(params, { body, additional: { status: 201 } });
+      res.status(201).json(body);
     });
   } else {
     app.post('/orders', (req, res) => res.status(201).json(answer(req.body)));

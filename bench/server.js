@@ -1,6 +1,7 @@
-// durafetch/server's cost per request (issue 11): the same order handler
-// bare, behind durafetch/server with each store, and behind express-
-// idempotency with its Redis adapter, measured in one run. Each server runs
+// durafetch/server's cost per request (issues 11 and 19): the same order
+// handler bare, behind durafetch/server with each store, and behind the
+// peers on Redis (express-idempotency, @node-idempotency/core), measured in
+// one run. Each server runs
 // in its own process (CPU 1 when taskset exists); the load comes from this
 // one (CPU 0) over keep-alive loopback HTTP; Redis and PostgreSQL are real
 // local servers started here. Every request is a first request with a fresh
@@ -27,6 +28,7 @@ export const CONTENDERS = [
   ['express + durafetch/server, Redis (node-redis v4 client)', { kind: 'express', guard: 'durafetch', store: 'redis-v4' }],
   ['express + durafetch/server, PostgreSQL', { kind: 'express', guard: 'durafetch', store: 'postgres' }],
   ['express + express-idempotency, Redis', { kind: 'express', guard: 'express-idempotency' }],
+  ['express + @node-idempotency/core, Redis', { kind: 'express', guard: 'node-idempotency' }],
   ['fetch handler', { kind: 'fetch', guard: 'none' }],
   ['fetch handler + idempotent(), memory', { kind: 'fetch', guard: 'durafetch', store: 'memory' }],
   ['fetch handler + idempotent(), Redis', { kind: 'fetch', guard: 'durafetch', store: 'redis' }],

@@ -1,8 +1,10 @@
 // Starts N order-server processes (fixtures/order-server.js) sharing one
-// store, and talks to them. Every process is killed by stop(), whatever
-// happened; requests are bounded in time.
+// store, and talks to them. Every process is killed by stop(), or when this
+// test process exits or is signalled (services.js); requests are bounded in
+// time.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { track } from './services.js';
 
 const SERVER = fileURLToPath(new URL('./fixtures/order-server.js', import.meta.url));
 
@@ -27,7 +29,8 @@ export async function startCluster(configs) {
 }
 
 function startOne(config) {
-  const child = spawn(process.execPath, [SERVER, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--expose-gc', SERVER, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child, config.name); // killed when this test process exits, even if it fails before stop()
   let output = '';
   child.stderr.on('data', (c) => { output += c; });
   const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -71,4 +74,27 @@ export async function until(check, what, ms = 10_000) {
     if (Date.now() > end) throw new Error(`${what}: not after ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+export async function totalEffects(procs) {
+  const merged = {};
+  for (const p of procs) {
+    const { effects } = await (await fetch(`${p.base}/control/effects`)).json();
+    for (const [key, n] of Object.entries(effects)) merged[key] = (merged[key] ?? 0) + n;
+  }
+  return merged;
+}
+
+/** Sends until a definitive answer (201 fresh or replayed), as a durafetch client would; bounded. */
+export async function orderUntilAnswered(proc, key, body, { tries = 300, pauseMs = 100 } = {}) {
+  let last;
+  for (let i = 0; i < tries; i++) {
+    const r = await proc.order(key, body).catch((error) => ({ status: 0, error }));
+    if (r.status === 0 && proc.child.exitCode !== null) throw new Error(`${proc.name} exited:\n${proc.output()}`);
+    if (r.status === 201) return { status: 201, replayed: r.headers.get('idempotent-replayed') === 'true', body: await r.json(), tries: i + 1 };
+    last = r.status || r.error?.message;
+    await r.text?.().catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  throw new Error(`key ${key}: no answer from ${proc.name} after ${tries} tries (last: ${last})\n${proc.output().slice(-2000)}`);
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { idempotent, memoryStore, redisStore, postgresStore } from 'durafetch/server';
 import { CASES, runConformance } from './fixtures/conformance.js';
 import { startRedis, startPostgres } from './services.js';
+import { redisStoreClock, postgresStoreClock } from './store-clock.js';
 
 let redis;
 let postgres;
@@ -17,19 +18,23 @@ after(async () => {
 });
 
 async function conformance(makeStore) {
-  const store = await makeStore();
-  const results = await runConformance({ idempotent, store });
+  const { store, storeClock } = await makeStore();
+  const results = await runConformance({ idempotent, store, storeClock });
   assert.equal(results.length, CASES.length);
   const failed = results.filter((r) => !r.ok);
   assert.deepEqual(failed, [], failed.map((f) => `${f.name}: ${f.error}`).join('\n\n'));
 }
 
-test('conformance: memoryStore', () => conformance(() => memoryStore()));
+test('conformance: memoryStore', () => conformance(() => ({ store: memoryStore() })));
 
-test('conformance: redisStore (node-redis, a real redis-server)', () => conformance(async () => redisStore(await redis.client())));
+test('conformance: redisStore (node-redis, a real redis-server, its own clock)', () => conformance(async () => {
+  const client = await redis.client();
+  return { store: redisStore(client), storeClock: redisStoreClock(client) };
+}));
 
-test('conformance: postgresStore (pg Pool, a real PostgreSQL)', () => conformance(async () => {
-  const store = postgresStore(postgres.pool({ max: 10 }));
+test('conformance: postgresStore (pg Pool, a real PostgreSQL, its own clock)', () => conformance(async () => {
+  const pool = postgres.pool({ max: 10 });
+  const store = postgresStore(pool);
   await Promise.all([store.migrate(), store.migrate()]); // concurrent migrations are serialised
-  return store;
+  return { store, storeClock: postgresStoreClock(pool) };
 }));

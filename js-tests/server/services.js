@@ -31,7 +31,8 @@ export function freePort() {
   });
 }
 
-function track(child, name) {
+/** Follows a child process: killed when this process exits; its last output kept. */
+export function track(child, name) {
   live.add(child);
   let output = '';
   child.stdout?.on('data', (c) => { output = (output + c).slice(-4000); });
@@ -40,7 +41,8 @@ function track(child, name) {
   return { child, exited, output: () => output, name };
 }
 
-async function waitFor(check, what, ms, proc) {
+/** Polls `check` until it resolves (bounded by `ms`); fails at once if `proc` exits. */
+export async function waitFor(check, what, ms, proc) {
   const end = Date.now() + ms;
   let lastError;
   while (Date.now() < end) {
@@ -55,7 +57,8 @@ async function waitFor(check, what, ms, proc) {
   throw new Error(`${what} not ready after ${ms} ms: ${lastError?.message}\n${proc?.output() ?? ''}`);
 }
 
-async function stop(proc, signal = 'SIGTERM') {
+/** Stops a tracked process by its PID (SIGKILL after 5 s). */
+export async function stopProcess(proc, signal = 'SIGTERM') {
   if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
   proc.child.kill(signal);
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), 5_000);
@@ -103,11 +106,11 @@ export async function startRedis() {
       clients.add(c);
       return c;
     },
-    kill: () => stop(proc, 'SIGKILL'),
+    kill: () => stopProcess(proc, 'SIGKILL'),
     start,
     async stop() {
       for (const c of clients) { try { c.destroy(); } catch { /* already closed */ } }
-      await stop(proc);
+      await stopProcess(proc);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -165,11 +168,11 @@ export async function startPostgres() {
       return pool;
     },
     /** Shuts the server down (fast shutdown); start() brings it back on the same port and data. */
-    kill: () => stop(proc, 'SIGINT'),
+    kill: () => stopProcess(proc, 'SIGINT'),
     start,
     async stop() {
       await Promise.all([...pools].map((p) => p.end().catch(() => {})));
-      await stop(proc, 'SIGINT'); // fast shutdown
+      await stopProcess(proc, 'SIGINT'); // fast shutdown
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -9,16 +9,16 @@ import type { ClaimReply, IdempotencyOptions, IdempotencyStore } from 'durafetch
 // A store of one's own (DynamoDB conditional writes fit the same shape).
 const records = new Map<string, { fingerprint: string; owner: string; until: number; response: Uint8Array | null }>();
 const custom: IdempotencyStore = {
-  async claim(id, { fingerprint, owner, now, until }): Promise<ClaimReply> {
+  async claim(id, { fingerprint, owner, now, leaseMs }): Promise<ClaimReply> {
     const r = records.get(id);
     if (r && r.until > now) return { claimed: false, fingerprint: r.fingerprint, until: r.until, response: r.response };
-    records.set(id, { fingerprint, owner, until, response: null });
+    records.set(id, { fingerprint, owner, until: now + leaseMs, response: null });
     return { claimed: true };
   },
-  async complete(id, { owner, response, until }) {
+  complete(id, { owner, response, now, ttlMs }) { // a synchronous store answers directly
     const r = records.get(id);
     if (!r || r.owner !== owner || r.response) return false;
-    records.set(id, { ...r, response, until });
+    records.set(id, { ...r, response, until: now + ttlMs });
     return true;
   },
   async release(id, owner) {
@@ -36,6 +36,7 @@ const options: IdempotencyOptions = {
   scope: (request) => request.headers.get('x-tenant'),
   fingerprint: async (request) => `${request.method} ${await request.text()}`,
   maxBodyBytes: 65_536,
+  maxRequestBytes: 262_144,
   storeTimeoutMs: 2_000,
   now: () => Date.now(),
 };
@@ -45,7 +46,7 @@ const handler = idempotent(async (request: Request, env: { DB: string }) => Resp
 const answer: Promise<Response> = handler(new Request('http://x/orders', { method: 'POST' }), { DB: 'orders' });
 void answer;
 
-const listener = toNodeListener(idempotent(async () => new Response('ok'), { store: memoryStore() }));
+const listener = toNodeListener(idempotent(async () => new Response('ok'), { store: memoryStore() }), { maxRequestBytes: 65_536 });
 void listener;
 const middleware = expressIdempotency({ store: memoryStore(), scope: (req) => String(req.user?.id) });
 void middleware;
@@ -55,7 +56,7 @@ declare const pool: Parameters<typeof postgresStore>[0];
 const pg = postgresStore(pool, { table: 'idempotency', sweepEvery: 500 });
 const migrated: Promise<void> = pg.migrate();
 void migrated;
-void redisStore(redisClient, { prefix: 'app:' });
+void redisStore(redisClient, { prefix: 'app:', replicas: 1, replicaTimeoutMs: 250 });
 void durableObjectStore({} as unknown, { prefix: 'k:' });
 void denoKvStore({} as unknown);
 const live: number = memoryStore().size();

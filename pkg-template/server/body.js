@@ -2,6 +2,7 @@
 // still be sent. A longer body is not buffered whole: the caller gets what
 // was read followed by the rest of the stream, and the core records the
 // answer without its body.
+import { HeldResponse } from './held-response.js';
 
 /** Statuses whose responses have no body (a body there makes Response throw). */
 export const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
@@ -16,9 +17,10 @@ function concat(chunks, size) {
 
 /**
  * Resolves with `{ bytes, response }`: `bytes` the whole body (undefined
- * when over `max`), `response` an unread Response to send in its place.
+ * when over `max`), `response` an unread Response to send in its place (a
+ * HeldResponse when `held`: toNodeListener will send it).
  */
-export async function bufferUpTo(response, max) {
+export async function bufferUpTo(response, max, held) {
   if (response.body === null) return { bytes: new Uint8Array(0), response };
   const reader = response.body.getReader();
   const chunks = [];
@@ -43,10 +45,11 @@ export async function bufferUpTo(response, max) {
     }
   }
   const bytes = concat(chunks, size);
-  return { bytes, response: rebuild(response, bytes) };
+  return { bytes, response: rebuild(response, bytes, held) };
 }
 
-function rebuild(response, body) {
+function rebuild(response, body, held) {
   const init = { status: response.status, statusText: response.statusText, headers: response.headers };
-  return new Response(NULL_BODY_STATUSES.has(response.status) ? null : body, init);
+  if (NULL_BODY_STATUSES.has(response.status)) return new Response(null, init);
+  return held ? new HeldResponse(body, init) : new Response(body, init);
 }

@@ -3,6 +3,11 @@
 // store its answer or release the claim. The core decides; this file does
 // the I/O, with a time limit on every store call (a store that hangs is a
 // store that is down: fail closed).
+//
+// A store may answer synchronously (memoryStore does): then nothing here
+// awaits or arms a timer, and claim/finish return their result directly.
+// Callers handle both (`isThenable`); that keeps the in-process store's
+// cost per request at a few microseconds.
 import { Engine } from './server.js';
 import { IdempotencyError } from './errors.js';
 import { memoryStore } from './stores/memory.js';
@@ -14,23 +19,32 @@ class StoreTimeout extends Error {
   }
 }
 
-/** Settles like `call()`, or rejects after `ms`; `onLate` sees a value that came too late. */
-function withTimeout(call, ms, onLate) {
+export const isThenable = (value) => value !== null && typeof value === 'object' && typeof value.then === 'function';
+
+/** Settles like `pending`, or rejects after `ms`; `onLate` sees a value that came too late. */
+function withTimeout(pending, ms, onLate) {
   return new Promise((resolve, reject) => {
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; reject(new StoreTimeout(ms)); }, ms);
-    let pending;
-    try {
-      pending = Promise.resolve(call());
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
     pending.then(
       (value) => { if (timedOut) onLate?.(value); else { clearTimeout(timer); resolve(value); } },
       (error) => { if (!timedOut) { clearTimeout(timer); reject(error); } },
     );
   });
 }
+
+/** `store.method(...)`: its value, or a Promise of it bounded by `ms`. A synchronous throw becomes a rejection. */
+function callStore(store, method, args, ms, onLate) {
+  let result;
+  try {
+    result = store[method](...args);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return isThenable(result) ? withTimeout(Promise.resolve(result), ms, onLate) : result;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function validateStore(store) {
   const limit = store.maxResponseBytes;
@@ -61,6 +75,8 @@ export function createEngine(options = {}) {
   const storeLimit = validateStore(store);
   const now = options.now ?? Date.now;
   const timeoutMs = core.storeTimeoutMs;
+  const leaseMs = core.leaseMs;
+  const ttlMs = core.ttlMs;
   const onStoreError = options.onStoreError;
 
   /** Tells the operator; never lets their callback break a request. */
@@ -75,29 +91,70 @@ export function createEngine(options = {}) {
     return t;
   }
 
+  /** A misconfigured store (IdempotencyError) is the operator's to fix: thrown, not hidden in a 503. */
+  function rethrowSetup(error) {
+    if (IdempotencyError.is(error)) throw error;
+  }
+
   function release(claim) {
-    return withTimeout(() => store.release(claim.id, claim.owner), timeoutMs)
-      .then((released) => released === true, (error) => { report(error, 'release', claim.id); return false; });
+    const released = callStore(store, 'release', [claim.key, claim.owner], timeoutMs);
+    if (!isThenable(released)) return released === true;
+    return released.then((r) => r === true, (error) => { report(error, 'release', claim.key); return false; });
+  }
+
+  function decided(key, owner, claimant, reply) {
+    // `claimed: true` is the store saying "yours": run (the contract, not a
+    // decision); every other reply, well-formed or not, is the core's to judge.
+    const verdict = reply?.claimed === true ? null : core.decide(reply?.claimed, reply?.fingerprint, reply?.response, claimant);
+    return { verdict, reply, key, owner, startedAt: performance.now() };
+  }
+
+  /**
+   * The answer is stored before it is sent: a complete that fails (the store
+   * is restarting, a failover) is retried while the lease still holds, so the
+   * resends waiting on 409 get the answer instead of running the handler
+   * again once the lease ends. Then it gives up (reported) and the answer is
+   * sent unstored.
+   */
+  async function completeUntilStored(claim, record, firstError) {
+    let error = firstError;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+      rethrowSetup(error);
+      report(error, 'complete', claim.key);
+      if (performance.now() - claim.startedAt + delay + timeoutMs >= leaseMs) return false;
+      await sleep(delay);
+      try {
+        const result = callStore(store, 'complete', [claim.key, { owner: claim.owner, response: record, now: clock(), ttlMs }], timeoutMs);
+        return (isThenable(result) ? await result : result) === true;
+      } catch (next) {
+        error = next;
+      }
+    }
   }
 
   return {
     /** The key header's name, lower-case. */
     header: core.header,
     maxBodyBytes: core.maxBodyBytes,
+    maxRequestBytes: core.maxRequestBytes,
     customScope: options.scope,
     customFingerprint: options.fingerprint,
 
     /** undefined: pass through; a string: the key; an object: a problem to answer. */
     admit: (method, headerValue) => core.admit(method, headerValue ?? undefined),
 
-    fingerprint: (method, pathAndQuery, body) => core.fingerprint(method, pathAndQuery, body),
+    /** The 413 problem for a body over maxRequestBytes. */
+    tooLarge: () => core.tooLarge(),
 
-    /** A caller's `fingerprint(request)` result, hashed. */
-    customFingerprintOf(value) {
+    /** This request's claimant: its scope and fingerprint, as stored. */
+    claimant: (method, pathAndQuery, body, scope) => core.claimant(method, pathAndQuery, body, scope),
+
+    /** A caller's `fingerprint(request)` result, as a claimant. */
+    customClaimant(value, scope) {
       if (typeof value !== 'string') {
         throw new IdempotencyError('invalid-fingerprint', `fingerprint(request) must return a string, got ${typeof value}`);
       }
-      return core.textFingerprint(value);
+      return core.customClaimant(value, scope);
     },
 
     /** `scope` may be a string, or null/undefined for none. */
@@ -107,51 +164,53 @@ export function createEngine(options = {}) {
     },
 
     /**
-     * Claims (scope, key). Resolves with `{ verdict, reply, id, owner }`:
-     * verdict null means "run the handler, then call finish or release".
+     * Claims the key for `claimant`. Returns (or resolves with)
+     * `{ verdict, reply, key, owner }`: verdict null means "run the handler,
+     * then call finish or release".
      */
-    async claim(key, scope, fingerprint) {
-      const id = core.recordId(scope, key);
+    claim(key, claimant) {
       const owner = crypto.randomUUID();
-      const t = clock();
-      let reply;
-      try {
-        reply = await withTimeout(
-          () => store.claim(id, { fingerprint, owner, now: t, until: core.leaseUntil(t) }),
-          timeoutMs,
-          // A claim that lands after we answered 503 would block the key for a lease: give it back.
-          (late) => { if (late && late.claimed === true) release({ id, owner }); },
-        );
-      } catch (error) {
-        report(error, 'claim', id);
-        reply = undefined; // unreachable: the core answers 503
-      }
-      return { verdict: core.decide(reply, fingerprint), reply, id, owner };
+      const reply = callStore(store, 'claim', [key, { fingerprint: claimant, owner, now: clock(), leaseMs }], timeoutMs,
+        // A claim that lands after we answered 503 would block the key for a lease: give it back.
+        (late) => { if (late && late.claimed === true) release({ key, owner }); });
+      if (!isThenable(reply)) return decided(key, owner, claimant, reply);
+      return reply.then((r) => decided(key, owner, claimant, r), (error) => {
+        rethrowSetup(error);
+        report(error, 'claim', key);
+        return decided(key, owner, claimant, undefined); // unreachable: the core answers 503
+      });
     },
 
     /**
      * After the handler: stores its answer or releases the claim.
-     * `body` is the buffered body, or undefined when it was over maxBodyBytes.
-     * Resolves true when the answer is stored.
+     * `headers`: `name:value` lines; `body`: the buffered body, or undefined
+     * when it was over maxBodyBytes. Returns (or resolves with) true when the
+     * answer is stored.
      */
-    async finish(claim, status, headers, body) {
+    finish(claim, status, headers, body) {
       const record = core.settle(status, headers, body, storeLimit);
       if (record === undefined) {
-        await release(claim);
-        return false;
+        const released = release(claim);
+        return isThenable(released) ? released.then(() => false) : false;
       }
-      const t = clock();
+      const completion = { owner: claim.owner, response: record, now: clock(), ttlMs };
+      let stored;
       try {
-        const stored = await withTimeout(
-          () => store.complete(claim.id, { owner: claim.owner, response: record, now: t, until: core.answerUntil(t) }),
-          timeoutMs);
-        return stored === true;
+        stored = callStore(store, 'complete', [claim.key, completion], timeoutMs);
       } catch (error) {
-        report(error, 'complete', claim.id); // the caller still gets the answer; the lease then expires
-        return false;
+        return completeUntilStored(claim, record, error);
       }
+      if (!isThenable(stored)) return stored === true;
+      return stored.then((r) => r === true, (error) => completeUntilStored(claim, record, error));
     },
 
     release,
   };
+}
+
+/** `name:value` lines from `[name, value]` pairs (Headers, or Node's res.getHeaders()). */
+export function headerText(pairs) {
+  let text = '';
+  for (const [name, value] of pairs) text += `${name}:${value}\n`;
+  return text;
 }

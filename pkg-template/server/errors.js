@@ -12,7 +12,9 @@ function describe(value) {
 export class IdempotencyError extends Error {
   /**
    * kinds: 'invalid-option' (with `option`, `expected`, `value`),
-   * 'invalid-handler', 'invalid-response', 'invalid-scope', 'invalid-fingerprint'.
+   * 'invalid-handler', 'invalid-response', 'invalid-scope', 'invalid-fingerprint',
+   * 'invalid-store' (a store or client that cannot work as given: the message
+   * says what to change; thrown at construction or at the first request).
    */
   constructor(kind, message, details = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });

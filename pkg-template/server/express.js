@@ -1,46 +1,89 @@
 // expressIdempotency(options): the same protocol as Express middleware,
-// `app.use(expressIdempotency({ store }))`. Mount it after your body parser
-// (express.json(), express.raw(), …): the fingerprint covers `req.body`. If
-// no parser ran, it reads the raw body into `req.body` as a Buffer.
-// The answer is captured from res.write/res.end and stored before the end
-// of the response is sent. Express is not a dependency of this package.
-import { createEngine } from './engine.js';
+// `app.use(expressIdempotency({ store }))`, before or after your body parser:
+// - after one (express.json(), express.raw(), …): the fingerprint covers
+//   `req.body` as the parser left it;
+// - before one, or with none: it reads the raw body (up to maxRequestBytes:
+//   past it, 413 and the rest unread), fingerprints those bytes, and puts
+//   them back into the request stream, so the parser after it, or a handler
+//   that reads the stream, gets the body as if nothing had read it.
+// The answer is captured from res.write/res.end (wrappers on the response
+// prototype, below) and stored before the end of the response is sent.
+// Express is not a dependency of this package.
+import { createEngine, isThenable } from './engine.js';
 import { REPLAYED_HEADER } from './answers.js';
 import { NULL_BODY_STATUSES } from './body.js';
+import { IdempotencyError } from './errors.js';
+import { declaredLength } from './request-body.js';
 
 const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+const TOO_LARGE = Symbol('too large');
 
-function readRaw(req) {
+function hasBody(req) {
+  return req.headers['transfer-encoding'] !== undefined || (declaredLength(req.headers['content-length']) ?? 0) > 0;
+}
+
+/**
+ * Reads the whole body without letting the stream end, then puts it back
+ * (`unshift`) before 'end' is emitted: whoever reads the request next sees
+ * every byte. Resolves with the bytes, or TOO_LARGE (the rest left unread).
+ */
+function readAndPutBack(req, limit) {
   return new Promise((resolve, reject) => {
     const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    let size = 0;
+    const done = (value) => {
+      req.removeListener('readable', onReadable);
+      req.removeListener('error', onError);
+      resolve(value);
+    };
+    const onError = (error) => {
+      req.removeListener('readable', onReadable);
+      reject(error);
+    };
+    function onReadable() {
+      let chunk;
+      while ((chunk = req.read()) !== null) {
+        size += chunk.byteLength;
+        if (size > limit) return done(TOO_LARGE);
+        chunks.push(chunk);
+      }
+      // Everything arrived and was read: 'end' is scheduled for the next
+      // tick; putting the bytes back now cancels it until they are read again.
+      if (req.complete) {
+        const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+        if (size > 0) req.unshift(body);
+        done(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+      }
+    }
+    req.on('readable', onReadable);
+    req.on('error', onError);
   });
 }
 
-async function bodyBytes(req) {
+/** The bytes to fingerprint: what a parser left in req.body, or the raw body. */
+function bodyBytes(req, limit) {
   const body = req.body;
   if (body instanceof Uint8Array) return body;
   if (typeof body === 'string') return encoder.encode(body);
-  if (body !== undefined && body !== null) return encoder.encode(JSON.stringify(body));
-  if (req.readableEnded) return new Uint8Array(0);
-  const raw = await readRaw(req);
-  req.body = raw;
-  req._body = true; // body-parser's own "already read" mark: a later parser skips it
-  return raw;
+  if (body !== undefined && body !== null && (req._body || Object.keys(body).length > 0)) return encoder.encode(JSON.stringify(body));
+  if (req.readableEnded || !hasBody(req)) return EMPTY;
+  if ((declaredLength(req.headers['content-length']) ?? 0) > limit) return TOO_LARGE;
+  return readAndPutBack(req, limit);
+}
+
+function sendProblem(res, problem, close) {
+  res.statusCode = problem.status;
+  res.setHeader('content-type', 'application/problem+json');
+  res.setHeader('cache-control', 'no-store');
+  if (problem.retryAfter !== undefined) res.setHeader('retry-after', String(problem.retryAfter));
+  if (close) res.setHeader('connection', 'close'); // the rest of the body is not read
+  res.end(problem.body);
 }
 
 function sendAnswer(res, claim) {
   const v = claim.verdict;
-  if (!v.replayed) {
-    res.statusCode = v.status;
-    res.setHeader('content-type', 'application/problem+json');
-    res.setHeader('cache-control', 'no-store');
-    if (v.retryAfter !== undefined) res.setHeader('retry-after', String(v.retryAfter));
-    res.end(v.body);
-    return;
-  }
+  if (!v.replayed) return sendProblem(res, v);
   res.statusCode = v.status;
   for (const [name, value] of v.headers) res.setHeader(name, value);
   res.setHeader(REPLAYED_HEADER, 'true');
@@ -51,69 +94,123 @@ function sendAnswer(res, claim) {
   }
 }
 
-function headerPairs(res) {
-  const pairs = [];
-  for (const [name, value] of Object.entries(res.getHeaders())) {
-    if (Array.isArray(value)) for (const v of value) pairs.push([name, String(v)]);
-    else if (value !== undefined) pairs.push([name, String(value)]);
+function headerText(res) {
+  let text = '';
+  const headers = res.getHeaders();
+  for (const name in headers) {
+    const value = headers[name];
+    if (Array.isArray(value)) for (const v of value) text += `${name}:${v}\n`;
+    else if (value !== undefined) text += `${name}:${value}\n`;
   }
-  return pairs;
+  return text;
 }
 
-/** Captures the handler's answer; `done(status, headers, body)` runs before the real end. */
-function capture(res, maxBodyBytes, done) {
-  const { write, end, writeHead } = res;
-  const chunks = [];
-  let size = 0;
-  const collect = (chunk, encoding) => {
-    if (chunk === undefined || chunk === null || typeof chunk === 'function' || size > maxBodyBytes) return;
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
-    size += bytes.byteLength;
-    if (size <= maxBodyBytes) chunks.push(bytes);
-  };
-  res.writeHead = function capturedWriteHead(status, reason, headers) {
+// Capturing the handler's answer. Assigning res.write/res.end/res.writeHead
+// on every response (the usual way) changes each response object's shape
+// and cost ~17 µs of CPU per request in Node 20, about as much as the rest of
+// the middleware. Instead the response prototype (Node's ServerResponse,
+// found from `res`) gets pass-through wrappers once, and a response being
+// captured is registered in a WeakMap: an uncaptured response pays one
+// WeakMap lookup per write/end.
+const captures = new WeakMap(); // res -> { maxBodyBytes, chunks, size, done }
+const INSTALLED = Symbol.for('durafetch.server.capture');
+
+function collect(c, chunk, encoding) {
+  if (chunk === undefined || chunk === null || typeof chunk === 'function' || c.size > c.maxBodyBytes) return;
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
+  c.size += bytes.byteLength;
+  if (c.size <= c.maxBodyBytes) c.chunks.push(bytes);
+}
+
+function install(res) {
+  let proto = Object.getPrototypeOf(res);
+  while (proto && !Object.hasOwn(proto, 'writeHead')) proto = Object.getPrototypeOf(proto);
+  if (!proto || proto[INSTALLED]) return;
+  const { write, end, writeHead } = proto;
+  Object.defineProperty(proto, INSTALLED, { value: true });
+  proto.writeHead = function capturingWriteHead(status, reason, headers) {
     // Headers given here bypass res.getHeaders(): set them so they are seen.
     const given = typeof reason === 'string' ? headers : reason;
-    if (given && !Array.isArray(given)) {
-      for (const [name, value] of Object.entries(given)) res.setHeader(name, value);
+    if (captures.has(this) && given && !Array.isArray(given)) {
+      for (const [name, value] of Object.entries(given)) this.setHeader(name, value);
       return typeof reason === 'string' ? writeHead.call(this, status, reason) : writeHead.call(this, status);
     }
     return writeHead.apply(this, arguments);
   };
-  res.write = function capturedWrite(chunk, encoding, callback) {
-    collect(chunk, encoding);
+  proto.write = function capturingWrite(chunk, encoding, callback) {
+    const c = captures.get(this);
+    if (c !== undefined) collect(c, chunk, encoding);
     return write.call(this, chunk, encoding, callback);
   };
-  res.end = function capturedEnd(chunk, encoding, callback) {
-    collect(chunk, encoding);
-    res.write = write;
-    res.end = end;
-    res.writeHead = writeHead;
-    const body = size > maxBodyBytes ? undefined : Buffer.concat(chunks, size);
-    done(res.statusCode, headerPairs(res), body).finally(() => end.call(res, chunk, encoding, callback));
-    return res;
+  proto.end = function capturingEnd(chunk, encoding, callback) {
+    const c = captures.get(this);
+    if (c === undefined) return end.call(this, chunk, encoding, callback);
+    collect(c, chunk, encoding);
+    captures.delete(this);
+    const body = c.size > c.maxBodyBytes ? undefined : c.chunks.length === 1 ? c.chunks[0] : Buffer.concat(c.chunks, c.size);
+    const stored = c.done(this.statusCode, headerText(this), body);
+    // A synchronous store (memoryStore) has stored it already: end now.
+    if (isThenable(stored)) stored.finally(() => end.call(this, chunk, encoding, callback));
+    else end.call(this, chunk, encoding, callback);
+    return this;
   };
 }
 
-export function expressIdempotency(options) {
-  const engine = createEngine(options);
+/** Captures the handler's answer; `done(status, headers, body)` runs before the real end. */
+function capture(res, maxBodyBytes, done) {
+  install(res);
+  captures.set(res, { maxBodyBytes, chunks: [], size: 0, done });
+}
 
-  async function run(key, req, res, next) {
-    const body = await bodyBytes(req);
-    const scope = engine.checkScope(engine.customScope ? await engine.customScope(req) : req.headers.authorization);
-    const fingerprint = engine.customFingerprint
-      ? engine.customFingerprintOf(await engine.customFingerprint(req))
-      : engine.fingerprint(req.method, req.originalUrl ?? req.url, body);
-    const claim = await engine.claim(key, scope, fingerprint);
+/** `app.use(expressIdempotency)` (the factory itself) instead of `app.use(expressIdempotency(options))`. */
+function looksLikeARequest(options) {
+  return options !== null && typeof options === 'object' && typeof options.method === 'string' &&
+    typeof options.headers === 'object' && 'socket' in options;
+}
+
+export function expressIdempotency(options) {
+  if (looksLikeARequest(options)) {
+    throw new IdempotencyError('invalid-option',
+      'expressIdempotency is a factory: mount app.use(expressIdempotency({ store })), not app.use(expressIdempotency)', { option: 'options' });
+  }
+  const engine = createEngine(options);
+  const limit = engine.maxRequestBytes;
+
+  function proceed(claim, req, res, next) {
     if (claim.verdict !== null) return sendAnswer(res, claim);
     capture(res, engine.maxBodyBytes, (status, headers, bytes) => engine.finish(claim, status, headers, bytes));
     next();
   }
 
+  function withBody(key, body, req, res, next) {
+    if (body === TOO_LARGE) return sendProblem(res, engine.tooLarge(), true);
+    if (engine.customScope || engine.customFingerprint) return custom(key, body, req, res, next).catch(next);
+    const scope = engine.checkScope(req.headers.authorization);
+    const claim = engine.claim(key, engine.claimant(req.method, req.originalUrl ?? req.url, body, scope));
+    if (isThenable(claim)) claim.then((c) => proceed(c, req, res, next), next);
+    else proceed(claim, req, res, next);
+  }
+
+  async function custom(key, body, req, res, next) {
+    const scope = engine.checkScope(engine.customScope ? await engine.customScope(req) : req.headers.authorization);
+    const claimant = engine.customFingerprint
+      ? engine.customClaimant(await engine.customFingerprint(req), scope)
+      : engine.claimant(req.method, req.originalUrl ?? req.url, body, scope);
+    let claim = engine.claim(key, claimant);
+    if (isThenable(claim)) claim = await claim;
+    proceed(claim, req, res, next);
+  }
+
   return function durafetchIdempotency(req, res, next) {
     const key = engine.admit(req.method, req.headers[engine.header]);
     if (key === undefined) return next();
-    if (typeof key !== 'string') return sendAnswer(res, { verdict: key });
-    run(key, req, res, next).catch(next);
+    if (typeof key !== 'string') return sendProblem(res, key);
+    try {
+      const body = bodyBytes(req, limit);
+      if (isThenable(body)) body.then((b) => withBody(key, b, req, res, next)).catch(next);
+      else withBody(key, body, req, res, next);
+    } catch (error) {
+      next(error);
+    }
   };
 }

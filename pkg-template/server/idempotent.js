@@ -4,11 +4,12 @@
 // workerd's `export default { fetch }`, Hono's app.fetch, and Node through
 // toNodeListener. Extra arguments (Deno's info, workerd's env and ctx) are
 // passed to the handler as they came.
-import { createEngine } from './engine.js';
+import { createEngine, headerText, isThenable } from './engine.js';
 import { answerResponse, problemResponse } from './answers.js';
 import { bufferUpTo } from './body.js';
 import { IdempotencyError } from './errors.js';
-import { handOff, handedOff } from './handoff.js';
+import { handedOff } from './handoff.js';
+import { readBounded, TOO_LARGE } from './request-body.js';
 
 /** Path and query of an absolute URL, without parsing all of it. */
 function pathAndQuery(url) {
@@ -36,27 +37,31 @@ export function idempotent(handler, options) {
   }
   const engine = createEngine(options);
 
-  return async function idempotentHandler(request, ...rest) {
+  async function idempotentHandler(request, ...rest) {
     const key = engine.admit(request.method, request.headers.get(engine.header));
     if (key === undefined) return handler(request, ...rest);
     if (typeof key !== 'string') return problemResponse(key);
 
-    // The body is read once, for the fingerprint; the handler gets a request
-    // carrying the same bytes (or the original, unread, from toNodeListener).
+    // The body is read once, bounded, for the fingerprint; the handler gets a
+    // request carrying the same bytes (or the original, unread, from
+    // toNodeListener, which already read it within the same bound).
     let forHandler = request;
     let body = handedOff(request);
-    if (body === undefined) {
-      body = new Uint8Array(await request.arrayBuffer());
+    const fromNode = body !== undefined;
+    if (!fromNode) {
+      body = await readBounded(request, engine.maxRequestBytes);
+      if (body === TOO_LARGE) return problemResponse(engine.tooLarge());
       forHandler = rebuild(request, body);
     }
     const scope = engine.checkScope(engine.customScope
       ? await engine.customScope(forHandler.clone())
       : request.headers.get('authorization'));
-    const fingerprint = engine.customFingerprint
-      ? engine.customFingerprintOf(await engine.customFingerprint(forHandler.clone()))
-      : engine.fingerprint(request.method, pathAndQuery(request.url), body);
+    const claimant = engine.customFingerprint
+      ? engine.customClaimant(await engine.customFingerprint(forHandler.clone()), scope)
+      : engine.claimant(request.method, pathAndQuery(request.url), body, scope);
 
-    const claim = await engine.claim(key, scope, fingerprint);
+    let claim = engine.claim(key, claimant);
+    if (isThenable(claim)) claim = await claim;
     if (claim.verdict !== null) return answerResponse(claim);
 
     let response;
@@ -71,12 +76,16 @@ export function idempotent(handler, options) {
     }
     let buffered;
     try {
-      buffered = await bufferUpTo(response, engine.maxBodyBytes);
+      buffered = await bufferUpTo(response, engine.maxBodyBytes, fromNode);
     } catch (error) {
       await engine.release(claim); // the body broke: there is no answer to store
       throw error;
     }
-    await engine.finish(claim, response.status, [...response.headers], buffered.bytes);
-    return buffered.bytes === undefined ? buffered.response : handOff(buffered.response, buffered.bytes);
-  };
+    const stored = engine.finish(claim, response.status, headerText(response.headers), buffered.bytes);
+    if (isThenable(stored)) await stored;
+    return buffered.response;
+  }
+  // toNodeListener bounds the body it buffers by this, when it wraps this handler.
+  idempotentHandler.maxRequestBytes = engine.maxRequestBytes;
+  return idempotentHandler;
 }

@@ -6,6 +6,8 @@
 //!
 //! Checked after every step, over 500 seeds:
 //! - while a lease holds, one handler at most runs per key;
+//! - a request from another caller (scope) than the live record's never runs
+//!   and never gets that record's answer: 403;
 //! - a stored answer is never overwritten, and every replay is that answer;
 //! - a completion from an owner whose lease was taken over is refused;
 //! - without crashes, overlong handlers or retryable failures: one run per key.
@@ -13,6 +15,7 @@
 use std::collections::BTreeMap;
 
 use durafetch_server::core::admission::{admit, Admission};
+use durafetch_server::core::claimant::claimant;
 use durafetch_server::core::options::Policy;
 use durafetch_server::core::record::{ClaimReply, Slot};
 use durafetch_server::core::settle::{settle, Body, Settlement};
@@ -44,7 +47,7 @@ enum Outcome {
 }
 
 enum Event {
-    Arrive { key: usize, fingerprint: &'static str },
+    Arrive { key: usize, scope: &'static str, request: &'static str },
     Finish { run: usize },
 }
 
@@ -62,6 +65,7 @@ struct Tally {
     replays: usize,
     conflicts: usize,
     mismatches: usize,
+    other_scopes: usize,
     fenced: usize,
 }
 
@@ -71,6 +75,7 @@ struct Config {
     crash_percent: u64,
     overlong_percent: u64,
     failure_percent: u64,
+    other_scope_percent: u64,
 }
 
 fn simulate(seed: u64, cfg: &Config) -> (Tally, Vec<usize>) {
@@ -86,8 +91,9 @@ fn simulate(seed: u64, cfg: &Config) -> (Tally, Vec<usize>) {
     let mut seq = 0u64;
     for key in 0..cfg.keys {
         for _ in 0..cfg.arrivals_per_key {
-            let fingerprint = if rng.chance(5) { "other" } else { "same" };
-            queue.insert((rng.below(5_000), seq), Event::Arrive { key, fingerprint });
+            let request = if rng.chance(5) { "other" } else { "same" };
+            let scope = if rng.chance(cfg.other_scope_percent) { "Bearer mallory" } else { "Bearer alice" };
+            queue.insert((rng.below(5_000), seq), Event::Arrive { key, scope, request });
             seq += 1;
         }
     }
@@ -95,13 +101,18 @@ fn simulate(seed: u64, cfg: &Config) -> (Tally, Vec<usize>) {
 
     while let Some(((now, _), event)) = queue.pop_first() {
         match event {
-            Event::Arrive { key, fingerprint } => {
+            Event::Arrive { key, scope, request } => {
+                let fingerprint = claimant(Some(scope), request);
+                let fingerprint = fingerprint.as_str();
+                let live_scope_differs = slots[key]
+                    .record()
+                    .is_some_and(|r| r.until_ms > now && !r.fingerprint.starts_with(&fingerprint[..33]));
                 let header = format!("key-{key}");
                 let Admission::Claim(k) = admit(&policy, "POST", Some(&header)) else { panic!("a valid key") };
                 assert_eq!(k, header);
                 owners += 1;
                 let owner = format!("owner-{owners}");
-                let reply = slots[key].claim(fingerprint, &owner, now, policy.lease_until(now));
+                let reply = slots[key].claim(fingerprint, &owner, now, policy.lock_timeout_ms);
                 let verdict = match &reply {
                     ClaimReply::Claimed => decide(Reply::Claimed, fingerprint),
                     ClaimReply::Existing(r) => decide(
@@ -110,6 +121,9 @@ fn simulate(seed: u64, cfg: &Config) -> (Tally, Vec<usize>) {
                     ),
                 };
                 let in_flight = matches!(verdict, Verdict::Answer(p) if p.status() == 409);
+                if live_scope_differs {
+                    assert!(matches!(verdict, Verdict::Answer(p) if p.status() == 403), "seed {seed}: another scope got {verdict:?}");
+                }
                 match verdict {
                     Verdict::Run => {
                         // Invariant: no other run of this key holds a live lease.
@@ -141,6 +155,7 @@ fn simulate(seed: u64, cfg: &Config) -> (Tally, Vec<usize>) {
                         assert!(stored.status == 201 || stored.status == 422);
                     }
                     Verdict::Answer(p) => match p.status() {
+                        403 => tally.other_scopes += 1,
                         409 => tally.conflicts += 1,
                         422 => tally.mismatches += 1,
                         s => panic!("seed {seed}: unexpected {s}"),
@@ -148,7 +163,7 @@ fn simulate(seed: u64, cfg: &Config) -> (Tally, Vec<usize>) {
                 }
                 // A client resends after a conflict or a failure, as durafetch does.
                 if in_flight && rng.chance(50) {
-                    queue.insert((now + 1_000 + rng.below(1_000), seq), Event::Arrive { key, fingerprint });
+                    queue.insert((now + 1_000 + rng.below(1_000), seq), Event::Arrive { key, scope, request });
                     seq += 1;
                 }
             }
@@ -170,7 +185,7 @@ fn simulate(seed: u64, cfg: &Config) -> (Tally, Vec<usize>) {
                 match settlement {
                     Settlement::Store(bytes) => {
                         let taken_over = slots[key].record().map(|rec| rec.owner != owner).unwrap_or(true);
-                        let stored = slots[key].complete(&owner, bytes.clone(), policy.answer_until(now));
+                        let stored = slots[key].complete(&owner, bytes.clone(), now, policy.ttl_ms);
                         assert_eq!(stored, !taken_over, "seed {seed}: completion fenced exactly when taken over");
                         if stored {
                             assert!(first_answer[key].is_none(), "seed {seed}: a second answer for key {key}");
@@ -182,7 +197,7 @@ fn simulate(seed: u64, cfg: &Config) -> (Tally, Vec<usize>) {
                     Settlement::Release => {
                         slots[key].release(&owner);
                         // The client resends a failed request.
-                        queue.insert((now + 10 + rng.below(500), seq), Event::Arrive { key, fingerprint: "same" });
+                        queue.insert((now + 10 + rng.below(500), seq), Event::Arrive { key, scope: "Bearer alice", request: "same" });
                         seq += 1;
                     }
                 }
@@ -200,7 +215,7 @@ fn simulate(seed: u64, cfg: &Config) -> (Tally, Vec<usize>) {
 
 #[test]
 fn one_run_per_key_when_nothing_fails() {
-    let cfg = Config { keys: 20, arrivals_per_key: 8, crash_percent: 0, overlong_percent: 0, failure_percent: 0 };
+    let cfg = Config { keys: 20, arrivals_per_key: 8, crash_percent: 0, overlong_percent: 0, failure_percent: 0, other_scope_percent: 0 };
     for seed in 0..500 {
         let (tally, runs_per_key) = simulate(seed, &cfg);
         assert!(runs_per_key.iter().all(|&n| n == 1), "seed {seed}: {runs_per_key:?}");
@@ -211,7 +226,7 @@ fn one_run_per_key_when_nothing_fails() {
 
 #[test]
 fn crashes_overlong_handlers_and_failures_never_store_two_answers() {
-    let cfg = Config { keys: 20, arrivals_per_key: 8, crash_percent: 10, overlong_percent: 15, failure_percent: 15 };
+    let cfg = Config { keys: 20, arrivals_per_key: 8, crash_percent: 10, overlong_percent: 15, failure_percent: 15, other_scope_percent: 10 };
     let mut total = Tally::default();
     let mut extra_runs = 0;
     for seed in 0..500 {
@@ -221,14 +236,15 @@ fn crashes_overlong_handlers_and_failures_never_store_two_answers() {
         total.replays += tally.replays;
         total.conflicts += tally.conflicts;
         total.mismatches += tally.mismatches;
+        total.other_scopes += tally.other_scopes;
         total.fenced += tally.fenced;
     }
     // The paths under test were taken, many times.
     assert!(total.fenced > 100, "late completions refused: {}", total.fenced);
     assert!(extra_runs > 1_000, "takeovers and re-runs after release: {extra_runs}");
-    assert!(total.replays > 1_000 && total.conflicts > 1_000 && total.mismatches > 100);
+    assert!(total.replays > 1_000 && total.conflicts > 1_000 && total.mismatches > 100 && total.other_scopes > 100);
     println!(
-        "500 seeds: {} runs ({extra_runs} beyond the first per key), {} replays, {} conflicts, {} mismatches, {} late completions refused",
-        total.runs, total.replays, total.conflicts, total.mismatches, total.fenced
+        "500 seeds: {} runs ({extra_runs} beyond the first per key), {} replays, {} conflicts, {} mismatches, {} refused to another scope, {} late completions refused",
+        total.runs, total.replays, total.conflicts, total.mismatches, total.other_scopes, total.fenced
     );
 }

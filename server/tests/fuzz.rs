@@ -3,12 +3,13 @@
 //! request it serves). Property tests over arbitrary inputs.
 
 use durafetch_server::core::admission::{admit, Admission};
-use durafetch_server::core::key_header::{parse_key, KeyError, MAX_KEY_CHARS};
+use durafetch_server::core::claimant::claimant;
 use durafetch_server::core::options::Policy;
 use durafetch_server::core::settle::{settle, Body, Settlement};
-use durafetch_server::core::stored::decode;
-use durafetch_server::core::value::Value;
+use durafetch_server::core::stored::{decode, header_lines};
 use durafetch_server::core::verdict::{decide, Reply, Verdict};
+use durafetch_wire::key::{is_valid_key, MAX_KEY_LEN};
+use durafetch_wire::value::Value;
 use proptest::prelude::*;
 
 fn value() -> impl Strategy<Value = Value> {
@@ -30,27 +31,13 @@ fn value() -> impl Strategy<Value = Value> {
     })
 }
 
-const NAMES: [&str; 12] = [
+const NAMES: [&str; 13] = [
     "store", "header", "methods", "required", "ttlMs", "lockTimeoutMs", "scope", "fingerprint", "maxBodyBytes",
-    "storeTimeoutMs", "now", "other",
+    "maxRequestBytes", "storeTimeoutMs", "now", "other",
 ];
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2_000))]
-
-    #[test]
-    fn any_header_value_is_a_key_or_a_typed_error(raw in "\\PC{0,300}|[ -~]{0,300}|\"[ -~]{0,300}\"?") {
-        match parse_key(&raw) {
-            Ok(key) => {
-                prop_assert!(!key.is_empty() && key.len() <= MAX_KEY_CHARS);
-                // The quoted spelling of a bare key is the same key.
-                if !raw.trim().starts_with('"') {
-                    prop_assert_eq!(parse_key(&format!("\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""))), Ok(key));
-                }
-            }
-            Err(KeyError::Empty | KeyError::TooLong | KeyError::Malformed) => {}
-        }
-    }
 
     #[test]
     fn any_options_parse_or_name_the_option(entries in prop::collection::vec((prop::sample::select(NAMES.to_vec()), value()), 0..6)) {
@@ -72,20 +59,20 @@ proptest! {
     }
 
     #[test]
-    fn any_claim_reply_gives_a_verdict(fp in "[a-f0-9]{0,4}", theirs in "[a-f0-9]{0,4}", bytes in prop::option::of(prop::collection::vec(any::<u8>(), 0..64))) {
-        let v = decide(Reply::Existing { fingerprint: &theirs, response: bytes.as_deref() }, &fp);
+    fn any_claim_reply_gives_a_verdict(fp in "[a-f0-9]{0,4}", scope in prop::option::of("[ab]"), theirs in "\\PC{0,40}|-:[a-f0-9]{0,4}", bytes in prop::option::of(prop::collection::vec(any::<u8>(), 0..64))) {
+        let mine = claimant(scope.as_deref(), &fp);
+        let v = decide(Reply::Existing { fingerprint: &theirs, response: bytes.as_deref() }, &mine);
         match v {
             Verdict::Run => prop_assert!(false, "an existing record never runs the handler"),
-            Verdict::Answer(p) => prop_assert!([409, 422, 500].contains(&p.status())),
-            Verdict::Replay(r) => prop_assert!(fp == theirs && (200..=499).contains(&r.status)),
+            Verdict::Answer(p) => prop_assert!([403, 409, 422, 500].contains(&p.status())),
+            Verdict::Replay(r) => prop_assert!(mine == theirs && (200..=499).contains(&r.status)),
         }
     }
 
     #[test]
-    fn any_answer_settles(status in any::<u16>(), headers in prop::collection::vec(("\\PC{0,10}", "\\PC{0,20}"), 0..6), body in prop::collection::vec(any::<u8>(), 0..100), limit in prop::option::of(0u64..200), max in 0u64..150) {
+    fn any_answer_settles(status in any::<u16>(), headers in "\\PC{0,120}", body in prop::collection::vec(any::<u8>(), 0..100), limit in prop::option::of(0u64..200), max in 0u64..150) {
         let policy = Policy { max_body_bytes: max, ..Policy::default() };
-        let headers: Vec<(String, String)> = headers;
-        match settle(&policy, status, &headers, Body::Complete(&body), limit) {
+        match settle(&policy, status, &header_lines(&headers), Body::Complete(&body), limit) {
             Settlement::Store(bytes) => {
                 let r = decode(&bytes).expect("what settle stores, decode reads");
                 prop_assert_eq!(r.status, status);
@@ -98,7 +85,7 @@ proptest! {
     #[test]
     fn any_method_and_header_are_admitted_or_answered(method in "\\PC{0,10}", header in prop::option::of("\\PC{0,300}")) {
         match admit(&Policy::default(), &method, header.as_deref()) {
-            Admission::Claim(key) => prop_assert!(!key.is_empty() && key.len() <= MAX_KEY_CHARS),
+            Admission::Claim(key) => prop_assert!(is_valid_key(&key) && key.len() <= MAX_KEY_LEN),
             Admission::Reject(p) => prop_assert_eq!(p.status(), 400),
             Admission::PassThrough => {}
         }

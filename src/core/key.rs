@@ -42,17 +42,12 @@ pub fn uuid_v4(mut b: [u8; 16]) -> String {
     out
 }
 
-/// A key goes verbatim into a header and into storage: 1 to 255 visible
-/// ASCII characters (Stripe's limit), nothing a proxy could rewrite.
-pub fn is_valid_key(key: &str) -> bool {
-    (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x21..=0x7E).contains(&b))
-}
+/// A key goes verbatim into a header (bare: `durafetch_wire::key`
+/// says why) and into storage; the server reads it back to the same key.
+pub use durafetch_wire::key::{is_valid_key, KEY_RULE};
 
 /// An RFC 9110 token.
-pub fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
+pub use durafetch_wire::token::is_token as is_header_name;
 
 /// What makes two requests "the same operation" for key reuse: method, URL
 /// and body, hashed with 64-bit FNV-1a. It catches a key reused by mistake;
@@ -123,7 +118,7 @@ mod tests {
     fn keys() {
         assert!(is_valid_key("order-42"));
         assert!(is_valid_key(&"k".repeat(255)));
-        for bad in ["", "has space", "tab\t", "caf\u{e9}", &"k".repeat(256)] {
+        for bad in ["", "has space", "tab\t", "caf\u{e9}", "a\"b", &"k".repeat(256)] {
             assert!(!is_valid_key(bad), "{bad:?}");
         }
     }

@@ -1,11 +1,8 @@
 //! The two float operations the core needs, without std (which is where
 //! `f64::ceil` and `f64::fract` live; the browser build has no std).
 
-/// Whether `n` is a whole number.
-pub fn is_whole(n: f64) -> bool {
-    // Beyond 2^53 every finite f64 is whole; below it the cast is exact.
-    n.is_finite() && (n.abs() >= 9_007_199_254_740_992.0 || n == (n as i64) as f64)
-}
+/// Whether `n` is a whole number (shared with the server half).
+pub use durafetch_wire::num::is_whole;
 
 /// The smallest whole number not below `x`, for `x` in 0..2^64 (a wait in
 /// ms); 0 for anything below.

@@ -14,13 +14,10 @@ use super::outcome::StatusSet;
 use super::schedule::RetryPolicy;
 use super::value::Value;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OptionError {
-    /// The option's path, as the caller wrote it (`breaker.cooldownMs`).
-    pub option: String,
-    /// What is accepted (the host words it).
-    pub expected: Expect,
-}
+/// A refused option: its path and what it accepts (the host words it).
+pub type OptionError = durafetch_wire::options::OptionError<Expect>;
+pub use durafetch_wire::options::MAX_TIMER_MS;
+use durafetch_wire::options::{error, integer, MAX_SAFE_INTEGER};
 
 crate::core::contract::names! {
     /// What an option (or a call's argument) accepts, for 'invalid-option'
@@ -40,14 +37,14 @@ crate::core::contract::names! {
         HeaderNames = "an array of header names",
         Seed = "an integer from 0 to 9007199254740991",
         Workflows = "an object of workflow functions: { name: async (step, input) => … }",
-        Workflow = "a function, under a name of 1 to 100 visible ASCII characters",
+        Workflow = "a function, under a name of 1 to 100 visible ASCII characters, no '\"'",
         WorkflowsEntry = "no workflows here: import { createClient } from 'durafetch/workflows' for a client that runs them",
         Function = "a function",
         KnownOption = "a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, retryOn, idempotencyHeader, breaker, store, ttlMs, redactHeaders, seed, fetch, beforeReplay, workflows",
-        Key = "1 to 255 visible ASCII characters",
+        Key = "1 to 255 visible ASCII characters, no '\"'",
         Boolean = "a boolean",
-        RunId = "1 to 200 visible ASCII characters",
-        StepName = "1 to 100 visible ASCII characters",
+        RunId = "1 to 200 visible ASCII characters, no '\"'",
+        StepName = "1 to 100 visible ASCII characters, no '\"'",
         WorkflowName = "the name of a workflow given to createClient",
     }
 }
@@ -64,8 +61,6 @@ pub enum StoreChoice {
 /// Header names never written to storage, whatever the caller adds.
 pub const ALWAYS_REDACTED: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
-pub const MAX_TIMER_MS: u64 = 2_147_483_647;
-const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Options {
@@ -99,21 +94,9 @@ impl Default for Options {
     }
 }
 
-impl OptionError {
-    pub fn new(option: &str, expected: Expect) -> OptionError {
-        OptionError { option: option.into(), expected }
-    }
-}
-
-fn error(option: &str, expected: Expect) -> OptionError {
-    OptionError::new(option, expected)
-}
-
-fn integer(name: &str, v: &Value, min: u64, max: u64, expected: Expect) -> Result<u64, OptionError> {
-    match *v {
-        Value::Number(n) if super::num::is_whole(n) && n >= min as f64 && n <= max as f64 => Ok(n as u64),
-        _ => Err(error(name, expected)),
-    }
+/// The client refusing an argument outside option parsing (a call's key, a run's id).
+pub fn refused(option: &str, expected: Expect) -> OptionError {
+    error(option, expected)
 }
 
 fn delay(name: &str, v: &Value) -> Result<u64, OptionError> {

@@ -1,29 +1,5 @@
 //! A plain-data view of a JS value: what options parsing and record decoding
 //! need to see, and nothing a hostile or corrupted input could use to panic.
+//! Shared with the server half (durafetch-wire).
 
-#[allow(unused_imports)]
-use crate::prelude::*;
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    Undefined,
-    Null,
-    Bool(bool),
-    Number(f64),
-    Str(String),
-    Bytes(Vec<u8>),
-    List(Vec<Value>),
-    Object(Vec<(String, Value)>),
-    Function,
-    /// Anything else (symbol, bigint, a value nested too deep to read).
-    Other,
-}
-
-impl Value {
-    /// A field of an object; `Undefined` when absent or not an object.
-    pub fn field(&self, name: &str) -> &Value {
-        match self {
-            Value::Object(entries) => entries.iter().find(|(k, _)| k == name).map_or(&Value::Undefined, |(_, v)| v),
-            _ => &Value::Undefined,
-        }
-    }
-}
+pub use durafetch_wire::value::Value;

@@ -10,7 +10,7 @@
 use crate::prelude::*;
 
 use crate::core::codec::{Malformed, Reader};
-use crate::core::options::{Expect, OptionError, Options};
+use crate::core::options::{refused, Expect, OptionError, Options};
 use crate::core::value::Value;
 
 /// Deeper than any option goes: the host stops there.
@@ -48,11 +48,11 @@ pub fn read_value(r: &mut Reader, depth: u32) -> Result<Value, Malformed> {
 }
 
 pub fn parse(encoded: &[u8]) -> Result<Options, OptionError> {
-    let refused = || OptionError::new("options", Expect::Object);
+    let not_an_object = || refused("options", Expect::Object);
     let r = &mut Reader::new(encoded);
     match read_value(r, MAX_DEPTH) {
         Ok(Value::Undefined | Value::Null) => Ok(Options::default()),
         Ok(Value::Object(fields)) if r.is_empty() => Options::parse(&fields),
-        _ => Err(refused()),
+        _ => Err(not_an_object()),
     }
 }

@@ -6,14 +6,19 @@
 // is retried (boundedly) from the read. Records are set with
 // `expireIn`, so KV forgets them by itself. Values are limited to 64 KiB: a
 // larger answer is stored without its body (maxResponseBytes).
+// KV has no clock of its own in a commit: leases are compared on the `now`
+// of the process that commits (the middleware's clock), so the processes
+// sharing a KV must keep their clocks in sync (NTP: milliseconds; a lease is
+// a minute). Redis and PostgreSQL use their own clock instead.
+import { IdempotencyError } from '../errors.js';
 
 const MAX_ATTEMPTS = 32;
 
 export function denoKvStore(kv, { prefix = ['durafetch', 'idempotency'] } = {}) {
-  if (!kv || typeof kv.atomic !== 'function') throw new TypeError('denoKvStore(kv): expected a Deno.Kv (await Deno.openKv())');
-  if (!Array.isArray(prefix)) throw new TypeError('denoKvStore(kv, { prefix }): prefix must be an array of key parts');
+  if (!kv || typeof kv.atomic !== 'function') throw new IdempotencyError('invalid-store', 'denoKvStore(kv): expected a Deno.Kv (await Deno.openKv())');
+  if (!Array.isArray(prefix)) throw IdempotencyError.invalidOption('denoKvStore(kv, { prefix })', 'an array of key parts', prefix);
   const keyOf = (id) => [...prefix, id];
-  const expireIn = (until, now) => Math.max(1, Math.ceil(until - now));
+  const expireIn = (ms) => Math.max(1, Math.ceil(ms));
 
   /**
    * Runs `step(record)` until its commit is not overtaken by a concurrent write.
@@ -40,18 +45,18 @@ export function denoKvStore(kv, { prefix = ['durafetch', 'idempotency'] } = {}) 
   return {
     maxResponseBytes: 64 * 1024 - 1024,
 
-    claim: (id, { fingerprint, owner, now, until }) => atomically(id, (r) => {
+    claim: (id, { fingerprint, owner, now, leaseMs }) => atomically(id, (r) => {
       if (r !== undefined && r.until > now) {
         return { result: { claimed: false, fingerprint: r.fingerprint, until: r.until, response: r.response } };
       }
-      const record = { fingerprint, owner, until, response: null };
-      return { result: { claimed: true }, op: (atomic, key) => atomic.set(key, record, { expireIn: expireIn(until, now) }) };
+      const record = { fingerprint, owner, until: now + leaseMs, response: null };
+      return { result: { claimed: true }, op: (atomic, key) => atomic.set(key, record, { expireIn: expireIn(leaseMs) }) };
     }),
 
-    complete: (id, { owner, response, now, until }) => atomically(id, (r) => {
+    complete: (id, { owner, response, now, ttlMs }) => atomically(id, (r) => {
       if (r === undefined || r.owner !== owner || r.response !== null) return { result: false };
-      const record = { ...r, response, until };
-      return { result: true, op: (atomic, key) => atomic.set(key, record, { expireIn: expireIn(until, now) }) };
+      const record = { ...r, response, until: now + ttlMs };
+      return { result: true, op: (atomic, key) => atomic.set(key, record, { expireIn: expireIn(ttlMs) }) };
     }),
 
     release: (id, owner) => atomically(id, (r) => {

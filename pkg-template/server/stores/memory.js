@@ -1,7 +1,9 @@
-// memoryStore(): records in a Map of this process. Each step runs in one
-// synchronous stretch (no await inside), so concurrent requests in this
-// process cannot interleave within it. Not shared between processes or
-// instances: use Redis, PostgreSQL, a Durable Object or Deno KV for that.
+// memoryStore(): records in a Map of this process. Each step is synchronous
+// (it returns its answer, not a Promise: the engine then neither awaits nor
+// arms a timer), so concurrent requests in this process cannot interleave
+// within it. Its clock is this process's (`now`, the middleware's clock).
+// Not shared between processes or instances: use Redis, PostgreSQL, a
+// Durable Object or Deno KV for that.
 
 export function memoryStore() {
   const records = new Map(); // id -> { fingerprint, owner, until, response }
@@ -15,25 +17,25 @@ export function memoryStore() {
   }
 
   return {
-    async claim(id, { fingerprint, owner, now, until }) {
+    claim(id, { fingerprint, owner, now, leaseMs }) {
       const r = records.get(id);
       if (r !== undefined && r.until > now) {
         return { claimed: false, fingerprint: r.fingerprint, until: r.until, response: r.response };
       }
-      records.set(id, { fingerprint, owner, until, response: null });
+      records.set(id, { fingerprint, owner, until: now + leaseMs, response: null });
       if (records.size >= sweepAt) sweep(now);
       return { claimed: true };
     },
 
-    async complete(id, { owner, response, until }) {
+    complete(id, { owner, response, now, ttlMs }) {
       const r = records.get(id);
       if (r === undefined || r.owner !== owner || r.response !== null) return false;
       r.response = response;
-      r.until = until;
+      r.until = now + ttlMs;
       return true;
     },
 
-    async release(id, owner) {
+    release(id, owner) {
       const r = records.get(id);
       if (r === undefined || r.owner !== owner || r.response !== null) return false;
       records.delete(id);

@@ -1,7 +1,7 @@
 //! The first decision, before anything is read or stored: is this request
 //! deduplicated, and under which key?
 
-use super::key_header::parse_key;
+use durafetch_wire::key::parse_key_header;
 use super::options::Policy;
 use super::problem::Problem;
 
@@ -24,7 +24,7 @@ pub fn admit(policy: &Policy, method: &str, header: Option<&str>) -> Admission {
     match header {
         None if policy.required => Admission::Reject(Problem::MissingKey),
         None => Admission::PassThrough,
-        Some(raw) => match parse_key(raw) {
+        Some(raw) => match parse_key_header(raw) {
             Ok(key) => Admission::Claim(key),
             Err(e) => Admission::Reject(Problem::InvalidKey(e)),
         },
@@ -34,7 +34,7 @@ pub fn admit(policy: &Policy, method: &str, header: Option<&str>) -> Admission {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::key_header::KeyError;
+    use durafetch_wire::key::KeyError;
 
     #[test]
     fn only_covered_methods_are_claimed() {

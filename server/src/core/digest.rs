@@ -1,10 +1,10 @@
-//! Fingerprints and record ids.
+//! Fingerprints and scope tags.
 //!
 //! A fingerprint tells "the same operation resent" from "a key reused for
-//! another request" (422). A record id puts each key in its caller's scope, so
-//! one tenant's key never finds another tenant's answer. Both are SHA-256:
-//! the scope is often a credential (the Authorization header), which must not
-//! be stored in the clear nor be forgeable into a collision.
+//! another request" (422). A scope tag tells the caller who claimed a key
+//! from any other ([`super::claimant`]). Both are SHA-256: the scope is often
+//! a credential (the Authorization header), which must not be stored in the
+//! clear nor be forgeable into a collision.
 
 use sha2::{Digest, Sha256};
 
@@ -38,20 +38,17 @@ pub fn text_fingerprint(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 
-/// Where a key lives in the store: `<scope>:<key>`, the scope as 128 bits
-/// of SHA-256 (or `-` when there is none). The key comes last, so no scope
-/// and key pair can spell another's id.
-pub fn record_id(scope: Option<&str>, key: &str) -> String {
-    let mut id = match scope {
+/// A caller's scope as stored with its claim: 128 bits of SHA-256 in hex
+/// (the scope is often a credential: never stored in the clear), or `-`
+/// when there is none.
+pub fn scope_tag(scope: Option<&str>) -> String {
+    match scope {
         Some(s) if !s.is_empty() => {
             let digest = Sha256::digest(s.as_bytes());
             hex(digest.get(..16).unwrap_or(&[]))
         }
         _ => String::from("-"),
-    };
-    id.push(':');
-    id.push_str(key);
-    id
+    }
 }
 
 #[cfg(test)]
@@ -78,14 +75,13 @@ mod tests {
     }
 
     #[test]
-    fn scopes_isolate_keys() {
-        assert_eq!(record_id(None, "k"), "-:k");
-        assert_eq!(record_id(Some(""), "k"), "-:k");
-        let alice = record_id(Some("Bearer alice"), "k");
-        let bob = record_id(Some("Bearer bob"), "k");
-        assert_ne!(alice, bob);
-        assert_eq!(alice.len(), 32 + 2);
-        assert!(alice.ends_with(":k") && !alice.contains("alice"));
-        assert_eq!(alice, record_id(Some("Bearer alice"), "k"));
+    fn scope_tags() {
+        assert_eq!(scope_tag(None), "-");
+        assert_eq!(scope_tag(Some("")), "-");
+        let alice = scope_tag(Some("Bearer alice"));
+        assert_eq!(alice.len(), 32);
+        assert_ne!(alice, scope_tag(Some("Bearer bob")));
+        assert_eq!(alice, scope_tag(Some("Bearer alice")));
+        assert!(alice.bytes().all(|b| b.is_ascii_hexdigit()));
     }
 }

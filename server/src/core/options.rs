@@ -2,18 +2,10 @@
 //! options object, validated in one place. A mistake names the option and
 //! the range it accepts; nothing here can panic, whatever the input.
 
-use super::value::Value;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OptionError {
-    /// The option's name, as the caller wrote it.
-    pub option: String,
-    /// What is accepted, in words.
-    pub expected: &'static str,
-}
-
-pub const MAX_TIMER_MS: u64 = 2_147_483_647;
-const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
+use durafetch_wire::options::{error, function, integer, MAX_SAFE_INTEGER};
+pub use durafetch_wire::options::{OptionError, MAX_TIMER_MS};
+use durafetch_wire::token::is_token;
+use durafetch_wire::value::Value;
 
 /// The validated options the core decides with. Functions (`store`'s
 /// methods, `scope`, `fingerprint`, `now`) stay in JS; only their presence
@@ -34,6 +26,8 @@ pub struct Policy {
     pub lock_timeout_ms: u64,
     /// Largest response body stored for replay.
     pub max_body_bytes: u64,
+    /// Largest request body read (for the fingerprint); past it, 413.
+    pub max_request_bytes: u64,
     /// A store call slower than this counts as "store unreachable".
     pub store_timeout_ms: u64,
     /// Whether the caller gave `scope` / `fingerprint` functions.
@@ -52,6 +46,10 @@ impl Default for Policy {
             ttl_ms: 24 * 60 * 60 * 1000,
             lock_timeout_ms: 60_000,
             max_body_bytes: 1024 * 1024,
+            // 1 MiB, as nginx (client_max_body_size 1m), Fastify (bodyLimit)
+            // and Next.js API routes: one client cannot make every process
+            // buffer gigabytes before a handler could refuse them.
+            max_request_bytes: 1024 * 1024,
             store_timeout_ms: 5_000,
             custom_scope: false,
             custom_fingerprint: false,
@@ -60,30 +58,7 @@ impl Default for Policy {
 }
 
 pub const KNOWN_OPTIONS: &str = "a known option: store, header, methods, required, ttlMs, lockTimeoutMs, scope, \
-                                 fingerprint, maxBodyBytes, storeTimeoutMs, onStoreError, now";
-
-fn error(option: &str, expected: &'static str) -> OptionError {
-    OptionError { option: option.into(), expected }
-}
-
-fn integer(name: &str, v: &Value, min: u64, max: u64, expected: &'static str) -> Result<u64, OptionError> {
-    match *v {
-        Value::Number(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(n as u64),
-        _ => Err(error(name, expected)),
-    }
-}
-
-/// An RFC 9110 token: header names and methods.
-pub fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-fn function(name: &str, v: &Value) -> Result<bool, OptionError> {
-    match v {
-        Value::Function => Ok(true),
-        _ => Err(error(name, "a function")),
-    }
-}
+                                 fingerprint, maxBodyBytes, maxRequestBytes, storeTimeoutMs, onStoreError, now";
 
 /// A store is any object with `claim`, `complete` and `release` functions
 /// (the shell lists them, prototype methods included).
@@ -151,22 +126,30 @@ impl Policy {
                     let expected = "an integer number of bytes from 0 to 9007199254740991";
                     p.max_body_bytes = integer(name, value, 0, MAX_SAFE_INTEGER, expected)?;
                 }
+                "maxRequestBytes" => {
+                    let expected = "an integer number of bytes from 0 to 9007199254740991";
+                    p.max_request_bytes = integer(name, value, 0, MAX_SAFE_INTEGER, expected)?;
+                }
                 "storeTimeoutMs" => {
                     let expected = "an integer number of milliseconds from 1 to 2147483647";
                     p.store_timeout_ms = integer(name, value, 1, MAX_TIMER_MS, expected)?;
                 }
-                "scope" => p.custom_scope = function(name, value)?,
-                "fingerprint" => p.custom_fingerprint = function(name, value)?,
-                "now" | "onStoreError" => {
+                "scope" => {
                     function(name, value)?;
+                    p.custom_scope = true;
                 }
+                "fingerprint" => {
+                    function(name, value)?;
+                    p.custom_fingerprint = true;
+                }
+                "now" | "onStoreError" => function(name, value)?,
                 _ => return Err(OptionError { option: name.into(), expected: KNOWN_OPTIONS }),
             }
         }
         Ok(p)
     }
 
-    /// The end of a lease claimed at `now_ms`.
+    /// The end of a lease claimed at `now_ms` (by the store's clock).
     pub fn lease_until(&self, now_ms: u64) -> u64 {
         now_ms.saturating_add(self.lock_timeout_ms)
     }
@@ -207,6 +190,7 @@ mod tests {
         assert_eq!(p.methods, ["POST", "PATCH", "PUT", "DELETE"]);
         assert!(!p.required);
         assert_eq!((p.ttl_ms, p.lock_timeout_ms), (86_400_000, 60_000));
+        assert_eq!((p.max_body_bytes, p.max_request_bytes), (1_048_576, 1_048_576));
         assert!(p.covers("post") && p.covers("DELETE") && !p.covers("GET"));
     }
 
@@ -220,6 +204,7 @@ mod tests {
             ("ttlMs", Value::Number(60_000.0)),
             ("lockTimeoutMs", Value::Number(500.0)),
             ("maxBodyBytes", Value::Number(0.0)),
+            ("maxRequestBytes", Value::Number(10.0)),
             ("storeTimeoutMs", Value::Number(250.0)),
             ("scope", Value::Function),
             ("fingerprint", Value::Function),
@@ -232,6 +217,7 @@ mod tests {
         assert_eq!(p.methods, ["POST", "CHARGE"]);
         assert!(p.required && p.custom_scope && p.custom_fingerprint);
         assert_eq!((p.ttl_ms, p.lock_timeout_ms, p.max_body_bytes, p.store_timeout_ms), (60_000, 500, 0, 250));
+        assert_eq!(p.max_request_bytes, 10);
     }
 
     #[test]
@@ -249,6 +235,7 @@ mod tests {
         assert_eq!(rejects("lockTimeoutMs", Value::Number(1.5)), "lockTimeoutMs");
         assert_eq!(rejects("lockTimeoutMs", Value::Number(-1.0)), "lockTimeoutMs");
         assert_eq!(rejects("maxBodyBytes", Value::Number(f64::INFINITY)), "maxBodyBytes");
+        assert_eq!(rejects("maxRequestBytes", Value::Number(-1.0)), "maxRequestBytes");
         assert_eq!(rejects("storeTimeoutMs", Value::Number(3e9)), "storeTimeoutMs");
         assert_eq!(rejects("scope", Value::Str("tenant".into())), "scope");
         assert_eq!(rejects("fingerprint", Value::Null), "fingerprint");

@@ -3,7 +3,7 @@
 //! asks. `type` is `about:blank`, so `title` is the status phrase and
 //! `detail` says what happened and what to do.
 
-use super::key_header::KeyError;
+use durafetch_wire::key::KeyError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Problem {
@@ -11,6 +11,12 @@ pub enum Problem {
     MissingKey,
     /// The key header is empty, too long or malformed: 400.
     InvalidKey(KeyError),
+    /// The request body is longer than maxRequestBytes: 413, nothing
+    /// claimed, the rest of the body not read.
+    RequestTooLarge,
+    /// The key was claimed by another caller (another scope): 403. The
+    /// handler does not run and the key's answer is not shown.
+    OtherScope,
     /// The first request with this key is still being processed: 409.
     InFlight,
     /// The key was used for a different request: 422.
@@ -30,7 +36,9 @@ impl Problem {
     pub fn status(self) -> u16 {
         match self {
             Problem::MissingKey | Problem::InvalidKey(_) => 400,
+            Problem::OtherScope => 403,
             Problem::InFlight => 409,
+            Problem::RequestTooLarge => 413,
             Problem::Mismatch => 422,
             Problem::StoreUnavailable => 503,
             Problem::StoredAnswerUnreadable => 500,
@@ -40,7 +48,9 @@ impl Problem {
     fn title(self) -> &'static str {
         match self.status() {
             400 => "Bad Request",
+            403 => "Forbidden",
             409 => "Conflict",
+            413 => "Content Too Large",
             422 => "Unprocessable Content",
             503 => "Service Unavailable",
             _ => "Internal Server Error",
@@ -57,7 +67,13 @@ impl Problem {
             Problem::InvalidKey(KeyError::Empty) => "The idempotency key header is empty: send 1 to 255 characters.",
             Problem::InvalidKey(KeyError::TooLong) => "The idempotency key is longer than 255 characters.",
             Problem::InvalidKey(KeyError::Malformed) => {
-                "The idempotency key header is malformed: send the key bare (visible ASCII, no quotes or spaces) or as one quoted string."
+                "The idempotency key header is malformed: a key is 1 to 255 visible ASCII characters other than the double quote, sent bare or as one quoted string (RFC 8941)."
+            }
+            Problem::RequestTooLarge => {
+                "The request body is larger than this server accepts for an idempotent request (maxRequestBytes), so it was not read or processed."
+            }
+            Problem::OtherScope => {
+                "This idempotency key was claimed by another caller (a different Authorization or scope), so this request was not processed and the key's answer is not shown. If your credentials were refreshed between two sends of one operation, the server should scope keys by account rather than by token."
             }
             Problem::InFlight => "A request with this idempotency key is still being processed. Resend it after Retry-After: you will get its answer.",
             Problem::Mismatch => {
@@ -89,8 +105,10 @@ impl Problem {
 mod tests {
     use super::*;
 
-    const ALL: [Problem; 8] = [
+    const ALL: [Problem; 10] = [
         Problem::MissingKey,
+        Problem::RequestTooLarge,
+        Problem::OtherScope,
         Problem::InvalidKey(KeyError::Empty),
         Problem::InvalidKey(KeyError::TooLong),
         Problem::InvalidKey(KeyError::Malformed),
@@ -103,10 +121,12 @@ mod tests {
     #[test]
     fn statuses_and_retry_after() {
         let statuses: Vec<u16> = ALL.iter().map(|p| p.status()).collect();
-        assert_eq!(statuses, [400, 400, 400, 400, 409, 422, 503, 500]);
+        assert_eq!(statuses, [400, 413, 403, 400, 400, 400, 409, 422, 503, 500]);
         assert_eq!(Problem::InFlight.retry_after(), Some(1));
         assert_eq!(Problem::StoreUnavailable.retry_after(), Some(1));
         assert_eq!(Problem::Mismatch.retry_after(), None);
+        assert_eq!(Problem::OtherScope.retry_after(), None);
+        assert_eq!(Problem::RequestTooLarge.retry_after(), None);
     }
 
     #[test]

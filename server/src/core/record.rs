@@ -5,9 +5,18 @@
 //! real store (memory, Redis Lua, PostgreSQL, Durable Object, Deno KV) is
 //! checked against the same rules by the shared conformance suite.
 //!
+//! Time is the store's own: the caller hands over durations (the lease, the
+//! ttl) and the store compares and computes every `until` with its clock
+//! (Redis `TIME` in the script, PostgreSQL `clock_timestamp()` in the
+//! statement), so processes whose clocks disagree by minutes still agree on
+//! who holds a key. Stores without a clock of their own (memory, a Durable
+//! Object, Deno KV) use the caller's `now`, which there is the same process
+//! or the clock the processes share.
+//!
 //! - `claim`: no record, or its `until` has passed → write an in-flight record
-//!   owned by the caller's fresh token (a takeover, when the old one was an
-//!   expired lease) → `Claimed`. Otherwise → the record as it is.
+//!   owned by the caller's fresh token, `until` = now + the lease (a takeover,
+//!   when the old one was an expired lease) → `Claimed`. Otherwise → the
+//!   record as it is.
 //! - `complete`: only the owner of the in-flight record may store the answer;
 //!   a takeover changed the owner, so a late completion is refused (fencing).
 //!   Never two answers, never an overwrite.
@@ -45,14 +54,15 @@ impl Slot {
         self.record.as_ref()
     }
 
-    pub fn claim(&mut self, fingerprint: &str, owner: &str, now_ms: u64, until_ms: u64) -> ClaimReply {
+    /// `now_ms`: the store's clock.
+    pub fn claim(&mut self, fingerprint: &str, owner: &str, now_ms: u64, lease_ms: u64) -> ClaimReply {
         match &self.record {
             Some(r) if r.until_ms > now_ms => ClaimReply::Existing(r.clone()),
             _ => {
                 self.record = Some(Record {
                     fingerprint: fingerprint.into(),
                     owner: owner.into(),
-                    until_ms,
+                    until_ms: now_ms.saturating_add(lease_ms),
                     response: None,
                 });
                 ClaimReply::Claimed
@@ -60,11 +70,12 @@ impl Slot {
         }
     }
 
-    pub fn complete(&mut self, owner: &str, response: Vec<u8>, until_ms: u64) -> bool {
+    /// `now_ms`: the store's clock; the answer is kept `ttl_ms` from then.
+    pub fn complete(&mut self, owner: &str, response: Vec<u8>, now_ms: u64, ttl_ms: u64) -> bool {
         match &mut self.record {
             Some(r) if r.owner == owner && r.response.is_none() => {
                 r.response = Some(response);
-                r.until_ms = until_ms;
+                r.until_ms = now_ms.saturating_add(ttl_ms);
                 true
             }
             _ => false,
@@ -103,11 +114,11 @@ mod tests {
     #[test]
     fn first_claim_wins_until_its_lease_ends() {
         let mut slot = Slot::default();
-        assert_eq!(slot.claim("fp", "a", 1_000, 1_500), ClaimReply::Claimed);
-        let held = existing(slot.claim("fp", "b", 1_499, 1_999));
+        assert_eq!(slot.claim("fp", "a", 1_000, 500), ClaimReply::Claimed);
+        let held = existing(slot.claim("fp", "b", 1_499, 500));
         assert_eq!((held.owner.as_str(), held.until_ms, held.response), ("a", 1_500, None));
         // At the lease's end another request takes over with its own token.
-        assert_eq!(slot.claim("fp", "b", 1_500, 2_000), ClaimReply::Claimed);
+        assert_eq!(slot.claim("fp", "b", 1_500, 500), ClaimReply::Claimed);
         assert_eq!(slot.record().unwrap().owner, "b");
     }
 
@@ -115,11 +126,11 @@ mod tests {
     fn completion_is_fenced_by_the_owner_token() {
         let mut slot = Slot::default();
         slot.claim("fp", "a", 0, 10);
-        slot.claim("fp", "b", 10, 20); // a's lease expired: b took over
-        assert!(!slot.complete("a", b"late".to_vec(), 100), "the old owner is refused");
-        assert!(slot.complete("b", b"answer".to_vec(), 100));
-        assert!(!slot.complete("b", b"again".to_vec(), 100), "never overwritten");
-        let r = existing(slot.claim("fp", "c", 50, 60));
+        slot.claim("fp", "b", 10, 10); // a's lease expired: b took over
+        assert!(!slot.complete("a", b"late".to_vec(), 20, 80), "the old owner is refused");
+        assert!(slot.complete("b", b"answer".to_vec(), 20, 80));
+        assert!(!slot.complete("b", b"again".to_vec(), 20, 80), "never overwritten");
+        let r = existing(slot.claim("fp", "c", 50, 10));
         assert_eq!((r.response.as_deref(), r.until_ms), (Some(&b"answer"[..]), 100));
         assert!(!slot.release("b"), "a completed record is not released");
     }
@@ -131,17 +142,17 @@ mod tests {
         assert!(!slot.release("b"));
         assert!(slot.release("a"));
         assert_eq!(slot.record(), None);
-        assert_eq!(slot.claim("other", "c", 1, 11), ClaimReply::Claimed);
+        assert_eq!(slot.claim("other", "c", 1, 10), ClaimReply::Claimed);
     }
 
     #[test]
     fn completed_answers_expire_after_their_ttl() {
         let mut slot = Slot::default();
         slot.claim("fp", "a", 0, 10);
-        slot.complete("a", b"answer".to_vec(), 1_000);
-        assert!(existing(slot.claim("fp", "b", 999, 1_009)).response.is_some());
+        slot.complete("a", b"answer".to_vec(), 5, 995);
+        assert!(existing(slot.claim("fp", "b", 999, 10)).response.is_some());
         slot.forget_if_expired(999);
         assert!(slot.record().is_some());
-        assert_eq!(slot.claim("fp", "b", 1_000, 1_010), ClaimReply::Claimed);
+        assert_eq!(slot.claim("fp", "b", 1_000, 10), ClaimReply::Claimed);
     }
 }

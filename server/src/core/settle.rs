@@ -31,7 +31,7 @@ pub fn is_stored_status(status: u16) -> bool {
 
 /// `store_limit`: the largest value the store can hold (Deno KV 64 KiB, a
 /// Durable Object 128 KiB), when it has one.
-pub fn settle(policy: &Policy, status: u16, headers: &[(String, String)], body: Body, store_limit: Option<u64>) -> Settlement {
+pub fn settle(policy: &Policy, status: u16, headers: &[(&str, &str)], body: Body, store_limit: Option<u64>) -> Settlement {
     if !is_stored_status(status) {
         return Settlement::Release;
     }
@@ -59,8 +59,8 @@ mod tests {
     use super::*;
     use crate::core::stored::decode;
 
-    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    fn h<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        pairs.to_vec()
     }
 
     fn stored(s: Settlement) -> Vec<u8> {
@@ -100,7 +100,8 @@ mod tests {
     #[test]
     fn a_store_limit_omits_the_body_then_the_headers() {
         let p = Policy::default();
-        let headers = h(&[("x-long", &"v".repeat(100))]);
+        let long = "v".repeat(100);
+        let headers = h(&[("x-long", &long)]);
         let full = stored(settle(&p, 200, &headers, Body::Complete(&[7; 50]), None));
         assert_eq!(full.len(), 10 + 108 + 1 + 50); // "DF1 200 B\n", "x-long:v…\n", "\n", body
         let limit = Some(full.len() as u64 - 1);

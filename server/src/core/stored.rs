@@ -37,12 +37,17 @@ fn describes_body(name: &str) -> bool {
         || matches!(name, "etag" | "digest" | "repr-digest")
 }
 
-fn is_token(s: &str) -> bool {
-    super::options::is_token(s)
+use durafetch_wire::token::is_token;
+
+/// Headers as the shells hand them over: `name:value` lines (the form they
+/// are stored in), one JS string instead of an array of pairs. Names are
+/// tokens, so the first `:` ends the name; a line without one is skipped.
+pub fn header_lines(text: &str) -> Vec<(&str, &str)> {
+    text.split('\n').filter_map(|line| line.split_once(':')).collect()
 }
 
 /// The headers worth replaying, names lower-cased, in their order.
-pub fn storable_headers<'a>(headers: &'a [(String, String)], body_stored: bool) -> Vec<(String, &'a str)> {
+pub fn storable_headers<'a>(headers: &[(&str, &'a str)], body_stored: bool) -> Vec<(String, &'a str)> {
     let mut named_by_connection: Vec<String> = Vec::new();
     for (name, value) in headers {
         if name.eq_ignore_ascii_case("connection") {
@@ -51,7 +56,7 @@ pub fn storable_headers<'a>(headers: &'a [(String, String)], body_stored: bool) 
     }
     headers
         .iter()
-        .filter_map(|(name, value)| {
+        .filter_map(|&(name, value)| {
             let name = name.to_ascii_lowercase();
             let keep = is_token(&name)
                 && !value.bytes().any(|b| b == b'\n' || b == b'\r' || b == 0)
@@ -59,7 +64,7 @@ pub fn storable_headers<'a>(headers: &'a [(String, String)], body_stored: bool) 
                 && !NEVER_STORED.contains(&name.as_str())
                 && !named_by_connection.contains(&name)
                 && (body_stored || !describes_body(&name));
-            keep.then_some((name, value.as_str()))
+            keep.then_some((name, value))
         })
         .collect()
 }
@@ -138,13 +143,15 @@ pub fn decode(bytes: &[u8]) -> Result<StoredResponse<'_>, Unreadable> {
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    #[test]
+    fn header_lines_split_at_the_first_colon() {
+        assert_eq!(header_lines("a:1\nb:x:y\n\nno-colon\nc:"), [("a", "1"), ("b", "x:y"), ("c", "")]);
+        assert_eq!(header_lines(""), []);
     }
 
     #[test]
     fn round_trip() {
-        let h = headers(&[("Content-Type", "application/json"), ("Location", "/orders/42"), ("X-Empty", "")]);
+        let h = [("Content-Type", "application/json"), ("Location", "/orders/42"), ("X-Empty", "")];
         let kept = storable_headers(&h, true);
         let bytes = encode(201, &kept, Some(b"{\"id\":42}\n\0binary"));
         let r = decode(&bytes).unwrap();
@@ -156,7 +163,7 @@ mod tests {
 
     #[test]
     fn drops_hop_by_hop_cookies_and_length() {
-        let h = headers(&[
+        let h = [
             ("Connection", "keep-alive, X-Trace-Hop"),
             ("Keep-Alive", "timeout=5"),
             ("Transfer-Encoding", "chunked"),
@@ -169,14 +176,14 @@ mod tests {
             ("Cache-Control", "no-store"),
             ("bad name", "x"),
             ("X-Split", "a\r\nInjected: 1"),
-        ]);
+        ];
         let kept: Vec<String> = storable_headers(&h, true).into_iter().map(|(n, _)| n).collect();
         assert_eq!(kept, ["cache-control"]);
     }
 
     #[test]
     fn an_omitted_body_drops_what_describes_it() {
-        let h = headers(&[("Content-Type", "application/json"), ("Content-Location", "/a"), ("ETag", "\"1\""), ("X-Id", "7")]);
+        let h = [("Content-Type", "application/json"), ("Content-Location", "/a"), ("ETag", "\"1\""), ("X-Id", "7")];
         let kept = storable_headers(&h, false);
         let bytes = encode(200, &kept, None);
         let r = decode(&bytes).unwrap();

@@ -1,6 +1,7 @@
 //! The decision after the store's atomic claim: run the handler, or answer
 //! without running it.
 
+use super::claimant::{compare, Likeness};
 use super::problem::Problem;
 use super::stored::{decode, StoredResponse};
 
@@ -9,7 +10,8 @@ use super::stored::{decode, StoredResponse};
 pub enum Reply<'a> {
     /// The caller now owns the key (new, or an expired lease taken over).
     Claimed,
-    /// Someone else's record, still live.
+    /// Someone else's record, still live: its claimant ([`super::claimant`])
+    /// and its answer, `None` while in flight.
     Existing { fingerprint: &'a str, response: Option<&'a [u8]> },
     /// The store threw, timed out, or answered something that is not a reply.
     Unreachable,
@@ -22,19 +24,27 @@ pub enum Verdict<'a> {
     Replay(StoredResponse<'a>),
 }
 
-pub fn decide<'a>(reply: Reply<'a>, fingerprint: &str) -> Verdict<'a> {
+/// `claimant`: this request's ([`super::claimant::claimant`]).
+pub fn decide<'a>(reply: Reply<'a>, claimant: &str) -> Verdict<'a> {
     match reply {
         Reply::Claimed => Verdict::Run,
         // Fail closed: running the handler unclaimed is how a store outage
         // turns into double charges.
         Reply::Unreachable => Verdict::Answer(Problem::StoreUnavailable),
-        // A key reused for another request is refused whether or not the
-        // first one has finished: replaying its answer would be a lie.
-        Reply::Existing { fingerprint: theirs, .. } if theirs != fingerprint => Verdict::Answer(Problem::Mismatch),
-        Reply::Existing { response: None, .. } => Verdict::Answer(Problem::InFlight),
-        Reply::Existing { response: Some(bytes), .. } => match decode(bytes) {
-            Ok(stored) => Verdict::Replay(stored),
-            Err(_) => Verdict::Answer(Problem::StoredAnswerUnreadable),
+        Reply::Existing { fingerprint: theirs, response } => match compare(claimant, theirs) {
+            // Another caller learns nothing: not the answer, not whether it
+            // is still running.
+            Likeness::OtherScope => Verdict::Answer(Problem::OtherScope),
+            // A key reused for another request is refused whether or not the
+            // first one has finished: replaying its answer would be a lie.
+            Likeness::OtherRequest => Verdict::Answer(Problem::Mismatch),
+            Likeness::Same => match response {
+                None => Verdict::Answer(Problem::InFlight),
+                Some(bytes) => match decode(bytes) {
+                    Ok(stored) => Verdict::Replay(stored),
+                    Err(_) => Verdict::Answer(Problem::StoredAnswerUnreadable),
+                },
+            },
         },
     }
 }
@@ -42,24 +52,30 @@ pub fn decide<'a>(reply: Reply<'a>, fingerprint: &str) -> Verdict<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::claimant::claimant;
     use crate::core::stored::encode;
 
     #[test]
     fn decisions() {
-        assert_eq!(decide(Reply::Claimed, "fp"), Verdict::Run);
-        assert_eq!(decide(Reply::Unreachable, "fp"), Verdict::Answer(Problem::StoreUnavailable));
-        let in_flight = Reply::Existing { fingerprint: "fp", response: None };
-        assert_eq!(decide(in_flight, "fp"), Verdict::Answer(Problem::InFlight));
-        assert_eq!(decide(in_flight, "other"), Verdict::Answer(Problem::Mismatch));
+        let mine = claimant(Some("Bearer a"), "fp");
+        assert_eq!(decide(Reply::Claimed, &mine), Verdict::Run);
+        assert_eq!(decide(Reply::Unreachable, &mine), Verdict::Answer(Problem::StoreUnavailable));
+        let in_flight = Reply::Existing { fingerprint: &mine, response: None };
+        assert_eq!(decide(in_flight, &mine), Verdict::Answer(Problem::InFlight));
+        assert_eq!(decide(in_flight, &claimant(Some("Bearer a"), "other")), Verdict::Answer(Problem::Mismatch));
+        assert_eq!(decide(in_flight, &claimant(Some("Bearer b"), "fp")), Verdict::Answer(Problem::OtherScope));
 
         let answer = encode(201, &[("location".into(), "/orders/1")], Some(b"{}"));
-        let done = Reply::Existing { fingerprint: "fp", response: Some(&answer) };
-        match decide(done, "fp") {
+        let done = Reply::Existing { fingerprint: &mine, response: Some(&answer) };
+        match decide(done, &mine) {
             Verdict::Replay(r) => assert_eq!((r.status, &answer[r.body_offset..]), (201, &b"{}"[..])),
             other => panic!("{other:?}"),
         }
-        assert_eq!(decide(done, "other"), Verdict::Answer(Problem::Mismatch));
-        let garbage = Reply::Existing { fingerprint: "fp", response: Some(b"not an answer") };
-        assert_eq!(decide(garbage, "fp"), Verdict::Answer(Problem::StoredAnswerUnreadable));
+        assert_eq!(decide(done, &claimant(Some("Bearer a"), "other")), Verdict::Answer(Problem::Mismatch));
+        // Another caller, even with the same request: no replay, no run.
+        assert_eq!(decide(done, &claimant(None, "fp")), Verdict::Answer(Problem::OtherScope));
+        assert_eq!(decide(done, &claimant(Some("Bearer b"), "other")), Verdict::Answer(Problem::OtherScope));
+        let garbage = Reply::Existing { fingerprint: &mine, response: Some(b"not an answer") };
+        assert_eq!(decide(garbage, &mine), Verdict::Answer(Problem::StoredAnswerUnreadable));
     }
 }

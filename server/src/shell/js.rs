@@ -3,7 +3,7 @@
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::core::value::Value;
+use durafetch_wire::value::Value;
 
 /// `target[name]`, or undefined when `target` has no properties (Reflect.get
 /// throws on a primitive, and a caught throw is slow and leaks a slot).

@@ -4,8 +4,11 @@
 //!
 //! Nothing here throws on a request's path: a thrown JS exception costs a
 //! wasm-bindgen table slot and tens of microseconds, and a panic would kill
-//! the instance. Answers are plain JS values (`undefined`, a string, a small
-//! object) that the JS side tells apart by type.
+//! the instance. Arguments are primitives and strings (headers travel as one
+//! `name:value\n` string, not an array of pairs: every property read across
+//! the boundary costs more than the whole decision). Answers are plain JS
+//! values (`undefined`, `null`, a string, a small object) that the JS side
+//! tells apart by type.
 
 mod js;
 
@@ -13,14 +16,15 @@ use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::core::admission::{admit, Admission};
-use crate::core::digest::{record_id, request_fingerprint, text_fingerprint};
+use crate::core::claimant::claimant;
+use crate::core::digest::{request_fingerprint, text_fingerprint};
 use crate::core::options::Policy;
 use crate::core::problem::Problem;
 use crate::core::settle::{settle, Body, Settlement};
-use crate::core::stored::StoredResponse;
+use crate::core::stored::{header_lines, StoredResponse};
 use crate::core::verdict::{decide, Reply, Verdict};
 
-use js::{get, millis, option_entries, Fields};
+use js::{millis, option_entries, Fields};
 
 #[wasm_bindgen]
 pub struct Engine {
@@ -49,6 +53,13 @@ fn replay(stored: &StoredResponse) -> JsValue {
         .build()
 }
 
+/// The 413 answer `{ status, body }`, for toNodeListener, which bounds the
+/// body it buffers before any engine sees the request.
+#[wasm_bindgen(js_name = requestTooLarge)]
+pub fn request_too_large() -> JsValue {
+    problem(Problem::RequestTooLarge)
+}
+
 #[wasm_bindgen]
 impl Engine {
     /// Validates the options. Throws `{ option, expected }` (the JS side
@@ -72,9 +83,26 @@ impl Engine {
         self.policy.max_body_bytes as f64
     }
 
+    #[wasm_bindgen(getter, js_name = maxRequestBytes)]
+    pub fn max_request_bytes(&self) -> f64 {
+        self.policy.max_request_bytes as f64
+    }
+
     #[wasm_bindgen(getter, js_name = storeTimeoutMs)]
     pub fn store_timeout_ms(&self) -> f64 {
         self.policy.store_timeout_ms as f64
+    }
+
+    /// The lease of a claim, for the store to apply on its clock.
+    #[wasm_bindgen(getter, js_name = leaseMs)]
+    pub fn lease_ms(&self) -> f64 {
+        self.policy.lock_timeout_ms as f64
+    }
+
+    /// How long an answer is kept, for the store to apply on its clock.
+    #[wasm_bindgen(getter, js_name = ttlMs)]
+    pub fn ttl_ms(&self) -> f64 {
+        self.policy.ttl_ms as f64
     }
 
     /// `undefined`: pass through; a string: the key to claim; an object
@@ -87,38 +115,31 @@ impl Engine {
         }
     }
 
-    pub fn fingerprint(&self, method: &str, path_and_query: &str, body: &[u8]) -> String {
-        request_fingerprint(method, path_and_query, body)
+    /// The 413 answer, for a body over maxRequestBytes.
+    #[wasm_bindgen(js_name = tooLarge)]
+    pub fn too_large(&self) -> JsValue {
+        problem(Problem::RequestTooLarge)
     }
 
-    #[wasm_bindgen(js_name = textFingerprint)]
-    pub fn text_fingerprint(&self, text: &str) -> String {
-        text_fingerprint(text)
+    /// This request's claimant (scope and fingerprint, as stored): method,
+    /// path with query, and body bytes.
+    pub fn claimant(&self, method: &str, path_and_query: &str, body: &[u8], scope: Option<String>) -> String {
+        claimant(scope.as_deref(), &request_fingerprint(method, path_and_query, body))
     }
 
-    #[wasm_bindgen(js_name = recordId)]
-    pub fn record_id(&self, scope: Option<String>, key: &str) -> String {
-        record_id(scope.as_deref(), key)
+    /// The claimant from the caller's own `fingerprint(request)` string.
+    #[wasm_bindgen(js_name = customClaimant)]
+    pub fn custom_claimant(&self, text: &str, scope: Option<String>) -> String {
+        claimant(scope.as_deref(), &text_fingerprint(text))
     }
 
-    #[wasm_bindgen(js_name = leaseUntil)]
-    pub fn lease_until(&self, now_ms: f64) -> f64 {
-        self.policy.lease_until(millis(now_ms)) as f64
-    }
-
-    #[wasm_bindgen(js_name = answerUntil)]
-    pub fn answer_until(&self, now_ms: f64) -> f64 {
-        self.policy.answer_until(millis(now_ms)) as f64
-    }
-
-    /// `reply`: what the store's claim resolved with, or `undefined` when it
-    /// failed. `null`: run the handler; `{ status, body, retryAfter? }`: a
-    /// problem; `{ status, headers, bodyOffset, bodyOmitted, replayed }`: a
-    /// replay of the stored answer (its body is `response.subarray(bodyOffset)`).
-    pub fn decide(&self, reply: &JsValue, fingerprint: &str) -> JsValue {
-        let claimed = get(reply, "claimed");
-        let theirs = get(reply, "fingerprint").as_string();
-        let response = get(reply, "response");
+    /// What the store's claim resolved with (`claimed`, `fingerprint`,
+    /// `response` read from it by JS; all `undefined` when it failed).
+    /// `null`: run the handler; `{ status, body, retryAfter? }`: a problem;
+    /// `{ status, headers, bodyOffset, bodyOmitted, replayed }`: a replay of
+    /// the stored answer (its body is `response.subarray(bodyOffset)`).
+    pub fn decide(&self, claimed: &JsValue, theirs: &JsValue, response: &JsValue, mine: &str) -> JsValue {
+        let theirs = theirs.as_string();
         let bytes = response.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec);
         let reply = match (claimed.as_bool(), &theirs) {
             (Some(true), _) => Reply::Claimed,
@@ -128,7 +149,7 @@ impl Engine {
             // Not a reply a store may give: treat as unreachable, fail closed.
             _ => Reply::Unreachable,
         };
-        match decide(reply, fingerprint) {
+        match decide(reply, mine) {
             Verdict::Run => JsValue::NULL,
             Verdict::Answer(p) => problem(p),
             Verdict::Replay(stored) => replay(&stored),
@@ -136,18 +157,14 @@ impl Engine {
     }
 
     /// After the handler answered: the bytes to store, or `undefined` to
-    /// release the claim. `headers`: `[name, value]` pairs; `body`: the
+    /// release the claim. `headers`: `name:value` lines; `body`: the
     /// buffered body, or `undefined` when it was longer than maxBodyBytes.
-    pub fn settle(&self, status: u16, headers: &Array, body: Option<Vec<u8>>, store_limit: Option<f64>) -> Option<Uint8Array> {
-        let pairs: Vec<(String, String)> = headers
-            .iter()
-            .filter_map(|pair| Some((get(&pair, "0").as_string()?, get(&pair, "1").as_string()?)))
-            .collect();
+    pub fn settle(&self, status: u16, headers: &str, body: Option<Vec<u8>>, store_limit: Option<f64>) -> Option<Uint8Array> {
         let body = match &body {
             Some(bytes) => Body::Complete(bytes),
             None => Body::TooLarge,
         };
-        match settle(&self.policy, status, &pairs, body, store_limit.map(millis)) {
+        match settle(&self.policy, status, &header_lines(headers), body, store_limit.map(millis)) {
             Settlement::Store(bytes) => Some(Uint8Array::from(bytes.as_slice())),
             Settlement::Release => None,
         }

@@ -23,7 +23,7 @@ use super::{
 use crate::core::breaker::Admission;
 use crate::core::contract::{ErrorKind, EventKind, GiveUpReason, QueueReason, StoreAction};
 use crate::core::key::{choose_key, fingerprint, is_valid_key, origin_of, uuid_v4, KeyChoice};
-use crate::core::options::{Expect, OptionError};
+use crate::core::options::{refused, Expect, OptionError};
 use crate::core::outbox::{after_resend, Resend as ResendDecision};
 use crate::core::outcome::Outcome;
 use crate::core::record::{storable_headers, Record};
@@ -173,12 +173,12 @@ impl Engine {
         let explicit = match ::core::mem::replace(&mut req.key, Arg::Absent) {
             Arg::Absent => None,
             Arg::Given(key) if is_valid_key(&key) => Some(key),
-            _ => return Err(OptionError::new("idempotencyKey", Expect::Key)),
+            _ => return Err(refused("idempotencyKey", Expect::Key)),
         };
         let asked_durable = match req.durable {
             Arg::Absent => None,
             Arg::Given(durable) => Some(durable),
-            Arg::WrongType => return Err(OptionError::new("durable", Expect::Boolean)),
+            Arg::WrongType => return Err(refused("durable", Expect::Boolean)),
         };
         self.start_call(now, req, explicit, asked_durable);
         Ok(())

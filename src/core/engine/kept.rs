@@ -9,7 +9,7 @@ use crate::prelude::*;
 
 use super::{Action, Arg, CallId, Done, Engine, Event, Failure, Io, Now, Query, Step, Stored, Task};
 use crate::core::key::is_valid_key;
-use crate::core::options::{Expect, OptionError};
+use crate::core::options::{refused, Expect, OptionError};
 
 /// How often `result(key)` reads the store again while it waits and hears
 /// nothing (a channel note or a settle here wakes it at once).
@@ -25,7 +25,7 @@ impl Engine {
                 self.result(now, call, key);
                 Ok(())
             }
-            _ => Err(OptionError::new("result(key)", Expect::Key)),
+            _ => Err(refused("result(key)", Expect::Key)),
         }
     }
 

@@ -22,7 +22,7 @@ use super::action::{RunInfo, RunOutcome, StepGo};
 use super::{Action, Arg, CallId, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Now, Step, Stored, Task};
 use crate::core::contract::{ErrorKind, EventKind, StoreAction, WorkflowState};
 use crate::core::key::{fingerprint, uuid_v4};
-use crate::core::options::{Expect, OptionError};
+use crate::core::options::{refused, Expect, OptionError};
 use crate::core::journal::{is_valid_run_id, is_valid_step_name, run_key, RunFailure, RunMeta, RunState, StepMeta, StepState};
 
 /// How often a run another context executes is read again to learn its end
@@ -168,10 +168,10 @@ impl Engine {
     ) -> Result<(), OptionError> {
         let id = match id {
             Arg::Given(id) if is_valid_run_id(&id) => id,
-            _ => return Err(OptionError::new("id", Expect::RunId)),
+            _ => return Err(refused("id", Expect::RunId)),
         };
         if !self.options.workflows.contains(&name) {
-            return Err(OptionError::new("start(name)", Expect::WorkflowName));
+            return Err(refused("start(name)", Expect::WorkflowName));
         }
         self.start_new_run(now, call, id, name, input, uuid_v4(random));
         Ok(())
@@ -250,7 +250,7 @@ impl Engine {
     pub fn run_input(&mut self, now: Now, id: &str, input: RunInput) -> Result<(), OptionError> {
         if let RunInput::Reached { name, .. } | RunInput::StepDone { name, .. } = &input {
             if !is_valid_step_name(name) {
-                return Err(OptionError::new("step(name)", Expect::StepName));
+                return Err(refused("step(name)", Expect::StepName));
             }
         }
         let Some(i) = self.run_index(id) else { return Ok(()) };

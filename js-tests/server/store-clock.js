@@ -1,0 +1,55 @@
+// Moving a store's own clock forward, for tests of stores that read time
+// themselves (Redis TIME, PostgreSQL clock_timestamp()) and so cannot be
+// handed a virtual clock: `advance(ms)` ages every record by ms, which is
+// what the store's clock moving on by ms does to them (a lease or a ttl
+// that had ms or less left ends). The store's code under test is unchanged.
+
+const AGE_REDIS_RECORD = `
+local u = redis.call('HGET', KEYS[1], 'until')
+if not u then return 0 end
+local left = redis.call('PTTL', KEYS[1]) - tonumber(ARGV[1])
+if left <= 0 then redis.call('DEL', KEYS[1]) return 1 end
+redis.call('HSET', KEYS[1], 'until', string.format('%.0f', tonumber(u) - tonumber(ARGV[1])))
+redis.call('PEXPIRE', KEYS[1], left)
+return 1`;
+
+/** `{ advance, slackMs }` for redisStore(client) records under `prefix` (a node-redis client on one server). */
+export function redisStoreClock(client, prefix = 'durafetch:idempotency:') {
+  return {
+    // Real time may pass between two steps of a case: "just before the end"
+    // is checked this long before it.
+    slackMs: 2_000,
+    async advance(ms) {
+      for (const key of await client.keys(`${prefix}*`)) {
+        await client.eval(AGE_REDIS_RECORD, { keys: [key], arguments: [String(ms)] });
+      }
+    },
+  };
+}
+
+/** `{ advance, slackMs }` for postgresStore(pool) records in `table`. */
+export function postgresStoreClock(pool, table = 'durafetch_idempotency') {
+  return {
+    slackMs: 2_000,
+    async advance(ms) {
+      await pool.query(`UPDATE ${table} SET until_ms = until_ms - $1`, [ms]);
+    },
+  };
+}
+
+/** `{ advance, slackMs }` for redisStore records on a Redis Cluster: every master's records aged. */
+export function redisClusterStoreClock(cluster, prefix = 'durafetch:idempotency:') {
+  return {
+    slackMs: 2_000,
+    async advance(ms) {
+      for (const { port } of await cluster.topology()) {
+        const client = await cluster.client(port);
+        try {
+          await redisStoreClock(client, prefix).advance(ms);
+        } finally {
+          client.destroy();
+        }
+      }
+    },
+  };
+}
