@@ -24,6 +24,10 @@ pub struct DrainPlan {
     pub expired: Vec<String>,
     /// Send one attempt of each now (at most one per origin).
     pub ready: Vec<String>,
+    /// For each of `ready`, the records of its origin due after it, in
+    /// order: each goes as soon as the one before it settles, without
+    /// listing the store again (one listing per round, not per record).
+    pub behind: Vec<Vec<String>>,
     /// When to look again if nothing else happens first.
     pub wake_at_ms: Option<f64>,
     /// A record waits behind one being sent here: look again when that
@@ -63,16 +67,19 @@ pub fn plan(
     let mut sorted = records.to_vec();
     sort_for_replay(&mut sorted);
     let mut out = DrainPlan::default();
-    // Origins already taken this round, and whether by a record being sent.
-    let mut blocked: Vec<(&str, bool)> = Vec::new();
+    // Origins already taken this round, whether by a record being sent, and
+    // (for an origin whose head is ready) where its queue is, while it grows.
+    let mut blocked: Vec<(&str, bool, Option<usize>)> = Vec::new();
     let mut wake = |at: f64| out_wake(&mut out.wake_at_ms, at);
     for r in &sorted {
         let origin = origin_of(&r.url);
-        let holder = blocked.iter().find(|(o, _)| *o == origin).map(|(_, busy)| *busy);
+        let holder = blocked.iter().find(|(o, ..)| *o == origin).map(|(_, busy, _)| *busy);
         if busy(&r.key) {
             // Being sent: it holds its origin, and is never expired under its sender.
-            if holder.is_none() {
-                blocked.push((origin, true));
+            match blocked.iter_mut().find(|(o, ..)| *o == origin) {
+                // Behind a ready head: its queue stops here.
+                Some(entry) => entry.2 = None,
+                None => blocked.push((origin, true, None)),
             }
             continue;
         }
@@ -81,15 +88,28 @@ pub fn plan(
             out.expired.push(r.key.clone());
             continue;
         }
+        let due_at = if forced(&r.key) { r.not_before } else { r.next_attempt_at.max(r.not_before) };
         if let Some(by_busy) = holder {
             out.waits_for_busy |= by_busy;
+            // Due behind a ready head: it goes next, in order; the first
+            // one not due ends the queue.
+            let queue = blocked.iter_mut().find(|(o, ..)| *o == origin).and_then(|entry| {
+                if due_at > now_ms {
+                    entry.2 = None;
+                }
+                entry.2
+            });
+            if let Some(i) = queue {
+                out.behind[i].push(r.key.clone());
+            }
             continue;
         }
-        blocked.push((origin, false));
-        let due_at = if forced(&r.key) { r.not_before } else { r.next_attempt_at.max(r.not_before) };
         if due_at <= now_ms {
+            blocked.push((origin, false, Some(out.ready.len())));
             out.ready.push(r.key.clone());
+            out.behind.push(Vec::new());
         } else {
+            blocked.push((origin, false, None));
             wake(due_at.min(expires_at));
         }
     }
@@ -157,7 +177,22 @@ mod tests {
         ];
         let p = plan(&records, 100.0, DAY, |_| false, |_| false);
         assert_eq!(p.ready, ["a", "c"]);
+        assert_eq!(p.behind, [vec!["b".to_string()], vec![]], "b goes after a, without another listing");
         assert_eq!(p.wake_at_ms, None);
+    }
+
+    #[test]
+    fn a_queue_behind_a_ready_head_stops_at_the_first_record_not_due() {
+        let records = [
+            rec("a1", "http://a.test/", 1.0, 0.0, 0.0),
+            rec("a2", "http://a.test/", 2.0, 0.0, 0.0),
+            rec("a3", "http://a.test/", 3.0, 0.0, 900.0),
+            rec("a4", "http://a.test/", 4.0, 0.0, 0.0),
+        ];
+        let p = plan(&records, 100.0, DAY, |_| false, |_| false);
+        assert_eq!((p.ready, p.behind), (vec!["a1".to_string()], vec![vec!["a2".to_string()]]));
+        let p = plan(&records, 100.0, DAY, |_| false, |k| k == "a2");
+        assert_eq!(p.behind, [Vec::<String>::new()], "a busy record ends the queue too");
     }
 
     #[test]

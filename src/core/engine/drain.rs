@@ -57,6 +57,9 @@ enum Phase {
         expiry_waits: bool,
         plan_wake: Option<f64>,
         had_ready: bool,
+        /// Per origin being resent: the key in flight, and the keys due
+        /// behind it (the next one last), sent as each before settles.
+        queues: Vec<(String, Vec<String>)>,
     },
 }
 
@@ -273,7 +276,13 @@ impl Engine {
         let had_ready = !round.ready.is_empty();
         // The plan's due times are on the wall clock; the timer is not.
         let plan_wake = round.wake_at_ms.map(|at| now.mono_of(at));
-        self.drain.phase = Phase::Working { outstanding, progressed: false, expiry_waits: false, plan_wake, had_ready };
+        let queues = round.ready.iter().cloned().zip(round.behind.into_iter().map(|mut b| {
+            b.reverse();
+            b
+        }));
+        let queues = queues.collect();
+        self.drain.phase =
+            Phase::Working { outstanding, progressed: false, expiry_waits: false, plan_wake, had_ready, queues };
         if outstanding == 0 {
             return self.finish_round(now);
         }
@@ -282,13 +291,44 @@ impl Engine {
         }
         let mut records = records;
         for key in round.ready {
-            let forced = self.drain.forced && !self.drain.forced_done.contains(&key);
-            if forced {
-                self.drain.forced_done.push(key.clone());
-            }
             let listed = records.iter().position(|r| r.key == key).map(|i| records.swap_remove(i));
-            self.spawn_resend(key, forced, listed);
+            self.spawn_round_resend(key, listed);
         }
+    }
+
+    fn spawn_round_resend(&mut self, key: String, listed: Option<Record>) {
+        let forced = self.drain.forced && !self.drain.forced_done.contains(&key);
+        if forced {
+            self.drain.forced_done.push(key.clone());
+        }
+        self.spawn_resend(key, forced, listed);
+    }
+
+    /// A round's resend ended. Settled, the next record of its origin goes
+    /// now (its order kept, no new listing); otherwise the origin waits for
+    /// the next round.
+    pub(crate) fn round_resend_done(&mut self, now: Now, key: &str, settled: bool, progressed: bool) {
+        if let Phase::Working { queues, .. } = &mut self.drain.phase {
+            if let Some(i) = queues.iter().position(|(k, _)| k == key) {
+                let next = match settled && !self.closed && self.online {
+                    true => queues[i].1.pop(),
+                    false => None,
+                };
+                match next {
+                    Some(next) => {
+                        queues[i].0 = next.clone();
+                        if let Phase::Working { progressed: p, .. } = &mut self.drain.phase {
+                            *p |= progressed;
+                        }
+                        return self.spawn_round_resend(next, None);
+                    }
+                    None => {
+                        queues.swap_remove(i);
+                    }
+                }
+            }
+        }
+        self.round_task_done(now, progressed, false);
     }
 
     /// One of the round's resends or expiries ended.

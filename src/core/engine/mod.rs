@@ -556,7 +556,7 @@ impl Engine {
         match task {
             Task::Call(_) => self.busy_ended(now),
             // A round's own resends block nothing: the plan saw only calls busy.
-            Task::Resend(r) => self.round_task_done(now, r.progressed, false),
+            Task::Resend(r) => self.round_resend_done(now, &r.key, r.settled, r.progressed),
             Task::Expire(e) => self.round_task_done(now, !e.left_to_holder, e.left_to_holder),
             #[cfg(feature = "workflows")]
             Task::Run(_) => {}

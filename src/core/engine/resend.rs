@@ -35,6 +35,8 @@ pub(crate) struct Resend {
     locked: bool,
     /// False when the key was locked elsewhere: nothing was done.
     pub progressed: bool,
+    /// It got a definitive answer: the record is gone.
+    pub settled: bool,
     phase: Phase,
 }
 
@@ -114,6 +116,7 @@ impl Engine {
             probe: false,
             locked: false,
             progressed: true,
+            settled: false,
             phase: Phase::Locking(io),
         }));
     }
@@ -175,7 +178,10 @@ impl Engine {
         let due_at = if r.forced { record.not_before } else { record.next_attempt_at.max(record.not_before) };
         let live_here =
             self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
-        if due_at > now.wall || live_here || self.closed || !self.online {
+        // Past its TTL (a record queued behind others in a long round): the
+        // next round's plan expires it.
+        let expired = record.expired_at != 0.0 || record.created_at + self.options.ttl_ms as f64 <= now.wall;
+        if due_at > now.wall || live_here || expired || self.closed || !self.online {
             return self.resend_done(r);
         }
         let origin = origin_of(&record.url).to_string();
@@ -247,6 +253,7 @@ impl Engine {
         record.attempts = attempt;
         match after_resend(&self.options.policy, attempt, &outcome, now.wall, &mut self.rng) {
             Decision::Settle => {
+                r.settled = true;
                 let status = outcome.status().unwrap_or(0);
                 if self.is(Mutant::DeleteBeforeSettled) {
                     let deliver = Some((io, status, attempt));
