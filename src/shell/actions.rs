@@ -13,8 +13,8 @@ use crate::core::engine::{Action, Cause, Event, Failure, LockName, Source};
 
 pub fn write(w: &mut Writer, action: &Action) {
     match action {
-        Action::Send { io, source, key, timeout_ms } => {
-            w.u8(Out::Send as u8).u32(io.0).opt_str(key.as_deref()).f64(*timeout_ms as f64);
+        Action::Send { io, source, key, timeout_ms, attempt, resumed } => {
+            w.u8(Out::Send as u8).u32(io.0).opt_str(key.as_deref()).f64(*timeout_ms as f64).u32(*attempt).bool(*resumed);
             match source {
                 Source::Call(call) => {
                     w.u32(call.0);
@@ -92,10 +92,10 @@ fn lock_name(w: &mut Writer, name: &LockName) {
     };
 }
 
-/// The fields of a `DurafetchError`: kind, key, attempts, then what applies.
+/// The fields of a `DurafetchError`: kind, key, attempts, then what
+/// applies (the host adds the caller's method and URL).
 fn failure(w: &mut Writer, f: &Failure) {
     w.u8(f.kind as u8).opt_str(f.key.as_deref()).u32(f.attempts);
-    w.opt_str(f.method.as_deref()).opt_str(f.url.as_deref());
     w.opt_u32(f.reason.map(|r| r as u32)).opt_u32(f.status.map(u32::from));
     match &f.cause {
         None => w.u8(0),
@@ -113,9 +113,6 @@ fn failure(w: &mut Writer, f: &Failure) {
 
 fn event(w: &mut Writer, e: &Event) {
     match e {
-        Event::Attempt { key, method, url, attempt, resumed } => {
-            w.u8(EventKind::Attempt as u8).opt_str(key.as_deref()).str(method).str(url).u32(*attempt).bool(*resumed);
-        }
         Event::Retry { key, attempt, delay_ms, reason, status, resumed } => {
             w.u8(EventKind::Retry as u8).opt_str(key.as_deref()).u32(*attempt).f64(*delay_ms as f64).u8(*reason as u8);
             w.opt_u32(status.map(u32::from)).bool(*resumed);

@@ -46,7 +46,7 @@ fn a_get_is_sent_and_its_answer_resolves_the_caller() {
     assert_eq!((r.u8(), r.f64()), (Ok(Out::Timer as u8), Ok(10_005.0)), "the attempt's timeout is armed first");
     assert_eq!(r.u8(), Ok(Out::Send as u8));
     let io = r.u32().unwrap();
-    assert_eq!((r.opt_string(), r.f64(), r.u32()), (Ok(None), Ok(10_000.0), Ok(1)));
+    assert_eq!((r.opt_string(), r.f64(), r.u32(), r.bool(), r.u32()), (Ok(None), Ok(10_000.0), Ok(1), Ok(false), Ok(1)));
 
     let mut answered = input(In::Answered);
     answered.u32(io).u32(200).opt_str(None);

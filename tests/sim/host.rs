@@ -134,6 +134,9 @@ pub struct Host {
     next_call: Cell<u32>,
     /// Attempts on the wire, by io.
     sending: RefCell<BTreeMap<u32, (String, Sending)>>,
+    /// Attempts the engine cancelled whose fetch has not ended yet: the
+    /// first of the abort's rejection and a late reply ends it.
+    cancelled: RefCell<BTreeSet<u32>>,
     payloads: RefCell<BTreeMap<u32, Payload>>,
     /// Lock names held in this process (Web Locks aside).
     held: RefCell<BTreeSet<String>>,
@@ -188,7 +191,6 @@ fn label(action: &Action) -> &'static str {
         Action::Resolve { .. } => "resolve",
         Action::Reject { .. } => "reject",
         Action::Release { .. } => "release",
-        Action::Emit(Event::Attempt { .. }) => "emit:attempt",
         Action::Emit(Event::Retry { .. }) => "emit:retry",
         Action::Emit(Event::GiveUp { .. }) => "emit:giveup",
         Action::Emit(Event::Breaker { .. }) => "emit:breaker",
@@ -248,6 +250,7 @@ impl Host {
             calls: RefCell::new(BTreeMap::new()),
             next_call: Cell::new(0),
             sending: RefCell::new(BTreeMap::new()),
+            cancelled: RefCell::new(BTreeSet::new()),
             payloads: RefCell::new(BTreeMap::new()),
             held: RefCell::new(BTreeSet::new()),
             timer: Cell::new(0),
@@ -364,6 +367,7 @@ impl Host {
         self.alive.set(false);
         self.stop_runs();
         self.sending.borrow_mut().clear();
+        self.cancelled.borrow_mut().clear();
         self.sim.locks_die_with(self.instance);
     }
 
@@ -586,9 +590,17 @@ impl Host {
 
     fn perform(self: &Rc<Self>, action: Action) {
         match action {
-            Action::Send { io, source, key, timeout_ms } => self.send(io, source, key, timeout_ms),
+            Action::Send { io, source, key, timeout_ms, attempt, .. } => {
+                self.attempt.set(attempt);
+                self.send(io, source, key, timeout_ms)
+            }
+            // The host aborts the fetch: its promise rejects (AbortError) on
+            // a later task, and the host reports that end like any other.
+            // The request itself may still reach the server: the network
+            // already has it.
             Action::Cancel { io } => {
-                self.sending.borrow_mut().remove(&io.0);
+                self.cancelled.borrow_mut().insert(io.0);
+                self.later(0, "reply:aborted", move |host, engine, now| host.aborted(engine, now, io));
             }
             Action::Resolve { call, response, last } => {
                 let status = match self.payloads.borrow().get(&response.0) {
@@ -889,10 +901,17 @@ impl Host {
             key,
             body,
             Box::new(move |reply| {
-                // Cancelled (a timeout, close) or dead: nobody hears it.
-                if !host.alive.get() || host.sending.borrow_mut().remove(&io.0).is_none() {
+                // Dead, or already ended: nobody hears it.
+                if !host.alive.get() || !host.sending.borrow().contains_key(&io.0) {
                     return;
                 }
+                // Aborted: the abort's rejection ends it, whatever arrived.
+                if host.cancelled.borrow().contains(&io.0) {
+                    let now = host.now();
+                    host.aborted(&mut host.engine.borrow_mut(), now, io);
+                    return host.drive();
+                }
+                host.sending.borrow_mut().remove(&io.0);
                 if host.crash_here(if resend { "reply:resend" } else { "reply:live" }) {
                     return;
                 }
@@ -917,10 +936,17 @@ impl Host {
         );
     }
 
+    /// A cancelled attempt's fetch ended: its promise rejected (AbortError).
+    fn aborted(&self, engine: &mut Engine, now: Now, io: Io) {
+        if self.cancelled.borrow_mut().remove(&io.0) && self.sending.borrow_mut().remove(&io.0).is_some() {
+            self.hold(io, Payload::Cause);
+            engine.failed(now, io, AttemptFailure::Network { offline: false });
+        }
+    }
+
     fn event(self: &Rc<Self>, event: Event) {
         let now = self.sim.exec.now();
         match event {
-            Event::Attempt { attempt, .. } => self.attempt.set(attempt),
             Event::Retry { key, attempt, delay_ms, resumed, .. } => {
                 let Some(key) = key else { return };
                 let asked = self.asked.borrow_mut().remove(&key).flatten();

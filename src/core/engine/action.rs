@@ -106,14 +106,13 @@ pub enum Cause {
 }
 
 /// A rejection or a failure reported in an event: the fields of a
-/// `DurafetchError` (the host writes the message).
+/// `DurafetchError` (the host writes the message, and adds the caller's
+/// method and URL).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Failure {
     pub kind: ErrorKind,
     pub key: Option<String>,
     pub attempts: u32,
-    pub method: Option<String>,
-    pub url: Option<String>,
     pub reason: Option<QueueReason>,
     pub status: Option<u16>,
     pub cause: Option<Cause>,
@@ -131,8 +130,6 @@ impl Failure {
             kind,
             key: None,
             attempts: 0,
-            method: None,
-            url: None,
             reason: None,
             status: None,
             cause: None,
@@ -151,7 +148,6 @@ impl Failure {
 /// An event for the application's listeners.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
-    Attempt { key: Option<String>, method: String, url: String, attempt: u32, resumed: bool },
     Retry { key: Option<String>, attempt: u32, delay_ms: u64, reason: RetryReason, status: Option<u16>, resumed: bool },
     GiveUp { key: Option<String>, reason: GiveUpReason, attempts: u32, status: Option<u16> },
     Breaker { origin: String, state: Transition },
@@ -214,9 +210,11 @@ pub struct PendingOp {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    /// Send one attempt, under the key when there is one. Its end comes back
-    /// as `answered` or `failed` unless the engine cancels it first.
-    Send { io: Io, source: Source, key: Option<String>, timeout_ms: u64 },
+    /// Send attempt `attempt` (1 for the first; `resumed`: a stored
+    /// operation resent in the background), under the key when there is
+    /// one, and tell the 'attempt' listeners. Its end comes back as
+    /// `answered` or `failed`, also after a `Cancel`.
+    Send { io: Io, source: Source, key: Option<String>, timeout_ms: u64, attempt: u32, resumed: bool },
     /// Stop an attempt (its timeout passed, or the client closed): abort the
     /// fetch, forget it, report nothing more about it.
     Cancel { io: Io },

@@ -16,11 +16,12 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use super::attempt::{Attempt, Send};
+use super::lock::Held;
 use super::{
     Action, Arg, AttemptEnd, CallId, CallRequest, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, PendingOp,
     Source, Step, Stored, Task,
 };
-use crate::core::breaker::Admission;
 use crate::core::contract::{ErrorKind, EventKind, GiveUpReason, QueueReason, StoreAction};
 use crate::core::key::{choose_key, fingerprint, is_valid_key, origin_of, uuid_v4, KeyChoice};
 use crate::core::options::{refused, Expect, OptionError};
@@ -42,8 +43,8 @@ pub(crate) struct Call {
     /// The previous attempt's payload, while the host holds one.
     last: Option<Io>,
     last_outcome: Option<Outcome>,
-    probe: bool,
-    locked: bool,
+    lock: Held,
+    /// The caller's signal fired: it ends at the next step it can.
     aborted: bool,
     created_at: f64,
     phase: Phase,
@@ -61,10 +62,10 @@ enum Phase {
         wrote: Option<bool>,
         granted: Option<bool>,
     },
-    Sending {
-        io: Io,
-        timeout_at: f64,
-    },
+    Sending(Attempt),
+    /// An earlier attempt of its key, cancelled, may still be on the wire:
+    /// the next one waits for it to end (attempt.rs), within the deadline.
+    Blocked,
     /// Writing progress after a transient outcome; then waiting until `until`.
     Saving {
         io: Io,
@@ -114,10 +115,15 @@ pub(crate) enum Wake {
 
 impl Call {
     pub fn sending(&self) -> Option<Io> {
-        match self.phase {
-            Phase::Sending { io, .. } => Some(io),
+        match &self.phase {
+            Phase::Sending(a) => Some(a.io),
             _ => None,
         }
+    }
+
+    /// Waiting for a cancelled attempt of `key` to end.
+    pub fn blocked_on(&self, key: &str) -> bool {
+        matches!(self.phase, Phase::Blocked) && self.key.as_deref() == Some(key)
     }
 
     pub fn awaits(&self, io: Io) -> bool {
@@ -130,10 +136,10 @@ impl Call {
     }
 
     pub fn wake_at(&self, policy: &RetryPolicy) -> Option<f64> {
-        match self.phase {
-            Phase::Sending { timeout_at, .. } => Some(timeout_at),
-            Phase::Waiting { until, .. } => Some(until),
-            Phase::Offline => Some(self.schedule.deadline_at(policy)),
+        match &self.phase {
+            Phase::Sending(a) => Some(a.timeout_at),
+            Phase::Waiting { until, .. } => Some(*until),
+            Phase::Offline | Phase::Blocked => Some(self.schedule.deadline_at(policy)),
             _ => None,
         }
     }
@@ -159,8 +165,6 @@ impl Call {
         Failure {
             key: self.key.clone(),
             attempts,
-            method: Some(self.method.clone()),
-            url: Some(self.url.clone()),
             ..Failure::new(kind)
         }
     }
@@ -243,8 +247,7 @@ impl Engine {
             schedule: Schedule::new(now.mono),
             last: None,
             last_outcome: None,
-            probe: false,
-            locked: false,
+            lock: Held::default(),
             aborted: false,
             created_at: now.wall,
             phase: Phase::Reading(io),
@@ -312,13 +315,13 @@ impl Engine {
                 let (Some(wrote), Some(granted)) = (wrote, granted) else {
                     return true;
                 };
-                c.locked = granted;
+                c.lock = Held::new(LockName::Key(c.key.clone().unwrap_or_default()), granted);
                 if !wrote {
                     let mut failure = c.failure(ErrorKind::Storage, 0);
                     (failure.action, failure.sent, failure.cause) =
                         (Some(StoreAction::Put), Some(false), Some(Cause::Io(put)));
                     self.reject_all(c, failure);
-                    self.unlock_call(c);
+                    self.release(&mut c.lock);
                     return false;
                 }
                 if c.aborted {
@@ -336,11 +339,11 @@ impl Engine {
                 (failure.action, failure.sent, failure.cause) =
                     (Some(StoreAction::Put), Some(false), Some(Cause::Io(io)));
                 self.reject_all(c, failure);
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             (Phase::Locking(_), Done::Locked(granted)) => {
-                c.locked = granted;
+                c.lock = Held::new(LockName::Key(c.key.clone().unwrap_or_default()), granted);
                 if !granted {
                     if c.aborted {
                         self.reject_all(c, c.failure(ErrorKind::Aborted, 0));
@@ -393,7 +396,7 @@ impl Engine {
                 let mut failure = c.failure(ErrorKind::Storage, 0);
                 (failure.action, failure.cause) = (Some(StoreAction::Get), Some(Cause::Io(io)));
                 self.reject_all(c, failure);
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             Ok(Some(Stored::Result(kept))) => {
@@ -403,7 +406,7 @@ impl Engine {
                 }
                 let io = self.io();
                 self.forget(io, kept.key);
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             // A key cannot name a run (a run's store key has a space) or
@@ -411,12 +414,12 @@ impl Engine {
             #[cfg(feature = "workflows")]
             Ok(Some(Stored::Run(_))) => {
                 self.reject_all(c, Failure { key: Some(key), ..Failure::new(ErrorKind::KeyReuse) });
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             Ok(Some(Stored::Other)) => {
                 self.reject_all(c, Failure { key: Some(key), ..Failure::new(ErrorKind::KeyReuse) });
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             Ok(Some(Stored::Record(r))) if r.fingerprint == c.fingerprint => {
@@ -429,7 +432,7 @@ impl Engine {
             }
             Ok(Some(Stored::Record(_))) => {
                 self.reject_all(c, Failure { key: Some(key), ..Failure::new(ErrorKind::KeyReuse) });
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             Ok(Some(Stored::Unreadable { error, .. })) => {
@@ -437,13 +440,13 @@ impl Engine {
                 let cause = Cause::Text(CauseText::Unreadable, Some(error));
                 (failure.action, failure.cause) = (Some(StoreAction::Get), Some(cause));
                 self.reject_all(c, failure);
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             Ok(None) => {
                 if c.aborted {
                     self.reject_all(c, c.failure(ErrorKind::Aborted, 0));
-                    self.unlock_call(c);
+                    self.release(&mut c.lock);
                     return false;
                 }
                 if self.is(Mutant::SendBeforePersist) {
@@ -485,35 +488,42 @@ impl Engine {
                 return self.give_up(now, c, give_up.into(), c.schedule.attempts(), status, 0);
             }
         };
-        let origin = origin_of(&c.url).to_string();
-        let (admission, transition) = self.breakers.admit(&origin, now.mono);
-        if let Some(state) = transition {
-            self.emit(EventKind::Breaker, || Event::Breaker { origin: origin.clone(), state });
-        }
-        if let Admission::Rejected { retry_in_ms } = admission {
+        if c.key.as_deref().is_some_and(|key| self.is_lingering(key)) {
+            // Undone once the attempt in flight ends (key_freed).
             c.schedule.forget_attempt();
-            let status = c.last_outcome.and_then(|o| o.status());
-            return self.give_up(now, c, GiveUpReason::CircuitOpen, plan.attempt - 1, status, retry_in_ms);
+            c.phase = Phase::Blocked;
+            return true;
         }
-        if let Some(previous) = c.last.take() {
-            self.push(Action::Release { io: previous });
-        }
-        c.probe = admission == Admission::Probe;
-        self.emit(EventKind::Attempt, || Event::Attempt {
-            key: c.key.clone(),
-            method: c.method.clone(),
-            url: c.url.clone(),
-            attempt: plan.attempt,
-            resumed: false,
-        });
-        let io = self.io();
         let key = match (&c.key, self.is(Mutant::KeyPerAttempt)) {
             (Some(k), true) => Some([k.as_str(), "~", &plan.attempt.to_string()].concat()),
             (key, _) => key.clone(),
         };
-        self.push(Action::Send { io, source: Source::Call(c.callers[0]), key, timeout_ms: plan.timeout_ms });
-        c.phase = Phase::Sending { io, timeout_at: now.mono + plan.timeout_ms as f64 };
-        true
+        let send = Send {
+            key: key.as_deref(),
+            url: &c.url,
+            number: plan.attempt,
+            resumed: false,
+            timeout_ms: plan.timeout_ms,
+        };
+        match self.send_attempt(now, Source::Call(c.callers[0]), send) {
+            Ok(attempt) => {
+                if let Some(previous) = c.last.take() {
+                    self.push(Action::Release { io: previous });
+                }
+                c.phase = Phase::Sending(attempt);
+                true
+            }
+            Err(retry_in_ms) => {
+                c.schedule.forget_attempt();
+                let status = c.last_outcome.and_then(|o| o.status());
+                self.give_up(now, c, GiveUpReason::CircuitOpen, plan.attempt - 1, status, retry_in_ms)
+            }
+        }
+    }
+
+    /// The cancelled attempt its key waited for ended.
+    pub(crate) fn key_freed(&mut self, now: Now, c: &mut Call) -> bool {
+        self.next_attempt(now, c)
     }
 
     /// Offline: a durable call stays stored for when the network is back;
@@ -538,13 +548,11 @@ impl Engine {
             AttemptEnd::BeforeReplay => (Outcome::Network, true),
             AttemptEnd::Cancelled => return true,
         };
-        let origin = origin_of(&c.url).to_string();
-        let no_answer = !matches!(outcome, Outcome::Response { .. });
-        if no_answer && !self.online {
+        let Phase::Sending(attempt) = ::core::mem::replace(&mut c.phase, Phase::Blocked) else {
+            return true;
+        };
+        if !self.judge_attempt(now, attempt, &c.url, &outcome) {
             // The device's failure, not the server's: not counted.
-            if c.probe {
-                self.breakers.record(&origin, None, &self.options.policy.retry_on, now.mono, &mut self.rng);
-            }
             c.schedule.forget_attempt();
             if held {
                 self.push(Action::Release { io });
@@ -552,9 +560,6 @@ impl Engine {
             return self.wait_for_network(now, c);
         }
         let policy = self.options.policy.clone();
-        if let Some(state) = self.breakers.record(&origin, Some(&outcome), &policy.retry_on, now.mono, &mut self.rng) {
-            self.emit(EventKind::Breaker, || Event::Breaker { origin, state });
-        }
         let attempt = c.schedule.attempts();
         c.last = held.then_some(io);
         c.last_outcome = Some(outcome);
@@ -595,17 +600,26 @@ impl Engine {
     }
 
     pub(crate) fn call_timer(&mut self, now: Now, c: &mut Call) -> bool {
-        match c.phase {
-            Phase::Sending { io, timeout_at } if timeout_at <= now.mono => {
-                self.push(Action::Cancel { io });
+        match &c.phase {
+            Phase::Sending(a) if a.timeout_at <= now.mono => {
+                let io = a.io;
+                self.cancel_attempt_of(c);
                 self.call_attempt_ended(now, c, io, AttemptEnd::Outcome { outcome: Outcome::Timeout, held: false })
             }
-            Phase::Waiting { until, .. } if until <= now.mono => self.next_attempt(now, c),
-            Phase::Offline if c.schedule.deadline_at(&self.options.policy) <= now.mono => {
+            Phase::Waiting { until, .. } if *until <= now.mono => self.next_attempt(now, c),
+            Phase::Offline | Phase::Blocked if c.schedule.deadline_at(&self.options.policy) <= now.mono => {
                 let attempts = c.schedule.attempts();
-                self.give_up(now, c, GiveUpReason::Deadline, attempts, None, 0)
+                let status = c.last_outcome.and_then(|o| o.status());
+                self.give_up(now, c, GiveUpReason::Deadline, attempts, status, 0)
             }
             _ => true,
+        }
+    }
+
+    /// Stops waiting for the attempt in flight (it stays `Sending` until judged).
+    fn cancel_attempt_of(&mut self, c: &Call) {
+        if let Phase::Sending(a) = &c.phase {
+            self.cancel_attempt(a, c.key.as_deref());
         }
     }
 
@@ -616,7 +630,7 @@ impl Engine {
             // it said when, and earlier is refused.
             (Wake::Resume, Phase::Waiting { server_asked: false, .. }) => (self.next_attempt(now, c), true),
             (Wake::Online, Phase::Offline) => (self.next_attempt(now, c), false),
-            (Wake::Close, Phase::Waiting { .. } | Phase::Offline) => (self.end_closed(c), true),
+            (Wake::Close, Phase::Waiting { .. } | Phase::Offline | Phase::Blocked) => (self.end_closed(c), true),
             _ => (true, false),
         }
     }
@@ -634,18 +648,18 @@ impl Engine {
             return true;
         }
         c.aborted = true;
-        match c.phase {
-            Phase::Sending { io, .. } => {
-                self.push(Action::Cancel { io });
-                if c.probe {
-                    let origin = origin_of(&c.url).to_string();
-                    self.breakers.record(&origin, None, &self.options.policy.retry_on, now.mono, &mut self.rng);
-                }
+        match ::core::mem::replace(&mut c.phase, Phase::Blocked) {
+            Phase::Sending(a) => {
+                self.cancel_attempt(&a, c.key.as_deref());
+                self.give_back(a, &c.url);
                 self.end_aborted(now, c)
             }
-            Phase::Waiting { .. } | Phase::Offline => self.end_aborted(now, c),
+            Phase::Waiting { .. } | Phase::Offline | Phase::Blocked => self.end_aborted(now, c),
             // A store call or lock is in flight: end when it completes.
-            _ => true,
+            phase => {
+                c.phase = phase;
+                true
+            }
         }
     }
 
@@ -796,7 +810,7 @@ impl Engine {
     /// Tells the end, gives the key back, and gives the drainer a queued record.
     fn finish(&mut self, c: &mut Call, end: End) -> bool {
         self.tell(c, end);
-        self.unlock_call(c);
+        self.release(&mut c.lock);
         if matches!(end, End::Queued { .. }) {
             self.kick();
         }
@@ -871,11 +885,4 @@ impl Engine {
         }
     }
 
-    fn unlock_call(&mut self, c: &mut Call) {
-        if ::core::mem::take(&mut c.locked) {
-            if let Some(key) = &c.key {
-                self.push(Action::Unlock { name: LockName::Key(key.to_string()) });
-            }
-        }
-    }
 }

@@ -262,8 +262,9 @@ impl Engine {
         }
         let drain = &self.drain;
         let tasks = &self.tasks;
+        let lingering = &self.lingering;
         let busy = |key: &str| {
-            tasks.iter().any(|t| match t {
+            lingering.iter().any(|(_, k)| k == key) || tasks.iter().any(|t| match t {
                 Task::Call(c) => c.key.as_deref() == Some(key),
                 Task::Resend(r) => r.key == key,
                 _ => false,

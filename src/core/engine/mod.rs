@@ -21,11 +21,13 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 mod action;
+mod attempt;
 mod breakers;
 mod call;
 mod drain;
 mod expire;
 mod kept;
+mod lock;
 mod resend;
 #[cfg(feature = "workflows")]
 mod run;
@@ -238,7 +240,7 @@ impl Done {
 
 pub struct Engine {
     pub(crate) options: Options,
-    persistent: bool,
+    pub(crate) persistent: bool,
     pub(crate) rng: SplitMix64,
     pub(crate) online: bool,
     pub(crate) closed: bool,
@@ -251,6 +253,9 @@ pub struct Engine {
     pub(crate) drain: Drainer,
     /// Callers' questions waiting for their read.
     queries: Vec<(CallId, Io, Query)>,
+    /// Cancelled attempts whose fetch may still be on the wire, and their
+    /// key: none of those keys is sent again until it ends (attempt.rs).
+    pub(crate) lingering: Vec<(Io, String)>,
     /// `result(key)` calls waiting for the operation to settle.
     pub(crate) result_waiters: Vec<(CallId, String)>,
     /// When the waiting `result(key)` calls read the store again.
@@ -282,6 +287,7 @@ impl Engine {
             tasks: Vec::new(),
             drain: Drainer::default(),
             queries: Vec::new(),
+            lingering: Vec::new(),
             result_waiters: Vec::new(),
             result_watch_at: None,
             #[cfg(feature = "workflows")]
@@ -610,11 +616,14 @@ impl Engine {
                 Task::Resend(r) => engine.resend_attempt_ended(now, r, io, end),
                 _ => true,
             }),
-            // Cancelled or unknown: drop whatever the host holds for it.
-            None if matches!(end, AttemptEnd::Outcome { held: true, .. } | AttemptEnd::BeforeReplay) => {
-                self.push(Action::Release { io })
+            // Cancelled (its key lingered until now) or unknown: drop
+            // whatever the host holds for it.
+            None => {
+                self.linger_ended(now, io);
+                if matches!(end, AttemptEnd::Outcome { held: true, .. } | AttemptEnd::BeforeReplay) {
+                    self.push(Action::Release { io })
+                }
             }
-            None => {}
         }
         self.settle_idle();
     }

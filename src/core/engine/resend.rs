@@ -9,13 +9,13 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use super::attempt::{Attempt, Send};
+use super::lock::Held;
 use super::{
     Action, AttemptEnd, CallId, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, Source, Step, Stored,
     Task,
 };
-use crate::core::breaker::Admission;
 use crate::core::contract::{ErrorKind, EventKind, QueueReason, StoreAction};
-use crate::core::key::origin_of;
 use crate::core::outbox::{after_resend, Resend as Decision};
 use crate::core::outcome::{Outcome, RetryReason};
 use crate::core::record::Record;
@@ -31,8 +31,7 @@ pub(crate) struct Resend {
     listed: Option<Record>,
     record: Option<Record>,
     callers: Vec<CallId>,
-    probe: bool,
-    locked: bool,
+    lock: Held,
     /// False when the key was locked elsewhere: nothing was done.
     pub progressed: bool,
     /// It got a definitive answer: the record is gone.
@@ -43,10 +42,7 @@ pub(crate) struct Resend {
 enum Phase {
     Locking(Io),
     Reading(Io),
-    Sending {
-        io: Io,
-        timeout_at: f64,
-    },
+    Sending(Attempt),
     /// Writing the record back; then `then` is told.
     Saving {
         io: Io,
@@ -69,8 +65,8 @@ enum Then {
 
 impl Resend {
     pub fn sending(&self) -> Option<Io> {
-        match self.phase {
-            Phase::Sending { io, .. } => Some(io),
+        match &self.phase {
+            Phase::Sending(a) => Some(a.io),
             _ => None,
         }
     }
@@ -79,13 +75,13 @@ impl Resend {
         match self.phase {
             Phase::Locking(x) | Phase::Reading(x) => x == io,
             Phase::Saving { io: x, .. } | Phase::Deleting { io: x, .. } => x == io,
-            Phase::Sending { .. } => false,
+            Phase::Sending(_) => false,
         }
     }
 
     pub fn wake_at(&self) -> Option<f64> {
-        match self.phase {
-            Phase::Sending { timeout_at, .. } => Some(timeout_at),
+        match &self.phase {
+            Phase::Sending(a) => Some(a.timeout_at),
             _ => None,
         }
     }
@@ -113,8 +109,7 @@ impl Engine {
             listed,
             record: None,
             callers: Vec::new(),
-            probe: false,
-            locked: false,
+            lock: Held::default(),
             progressed: true,
             settled: false,
             phase: Phase::Locking(io),
@@ -124,7 +119,7 @@ impl Engine {
     pub(crate) fn resend_io(&mut self, now: Now, r: &mut Resend, io: Io, done: Done) -> bool {
         match (&r.phase, done) {
             (Phase::Locking(_), Done::Locked(granted)) => {
-                r.locked = granted;
+                r.lock = Held::new(LockName::Key(r.key.clone()), granted);
                 if !granted {
                     r.progressed = false;
                     return false;
@@ -181,73 +176,60 @@ impl Engine {
         // Past its TTL (a record queued behind others in a long round): the
         // next round's plan expires it.
         let expired = record.expired_at != 0.0 || record.created_at + self.options.ttl_ms as f64 <= now.wall;
-        if due_at > now.wall || live_here || expired || self.closed || !self.online {
+        // A cancelled attempt of it may still be on the wire: not twice at once.
+        let lingering = self.is_lingering(&r.key);
+        if due_at > now.wall || live_here || lingering || expired || self.closed || !self.online {
             return self.resend_done(r);
         }
-        let origin = origin_of(&record.url).to_string();
-        let (admission, transition) = self.breakers.admit(&origin, now.mono);
-        if let Some(state) = transition {
-            self.emit(EventKind::Breaker, || Event::Breaker { origin, state });
-        }
-        if let Admission::Rejected { retry_in_ms } = admission {
-            record.next_attempt_at = now.wall + retry_in_ms.max(1) as f64;
-            return self.resend_save(r, record, Then::Nothing, Step::ResendDeferred);
-        }
-        r.probe = admission == Admission::Probe;
-        let attempt = record.attempts + 1;
-        self.emit(EventKind::Attempt, || Event::Attempt {
-            key: Some(record.key.clone()),
-            method: record.method.clone(),
-            url: record.url.clone(),
-            attempt,
+        let key = record.key.clone();
+        let send = Send {
+            key: Some(&key),
+            url: &record.url,
+            number: record.attempts + 1,
             resumed: true,
-        });
-        let io = self.io();
-        let timeout_ms = self.options.policy.attempt_timeout_ms;
-        let key = Some(record.key.clone());
-        self.push(Action::Send { io, source: Source::Record(Box::new(record.clone())), key, timeout_ms });
-        r.record = Some(record);
-        r.phase = Phase::Sending { io, timeout_at: now.mono + timeout_ms as f64 };
-        true
+            timeout_ms: self.options.policy.attempt_timeout_ms,
+        };
+        match self.send_attempt(now, Source::Record(Box::new(record.clone())), send) {
+            Ok(attempt) => {
+                r.record = Some(record);
+                r.phase = Phase::Sending(attempt);
+                true
+            }
+            Err(retry_in_ms) => {
+                record.next_attempt_at = now.wall + retry_in_ms.max(1) as f64;
+                self.resend_save(r, record, Then::Nothing, Step::ResendDeferred)
+            }
+        }
     }
 
     pub(crate) fn resend_attempt_ended(&mut self, now: Now, r: &mut Resend, io: Io, end: AttemptEnd) -> bool {
         let Some(mut record) = r.record.take() else {
             return self.resend_done(r);
         };
-        let origin = origin_of(&record.url).to_string();
-        let retry_on = self.options.policy.retry_on;
+        let Phase::Sending(attempt) = ::core::mem::replace(&mut r.phase, Phase::Locking(io)) else {
+            return self.resend_done(r);
+        };
         let (outcome, held) = match end {
             AttemptEnd::Outcome { outcome, held } => (outcome, held),
             AttemptEnd::Cancelled => {
-                if r.probe {
-                    self.breakers.record(&origin, None, &retry_on, now.mono, &mut self.rng);
-                }
+                self.give_back(attempt, &record.url);
                 self.reject_joiners(r, ErrorKind::Closed, None, record.attempts);
                 return self.resend_done(r);
             }
             AttemptEnd::BeforeReplay => {
-                if r.probe {
-                    self.breakers.record(&origin, None, &retry_on, now.mono, &mut self.rng);
-                }
+                self.give_back(attempt, &record.url);
                 record.next_attempt_at = now.wall + REPLAY_RETRY_MS;
                 return self.resend_save(r, record, Then::ReplayFailed { cause: io }, Step::ResendDeferred);
             }
         };
-        if !matches!(outcome, Outcome::Response { .. }) && !self.online {
+        if !self.judge_attempt(now, attempt, &record.url, &outcome) {
             // Failed while offline: the device's failure, not counted. It
             // stays as it was, for when the network is back.
-            if r.probe {
-                self.breakers.record(&origin, None, &retry_on, now.mono, &mut self.rng);
-            }
             if held {
                 self.push(Action::Release { io });
             }
             self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Offline), record.attempts);
             return self.resend_done(r);
-        }
-        if let Some(state) = self.breakers.record(&origin, Some(&outcome), &retry_on, now.mono, &mut self.rng) {
-            self.emit(EventKind::Breaker, || Event::Breaker { origin, state });
         }
         let attempt = record.attempts + 1;
         record.attempts = attempt;
@@ -290,9 +272,10 @@ impl Engine {
     }
 
     pub(crate) fn resend_timer(&mut self, now: Now, r: &mut Resend) -> bool {
-        match r.phase {
-            Phase::Sending { io, timeout_at } if timeout_at <= now.mono => {
-                self.push(Action::Cancel { io });
+        match &r.phase {
+            Phase::Sending(a) if a.timeout_at <= now.mono => {
+                let io = a.io;
+                self.cancel_attempt(a, Some(&r.key));
                 self.resend_attempt_ended(now, r, io, AttemptEnd::Outcome { outcome: Outcome::Timeout, held: false })
             }
             _ => true,
@@ -301,14 +284,15 @@ impl Engine {
 
     /// Close: background resends in flight are cancelled.
     pub(crate) fn cancel_resends(&mut self, now: Now) {
-        let sending = |t: &Task| matches!(t, Task::Resend(Resend { phase: Phase::Sending { .. }, .. }));
+        let sending = |t: &Task| matches!(t, Task::Resend(r) if r.sending().is_some());
         self.each_task(now, sending, |engine, task, now| match task {
-            Task::Resend(r) => match r.sending() {
-                Some(io) => {
-                    engine.push(Action::Cancel { io });
+            Task::Resend(r) => match &r.phase {
+                Phase::Sending(a) => {
+                    let io = a.io;
+                    engine.cancel_attempt(a, Some(&r.key));
                     engine.resend_attempt_ended(now, r, io, AttemptEnd::Cancelled)
                 }
-                None => true,
+                _ => true,
             },
             _ => true,
         });
@@ -376,9 +360,7 @@ impl Engine {
 
     fn resend_done(&mut self, r: &mut Resend) -> bool {
         self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), 0);
-        if ::core::mem::take(&mut r.locked) {
-            self.push(Action::Unlock { name: LockName::Key(r.key.clone()) });
-        }
+        self.release(&mut r.lock);
         false
     }
 }

@@ -19,6 +19,7 @@
 use crate::prelude::*;
 
 use super::action::{RunInfo, RunOutcome, StepGo};
+use super::lock::Held;
 use super::{Action, Arg, CallId, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Now, Step, Stored, Task};
 use crate::core::contract::{ErrorKind, EventKind, StoreAction, WorkflowState};
 use crate::core::key::{fingerprint, uuid_v4};
@@ -56,7 +57,7 @@ pub(crate) struct Run {
     meta: Option<RunMeta>,
     starters: Vec<CallId>,
     waiters: Vec<CallId>,
-    locked: bool,
+    lock: Held,
     /// Compensations left, the next last.
     undo: Vec<usize>,
     /// The step running now declared `undo`.
@@ -94,7 +95,7 @@ impl Run {
             meta: None,
             starters: Vec::new(),
             waiters: Vec::new(),
-            locked: false,
+            lock: Held::default(),
             undo: Vec::new(),
             step_undo: false,
             step: None,
@@ -320,7 +321,7 @@ impl Engine {
         }
         match (&r.phase, done) {
             (Phase::Locking(_), Done::Locked(granted)) => {
-                r.locked = granted;
+                r.lock = Held::new(LockName::Key(run_key(&r.id)), granted);
                 let io = self.io();
                 self.push(Action::Get { io, key: run_key(&r.id), step: Step::RunRead });
                 r.phase = Phase::Reading(io);
@@ -385,11 +386,11 @@ impl Engine {
                 self.answer_starters(r);
                 match r.outcome() {
                     Some(_) => self.end_run(now, r),
-                    None if r.locked && self.knows_workflow(r) => self.execute(r),
+                    None if r.lock.is_held() && self.knows_workflow(r) => self.execute(r),
                     None => self.watch(now, r),
                 }
             }
-            None => match (r.new.take(), r.locked) {
+            None => match (r.new.take(), r.lock.is_held()) {
                 (Some((name, fingerprint, nonce)), true) => {
                     let meta = RunMeta {
                         id: r.id.clone(),
@@ -478,9 +479,7 @@ impl Engine {
     }
 
     fn watch(&mut self, now: Now, r: &mut Run) -> bool {
-        if ::core::mem::take(&mut r.locked) {
-            self.push(Action::Unlock { name: LockName::Key(run_key(&r.id)) });
-        }
+        self.release(&mut r.lock);
         let running = r.meta.as_ref().map_or(true, |m| m.state == RunState::Running);
         // A run this client could take over if its runner dies (its lock
         // frees) is watched too: no run waits for the next page.
@@ -584,9 +583,7 @@ impl Engine {
             // Still running elsewhere: only close() ends a watch with waiters.
             None => {}
         }
-        if ::core::mem::take(&mut r.locked) {
-            self.push(Action::Unlock { name: LockName::Key(run_key(&r.id)) });
-        }
+        self.release(&mut r.lock);
         if let Some(meta) = &r.meta {
             self.note_run(meta);
         }

@@ -111,7 +111,6 @@ pub(super) fn kinds(actions: &[Action]) -> Vec<&'static str> {
             Action::Resolve { .. } => "resolve",
             Action::Reject { .. } => "reject",
             Action::Release { .. } => "release",
-            Action::Emit(Event::Attempt { .. }) => "attempt",
             Action::Emit(Event::Retry { .. }) => "retry",
             Action::Emit(Event::GiveUp { .. }) => "giveup",
             Action::Emit(Event::Breaker { .. }) => "breaker",
@@ -176,8 +175,8 @@ fn a_get_is_sent_and_resolved_with_its_answer() {
         },
     ).expect("accepted");
     let actions = h.actions();
-    assert_eq!(kinds(&actions), ["attempt", "send"]);
-    let io = io_of(&actions[1]);
+    assert_eq!(kinds(&actions), ["send"]);
+    let io = io_of(&actions[0]);
     h.engine.answered(Now { wall: h.now + 5.0, mono: h.now + 5.0 - T0 }, io, 200, None);
     assert_eq!(
         h.actions(),
@@ -203,8 +202,8 @@ fn a_durable_call_is_locked_read_and_persisted_before_it_is_sent_and_reported_be
     assert_eq!(kinds(&put), ["put"]);
     h.engine.wrote(h.t(), io_of(&put[0]), Ok(()));
     let send = h.actions();
-    assert_eq!(kinds(&send), ["attempt", "send"]);
-    h.engine.answered(h.t(), io_of(&send[1]), 201, None);
+    assert_eq!(kinds(&send), ["send"]);
+    h.engine.answered(h.t(), io_of(&send[0]), 201, None);
     let end = h.actions();
     assert_eq!(kinds(&end), ["settled", "resolve", "delete"]);
     h.engine.wrote(h.t(), io_of(&end[2]), Ok(()));
@@ -234,7 +233,7 @@ fn a_fresh_key_is_persisted_and_locked_together_and_never_read() {
     h.engine.locked(h.t(), io_of(&start[1]), true);
     assert_eq!(h.actions(), [], "not sent before the record is committed");
     h.engine.wrote(h.t(), io_of(&start[0]), Ok(()));
-    assert_eq!(kinds(&h.actions()), ["attempt", "send"]);
+    assert_eq!(kinds(&h.actions()), ["send"]);
 }
 
 #[test]
@@ -251,8 +250,8 @@ fn a_transient_failure_is_written_then_resent_with_the_same_key_after_its_backof
     assert_eq!(h.engine.poll_timeout(), Some(record.next_attempt_at - T0));
     h.advance_to_timeout();
     let actions = h.actions();
-    assert_eq!(kinds(&actions), ["release", "attempt", "send"]);
-    let Action::Send { key, .. } = &actions[2] else { unreachable!() };
+    assert_eq!(kinds(&actions), ["send", "release"]);
+    let Action::Send { key, .. } = &actions[0] else { unreachable!() };
     assert_eq!(key.as_deref(), Some("k1"));
 }
 
@@ -343,7 +342,7 @@ fn offline_a_call_that_cannot_be_stored_waits_for_the_network_within_its_deadlin
     assert_eq!(h.actions(), [], "no attempt while offline");
     assert_eq!(h.engine.poll_timeout(), Some(30_000.0));
     h.engine.online(Now { wall: h.now + 2_000.0, mono: h.now + 2_000.0 - T0 });
-    assert_eq!(kinds(&h.actions()), ["attempt", "send", "lock"], "and a forced drain round");
+    assert_eq!(kinds(&h.actions()), ["send", "lock"], "and a forced drain round");
 
     let mut h = harness(false, RetryPolicy::default());
     h.engine.offline(h.t());
@@ -365,8 +364,8 @@ fn an_attempt_that_fails_while_offline_does_not_count() {
     assert_eq!(kinds(&h.actions()), ["release"], "not exhausted: waiting for the network");
     h.engine.online(Now { wall: h.now + 10.0, mono: h.now + 10.0 - T0 });
     let actions = h.actions();
-    assert_eq!(kinds(&actions), ["attempt", "send", "lock"]);
-    assert!(matches!(actions[0], Action::Emit(Event::Attempt { attempt: 1, .. })));
+    assert_eq!(kinds(&actions), ["send", "lock"]);
+    assert!(matches!(actions[0], Action::Send { attempt: 1, resumed: false, .. }), "still its first attempt");
 }
 
 #[test]
