@@ -13,6 +13,10 @@ import { openStore } from './io/stores.js';
 
 export { DurafetchError };
 
+/** Marks a workflow step's request (io/runs.js): the engine waits for its
+ *  answer instead of rejecting 'queued'. */
+export const FROM_STEP = Symbol('durafetch step');
+
 /** The store the options chose, by the core's number. */
 const STORES = ['auto', 'memory', 'indexeddb', 'adapter'];
 /** Deeper than any option goes (src/shell/options.rs stops there too). */
@@ -172,7 +176,8 @@ export class DurafetchClient {
       enc.u32(headers.length);
       for (const [name, value] of headers) enc.str(name).str(value);
       const durable = init?.durable;
-      enc.arg(durable, typeof durable === 'boolean', (b) => enc.bool(b)).bool(signal?.aborted === true).raw(random(16));
+      enc.arg(durable, typeof durable === 'boolean', (b) => enc.bool(b)).bool(signal?.aborted === true);
+      enc.bool(init?.[FROM_STEP] === true).raw(random(16));
       host.run(enc, init);
     } catch (error) {
       host.calls.delete(id);

@@ -173,6 +173,9 @@ mod runs {
             Action::StepCommitted { id, index } => {
                 w.u8(Out::StepCommitted as u8).str(id).u32(*index);
             }
+            Action::StepRefused { id, index, status } => {
+                w.u8(Out::StepRefused as u8).str(id).u32(*index).u32(*status as u32);
+            }
             Action::Undo { id, index, key } => {
                 w.u8(Out::Undo as u8).str(id).u32(*index).str(key);
             }

@@ -52,8 +52,10 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
             }
             let durable = arg(r, |r| r.bool())?;
             let aborted = r.bool()?;
+            let from_step = r.bool()?;
             let random = random::<16>(r)?;
-            let request = CallRequest { call, method, url, key, header_key, random, body, headers, durable, aborted };
+            let request =
+                CallRequest { call, method, url, key, header_key, random, body, headers, durable, aborted, from_step };
             return Ok(engine.call(now, request));
         }
         In::Answered => {
@@ -193,10 +195,11 @@ mod runs {
                 let index = r.u32()?;
                 let name = r.string()?;
                 let flag = r.bool()?;
+                let status = r.opt_u32()?.map(|s| u16::try_from(s).map_err(|_| Malformed)).transpose()?;
                 let input = match kind {
                     RunEventKind::Changed => RunInput::Changed,
                     RunEventKind::StepReached => RunInput::Reached { index, name, undo: flag },
-                    RunEventKind::StepDone => RunInput::StepDone { index, name },
+                    RunEventKind::StepDone => RunInput::StepDone { index, name, status },
                     RunEventKind::Failed => RunInput::Failed,
                     RunEventKind::UndoDone => RunInput::Undone { index, ok: flag },
                     RunEventKind::Returned => RunInput::Returned,

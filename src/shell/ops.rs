@@ -63,6 +63,7 @@ crate::core::contract::names! {
         Execute = "execute",
         StepGo = "step_go",
         StepCommitted = "step_committed",
+        StepRefused = "step_refused",
         Undo = "undo",
         RunStarted = "run_started",
         RunEnded = "run_ended",

@@ -38,7 +38,7 @@ fn a_get_is_sent_and_its_answer_resolves_the_caller() {
     assert_eq!(out.bytes, [Status::Done as u8]);
 
     let mut call = input(In::Call);
-    call.u32(1).str("GET").str("http://127.0.0.1:9/x").u8(0).opt_str(None).u8(0).u32(0).u8(0).bool(false);
+    call.u32(1).str("GET").str("http://127.0.0.1:9/x").u8(0).opt_str(None).u8(0).u32(0).u8(0).bool(false).bool(false);
     call.bytes.extend_from_slice(&[0; 16]);
     client.input(&call.bytes, &mut out);
     let mut r = crate::core::codec::Reader::new(&out.bytes);
@@ -74,7 +74,7 @@ fn a_bad_idempotency_key_is_refused() {
     start.bool(false).bool(true).bytes.extend_from_slice(&[0; 8]);
     client.input(&start.bytes, &mut out);
     let mut call = input(In::Call);
-    call.u32(1).str("POST").str("http://127.0.0.1:9/x").u8(1).str("has space").opt_str(None).u8(0).u32(0).u8(0).bool(false);
+    call.u32(1).str("POST").str("http://127.0.0.1:9/x").u8(1).str("has space").opt_str(None).u8(0).u32(0).u8(0).bool(false).bool(false);
     call.bytes.extend_from_slice(&[0; 16]);
     client.input(&call.bytes, &mut out);
     let mut expected = Writer::new();
@@ -90,7 +90,7 @@ fn the_timer_is_armed_again_after_it_fires() {
     start.bool(false).bool(true).bytes.extend_from_slice(&[0; 8]);
     client.input(&start.bytes, &mut out);
     let mut call = input(In::Call);
-    call.u32(1).str("GET").str("http://127.0.0.1:9/x").u8(0).opt_str(None).u8(0).u32(0).u8(0).bool(false);
+    call.u32(1).str("GET").str("http://127.0.0.1:9/x").u8(0).opt_str(None).u8(0).u32(0).u8(0).bool(false).bool(false);
     call.bytes.extend_from_slice(&[0; 16]);
     client.input(&call.bytes, &mut out);
     assert_eq!(out.bytes[1], Out::Timer as u8);

@@ -74,6 +74,8 @@ pub struct Call {
     pub durable: Option<bool>,
     pub signal: Rc<Abort>,
     pub resubmission: bool,
+    /// A workflow step's request (io/runs.js marks them).
+    pub from_step: bool,
 }
 
 /// What the caller's promise settles with: a Response status or a kind.
@@ -213,6 +215,7 @@ fn label(action: &Action) -> &'static str {
         Action::Execute { .. } => "execute",
         Action::StepGo { .. } => "step-go",
         Action::StepCommitted { .. } => "step-committed",
+        Action::StepRefused { .. } => "step-refused",
         Action::Undo { .. } => "undo",
         Action::RunStarted { .. } => "run-started",
         Action::RunEnded { .. } => "run-ended",
@@ -324,6 +327,7 @@ impl Host {
             headers: vec![("content-type".into(), "application/json".into())],
             durable: call.durable.map_or(Arg::Absent, Arg::Given),
             aborted: false,
+            from_step: call.from_step,
         };
         self.with_engine(|engine, now| {
             if let Err(refused) = engine.call(now, request) {
@@ -421,9 +425,11 @@ impl Host {
         self.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Reached { index, name: step_name(index), undo: false }).expect("a valid step"));
     }
 
-    pub fn step_done(self: &Rc<Self>, id: &str, index: u32) {
+    /// The step's request answered `status`: the step returned that
+    /// Response (the engine decides whether that status fails it).
+    pub fn step_done(self: &Rc<Self>, id: &str, index: u32, status: u16) {
         let id = id.to_string();
-        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index) }).expect("a valid step")));
+        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index), status: Some(status) }).expect("a valid step")));
     }
 
     pub fn run_failed(self: &Rc<Self>, id: &str) {
@@ -679,9 +685,18 @@ impl Host {
                 let settled = matches!(step, Step::CallSettled | Step::ResendSettled);
                 let k = key.clone();
                 let key = key.clone();
+                let ttl = self.sim.cfg.ttl_ms as f64;
                 self.sim.exec.after(STORE_MS, move || {
                     if !fails {
-                        sim.store.borrow_mut().remove(&k);
+                        let removed = sim.store.borrow_mut().remove(&k);
+                        // Check only: a kept answer removed unread past its TTL.
+                        let kept = removed.and_then(|v| KeptResult::decode(v.data.as_deref()?).ok());
+                        if kept.is_some_and(|kept| kept.settled_at + ttl <= sim.now_ms()) {
+                            let op = sim.ledger.borrow().key_op.get(&k).copied();
+                            if let Some(op) = op {
+                                sim.ledger.borrow_mut().ops[op].kept_expired = true;
+                            }
+                        }
                         if settled {
                             sim.ledger.borrow_mut().settled(&k, sim.exec.now());
                         }
@@ -808,6 +823,12 @@ impl Host {
             Action::StepCommitted { id, index } => {
                 if let Some(r) = run_of(&id) {
                     self.soon(move |h| h.reach(r, index + 1));
+                }
+            }
+            // The step failed: its code stops (io/runs.js rejects the step).
+            Action::StepRefused { id, .. } => {
+                if let Some(r) = run_of(&id) {
+                    self.stop_run(r);
                 }
             }
             Action::Undo { id, .. } => self.violation(format!("c{}: {id}: an undo, though no step declared one", self.instance)),

@@ -86,6 +86,8 @@ pub struct OpLog {
     /// Reported 'settled', the delete that follows not committed yet (a
     /// crash there leaves the record stored).
     pub settled_undeleted: bool,
+    /// Its kept answer was removed unread, past ttlMs after it settled.
+    pub kept_expired: bool,
 }
 
 pub struct Ledger {

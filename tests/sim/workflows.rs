@@ -104,6 +104,7 @@ pub fn run_step(host: &Rc<Host>, r: usize, index: u32, key: String) {
         signal: Abort::new(),
         // A resumed step sends its key again: the server replays.
         resubmission: executions > 1,
+        from_step: true,
     };
     sim.ledger.borrow_mut().ops[op].resubmitted |= executions > 1;
     let h = host.clone();
@@ -113,31 +114,30 @@ pub fn run_step(host: &Rc<Host>, r: usize, index: u32, key: String) {
     });
 }
 
-/// The step's request ended: its answer is the step's result, or the run
-/// fails. 'queued' is waited for through result(key).
+/// The step's request ended: its answer is the step's result (the engine
+/// decides whether its status fails the step), or the run fails. A step's
+/// request that ends 'queued' is not rejected: the engine waits for its
+/// answer, and rejects it only when the store has none to give.
 fn step_answered(host: &Rc<Host>, r: usize, index: u32, key: String, result: CallResult) {
     let id = run_id(r);
     match result {
-        CallResult::Status(status) if status < 300 => host.step_done(&id, index),
-        CallResult::Failed(ErrorKind::Queued) => {
-            let h = host.clone();
-            host.result(key.clone(), move |answer| match answer {
-                Some(CallResult::Status(status)) if status < 300 => h.step_done(&id, index),
-                Some(CallResult::Failed(ErrorKind::Closed)) => {}
-                other => {
-                    // With Web Locks only an expiry (ttlMs) leaves nothing to read.
-                    let op = step_op(&h.sim, r, index);
-                    let expired = h.sim.ledger.borrow().ops[op].reports.contains(&Report::Expired);
-                    if other.is_none() && !expired && h.sim.cfg.web_locks {
-                        let what = format!("run {r}: step {index}'s answer ({key}) was lost: result(key) found nothing");
-                        h.sim.ledger.borrow_mut().violations.push(what);
-                    }
-                    h.run_failed(&id)
-                }
-            });
-        }
+        CallResult::Status(status) => host.step_done(&id, index, status),
         // The client closed: the run stops where it is; the next client resumes it.
         CallResult::Failed(ErrorKind::Closed) => {}
+        CallResult::Failed(ErrorKind::Exhausted) => {
+            // With Web Locks only an expiry (ttlMs, of the record or of its
+            // kept answer) leaves nothing to read.
+            let op = step_op(&host.sim, r, index);
+            let expired = {
+                let ledger = host.sim.ledger.borrow();
+                ledger.ops[op].reports.contains(&Report::Expired) || ledger.ops[op].kept_expired
+            };
+            if !expired && host.sim.cfg.web_locks {
+                let what = format!("run {r}: step {index}'s answer ({key}) was lost: nothing left to read");
+                host.sim.ledger.borrow_mut().violations.push(what);
+            }
+            host.run_failed(&id)
+        }
         // The store refused the step's request (nothing was sent): the step fails.
         _ => host.run_failed(&id),
     }

@@ -252,6 +252,10 @@ pub enum Action {
     /// Step `index`'s result is journaled: the step resolves with it.
     #[cfg(feature = "workflows")]
     StepCommitted { id: String, index: u32 },
+    /// Step `index` returned a Response with a refusing `status`: it fails
+    /// (kind 'step-status'), and so does the run.
+    #[cfg(feature = "workflows")]
+    StepRefused { id: String, index: u32, status: u16 },
     /// Compensate step `index`: run its undo, its requests keyed from `key`.
     #[cfg(feature = "workflows")]
     Undo { id: String, index: u32, key: String },

@@ -39,6 +39,9 @@ pub(crate) struct Call {
     url: String,
     durable: bool,
     record: Option<Record>,
+    /// Callers that are workflow steps' requests: 'queued' is no answer for
+    /// them, they wait for the operation to settle (kept.rs).
+    pub steps: Vec<CallId>,
     schedule: Schedule,
     /// The previous attempt's payload, while the host holds one.
     last: Option<Io>,
@@ -206,7 +209,7 @@ impl Engine {
             None => String::new(),
         };
         if let Some(key) = &key {
-            if self.join(key, &fingerprint, req.call) {
+            if self.join(key, &fingerprint, req.call, req.from_step) {
                 return;
             }
         }
@@ -231,9 +234,9 @@ impl Engine {
         let mut callers = vec![req.call];
         // `result(key)` callers waiting for this key get this call's answer.
         if let Some(key) = key.as_ref().filter(|_| !self.result_waiters.is_empty()) {
-            let (mine, rest) = ::core::mem::take(&mut self.result_waiters).into_iter().partition(|(_, k)| k == key);
+            let (mine, rest): (Vec<_>, Vec<_>) = ::core::mem::take(&mut self.result_waiters).into_iter().partition(|w| w.key == *key);
             self.result_waiters = rest;
-            callers.extend(mine.into_iter().map(|(call, _): (CallId, String)| call));
+            callers.extend(mine.into_iter().map(|w| w.call));
         }
         let io = self.io();
         let mut call = Call {
@@ -244,6 +247,7 @@ impl Engine {
             url: req.url,
             durable,
             record,
+            steps: if req.from_step { vec![req.call] } else { Vec::new() },
             schedule: Schedule::new(now.mono),
             last: None,
             last_outcome: None,
@@ -284,13 +288,13 @@ impl Engine {
 
     /// Joins a call or a resend running here with the same key. The same
     /// key for a different request is refused.
-    fn join(&mut self, key: &str, fingerprint: &str, caller: CallId) -> bool {
+    fn join(&mut self, key: &str, fingerprint: &str, caller: CallId, step: bool) -> bool {
         let running = self.tasks.iter_mut().find_map(|t| match t {
-            Task::Call(c) if c.key.as_deref() == Some(key) => Some((&mut c.callers, c.fingerprint.as_str())),
+            Task::Call(c) if c.key.as_deref() == Some(key) => Some((&mut c.callers, &mut c.steps, c.fingerprint.as_str())),
             Task::Resend(r) if r.key == key && r.sending().is_some() => r.joinable(),
             _ => None,
         });
-        let Some((callers, running_fingerprint)) = running else {
+        let Some((callers, steps, running_fingerprint)) = running else {
             return false;
         };
         if running_fingerprint != fingerprint {
@@ -298,6 +302,9 @@ impl Engine {
             self.push(Action::Reject { call: caller, failure });
         } else {
             callers.push(caller);
+            if step {
+                steps.push(caller);
+            }
         }
         true
     }
@@ -328,7 +335,7 @@ impl Engine {
                     return self.end_aborted(now, c);
                 }
                 if !granted {
-                    return self.tell_queued(c, QueueReason::InFlightElsewhere, 0, None, None);
+                    return self.tell_queued(now, c, QueueReason::InFlightElsewhere, 0, None, None);
                 }
                 self.first_attempt(now, c)
             }
@@ -350,7 +357,7 @@ impl Engine {
                         return false;
                     }
                     // Another tab or worker is sending it now; it stays stored there.
-                    return self.tell_queued(c, QueueReason::InFlightElsewhere, 0, None, None);
+                    return self.tell_queued(now, c, QueueReason::InFlightElsewhere, 0, None, None);
                 }
                 let io = self.io();
                 let key = c.key.clone().unwrap_or_default();
@@ -367,7 +374,7 @@ impl Engine {
                 }
                 c.phase = Phase::Waiting { until, server_asked };
                 if self.closed {
-                    return self.end_closed(c);
+                    return self.end_closed(now, c);
                 }
                 if until <= now.mono {
                     return self.next_attempt(now, c);
@@ -379,7 +386,7 @@ impl Engine {
                     let action = if matches!(end, End::Queued { .. }) { StoreAction::Put } else { StoreAction::Delete };
                     self.store_error(now, action, io);
                 }
-                self.finish(c, end)
+                self.finish(now, c, end)
             }
             // A completion that does not fit the phase: drop what it holds.
             (_, done) => {
@@ -475,7 +482,7 @@ impl Engine {
             return self.end_aborted(now, c);
         }
         if self.closed {
-            return self.end_closed(c);
+            return self.end_closed(now, c);
         }
         if !self.online {
             return self.wait_for_network(now, c);
@@ -531,7 +538,7 @@ impl Engine {
     fn wait_for_network(&mut self, now: Now, c: &mut Call) -> bool {
         if c.durable {
             let cause = self.last_cause(c);
-            return self.tell_queued(c, QueueReason::Offline, c.schedule.attempts(), None, cause);
+            return self.tell_queued(now, c, QueueReason::Offline, c.schedule.attempts(), None, cause);
         }
         if c.schedule.deadline_at(&self.options.policy) <= now.mono {
             let attempts = c.schedule.attempts();
@@ -567,7 +574,7 @@ impl Engine {
             Decision::Settle => match outcome {
                 Outcome::Response { status, .. } => {
                     c.last = None;
-                    self.end_settled(c, io, status, attempt)
+                    self.end_settled(now, c, io, status, attempt)
                 }
                 // Only an answer settles: network errors and timeouts are always retried.
                 _ => self.give_up(now, c, GiveUpReason::Exhausted, attempt, None, 0),
@@ -630,7 +637,7 @@ impl Engine {
             // it said when, and earlier is refused.
             (Wake::Resume, Phase::Waiting { server_asked: false, .. }) => (self.next_attempt(now, c), true),
             (Wake::Online, Phase::Offline) => (self.next_attempt(now, c), false),
-            (Wake::Close, Phase::Waiting { .. } | Phase::Offline | Phase::Blocked) => (self.end_closed(c), true),
+            (Wake::Close, Phase::Waiting { .. } | Phase::Offline | Phase::Blocked) => (self.end_closed(now, c), true),
             _ => (true, false),
         }
     }
@@ -663,14 +670,14 @@ impl Engine {
         }
     }
 
-    fn end_settled(&mut self, c: &mut Call, response: Io, status: u16, attempts: u32) -> bool {
+    fn end_settled(&mut self, now: Now, c: &mut Call, response: Io, status: u16, attempts: u32) -> bool {
         let end = End::Settled { response, status, attempts };
         if !c.durable {
-            self.tell(c, end);
+            self.tell(now, c, end);
             return false;
         }
         if !self.is(Mutant::DeleteBeforeSettled) {
-            self.tell(c, end);
+            self.tell(now, c, end);
             return self.end_with_delete(c, End::Told, Step::CallSettled);
         }
         self.end_with_delete(c, end, Step::CallSettled)
@@ -729,7 +736,7 @@ impl Engine {
         let cause = self.last_cause(c);
         if reason == GiveUpReason::Closed {
             // Its progress is stored already.
-            return self.tell_queued(c, QueueReason::Closed, attempts, status, cause);
+            return self.tell_queued(now, c, QueueReason::Closed, attempts, status, cause);
         }
         let Some(mut record) = c.record.take() else {
             return false;
@@ -765,11 +772,11 @@ impl Engine {
         }
     }
 
-    fn end_closed(&mut self, c: &mut Call) -> bool {
+    fn end_closed(&mut self, now: Now, c: &mut Call) -> bool {
         let attempts = c.schedule.attempts();
         if c.durable {
             let cause = self.last_cause(c);
-            return self.tell_queued(c, QueueReason::Closed, attempts, None, cause);
+            return self.tell_queued(now, c, QueueReason::Closed, attempts, None, cause);
         }
         if let Some(io) = c.last.take() {
             self.push(Action::Release { io });
@@ -785,7 +792,7 @@ impl Engine {
     }
 
     /// The caller withdrew it: a stored record must not be resent later.
-    fn end_aborted(&mut self, _now: Now, c: &mut Call) -> bool {
+    fn end_aborted(&mut self, now: Now, c: &mut Call) -> bool {
         if let Some(io) = c.last.take() {
             self.push(Action::Release { io });
         }
@@ -793,23 +800,24 @@ impl Engine {
         if c.durable && !matches!(c.phase, Phase::Reading(_)) {
             return self.end_with_delete(c, end, Step::CallAborted);
         }
-        self.finish(c, end)
+        self.finish(now, c, end)
     }
 
     fn tell_queued(
         &mut self,
+        now: Now,
         c: &mut Call,
         reason: QueueReason,
         attempts: u32,
         status: Option<u16>,
         cause: Option<Io>,
     ) -> bool {
-        self.finish(c, End::Queued { reason, attempts, status, cause })
+        self.finish(now, c, End::Queued { reason, attempts, status, cause })
     }
 
     /// Tells the end, gives the key back, and gives the drainer a queued record.
-    fn finish(&mut self, c: &mut Call, end: End) -> bool {
-        self.tell(c, end);
+    fn finish(&mut self, now: Now, c: &mut Call, end: End) -> bool {
+        self.tell(now, c, end);
         self.release(&mut c.lock);
         if matches!(end, End::Queued { .. }) {
             self.kick();
@@ -818,7 +826,7 @@ impl Engine {
     }
 
     /// Reports an end to listeners and callers.
-    fn tell(&mut self, c: &mut Call, end: End) {
+    fn tell(&mut self, now: Now, c: &mut Call, end: End) {
         match end {
             End::Settled { response, status, attempts } => {
                 self.emit(EventKind::Settled, || Event::Settled {
@@ -832,7 +840,8 @@ impl Engine {
             }
             End::Queued { reason, attempts, status, cause } => {
                 let key = c.key.clone().unwrap_or_default();
-                self.emit(EventKind::Queued, || Event::Queued { key, reason, attempts, status });
+                self.emit(EventKind::Queued, || Event::Queued { key: key.clone(), reason, attempts, status });
+                self.steps_wait(now, &mut c.callers, &mut c.steps, &key);
                 let mut failure = c.failure(ErrorKind::Queued, attempts);
                 (failure.reason, failure.status, failure.cause) = (Some(reason), status, cause.map(Cause::Io));
                 self.reject_all(c, failure);

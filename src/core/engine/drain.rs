@@ -195,8 +195,8 @@ impl Engine {
                 let gone: Vec<String> = self
                     .result_waiters
                     .iter()
-                    .filter(|(_, k)| !records.iter().any(|r| r.key == *k))
-                    .map(|(_, k)| k.clone())
+                    .filter(|w| !records.iter().any(|r| r.key == w.key))
+                    .map(|w| w.key.clone())
                     .collect();
                 for key in gone {
                     self.wake_results(now, &key);

@@ -139,6 +139,9 @@ pub struct CallRequest {
     pub durable: Arg<bool>,
     /// The caller's signal was aborted already: nothing is stored or sent.
     pub aborted: bool,
+    /// A workflow step's request: if it ends 'queued', the step waits for
+    /// its answer instead of failing.
+    pub from_step: bool,
 }
 
 /// How an attempt ended without an answer, as the host saw it. Timeouts are
@@ -219,7 +222,7 @@ pub(crate) enum Query {
     Scan,
     /// `result(key)`'s read; `woken`: the operation settled while it was
     /// in flight (what it reads may predate that).
-    Result { key: String, woken: bool },
+    Result { waiter: kept::Waiter, woken: bool },
 }
 
 /// A store or lock completion, routed to whoever waits for it.
@@ -257,7 +260,7 @@ pub struct Engine {
     /// key: none of those keys is sent again until it ends (attempt.rs).
     pub(crate) lingering: Vec<(Io, String)>,
     /// `result(key)` calls waiting for the operation to settle.
-    pub(crate) result_waiters: Vec<(CallId, String)>,
+    pub(crate) result_waiters: Vec<kept::Waiter>,
     /// When the waiting `result(key)` calls read the store again.
     pub(crate) result_watch_at: Option<f64>,
     /// Runs this client has read or run (`client.run(id)` answers from it).
@@ -648,7 +651,7 @@ impl Engine {
         } else if let Some(q) = self.queries.iter().position(|(_, q, _)| *q == io) {
             let (caller, _, query) = self.queries.remove(q);
             match query {
-                Query::Result { key, woken } => self.answer_result(now, caller, key, woken, io, done),
+                Query::Result { waiter, woken } => self.answer_result(now, waiter, woken, io, done),
                 query => self.answer_listing(now, caller, io, done, query),
             }
         } else if let Some(f) = self.forgetting.iter().position(|(x, _)| *x == io) {

@@ -31,6 +31,8 @@ pub(crate) struct Resend {
     listed: Option<Record>,
     record: Option<Record>,
     callers: Vec<CallId>,
+    /// Callers that are workflow steps' requests (call.rs `steps`).
+    steps: Vec<CallId>,
     lock: Held,
     /// False when the key was locked elsewhere: nothing was done.
     pub progressed: bool,
@@ -92,9 +94,9 @@ impl Resend {
     }
 
     /// Who waits on it, and the fingerprint a joining call must match.
-    pub fn joinable(&mut self) -> Option<(&mut Vec<CallId>, &str)> {
+    pub fn joinable(&mut self) -> Option<(&mut Vec<CallId>, &mut Vec<CallId>, &str)> {
         let fingerprint = self.record.as_ref()?.fingerprint.as_str();
-        Some((&mut self.callers, fingerprint))
+        Some((&mut self.callers, &mut self.steps, fingerprint))
     }
 }
 
@@ -109,6 +111,7 @@ impl Engine {
             listed,
             record: None,
             callers: Vec::new(),
+            steps: Vec::new(),
             lock: Held::default(),
             progressed: true,
             settled: false,
@@ -125,7 +128,7 @@ impl Engine {
                     return false;
                 }
                 if self.closed {
-                    return self.resend_done(r);
+                    return self.resend_done(now, r);
                 }
                 if let Some(listed) = r.listed.take() {
                     return self.resend_send(now, r, listed);
@@ -137,18 +140,18 @@ impl Engine {
             }
             (Phase::Reading(_), Done::Got(result)) => match result {
                 Ok(Some(Stored::Record(record))) => self.resend_send(now, r, record),
-                Ok(_) => self.resend_done(r),
+                Ok(_) => self.resend_done(now, r),
                 Err(()) => {
                     self.store_error(now, StoreAction::Get, io);
-                    self.resend_done(r)
+                    self.resend_done(now, r)
                 }
             },
             (&Phase::Saving { then, .. }, Done::Wrote(result)) => {
                 if result.is_err() {
                     self.store_error(now, StoreAction::Put, io);
                 }
-                self.resend_then(r, then);
-                self.resend_done(r)
+                self.resend_then(now, r, then);
+                self.resend_done(now, r)
             }
             (&Phase::Deleting { deliver, .. }, Done::Wrote(result)) => {
                 if result.is_err() {
@@ -159,7 +162,7 @@ impl Engine {
                 }
                 let key = r.key.clone();
                 self.wake_results(now, &key);
-                self.resend_done(r)
+                self.resend_done(now, r)
             }
             (_, done) => {
                 self.drop_late(io, &done);
@@ -179,7 +182,7 @@ impl Engine {
         // A cancelled attempt of it may still be on the wire: not twice at once.
         let lingering = self.is_lingering(&r.key);
         if due_at > now.wall || live_here || lingering || expired || self.closed || !self.online {
-            return self.resend_done(r);
+            return self.resend_done(now, r);
         }
         let key = record.key.clone();
         let send = Send {
@@ -204,17 +207,17 @@ impl Engine {
 
     pub(crate) fn resend_attempt_ended(&mut self, now: Now, r: &mut Resend, io: Io, end: AttemptEnd) -> bool {
         let Some(mut record) = r.record.take() else {
-            return self.resend_done(r);
+            return self.resend_done(now, r);
         };
         let Phase::Sending(attempt) = ::core::mem::replace(&mut r.phase, Phase::Locking(io)) else {
-            return self.resend_done(r);
+            return self.resend_done(now, r);
         };
         let (outcome, held) = match end {
             AttemptEnd::Outcome { outcome, held } => (outcome, held),
             AttemptEnd::Cancelled => {
                 self.give_back(attempt, &record.url);
-                self.reject_joiners(r, ErrorKind::Closed, None, record.attempts);
-                return self.resend_done(r);
+                self.reject_joiners(now, r, ErrorKind::Closed, None, record.attempts);
+                return self.resend_done(now, r);
             }
             AttemptEnd::BeforeReplay => {
                 self.give_back(attempt, &record.url);
@@ -228,8 +231,8 @@ impl Engine {
             if held {
                 self.push(Action::Release { io });
             }
-            self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Offline), record.attempts);
-            return self.resend_done(r);
+            self.reject_joiners(now, r, ErrorKind::Queued, Some(QueueReason::Offline), record.attempts);
+            return self.resend_done(now, r);
         }
         let attempt = record.attempts + 1;
         record.attempts = attempt;
@@ -326,14 +329,14 @@ impl Engine {
         true
     }
 
-    fn resend_then(&mut self, r: &mut Resend, then: Then) {
+    fn resend_then(&mut self, now: Now, r: &mut Resend, then: Then) {
         let attempts = r.record.as_ref().map_or(0, |rec| rec.attempts);
         match then {
-            Then::Nothing => self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts),
+            Then::Nothing => self.reject_joiners(now, r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts),
             Then::Retry { attempt, delay_ms, reason, status } => {
                 let key = Some(r.key.clone());
                 self.emit(EventKind::Retry, || Event::Retry { key, attempt, delay_ms, reason, status, resumed: true });
-                self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts);
+                self.reject_joiners(now, r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts);
             }
             Then::ReplayFailed { cause } => {
                 let failure = Failure {
@@ -346,20 +349,24 @@ impl Engine {
                 } else {
                     self.push(Action::Release { io: cause });
                 }
-                self.reject_joiners(r, ErrorKind::BeforeReplay, None, attempts);
+                self.reject_joiners(now, r, ErrorKind::BeforeReplay, None, attempts);
             }
         }
     }
 
-    fn reject_joiners(&mut self, r: &mut Resend, kind: ErrorKind, reason: Option<QueueReason>, attempts: u32) {
+    fn reject_joiners(&mut self, now: Now, r: &mut Resend, kind: ErrorKind, reason: Option<QueueReason>, attempts: u32) {
+        if kind == ErrorKind::Queued {
+            let key = r.key.clone();
+            self.steps_wait(now, &mut r.callers, &mut r.steps, &key);
+        }
         for call in r.callers.drain(..).collect::<Vec<_>>() {
             let failure = Failure { key: Some(r.key.clone()), attempts, reason, ..Failure::new(kind) };
             self.push(Action::Reject { call, failure });
         }
     }
 
-    fn resend_done(&mut self, r: &mut Resend) -> bool {
-        self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), 0);
+    fn resend_done(&mut self, now: Now, r: &mut Resend) -> bool {
+        self.reject_joiners(now, r, ErrorKind::Queued, Some(QueueReason::Exhausted), 0);
         self.release(&mut r.lock);
         false
     }

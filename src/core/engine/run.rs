@@ -24,7 +24,7 @@ use super::{Action, Arg, CallId, Cause, CauseText, Done, Engine, Event, Failure,
 use crate::core::contract::{ErrorKind, EventKind, StoreAction, WorkflowState};
 use crate::core::key::{fingerprint, uuid_v4};
 use crate::core::options::{refused, Expect, OptionError};
-use crate::core::journal::{is_valid_run_id, is_valid_step_name, run_key, RunFailure, RunMeta, RunState, StepMeta, StepState};
+use crate::core::journal::{is_valid_run_id, step_refuses, is_valid_step_name, run_key, RunFailure, RunMeta, RunState, StepMeta, StepState};
 
 /// How often a run another context executes is read again to learn its end
 /// (a BroadcastChannel note wakes it sooner).
@@ -37,7 +37,8 @@ pub enum RunInput {
     /// it declared a compensation.
     Reached { index: u32, name: String, undo: bool },
     /// Step `index` returned; the host holds its journaled result.
-    StepDone { index: u32, name: String },
+    /// `status`: the status of the Response it returned, if it did.
+    StepDone { index: u32, name: String, status: Option<u16> },
     /// A step threw, or the workflow's own code did: the run fails and its
     /// completed steps are compensated.
     Failed,
@@ -267,7 +268,12 @@ impl Engine {
         match (&r.phase, input) {
             (Phase::Watching { .. }, RunInput::Changed) => self.watch_again(now, r),
             (Phase::Running, RunInput::Reached { index, name, undo }) => self.decide_step(now, r, index, name, undo),
-            (Phase::Running, RunInput::StepDone { index, name }) => {
+            // A Response the step returned with a refusing status fails it.
+            (Phase::Running, RunInput::StepDone { index, status: Some(status), .. }) if step_refuses(status) => {
+                self.push(Action::StepRefused { id: r.id.clone(), index, status });
+                self.fail_run(now, r, RunFailure::Failed)
+            }
+            (Phase::Running, RunInput::StepDone { index, name, .. }) => {
                 let undo = r.step_undo;
                 r.step = None;
                 if let Some(meta) = &mut r.meta {

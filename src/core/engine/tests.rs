@@ -52,6 +52,7 @@ impl Harness {
                 headers: vec![("content-type".into(), "application/json".into())],
                 durable: Arg::Absent,
                 aborted: false,
+                from_step: false,
             },
         ).expect("accepted");
         call
@@ -141,6 +142,8 @@ pub(super) fn kinds(actions: &[Action]) -> Vec<&'static str> {
             #[cfg(feature = "workflows")]
             Action::StepCommitted { .. } => "committed",
             #[cfg(feature = "workflows")]
+            Action::StepRefused { .. } => "refused",
+            #[cfg(feature = "workflows")]
             Action::Undo { .. } => "undo",
             #[cfg(feature = "workflows")]
             Action::RunStarted { .. } => "started",
@@ -172,6 +175,7 @@ fn a_get_is_sent_and_resolved_with_its_answer() {
             headers: vec![],
             durable: Arg::Absent,
             aborted: false,
+            from_step: false,
         },
     ).expect("accepted");
     let actions = h.actions();
@@ -226,6 +230,7 @@ fn a_fresh_key_is_persisted_and_locked_together_and_never_read() {
             headers: vec![],
             durable: Arg::Absent,
             aborted: false,
+            from_step: false,
         },
     ).expect("accepted");
     let start = h.actions();
