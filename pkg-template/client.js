@@ -86,18 +86,15 @@ export class DurafetchClient {
     });
     host.core = core;
     host.keyHeader = core.keyHeader;
+    host.storeInfo = { store: opened.name, persistent: opened.persistent, ...(opened.note ? { note: opened.note } : {}) };
     client._host = host;
     client.store = opened.name;
-    host.run(host.input(IN_START).bool(opened.persistent).bool(globalThis.navigator?.onLine !== false).raw(random(8)));
     client.#listenToPlatform();
-    await client._opened(opened);
-    const info = { store: opened.name, persistent: opened.persistent, ...(opened.note ? { note: opened.note } : {}) };
-    // On a later task, so listeners attached right after createClient() see
-    // the store chosen and everything the first resend of stored work does.
-    setTimeout(() => {
-      client.#emit('store', { type: 'selected', ...info });
-      host.run(host.input(IN_RESUME));
-    }, 0);
+    // Answered once the client may be used; then, on a later task (after the
+    // caller attached its listeners), the engine announces the store and
+    // resends what an earlier page left.
+    const online = globalThis.navigator?.onLine !== false;
+    await client._ask((id) => host.run(host.input(IN_START).u32(id).bool(opened.persistent).bool(online).raw(random(8))));
     return client;
   }
 
@@ -105,9 +102,6 @@ export class DurafetchClient {
   _newHost(options, parts) {
     return new Host(parts);
   }
-
-  /** The store is open and the engine started. */
-  async _opened() {}
 
   /** The platform's connectivity events, and the page going away (queued
    *  store writes go at once: a deferred delete must not be lost with it). */
@@ -253,7 +247,6 @@ export class DurafetchClient {
    *  already sent may still settle its call first). */
   async close() {
     this.#unlisten();
-    this._host.store.flush?.();
     this._host.run(this._host.input(IN_CLOSE));
     await this._host.storeClosed;
   }

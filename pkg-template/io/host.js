@@ -10,17 +10,17 @@ import {
   EVENT_BREAKER, EVENT_GIVEUP, EVENT_QUEUED, EVENT_RETRY, EVENT_SETTLED, EVENT_STORE,
   IN_ANSWERED, IN_FAILED, IN_GOT, IN_LISTED, IN_LOCKED, IN_QUARANTINED, IN_REMOTE_SETTLED, IN_TIMER, IN_WROTE,
   OUT_CANCEL, OUT_CLOSE_STORE, OUT_DELETE, OUT_EMIT, OUT_GET, OUT_KEEP, OUT_KEPT, OUT_LIST, OUT_LOCK, OUT_PENDING,
-  OUT_PUT, OUT_QUARANTINE, OUT_REJECT, OUT_RELEASE, OUT_RESOLVE, OUT_RESUMED, OUT_SEND, OUT_TIMER, OUT_UNLOCK,
+  OUT_FLUSH, OUT_PUT, OUT_QUARANTINE, OUT_REJECT, OUT_RELEASE, OUT_RESOLVE, OUT_RESUMED, OUT_SEND, OUT_STARTED, OUT_TIMER,
+  OUT_UNLOCK,
 } from '../contract.js';
 import { DurafetchError, causeText, unreadable } from '../errors.js';
 import { openChannel } from './channel.js';
 import { keptForm, keptResponse } from './kept.js';
 import { acquire, release } from './locks.js';
+import { KEPT_HELD } from './policy.js';
 import { discard } from './request.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
-/** How many kept answers read for result(key) are held at most (the latest). */
-const KEPT_HELD = 64;
 
 /** Sets `obj[name]` only when `value` is defined (absent fields stay absent). */
 function opt(obj, name, value) {
@@ -35,6 +35,8 @@ export class Host {
   calls = new Map();
   /** How many waits the last resume() ended. */
   resumed = 0;
+  /** What 'store' 'selected' says: { store, persistent, note? }. */
+  storeInfo = null;
   #enc = new Encoder();
   #payloads = new Map();
   #sending = new Map();
@@ -181,6 +183,8 @@ export class Host {
         }
         return this.#end(id)?.resolve(ops);
       }
+      case OUT_STARTED: return this.#end(d.u32())?.resolve();
+      case OUT_FLUSH: return this.store.flush?.();
       case OUT_CLOSE_STORE:
         this.store.close();
         this.#channel?.close();
@@ -265,7 +269,11 @@ export class Host {
         break;
       case EVENT_STORE:
         name = 'store';
-        e = d.u8() === 0 ? { type: 'error', error: this.failure(d) } : { type: 'quarantined', key: d.str(), reason: unreadable(d.u8()), moved: d.bool() };
+        switch (d.u8()) {
+          case 0: e = { type: 'error', error: this.failure(d) }; break;
+          case 1: e = { type: 'quarantined', key: d.str(), reason: unreadable(d.u8()), moved: d.bool() }; break;
+          default: e = { type: 'selected', ...this.storeInfo };
+        }
         break;
       default:
         [name, e] = this.event(type, d);

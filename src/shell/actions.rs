@@ -74,6 +74,12 @@ pub fn write(w: &mut Writer, action: &Action) {
         Action::CloseStore => {
             w.u8(Out::CloseStore as u8);
         }
+        Action::Started { call } => {
+            w.u8(Out::Started as u8).u32(call.0);
+        }
+        Action::Flush => {
+            w.u8(Out::Flush as u8);
+        }
         Action::Keep { io, key, data, status, attempts, response } => {
             w.u8(Out::Keep as u8).u32(io.0).str(key).bytes(data).u32(*status as u32).u32(*attempts).u32(response.0);
         }
@@ -134,6 +140,9 @@ fn event(w: &mut Writer, e: &Event) {
             w.u8(EventKind::Queued as u8).str(key).u8(*reason as u8).u32(*attempts).opt_u32(status.map(u32::from));
         }
         Event::StoreError(f) => failure(w.u8(EventKind::Store as u8).u8(0), f),
+        Event::StoreSelected => {
+            w.u8(EventKind::Store as u8).u8(2);
+        }
         Event::Quarantined { key, reason, moved } => {
             w.u8(EventKind::Store as u8).u8(1).str(key).u8(reason.code()).bool(*moved);
         }
@@ -158,6 +167,9 @@ mod runs {
         match action {
             Action::PutRun { io, key, meta } => {
                 w.u8(Out::PutRun as u8).u32(io.0).str(&meta.id).str(&meta.name).str(key).bytes(&meta.encode());
+            }
+            Action::StopRuns => {
+                w.u8(Out::StopRuns as u8);
             }
             Action::Execute { id } => {
                 w.u8(Out::Execute as u8).str(id);
@@ -201,9 +213,6 @@ mod runs {
                 for info in runs {
                     run_info(w, info);
                 }
-            }
-            Action::Scanned { call } => {
-                w.u8(Out::Scanned as u8).u32(call.0);
             }
             _ => {}
         }

@@ -143,7 +143,7 @@ fn start_client(sim: &Rc<Sim>, slot: usize) {
     let client = Host::new(sim, slot);
     sim.clients.borrow_mut()[slot] = Some(client.clone());
     sim.log(|| format!("c{} started in slot {slot}", client.instance));
-    sim.exec.after(0, move || client.resume());
+    client.start();
 }
 
 /// The tab or process dies: everything not persisted is gone.

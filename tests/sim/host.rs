@@ -30,7 +30,7 @@ use super::stored::StoredValue;
 use super::workflows::{self, run_id, run_of, step_name, STEPS, WORKFLOW};
 use super::ledger::{AttemptAt, Report, Sender};
 use super::net::{dispatch, Reply};
-use super::store::{LIST_MS, STORE_MS};
+use super::store::{DELETE_DELAY_MS, LIST_MS, STORE_MS};
 use super::world::Sim;
 
 /// Idle rounds allowed back to back (a kick or a clock jump forward may
@@ -102,6 +102,8 @@ struct CallState {
 
 /// A caller of something other than fetch, waiting for the engine's answer.
 enum Waiter {
+    /// `createClient()`.
+    Created,
     /// `client.start()` of run `r`.
     Start(usize),
     /// `client.result(key)`: the status it resolved with, or the kind it
@@ -142,6 +144,11 @@ pub struct Host {
     payloads: RefCell<BTreeMap<u32, Payload>>,
     /// Lock names held in this process (Web Locks aside).
     held: RefCell<BTreeSet<String>>,
+    /// Lock requests waiting for a name held in this process (io/locks.js
+    /// queues them the same way), in order.
+    realm_waiting: RefCell<BTreeMap<String, std::collections::VecDeque<(Io, Step)>>>,
+    /// Deletes held back to share a transaction (io/idb.js), not yet sent.
+    held_deletes: RefCell<Vec<Box<dyn FnOnce(&Rc<Host>)>>>,
     timer: Cell<u64>,
     /// The attempt number of the last 'attempt' event, for the send that follows it.
     attempt: Cell<u32>,
@@ -200,6 +207,7 @@ fn label(action: &Action) -> &'static str {
         Action::Emit(Event::Queued { .. }) => "emit:queued",
         Action::Emit(Event::StoreError(_)) => "emit:store-error",
         Action::Emit(Event::Quarantined { .. }) => "emit:quarantined",
+        Action::Emit(Event::StoreSelected) => "emit:store-selected",
         Action::Get { step, .. } => step_label(*step, "get"),
         Action::Put { step, .. } => step_label(*step, "put"),
         Action::Delete { step, .. } => step_label(*step, "delete"),
@@ -219,7 +227,10 @@ fn label(action: &Action) -> &'static str {
         Action::Undo { .. } => "undo",
         Action::RunStarted { .. } => "run-started",
         Action::RunEnded { .. } => "run-ended",
-        Action::Runs { .. } | Action::Scanned { .. } => "runs",
+        Action::Runs { .. } => "runs",
+        Action::Started { .. } => "started",
+        Action::Flush => "flush",
+        Action::StopRuns => "stop-runs",
         Action::Keep { .. } => "put:result-keep",
         Action::Kept { .. } => "kept",
     }
@@ -256,6 +267,8 @@ impl Host {
             cancelled: RefCell::new(BTreeSet::new()),
             payloads: RefCell::new(BTreeMap::new()),
             held: RefCell::new(BTreeSet::new()),
+            realm_waiting: RefCell::new(BTreeMap::new()),
+            held_deletes: RefCell::new(Vec::new()),
             timer: Cell::new(0),
             attempt: Cell::new(0),
             asked: RefCell::new(BTreeMap::new()),
@@ -336,6 +349,14 @@ impl Host {
         });
     }
 
+    /// `createClient()`: the engine starts (reading the store for runs an
+    /// earlier page left), answers, and resends what is stored on a later task.
+    pub fn start(self: &Rc<Self>) {
+        let id = self.next_id();
+        self.waiters.borrow_mut().insert(id, Waiter::Created);
+        self.with_engine(|engine, now| engine.start(now, CallId(id)));
+    }
+
     /// `client.resume()`.
     pub fn resume(self: &Rc<Self>) {
         let exec_now = self.sim.exec.now();
@@ -372,6 +393,7 @@ impl Host {
         self.stop_runs();
         self.sending.borrow_mut().clear();
         self.cancelled.borrow_mut().clear();
+        self.held_deletes.borrow_mut().clear();
         self.sim.locks_die_with(self.instance);
     }
 
@@ -484,6 +506,7 @@ impl Host {
             return false;
         };
         match waiter {
+            Waiter::Created => {}
             Waiter::Start(r) => {
                 if result.is_none() {
                     self.sim.ledger.borrow_mut().runs[r].started = true;
@@ -653,6 +676,8 @@ impl Host {
                 });
             }
             Action::Put { io, record, step } => {
+                // A put goes at once, with the deletes held back so far.
+                self.flush_deletes();
                 if step == Step::CallPersist {
                     // A new record (a resubmission may follow a settled one): a new life.
                     let op = self.sim.ledger.borrow().key_op.get(&record.key).copied();
@@ -679,41 +704,16 @@ impl Host {
                     engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
                 });
             }
+            // Held back up to DELETE_DELAY_MS to share a transaction with
+            // other writes (io/idb.js): a tab that dies meanwhile loses it,
+            // and the record stays (its answer was reported already).
             Action::Delete { io, key, step } => {
-                let fails = self.store_fault();
-                let sim = self.sim.clone();
-                let settled = matches!(step, Step::CallSettled | Step::ResendSettled);
-                let k = key.clone();
-                let key = key.clone();
-                let ttl = self.sim.cfg.ttl_ms as f64;
-                self.sim.exec.after(STORE_MS, move || {
-                    if !fails {
-                        let removed = sim.store.borrow_mut().remove(&k);
-                        // Check only: a kept answer removed unread past its TTL.
-                        let kept = removed.and_then(|v| KeptResult::decode(v.data.as_deref()?).ok());
-                        if kept.is_some_and(|kept| kept.settled_at + ttl <= sim.now_ms()) {
-                            let op = sim.ledger.borrow().key_op.get(&k).copied();
-                            if let Some(op) = op {
-                                sim.ledger.borrow_mut().ops[op].kept_expired = true;
-                            }
-                        }
-                        if settled {
-                            sim.ledger.borrow_mut().settled(&k, sim.exec.now());
-                        }
-                        sim.log(|| format!("delete {k}"));
+                self.held_deletes.borrow_mut().push(Box::new(move |host: &Rc<Host>| host.delete_now(io, key, step)));
+                let host = self.clone();
+                self.sim.exec.after(DELETE_DELAY_MS, move || {
+                    if host.alive.get() {
+                        host.flush_deletes();
                     }
-                });
-                if fails && step == Step::CallAborted {
-                    let op = self.sim.ledger.borrow().key_op.get(&key).copied();
-                    if let Some(op) = op {
-                        self.sim.ledger.borrow_mut().ops[op].abort_delete_failed = true;
-                    }
-                }
-                self.later(STORE_MS, step_label(step, "done"), move |host, engine, now| {
-                    if fails {
-                        host.hold(io, Payload::Cause);
-                    }
-                    engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
                 });
             }
             Action::List { io, step } => {
@@ -755,9 +755,16 @@ impl Host {
             Action::Unlock { name } => {
                 let drain = name == LockName::Drain;
                 let name = lock_name(&name);
-                self.held.borrow_mut().remove(&name);
+                let next = self.realm_waiting.borrow_mut().get_mut(&name).and_then(|q| q.pop_front());
                 if self.sim.cfg.web_locks {
                     self.sim.lock_release(&name, self.instance);
+                }
+                match next {
+                    // Still held here, now by the next in line.
+                    Some((io, step)) => self.web_lock(io, name.clone(), true, step),
+                    None => {
+                        self.held.borrow_mut().remove(&name);
+                    }
                 }
                 if drain {
                     self.sim.log(|| format!("c{} drain round ends", self.instance));
@@ -835,7 +842,12 @@ impl Host {
             Action::RunStarted { call, .. } => {
                 self.answer_waiter(call, None);
             }
-            Action::RunEnded { .. } | Action::Runs { .. } | Action::Scanned { .. } => {}
+            Action::RunEnded { .. } | Action::Runs { .. } => {}
+            Action::Started { call } => {
+                self.answer_waiter(call, None);
+            }
+            Action::Flush => self.flush_deletes(),
+            Action::StopRuns => self.stop_runs(),
             Action::Pending { .. } => {}
             Action::CloseStore => {
                 self.sim.log(|| format!("c{} store closed", self.instance));
@@ -957,6 +969,52 @@ impl Host {
         );
     }
 
+    /// The deletes held back go now, together.
+    fn flush_deletes(self: &Rc<Self>) {
+        let held = std::mem::take(&mut *self.held_deletes.borrow_mut());
+        for delete in held {
+            delete(self);
+        }
+    }
+
+    /// A delete reaches the store: it commits after a round trip, dead tab or not.
+    fn delete_now(self: &Rc<Self>, io: Io, key: String, step: Step) {
+        let fails = self.store_fault();
+        let sim = self.sim.clone();
+        let settled = matches!(step, Step::CallSettled | Step::ResendSettled);
+        let k = key.clone();
+        let ttl = self.sim.cfg.ttl_ms as f64;
+        self.sim.exec.after(STORE_MS, move || {
+            if !fails {
+                let removed = sim.store.borrow_mut().remove(&k);
+                // Check only: a kept answer removed unread past its TTL.
+                let kept = removed.and_then(|v| KeptResult::decode(v.data.as_deref()?).ok());
+                if kept.is_some_and(|kept| kept.settled_at + ttl <= sim.now_ms()) {
+                    let op = sim.ledger.borrow().key_op.get(&k).copied();
+                    if let Some(op) = op {
+                        sim.ledger.borrow_mut().ops[op].kept_expired = true;
+                    }
+                }
+                if settled {
+                    sim.ledger.borrow_mut().settled(&k, sim.exec.now());
+                }
+                sim.log(|| format!("delete {k}"));
+            }
+        });
+        if fails && step == Step::CallAborted {
+            let op = self.sim.ledger.borrow().key_op.get(&key).copied();
+            if let Some(op) = op {
+                self.sim.ledger.borrow_mut().ops[op].abort_delete_failed = true;
+            }
+        }
+        self.later(STORE_MS, step_label(step, "done"), move |host, engine, now| {
+            if fails {
+                host.hold(io, Payload::Cause);
+            }
+            engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
+        });
+    }
+
     /// A cancelled attempt's fetch ended: its promise rejected (AbortError).
     fn aborted(&self, engine: &mut Engine, now: Now, io: Io) {
         if self.cancelled.borrow_mut().remove(&io.0) && self.sending.borrow_mut().remove(&io.0).is_some() {
@@ -1015,7 +1073,7 @@ impl Host {
             Event::Queued { key, reason, .. } => {
                 self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str()))
             }
-            Event::GiveUp { .. } | Event::Breaker { .. } | Event::Workflow { .. } => {}
+            Event::GiveUp { .. } | Event::Breaker { .. } | Event::Workflow { .. } | Event::StoreSelected => {}
         }
     }
 
@@ -1026,12 +1084,22 @@ impl Host {
 
     fn lock(self: &Rc<Self>, io: Io, name: LockName, wait: bool, step: Step) {
         let name = lock_name(&name);
-        let key = name.strip_prefix("key:").map(str::to_string);
         if self.held.borrow().contains(&name) {
-            // Held in this process already.
+            // Held in this process already: queue for it, or refused at once.
+            if wait {
+                self.realm_waiting.borrow_mut().entry(name).or_default().push_back((io, step));
+                return;
+            }
+            let key = name.strip_prefix("key:").map(str::to_string);
             return self.lock_granted(io, key, step, false);
         }
         self.held.borrow_mut().insert(name.clone());
+        self.web_lock(io, name, wait, step);
+    }
+
+    /// Held in this process: now the Web Lock, where the platform has them.
+    fn web_lock(self: &Rc<Self>, io: Io, name: String, wait: bool, step: Step) {
+        let key = name.strip_prefix("key:").map(str::to_string);
         if !self.sim.cfg.web_locks {
             return self.lock_granted(io, key, step, true);
         }

@@ -156,6 +156,8 @@ pub enum Event {
     Settled { key: Option<String>, status: u16, attempts: u32, resumed: bool, response: Option<(Io, bool)> },
     Queued { key: String, reason: QueueReason, attempts: u32, status: Option<u16> },
     StoreError(Failure),
+    /// The client is ready: the host says which store it opened.
+    StoreSelected,
     Quarantined { key: String, reason: DecodeError, moved: bool },
     #[cfg(feature = "workflows")]
     Workflow { id: String, name: String, state: WorkflowState, step: Option<String> },
@@ -237,6 +239,12 @@ pub enum Action {
     Unlock { name: LockName },
     /// The answer to `pending()`.
     Pending { call: CallId, ops: Vec<PendingOp> },
+    /// The client is closing: write what the store holds back, now.
+    Flush,
+    /// The client is closing: the workflows' code stops where it is (its
+    /// waiting steps end 'closed'); the journals say how far it got.
+    #[cfg(feature = "workflows")]
+    StopRuns,
     /// The client is closed and idle: the store can be closed.
     CloseStore,
     /// Write run `meta`'s journal under `key` (the host adds the run's
@@ -267,9 +275,8 @@ pub enum Action {
     RunEnded { call: CallId, id: String, outcome: RunOutcome },
     #[cfg(feature = "workflows")]
     Runs { call: CallId, runs: Vec<RunInfo> },
-    /// The store was read for createClient: runs are known (`client.run(id)`).
-    #[cfg(feature = "workflows")]
-    Scanned { call: CallId },
+    /// createClient is answered: the client may be used.
+    Started { call: CallId },
     /// Keep a resumed operation's answer for `client.result(key)`: write it
     /// (`data`, with the response under `response`, its last use) over the
     /// operation's record, and tell the other contexts of the store it settled.

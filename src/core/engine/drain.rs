@@ -60,6 +60,8 @@ enum Phase {
         /// Per origin being resent: the key in flight, and the keys due
         /// behind it (the next one last), sent as each before settles.
         queues: Vec<(String, Vec<String>)>,
+        /// The records as listed, for the NoRereadUnderLock mutant only.
+        listed: Vec<Record>,
     },
 }
 
@@ -283,7 +285,7 @@ impl Engine {
         }));
         let queues = queues.collect();
         self.drain.phase =
-            Phase::Working { outstanding, progressed: false, expiry_waits: false, plan_wake, had_ready, queues };
+            Phase::Working { outstanding, progressed: false, expiry_waits: false, plan_wake, had_ready, queues, listed: Vec::new() };
         if outstanding == 0 {
             return self.finish_round(now);
         }
@@ -294,6 +296,9 @@ impl Engine {
         for key in round.ready {
             let listed = records.iter().position(|r| r.key == key).map(|i| records.swap_remove(i));
             self.spawn_round_resend(key, listed);
+        }
+        if let (true, Phase::Working { listed, .. }) = (self.is(Mutant::NoRereadUnderLock), &mut self.drain.phase) {
+            *listed = records;
         }
     }
 
@@ -318,10 +323,12 @@ impl Engine {
                 match next {
                     Some(next) => {
                         queues[i].0 = next.clone();
-                        if let Phase::Working { progressed: p, .. } = &mut self.drain.phase {
+                        let mut listed = None;
+                        if let Phase::Working { progressed: p, listed: l, .. } = &mut self.drain.phase {
                             *p |= progressed;
+                            listed = l.iter().position(|r| r.key == next).map(|i| l.swap_remove(i));
                         }
-                        return self.spawn_round_resend(next, None);
+                        return self.spawn_round_resend(next, listed);
                     }
                     None => {
                         queues.swap_remove(i);

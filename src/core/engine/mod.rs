@@ -263,6 +263,8 @@ pub struct Engine {
     pub(crate) result_waiters: Vec<kept::Waiter>,
     /// When the waiting `result(key)` calls read the store again.
     pub(crate) result_watch_at: Option<f64>,
+    /// When the started client announces its store and resends what is stored.
+    ready_at: Option<f64>,
     /// Runs this client has read or run (`client.run(id)` answers from it).
     #[cfg(feature = "workflows")]
     pub(crate) runs_seen: Vec<RunInfo>,
@@ -293,6 +295,7 @@ impl Engine {
             lingering: Vec::new(),
             result_waiters: Vec::new(),
             result_watch_at: None,
+            ready_at: None,
             #[cfg(feature = "workflows")]
             runs_seen: Vec::new(),
             forgetting: Vec::new(),
@@ -321,6 +324,24 @@ impl Engine {
         self.online
     }
 
+    /// createClient: answered (`Started`) once the client may be used (with
+    /// workflows and a persistent store, after reading it once for the runs
+    /// an earlier page left). Then, on a later task (the engine's timer, so
+    /// the caller can attach listeners first), the store is announced and
+    /// everything stored is resent once, as after `resume()`.
+    pub fn start(&mut self, now: Now, call: CallId) {
+        #[cfg(feature = "workflows")]
+        if self.persistent && !self.options.workflows.is_empty() {
+            return self.scan(call);
+        }
+        self.started(now, call);
+    }
+
+    pub(crate) fn started(&mut self, now: Now, call: CallId) {
+        self.push(Action::Started { call });
+        self.ready_at = Some(now.mono);
+    }
+
     /// Which event types have listeners (bit `EventKind as u32`): the
     /// engine builds no payload for the others.
     pub fn set_listening(&mut self, mask: u32) {
@@ -340,7 +361,7 @@ impl Engine {
             #[cfg(feature = "workflows")]
             Task::Run(r) => r.wake_at(),
         });
-        tasks.chain(self.drain.wake_at()).chain(self.result_watch_at).reduce(f64::min)
+        tasks.chain(self.drain.wake_at()).chain(self.result_watch_at).chain(self.ready_at).reduce(f64::min)
     }
 
     /// The platform's `online` event (and `resume()`'s effect): breakers
@@ -381,6 +402,7 @@ impl Engine {
             return;
         }
         self.closed = true;
+        self.push(Action::Flush);
         self.drain.stop();
         self.each_call(now, call::Wake::Close);
         self.cancel_resends(now);
@@ -416,6 +438,11 @@ impl Engine {
         }
         if self.result_watch_at.is_some_and(|at| at <= now.mono) {
             self.watch_results(now);
+        }
+        if self.ready_at.is_some_and(|at| at <= now.mono) {
+            self.ready_at = None;
+            self.emit(EventKind::Store, || Event::StoreSelected);
+            self.resume(now);
         }
         self.settle_idle();
     }
@@ -672,6 +699,12 @@ impl Engine {
         };
         let stored = match result {
             Ok(stored) => stored,
+            // createClient goes on: the drainer reads the store again.
+            #[cfg(feature = "workflows")]
+            Err(()) if matches!(query, Query::Scan) => {
+                self.store_error(now, StoreAction::List, io);
+                return self.started(now, caller);
+            }
             Err(()) => {
                 let failure = Failure::storage(StoreAction::List, Cause::Io(io));
                 return self.push(Action::Reject { call: caller, failure });
@@ -687,7 +720,7 @@ impl Engine {
                         self.found_run(now, meta.clone());
                     }
                 }
-                return self.push(Action::Scanned { call: caller });
+                return self.started(now, caller);
             }
             #[cfg(feature = "workflows")]
             Query::Runs => {

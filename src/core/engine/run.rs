@@ -601,6 +601,7 @@ impl Engine {
     /// is (its journal says how far it got: the next client resumes it).
     /// One waiting for a store call ends when it completes.
     pub(crate) fn close_runs(&mut self, now: Now) {
+        self.push(Action::StopRuns);
         self.each_task(now, |t| matches!(t, Task::Run(_)), |engine, task, now| match task {
             Task::Run(r) => {
                 for call in r.starters.drain(..).chain(r.waiters.drain(..)).collect::<Vec<_>>() {
@@ -638,8 +639,8 @@ impl Engine {
     }
 
     /// createClient with workflows: read the store once, so `client.run(id)`
-    /// knows the runs an earlier page left.
-    pub fn scan(&mut self, _now: Now, call: CallId) {
+    /// knows the runs an earlier page left (and resumes those it runs).
+    pub(crate) fn scan(&mut self, call: CallId) {
         let io = self.io();
         self.queries.push((call, io, super::Query::Scan));
         self.push(Action::List { io, step: Step::Scan });
