@@ -50,6 +50,8 @@ pub(crate) struct Call {
     /// The caller's signal fired: it ends at the next step it can.
     aborted: bool,
     created_at: f64,
+    /// Ended 'queued': when (monotonic) its record is due for the drainer.
+    queued_due: Option<f64>,
     phase: Phase,
 }
 
@@ -254,6 +256,7 @@ impl Engine {
             lock: Held::default(),
             aborted: false,
             created_at: now.wall,
+            queued_due: None,
             phase: Phase::Reading(io),
         };
         match (durable, &call.key) {
@@ -750,6 +753,7 @@ impl Engine {
             },
             None => (now.wall, 0.0),
         };
+        c.queued_due = Some(now.mono + (record.next_attempt_at.max(record.not_before) - now.wall).max(0.0));
         let end = End::Queued { reason: reason.queued(), attempts, status, cause };
         if self.is(Mutant::ForgetWhenQueued) {
             return self.end_with_delete(c, end, Step::CallQueued);
@@ -815,12 +819,17 @@ impl Engine {
         self.finish(now, c, End::Queued { reason, attempts, status, cause })
     }
 
-    /// Tells the end, gives the key back, and gives the drainer a queued record.
+    /// Tells the end, gives the key back, and gives the drainer a queued
+    /// record: a round when it is due, not one per queued call (each round
+    /// lists the whole outbox).
     fn finish(&mut self, now: Now, c: &mut Call, end: End) -> bool {
         self.tell(now, c, end);
         self.release(&mut c.lock);
         if matches!(end, End::Queued { .. }) {
-            self.kick();
+            match c.queued_due.take() {
+                Some(at) if at > now.mono => self.drain_at(at),
+                _ => self.kick(),
+            }
         }
         false
     }

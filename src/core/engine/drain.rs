@@ -14,6 +14,7 @@
 use crate::prelude::*;
 use super::{Action, Done, Engine, Event, Io, LockName, Mutant, Now, Step, Stored, Task};
 use crate::core::contract::{EventKind, StoreAction};
+use crate::core::sort::{search, sorted_order};
 use crate::core::outbox::plan;
 use crate::core::record::Record;
 
@@ -127,6 +128,13 @@ impl Engine {
         }
         let at = now.mono + STORE_RETRY_MS;
         self.drain.wake_at = Some(self.drain.wake_at.map_or(at, |w| w.min(at)));
+    }
+
+    /// A round at `at` (monotonic) at the latest.
+    pub(crate) fn drain_at(&mut self, at: f64) {
+        if !self.closed {
+            self.drain.wake_at = Some(earliest(self.drain.wake_at, at));
+        }
     }
 
     pub(crate) fn drain_wake(&mut self, _now: Now) {
@@ -262,17 +270,19 @@ impl Engine {
         if self.closed || !self.online {
             return self.end_round(now, true, None);
         }
+        // Sorted once, searched per record: a round costs O(n log n) with
+        // thousands of records and calls, not records × calls.
+        let mut busy_keys: Vec<&str> = self.lingering.iter().map(|(_, k)| k.as_str()).collect();
+        busy_keys.extend(self.tasks.iter().filter_map(|t| match t {
+            Task::Call(c) => c.key.as_deref(),
+            Task::Resend(r) => Some(r.key.as_str()),
+            _ => None,
+        }));
+        let busy_key = |i: usize| busy_keys.get(i).copied().unwrap_or("");
+        let busy_order = sorted_order(busy_keys.len(), |a, b| busy_key(a) < busy_key(b));
+        let busy = |key: &str| search(&busy_order, |i| busy_key(i).cmp(key)).is_some();
         let drain = &self.drain;
-        let tasks = &self.tasks;
-        let lingering = &self.lingering;
-        let busy = |key: &str| {
-            lingering.iter().any(|(_, k)| k == key) || tasks.iter().any(|t| match t {
-                Task::Call(c) => c.key.as_deref() == Some(key),
-                Task::Resend(r) => r.key == key,
-                _ => false,
-            })
-        };
-        let forced = |key: &str| drain.forced && !drain.forced_done.iter().any(|k| k == key);
+        let forced = |key: &str| drain.forced && drain.forced_done.binary_search_by(|k| k.as_str().cmp(key)).is_err();
         let round = plan(&records, now.wall, self.options.ttl_ms, forced, busy);
         self.drain.waits_for_busy = round.waits_for_busy;
         let outstanding = (round.expired.len() + round.ready.len()) as u32;
@@ -292,6 +302,7 @@ impl Engine {
         for key in round.expired {
             self.spawn_expire(key);
         }
+        // The heads of their origins' queues: a few, so looked up one by one.
         let mut records = records;
         for key in round.ready {
             let listed = records.iter().position(|r| r.key == key).map(|i| records.swap_remove(i));
@@ -303,9 +314,11 @@ impl Engine {
     }
 
     fn spawn_round_resend(&mut self, key: String, listed: Option<Record>) {
-        let forced = self.drain.forced && !self.drain.forced_done.contains(&key);
-        if forced {
-            self.drain.forced_done.push(key.clone());
+        let done = self.drain.forced_done.binary_search(&key);
+        let forced = self.drain.forced && done.is_err();
+        if let (true, Err(at)) = (forced, done) {
+            // Kept sorted: looked up for every record of every round.
+            self.drain.forced_done.insert(at, key.clone());
         }
         self.spawn_resend(key, forced, listed);
     }

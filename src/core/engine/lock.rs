@@ -15,6 +15,7 @@ impl Held {
         Held(granted.then_some(name))
     }
 
+    #[cfg(feature = "workflows")]
     pub fn is_held(&self) -> bool {
         self.0.is_some()
     }

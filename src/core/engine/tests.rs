@@ -276,7 +276,10 @@ fn exhausted_live_bounds_leave_the_record_queued() {
     let put = only(h.actions(), |a| matches!(a, Action::Put { .. }));
     h.engine.wrote(h.t(), io_of(&put), Ok(()));
     let end = h.actions();
-    assert_eq!(kinds(&end), ["queued", "reject", "unlock", "lock"], "queued, then the drainer starts");
+    assert_eq!(kinds(&end), ["queued", "reject", "unlock"], "queued; no round before the record is due");
+    let due = h.engine.poll_timeout().expect("the drainer wakes when the record is due");
+    let Action::Put { record, .. } = &put else { unreachable!() };
+    assert_eq!(due, record.next_attempt_at - T0, "at the record's next attempt");
     let Action::Reject { call: rejected, failure } = &end[1] else { unreachable!() };
     assert_eq!(
         (*rejected, failure.kind, failure.reason, failure.attempts),
@@ -300,6 +303,10 @@ fn a_record_queued_behind_a_live_call_is_resent_when_that_call_ends() {
         stored[1] = (**record).clone();
     }
     h.engine.wrote(h.t(), io_of(&put), Ok(()));
+    assert_eq!(kinds(&h.actions()), ["queued", "reject", "unlock"]);
+    // c's round comes when c is due.
+    h.now = T0 + stored[1].next_attempt_at - T0;
+    h.engine.handle_timeout(h.t());
     let drain_lock = only(h.actions(), |a| matches!(a, Action::Lock { name: LockName::Drain, .. }));
     h.engine.locked(h.t(), io_of(&drain_lock), true);
     let list = only(h.actions(), |a| matches!(a, Action::List { .. }));
