@@ -147,13 +147,18 @@ fn start_client(sim: &Rc<Sim>, slot: usize) {
 }
 
 /// The tab or process dies: everything not persisted is gone.
-pub fn crash(sim: &Rc<Sim>, slot: usize, instance: u64, label: &'static str) {
+/// Returns false for a client no longer in the world's lists (closed, its
+/// store closed, a cancelled fetch still ending): its caller kills it alone.
+pub fn crash(sim: &Rc<Sim>, slot: usize, instance: u64, label: &'static str) -> bool {
     let host = {
         let clients = sim.clients.borrow();
         let in_slot = clients.get(slot).cloned().flatten().filter(|h| h.instance == instance);
         in_slot.or_else(|| sim.closing.borrow().iter().find(|h| h.instance == instance).cloned())
     };
-    let Some(host) = host.filter(|h| h.alive.get()) else { return };
+    let Some(host) = host else { return false };
+    if !host.alive.get() {
+        return true;
+    }
     host.die();
     sim.log(|| format!("c{instance} CRASH at {label}"));
     let in_slot = sim.clients.borrow()[slot].as_ref().is_some_and(|h| h.instance == instance);
@@ -187,6 +192,7 @@ pub fn crash(sim: &Rc<Sim>, slot: usize, instance: u64, label: &'static str) {
         let s = sim.clone();
         sim.exec.after(down + sim.draw(0, 2_000), move || issue(&s, op, true));
     }
+    true
 }
 
 /// The page navigates away: `client.close()`, and a new page later.

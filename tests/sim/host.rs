@@ -162,6 +162,8 @@ pub struct Host {
     execs: RefCell<BTreeSet<usize>>,
     /// Kept results read for `result(key)`: their status.
     kept: RefCell<BTreeMap<String, u16>>,
+    /// The status each step's Response had, until the engine commits or refuses the step.
+    step_statuses: RefCell<BTreeMap<(String, u32), u16>>,
 }
 
 fn step_label(step: Step, prefix: &'static str) -> &'static str {
@@ -268,6 +270,7 @@ impl Host {
             payloads: RefCell::new(BTreeMap::new()),
             held: RefCell::new(BTreeSet::new()),
             realm_waiting: RefCell::new(BTreeMap::new()),
+            step_statuses: RefCell::new(BTreeMap::new()),
             held_deletes: RefCell::new(Vec::new()),
             timer: Cell::new(0),
             attempt: Cell::new(0),
@@ -451,6 +454,7 @@ impl Host {
     /// Response (the engine decides whether that status fails it).
     pub fn step_done(self: &Rc<Self>, id: &str, index: u32, status: u16) {
         let id = id.to_string();
+        self.step_statuses.borrow_mut().insert((id.clone(), index), status);
         self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index), status: Some(status) }).expect("a valid step")));
     }
 
@@ -542,7 +546,11 @@ impl Host {
             _ => cfg.p_crash_step,
         };
         if self.sim.fault(p) {
-            app::crash(&self.sim, self.slot, self.instance, label);
+            if !app::crash(&self.sim, self.slot, self.instance, label) {
+                // A closed page, still ending a cancelled fetch: it dies, and the browser frees its locks.
+                self.die();
+                self.sim.log(|| format!("c{} CRASH at {label} (closed)", self.instance));
+            }
             return true;
         }
         false
@@ -628,8 +636,13 @@ impl Host {
             // The request itself may still reach the server: the network
             // already has it.
             Action::Cancel { io } => {
+                self.sim.log(|| format!("c{} cancel io {}", self.instance, io.0));
                 self.cancelled.borrow_mut().insert(io.0);
-                self.later(0, "reply:aborted", move |host, engine, now| host.aborted(engine, now, io));
+                // A fetch rejects on abort at once, or (a custom fetch, an
+                // upload in progress) a while later: its request stays on
+                // the wire until then.
+                let late = if self.sim.draw(0, 1) == 0 { 0 } else { self.sim.draw(1, 2_000) };
+                self.later(late, "reply:aborted", move |host, engine, now| host.aborted(engine, now, io));
             }
             Action::Resolve { call, response, last } => {
                 let status = match self.payloads.borrow().get(&response.0) {
@@ -753,6 +766,7 @@ impl Host {
             }
             Action::Lock { io, name, wait, step } => self.lock(io, name, wait, step),
             Action::Unlock { name } => {
+                self.sim.log(|| format!("c{} unlock {name:?}", self.instance));
                 let drain = name == LockName::Drain;
                 let name = lock_name(&name);
                 let next = self.realm_waiting.borrow_mut().get_mut(&name).and_then(|q| q.pop_front());
@@ -828,12 +842,20 @@ impl Host {
             Action::Execute { id } => self.execute(&id),
             Action::StepGo { id, index, go } => self.step_go(&id, index, go),
             Action::StepCommitted { id, index } => {
+                if let Some(status) = self.step_statuses.borrow_mut().remove(&(id.clone(), index)).filter(|s| *s >= 400) {
+                    self.violation(format!("c{}: {id} step {index} committed done on status {status}", self.instance));
+                }
                 if let Some(r) = run_of(&id) {
                     self.soon(move |h| h.reach(r, index + 1));
                 }
             }
             // The step failed: its code stops (io/runs.js rejects the step).
-            Action::StepRefused { id, .. } => {
+            Action::StepRefused { id, index, status } => {
+                // The README: a step whose Response is a 4xx or 5xx fails; 1xx-3xx are answers.
+                let answered = self.step_statuses.borrow_mut().remove(&(id.clone(), index));
+                if status < 400 || answered != Some(status) {
+                    self.violation(format!("c{}: {id} step {index} failed on status {status} (answered {answered:?})", self.instance));
+                }
                 if let Some(r) = run_of(&id) {
                     self.stop_run(r);
                 }
@@ -922,9 +944,20 @@ impl Host {
             attempt_timeout_ms: sim.cfg.policy.attempt_timeout_ms,
         };
         sim.ledger.borrow_mut().on_attempt(op, &key, &sender, &at);
-        sim.log(|| format!("c{} send {key} op {op} timeout {timeout_ms}", self.instance));
+        sim.log(|| format!("c{} send {key} op {op} timeout {timeout_ms} io {}", self.instance, io.0));
         // The Retry-After that counts is this attempt's answer's.
         self.asked.borrow_mut().remove(&op_key);
+        // The README: within one origin, no operation is in flight twice at
+        // once. One client, always; across tabs, under Web Locks (without
+        // them, the README's stated limit). A dead tab's sends are dropped
+        // from the registry (the README's limit: its request may still be
+        // on the wire when the lock it held is released).
+        let senders = sim.in_flight.senders(&op_key);
+        if senders.contains(&self.instance) {
+            self.violation(format!("c{}: sent {op_key} while its earlier attempt here was still in flight", self.instance));
+        } else if let (true, Some(other)) = (sim.cfg.web_locks, senders.first()) {
+            self.violation(format!("c{}: sent {op_key} while c{other} had it in flight (Web Locks)", self.instance));
+        }
         let guard = sim.in_flight.start(&op_key, self.instance);
         self.sending.borrow_mut().insert(io.0, (op_key.clone(), guard));
         let resend = matches!(source, Source::Record(_));
@@ -1017,6 +1050,8 @@ impl Host {
 
     /// A cancelled attempt's fetch ended: its promise rejected (AbortError).
     fn aborted(&self, engine: &mut Engine, now: Now, io: Io) {
+        let (c, sd) = (self.cancelled.borrow().contains(&io.0), self.sending.borrow().contains_key(&io.0));
+        self.sim.log(|| format!("c{} abort of io {} ends its fetch {c} {sd}", self.instance, io.0));
         if self.cancelled.borrow_mut().remove(&io.0) && self.sending.borrow_mut().remove(&io.0).is_some() {
             self.hold(io, Payload::Cause);
             engine.failed(now, io, AttemptFailure::Network { offline: false });

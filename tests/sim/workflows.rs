@@ -19,7 +19,7 @@ use durafetch::core::contract::ErrorKind;
 use super::app::ISSUE_WINDOW_MS;
 use super::host::{Abort, Call, CallResult, Host};
 use super::ledger::Report;
-use super::world::Sim;
+use super::world::{Draw, Sim};
 
 pub const STEPS: u32 = 3;
 pub const WORKFLOW: &str = "checkout";
@@ -59,6 +59,11 @@ pub fn step_op(sim: &Sim, r: usize, index: u32) -> usize {
 
 /// The application starts each run at a random time of the issue window.
 pub fn schedule(sim: &Rc<Sim>) {
+    // Some steps' requests are refused (422): their runs must fail there.
+    for op in sim.cfg.ops..sim.cfg.ops + sim.cfg.runs * STEPS as usize {
+        let invalid = sim.rng.borrow_mut().chance(sim.cfg.p_invalid / 2.0);
+        sim.ledger.borrow_mut().ops[op].invalid = invalid;
+    }
     for r in 0..sim.cfg.runs {
         let s = sim.clone();
         sim.exec.at(sim.draw(0, ISSUE_WINDOW_MS), move || start(&s, r));

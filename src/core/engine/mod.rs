@@ -98,6 +98,18 @@ pub enum Mutant {
     FreshStepKeys,
     /// A resumed run runs its completed steps again instead of replaying them.
     NoReplay,
+    /// A resend goes whoever holds its key's lock, even a live call of it in
+    /// this client (as with no locks at all).
+    ResendBesideLiveCall,
+    /// A cancelled attempt's key is free at once, its fetch maybe still on the wire.
+    NoLinger,
+    /// A workflow step fails only on a 5xx: a 4xx step goes on as done.
+    StepFailsOnlyOn5xx,
+    /// A key's lock given back while a cancelled attempt of it is on the wire.
+    UnlockWhileLingering,
+    /// Retry-After read only on an error status (the old host's rule), so a
+    /// retried 2xx goes early.
+    RetryAfterOnlyOnErrors,
 }
 
 pub struct EngineConfig {
@@ -259,6 +271,8 @@ pub struct Engine {
     /// Cancelled attempts whose fetch may still be on the wire, and their
     /// key: none of those keys is sent again until it ends (attempt.rs).
     pub(crate) lingering: Vec<(Io, String)>,
+    /// Key locks whose task ended while an attempt of the key lingers.
+    pub(crate) linger_locks: Vec<String>,
     /// `result(key)` calls waiting for the operation to settle.
     pub(crate) result_waiters: Vec<kept::Waiter>,
     /// When the waiting `result(key)` calls read the store again.
@@ -293,6 +307,7 @@ impl Engine {
             drain: Drainer::default(),
             queries: Vec::new(),
             lingering: Vec::new(),
+            linger_locks: Vec::new(),
             result_waiters: Vec::new(),
             result_watch_at: None,
             ready_at: None,
@@ -449,6 +464,7 @@ impl Engine {
 
     /// An attempt got an answer. `retry_after`: its `Retry-After` header.
     pub fn answered(&mut self, now: Now, io: Io, status: u16, retry_after: Option<&str>) {
+        let retry_after = retry_after.filter(|_| status >= 400 || !self.is(Mutant::RetryAfterOnlyOnErrors));
         let retry_after_ms = retry_after.and_then(|v| parse_retry_after(v, now.wall));
         self.attempt_ended(
             now,

@@ -123,7 +123,7 @@ impl Engine {
         match (&r.phase, done) {
             (Phase::Locking(_), Done::Locked(granted)) => {
                 r.lock = Held::new(LockName::Key(r.key.clone()), granted);
-                if !granted {
+                if !granted && !self.is(Mutant::ResendBesideLiveCall) {
                     r.progressed = false;
                     return false;
                 }
@@ -174,8 +174,8 @@ impl Engine {
     /// Sends the record now if it is due and its origin's breaker lets it.
     fn resend_send(&mut self, now: Now, r: &mut Resend, mut record: Record) -> bool {
         let due_at = if r.forced { record.not_before } else { record.next_attempt_at.max(record.not_before) };
-        let live_here =
-            self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
+        let live_here = !self.is(Mutant::ResendBesideLiveCall)
+            && self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
         // Past its TTL (a record queued behind others in a long round): the
         // next round's plan expires it.
         let expired = record.expired_at != 0.0 || record.created_at + self.options.ttl_ms as f64 <= now.wall;
