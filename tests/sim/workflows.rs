@@ -15,6 +15,7 @@
 use std::rc::Rc;
 
 use durafetch::core::contract::ErrorKind;
+use durafetch::core::kept::KeptResult;
 
 use super::app::ISSUE_WINDOW_MS;
 use super::host::{Abort, Call, CallResult, Host};
@@ -133,9 +134,13 @@ fn step_answered(host: &Rc<Host>, r: usize, index: u32, key: String, result: Cal
             // With Web Locks only an expiry (ttlMs, of the record or of its
             // kept answer) leaves nothing to read.
             let op = step_op(&host.sim, r, index);
+            // Or its kept answer is past its TTL on the wall clock (a clock
+            // jump can do it at once): its delete may not have committed yet.
+            let kept_past_ttl = host.sim.store.borrow().get(&key).and_then(|v| KeptResult::decode(v.data.as_deref()?).ok())
+                .is_some_and(|kept| kept.settled_at + host.sim.cfg.ttl_ms as f64 <= host.sim.now_ms());
             let expired = {
                 let ledger = host.sim.ledger.borrow();
-                ledger.ops[op].reports.contains(&Report::Expired) || ledger.ops[op].kept_expired
+                ledger.ops[op].reports.contains(&Report::Expired) || ledger.ops[op].kept_expired || kept_past_ttl
             };
             if !expired && host.sim.cfg.web_locks {
                 let what = format!("run {r}: step {index}'s answer ({key}) was lost: nothing left to read");

@@ -679,6 +679,17 @@ impl Engine {
             self.tell(now, c, end);
             return false;
         }
+        #[cfg(feature = "workflows")]
+        if c.callers.is_empty() {
+            // Nobody here waits any more (its workflow step's run stopped
+            // at close): the answer is kept, as a resend's would be, for
+            // whoever runs that step next (result(key)).
+            let key = c.key.clone().unwrap_or_default();
+            self.emit(EventKind::Settled, || Event::Settled { key: Some(key.clone()), status, attempts, resumed: false, response: None });
+            let io = self.keep_answer(now, key, status, attempts, response);
+            c.phase = Phase::Ending { io, end: End::Told };
+            return true;
+        }
         if !self.is(Mutant::DeleteBeforeSettled) {
             self.tell(now, c, end);
             return self.end_with_delete(c, End::Told, Step::CallSettled);

@@ -252,13 +252,14 @@ impl Engine {
                 // `client.result(key)` (a call that joined got it instead).
                 let keep = r.callers.is_empty();
                 self.deliver(r, io, status, attempt, keep);
-                let (write, key) = (self.io(), r.key.clone());
-                if keep {
-                    let data = crate::core::kept::KeptResult { key: key.clone(), status, settled_at: now.wall }.encode();
-                    self.push(Action::Keep { io: write, key, data, status, attempts: attempt, response: io });
+                let key = r.key.clone();
+                let write = if keep {
+                    self.keep_answer(now, key, status, attempt, io)
                 } else {
+                    let write = self.io();
                     self.push(Action::Delete { io: write, key, step: Step::ResendSettled });
-                }
+                    write
+                };
                 r.phase = Phase::Deleting { io: write, deliver: None };
                 true
             }

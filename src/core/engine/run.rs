@@ -602,6 +602,19 @@ impl Engine {
     /// One waiting for a store call ends when it completes.
     pub(crate) fn close_runs(&mut self, now: Now) {
         self.push(Action::StopRuns);
+        // The stopped runs' requests still in flight answer nobody here:
+        // their answers are kept for the run's next runner (call.rs).
+        for task in self.tasks.iter_mut() {
+            if let Task::Call(c) = task {
+                // Those not answered yet (an answered call keeps its list until it ends).
+                for call in c.steps.drain(..) {
+                    if let Some(i) = c.callers.iter().position(|x| *x == call) {
+                        c.callers.remove(i);
+                        self.actions.push_back(Action::Reject { call, failure: Failure::new(ErrorKind::Closed) });
+                    }
+                }
+            }
+        }
         self.each_task(now, |t| matches!(t, Task::Run(_)), |engine, task, now| match task {
             Task::Run(r) => {
                 for call in r.starters.drain(..).chain(r.waiters.drain(..)).collect::<Vec<_>>() {
