@@ -187,6 +187,7 @@ fn broken_protocols_are_caught() {
         (Mutant::RetryAfterOnlyOnErrors, "the server asked"),
         (Mutant::StepFailsOnlyOn5xx, "committed done on status"),
         (Mutant::ResentCountsAsDone, "drain said nothing remains"),
+        (Mutant::OfflineFactIgnored, "ran out of attempts after"),
     ];
     for (mutant, expected) in cases {
         let caught = (0..500).find(|&seed| run(seed, mutant, false).violations.iter().any(|v| v.contains(expected)));

@@ -13,7 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use durafetch::core::contract::{ErrorKind, GiveUpReason};
+use durafetch::core::contract::{ErrorKind, GiveUpReason, QueueReason};
 use durafetch::core::engine::{
     Action, Arg, AttemptFailure, CallId, CallRequest, Cause, DrainFor, Engine, EngineConfig, Event, Io, LockName, Now, RunInput,
     Source, Step, StepGo,
@@ -98,6 +98,9 @@ struct CallState {
     started: Option<u64>,
     /// Check only: the virtual time before which the server asked us to wait.
     floor: u64,
+    /// Check only: this call's requests the network has carried (its
+    /// attempt number, counted here rather than read from the engine).
+    sent: u32,
     on_done: Option<Box<dyn FnOnce(CallResult)>>,
 }
 
@@ -141,6 +144,13 @@ pub struct Host {
     next_call: Cell<u32>,
     /// Attempts on the wire, by io.
     sending: RefCell<BTreeMap<u32, (String, Sending)>>,
+    /// Check only: the live call each attempt on the wire belongs to.
+    live_ios: RefCell<BTreeMap<u32, u32>>,
+    /// Check only: the status of each key's latest attempt, once answered.
+    answers: RefCell<BTreeMap<String, u16>>,
+    /// Check only: what this context was told of the device being offline
+    /// (its 'offline' event, or a failure reported with the platform's fact).
+    told_offline: Cell<bool>,
     /// Attempts the engine cancelled whose fetch has not ended yet: the
     /// first of the abort's rejection and a late reply ends it.
     cancelled: RefCell<BTreeSet<u32>>,
@@ -153,8 +163,6 @@ pub struct Host {
     /// Deletes held back to share a transaction (io/idb.js), not yet sent.
     held_deletes: RefCell<Vec<Box<dyn FnOnce(&Rc<Host>)>>>,
     timer: Cell<u64>,
-    /// The attempt number of the last 'attempt' event, for the send that follows it.
-    attempt: Cell<u32>,
     /// The Retry-After (ms) of the last answer per key, for the 'retry' that follows it.
     asked: RefCell<BTreeMap<String, Option<u64>>>,
     round: RefCell<Option<Round>>,
@@ -274,11 +282,13 @@ impl Host {
             cancelled: RefCell::new(BTreeSet::new()),
             payloads: RefCell::new(BTreeMap::new()),
             held: RefCell::new(BTreeSet::new()),
+            live_ios: RefCell::new(BTreeMap::new()),
+            answers: RefCell::new(BTreeMap::new()),
+            told_offline: Cell::new(!online),
             realm_waiting: RefCell::new(BTreeMap::new()),
             step_statuses: RefCell::new(BTreeMap::new()),
             held_deletes: RefCell::new(Vec::new()),
             timer: Cell::new(0),
-            attempt: Cell::new(0),
             asked: RefCell::new(BTreeMap::new()),
             round: RefCell::new(None),
             idle_streak: Cell::new(0),
@@ -328,6 +338,7 @@ impl Host {
                 signal: call.signal.clone(),
                 started,
                 floor: 0,
+                sent: 0,
                 on_done: Some(Box::new(on_done)),
             },
         );
@@ -381,6 +392,7 @@ impl Host {
         let exec_now = self.sim.exec.now();
         let asked = self.calls.borrow().values().filter(|c| c.floor > exec_now).count() as u64;
         self.sim.ledger.borrow_mut().checks.asked_waits_at_wake += asked;
+        self.told_offline.set(false);
         self.with_engine(|engine, now| engine.online(now));
     }
 
@@ -406,6 +418,7 @@ impl Host {
     }
 
     pub fn offline(self: &Rc<Self>) {
+        self.told_offline.set(true);
         self.with_engine(|engine, now| engine.offline(now));
     }
 
@@ -657,16 +670,15 @@ impl Host {
 
     fn perform(self: &Rc<Self>, action: Action) {
         match action {
-            Action::Send { io, source, key, timeout_ms, attempt, .. } => {
-                self.attempt.set(attempt);
-                self.send(io, source, key, timeout_ms)
-            }
+            // The attempt number is counted from what the network carries.
+            Action::Send { io, source, key, timeout_ms, .. } => self.send(io, source, key, timeout_ms),
             // The host aborts the fetch: its promise rejects (AbortError) on
             // a later task, and the host reports that end like any other.
             // The request itself may still reach the server: the network
             // already has it.
             Action::Cancel { io } => {
                 self.sim.log(|| format!("c{} cancel io {}", self.instance, io.0));
+                self.uncount_if_offline(io);
                 self.cancelled.borrow_mut().insert(io.0);
                 // A fetch rejects on abort at once, or (a custom fetch, an
                 // upload in progress) a while later: its request stays on
@@ -952,9 +964,10 @@ impl Host {
                 // A durable call's schedule starts when its record is stored
                 // and locked, and its first attempt goes at that instant.
                 let started = *c.started.get_or_insert(sim.exec.now());
+                c.sent += 1;
                 let sender = Sender::Live {
                     call: c.id,
-                    attempt: self.attempt.get(),
+                    attempt: c.sent,
                     started,
                     floor: c.floor,
                     resubmission: c.resubmission,
@@ -1010,6 +1023,10 @@ impl Host {
         let guard = sim.in_flight.start(&op_key, self.instance);
         self.sending.borrow_mut().insert(io.0, (op_key.clone(), guard));
         let resend = matches!(source, Source::Record(_));
+        if let Source::Call(call) = &source {
+            self.live_ios.borrow_mut().insert(io.0, call.0);
+        }
+        self.answers.borrow_mut().remove(&op_key);
         let host = self.clone();
         dispatch(
             &sim,
@@ -1033,6 +1050,8 @@ impl Host {
                 let now = host.now();
                 match reply {
                     Reply::Answered { status, retry_after } => {
+                        host.live_ios.borrow_mut().remove(&io.0);
+                        host.answers.borrow_mut().insert(op_key.clone(), status);
                         let asked = retry_after.as_deref().and_then(|v| parse_retry_after(v, now.wall));
                         host.asked.borrow_mut().insert(op_key.clone(), asked);
                         host.sim.log(|| format!("c{} {op_key} -> {status}", host.instance));
@@ -1041,9 +1060,11 @@ impl Host {
                     }
                     Reply::Network => {
                         host.asked.borrow_mut().insert(op_key.clone(), None);
-                        host.sim.log(|| format!("c{} {op_key} -> network error", host.instance));
+                        let offline = host.failed_offline(io);
+                        host.sim.ledger.borrow_mut().checks.offline_failures += offline as u64;
+                        host.sim.log(|| format!("c{} {op_key} -> network error{}", host.instance, if offline { " (offline)" } else { "" }));
                         host.hold(io, Payload::Cause);
-                        host.engine.borrow_mut().failed(now, io, AttemptFailure::Network { offline: false });
+                        host.engine.borrow_mut().failed(now, io, AttemptFailure::Network { offline });
                     }
                 }
                 host.drive();
@@ -1063,7 +1084,10 @@ impl Host {
     fn delete_now(self: &Rc<Self>, io: Io, key: String, step: Step) {
         let fails = self.store_fault();
         let sim = self.sim.clone();
-        let settled = matches!(step, Step::CallSettled | Step::ResendSettled);
+        // Check only: settled means its latest attempt here got an answer
+        // `retryOn` does not retry, and a record (not a kept answer) goes;
+        // whatever the engine calls this delete.
+        let answered = self.answers.borrow().get(&key).is_some_and(|&s| !self.sim.cfg.policy.retry_on.contains(s));
         let k = key.clone();
         let ttl = self.sim.cfg.ttl_ms as f64;
         self.sim.exec.after(STORE_MS, move || {
@@ -1071,13 +1095,13 @@ impl Host {
                 let removed = sim.store.borrow_mut().remove(&k);
                 // Check only: a kept answer removed unread past its TTL.
                 let kept = removed.and_then(|v| KeptResult::decode(v.data.as_deref()?).ok());
-                if kept.is_some_and(|kept| kept.settled_at + ttl <= sim.now_ms()) {
+                if kept.as_ref().is_some_and(|kept| kept.settled_at + ttl <= sim.now_ms()) {
                     let op = sim.ledger.borrow().key_op.get(&k).copied();
                     if let Some(op) = op {
                         sim.ledger.borrow_mut().ops[op].kept_expired = true;
                     }
                 }
-                if settled {
+                if answered && kept.is_none() {
                     sim.ledger.borrow_mut().settled(&k, sim.exec.now());
                 }
                 sim.log(|| format!("delete {k}"));
@@ -1112,12 +1136,36 @@ impl Host {
     }
 
     /// A cancelled attempt's fetch ended: its promise rejected (AbortError).
+    /// An attempt's fetch failed: the platform's fact (navigator.onLine),
+    /// maybe ahead of its 'offline' event, goes with it.
+    fn failed_offline(&self, io: Io) -> bool {
+        let offline = self.sim.device_offline.get();
+        self.told_offline.set(self.told_offline.get() || offline);
+        self.uncount_if_offline(io);
+        offline
+    }
+
+    /// Check only: an attempt ends (its failure, or the engine cancelling
+    /// it: a timeout is judged then). One that ends while this context has
+    /// been told the device is offline counts for nothing (the README), so
+    /// its call's attempt number does not move.
+    fn uncount_if_offline(&self, io: Io) {
+        let call = self.live_ios.borrow_mut().remove(&io.0);
+        if let (true, Some(id)) = (self.told_offline.get(), call) {
+            if let Some(c) = self.calls.borrow_mut().get_mut(&id) {
+                c.sent -= 1;
+            }
+        }
+    }
+
     fn aborted(&self, engine: &mut Engine, now: Now, io: Io) {
         let (c, sd) = (self.cancelled.borrow().contains(&io.0), self.sending.borrow().contains_key(&io.0));
         self.sim.log(|| format!("c{} abort of io {} ends its fetch {c} {sd}", self.instance, io.0));
         if self.cancelled.borrow_mut().remove(&io.0) && self.sending.borrow_mut().remove(&io.0).is_some() {
+            let offline = self.failed_offline(io);
+            self.sim.ledger.borrow_mut().checks.offline_failures += offline as u64;
             self.hold(io, Payload::Cause);
-            engine.failed(now, io, AttemptFailure::Network { offline: false });
+            engine.failed(now, io, AttemptFailure::Network { offline });
         }
     }
 
@@ -1169,9 +1217,26 @@ impl Host {
                 }
             }
             Event::Queued { key, reason, .. } => {
-                self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str()))
+                self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str()));
+                if reason == QueueReason::Exhausted {
+                    self.check_exhausted(&key);
+                }
             }
+            Event::GiveUp { key: Some(key), reason: GiveUpReason::Exhausted, .. } => self.check_exhausted(&key),
             Event::GiveUp { .. } | Event::Breaker { .. } | Event::Workflow { .. } | Event::StoreSelected => {}
+        }
+    }
+
+    /// A live call ran out of attempts: it made exactly maxAttempts that
+    /// counted, as the network saw them (a failure while the device was
+    /// offline counts for nothing).
+    fn check_exhausted(&self, key: &str) {
+        let Some(id) = self.call_by_key(key) else { return };
+        let sent = self.calls.borrow().get(&id).map_or(0, |c| c.sent);
+        let max = self.sim.cfg.policy.max_attempts;
+        self.sim.ledger.borrow_mut().checks.exhausted_checked += 1;
+        if sent != max {
+            self.violation(format!("c{}: {key} ran out of attempts after {sent} that counted, maxAttempts {max}", self.instance));
         }
     }
 

@@ -275,7 +275,7 @@ impl Totals {
              operations reported both expired and settled: {} (excused: {} resubmitted by the caller, {} without Web Locks); \
              known bug 6: {} operations reported 'expired' after 'settled', a crash having prevented the delete; \
              workflows: {} runs of 3 steps ({} done, {} failed, lost: {}), {} interrupted steps run again with their key; {} results kept for result(key) left unread; \
-             drain(): {} answered ({} operations settled by them, {} left some for later, none wrongly said nothing remained), {} pages shown, {} sync registrations",
+             drain(): {} answered ({} operations settled by them, {} left some for later, none wrongly said nothing remained), {} pages shown, {} sync registrations; {} calls ran out of attempts, each after exactly maxAttempts that counted ({} failures while the device was offline, not counted)",
             self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.non_durable, self.never_persisted,
             self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes, f.closes,
             f.requests_dropped, f.responses_dropped, f.applied_but_unanswered, f.duplicated, f.status_5xx,
@@ -291,6 +291,7 @@ impl Totals {
             c.expired_and_settled_without_locks, c.expired_after_settled,
             self.runs, self.runs_done, self.runs_failed, self.runs_lost, self.steps_rerun, self.kept_left,
             c.drains_answered, c.drains_settled, c.drains_left_some, c.pages_shown, c.sync_registrations,
+            c.exhausted_checked, c.offline_failures,
         )
     }
 }
