@@ -18,7 +18,7 @@ mod sim;
 use std::sync::OnceLock;
 
 use durafetch::core::engine::Mutant;
-use sim::host::MAX_IDLE_STREAK;
+use sim::checker::MAX_IDLE_STREAK;
 use sim::report::run_seed;
 use sim::runs::{describe, failing, full_range, run, run_config, run_seeds, seeds, stderr, Runs, OPS};
 use sim::world::Config;

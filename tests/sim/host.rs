@@ -25,6 +25,7 @@ use durafetch::core::record::Record;
 use durafetch::core::retry_after::parse_retry_after;
 
 use super::app;
+use super::checker::Checker;
 use super::checks::Sending;
 use super::drains::{self, DrainAsk};
 use super::stored::StoredValue;
@@ -33,10 +34,6 @@ use super::ledger::{AttemptAt, Report, Sender};
 use super::net::{dispatch, Reply};
 use super::store::{DELETE_DELAY_MS, LIST_MS, STORE_MS};
 use super::world::Sim;
-
-/// Idle rounds allowed back to back (a kick or a clock jump forward may
-/// start one at once); more is a spin.
-pub const MAX_IDLE_STREAK: u64 = 3;
 
 /// The caller's AbortSignal.
 pub struct Abort {
@@ -98,9 +95,6 @@ struct CallState {
     started: Option<u64>,
     /// Check only: the virtual time before which the server asked us to wait.
     floor: u64,
-    /// Check only: this call's requests the network has carried (its
-    /// attempt number, counted here rather than read from the engine).
-    sent: u32,
     on_done: Option<Box<dyn FnOnce(CallResult)>>,
 }
 
@@ -126,12 +120,6 @@ enum Payload {
 }
 
 /// Check only: what this host saw of the drainer's current round.
-#[derive(Default)]
-struct Round {
-    started: u64,
-    resend_locks: u32,
-    refused: u32,
-}
 
 pub struct Host {
     pub sim: Rc<Sim>,
@@ -144,13 +132,6 @@ pub struct Host {
     next_call: Cell<u32>,
     /// Attempts on the wire, by io.
     sending: RefCell<BTreeMap<u32, (String, Sending)>>,
-    /// Check only: the live call each attempt on the wire belongs to.
-    live_ios: RefCell<BTreeMap<u32, u32>>,
-    /// Check only: the status of each key's latest attempt, once answered.
-    answers: RefCell<BTreeMap<String, u16>>,
-    /// Check only: what this context was told of the device being offline
-    /// (its 'offline' event, or a failure reported with the platform's fact).
-    told_offline: Cell<bool>,
     /// Attempts the engine cancelled whose fetch has not ended yet: the
     /// first of the abort's rejection and a late reply ends it.
     cancelled: RefCell<BTreeSet<u32>>,
@@ -163,18 +144,13 @@ pub struct Host {
     /// Deletes held back to share a transaction (io/idb.js), not yet sent.
     held_deletes: RefCell<Vec<Box<dyn FnOnce(&Rc<Host>)>>>,
     timer: Cell<u64>,
-    /// The Retry-After (ms) of the last answer per key, for the 'retry' that follows it.
-    asked: RefCell<BTreeMap<String, Option<u64>>>,
-    round: RefCell<Option<Round>>,
-    idle_streak: Cell<u64>,
-    last_idle_end: Cell<Option<u64>>,
     waiters: RefCell<BTreeMap<u32, Waiter>>,
     /// Runs whose workflow code runs here.
     execs: RefCell<BTreeSet<usize>>,
     /// Kept results read for `result(key)`: their status.
     kept: RefCell<BTreeMap<String, u16>>,
-    /// The status each step's Response had, until the engine commits or refuses the step.
-    step_statuses: RefCell<BTreeMap<(String, u32), u16>>,
+    /// What is noted only to check the engine (checker.rs).
+    check: Checker,
 }
 
 fn step_label(step: Step, prefix: &'static str) -> &'static str {
@@ -282,20 +258,13 @@ impl Host {
             cancelled: RefCell::new(BTreeSet::new()),
             payloads: RefCell::new(BTreeMap::new()),
             held: RefCell::new(BTreeSet::new()),
-            live_ios: RefCell::new(BTreeMap::new()),
-            answers: RefCell::new(BTreeMap::new()),
-            told_offline: Cell::new(!online),
             realm_waiting: RefCell::new(BTreeMap::new()),
-            step_statuses: RefCell::new(BTreeMap::new()),
             held_deletes: RefCell::new(Vec::new()),
             timer: Cell::new(0),
-            asked: RefCell::new(BTreeMap::new()),
-            round: RefCell::new(None),
-            idle_streak: Cell::new(0),
-            last_idle_end: Cell::new(None),
             waiters: RefCell::new(BTreeMap::new()),
             execs: RefCell::new(BTreeSet::new()),
             kept: RefCell::new(BTreeMap::new()),
+            check: Checker::new(!online),
         })
     }
 
@@ -338,7 +307,6 @@ impl Host {
                 signal: call.signal.clone(),
                 started,
                 floor: 0,
-                sent: 0,
                 on_done: Some(Box::new(on_done)),
             },
         );
@@ -392,7 +360,7 @@ impl Host {
         let exec_now = self.sim.exec.now();
         let asked = self.calls.borrow().values().filter(|c| c.floor > exec_now).count() as u64;
         self.sim.ledger.borrow_mut().checks.asked_waits_at_wake += asked;
-        self.told_offline.set(false);
+        self.check.told(false);
         self.with_engine(|engine, now| engine.online(now));
     }
 
@@ -418,7 +386,7 @@ impl Host {
     }
 
     pub fn offline(self: &Rc<Self>) {
-        self.told_offline.set(true);
+        self.check.told(true);
         self.with_engine(|engine, now| engine.offline(now));
     }
 
@@ -493,7 +461,7 @@ impl Host {
     /// Response (the engine decides whether that status fails it).
     pub fn step_done(self: &Rc<Self>, id: &str, index: u32, status: u16) {
         let id = id.to_string();
-        self.step_statuses.borrow_mut().insert((id.clone(), index), status);
+        self.check.step_answered(&id, index, status);
         self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index), status: Some(status) }).expect("a valid step")));
     }
 
@@ -678,7 +646,7 @@ impl Host {
             // already has it.
             Action::Cancel { io } => {
                 self.sim.log(|| format!("c{} cancel io {}", self.instance, io.0));
-                self.uncount_if_offline(io);
+                self.check.cancelled(io.0);
                 self.cancelled.borrow_mut().insert(io.0);
                 // A fetch rejects on abort at once, or (a custom fetch, an
                 // upload in progress) a while later: its request stays on
@@ -827,7 +795,7 @@ impl Host {
                 }
                 if drain {
                     self.sim.log(|| format!("c{} drain round ends", self.instance));
-                    self.round_ended();
+                    self.check.round_ended(self.instance, self.sim.exec.now(), &mut self.sim.ledger.borrow_mut());
                 }
             }
             Action::PutRun { io, key, meta } => {
@@ -903,7 +871,7 @@ impl Host {
             Action::Execute { id } => self.execute(&id),
             Action::StepGo { id, index, go } => self.step_go(&id, index, go),
             Action::StepCommitted { id, index } => {
-                if let Some(status) = self.step_statuses.borrow_mut().remove(&(id.clone(), index)).filter(|s| *s >= 400) {
+                if let Some(status) = self.check.take_step_status(&id, index).filter(|s| *s >= 400) {
                     self.violation(format!("c{}: {id} step {index} committed done on status {status}", self.instance));
                 }
                 if let Some(r) = run_of(&id) {
@@ -913,7 +881,7 @@ impl Host {
             // The step failed: its code stops (io/runs.js rejects the step).
             Action::StepRefused { id, index, status } => {
                 // The README: a step whose Response is a 4xx or 5xx fails; 1xx-3xx are answers.
-                let answered = self.step_statuses.borrow_mut().remove(&(id.clone(), index));
+                let answered = self.check.take_step_status(&id, index);
                 if status < 400 || answered != Some(status) {
                     self.violation(format!("c{}: {id} step {index} failed on status {status} (answered {answered:?})", self.instance));
                 }
@@ -964,10 +932,11 @@ impl Host {
                 // A durable call's schedule starts when its record is stored
                 // and locked, and its first attempt goes at that instant.
                 let started = *c.started.get_or_insert(sim.exec.now());
-                c.sent += 1;
+                // The attempt number is counted from what the network carries.
+                let attempt = self.check.sent(io.0, &c.key, Some(call.0));
                 let sender = Sender::Live {
                     call: c.id,
-                    attempt: c.sent,
+                    attempt,
                     started,
                     floor: c.floor,
                     resubmission: c.resubmission,
@@ -984,6 +953,7 @@ impl Host {
                         engine.failed(now, io, AttemptFailure::BeforeReplay)
                     });
                 }
+                self.check.sent(io.0, &record.key, None);
                 let sender = Sender::Resend { not_before: record.not_before };
                 (record.key.clone(), record.body.clone().unwrap_or_default(), sender, record.key.clone())
             }
@@ -1007,8 +977,6 @@ impl Host {
         };
         sim.ledger.borrow_mut().on_attempt(op, &key, &sender, &at);
         sim.log(|| format!("c{} send {key} op {op} timeout {timeout_ms} io {}", self.instance, io.0));
-        // The Retry-After that counts is this attempt's answer's.
-        self.asked.borrow_mut().remove(&op_key);
         // The README: within one origin, no operation is in flight twice at
         // once. One client, always; across tabs, under Web Locks (without
         // them, the README's stated limit). A dead tab's sends are dropped
@@ -1023,10 +991,6 @@ impl Host {
         let guard = sim.in_flight.start(&op_key, self.instance);
         self.sending.borrow_mut().insert(io.0, (op_key.clone(), guard));
         let resend = matches!(source, Source::Record(_));
-        if let Source::Call(call) = &source {
-            self.live_ios.borrow_mut().insert(io.0, call.0);
-        }
-        self.answers.borrow_mut().remove(&op_key);
         let host = self.clone();
         dispatch(
             &sim,
@@ -1050,18 +1014,14 @@ impl Host {
                 let now = host.now();
                 match reply {
                     Reply::Answered { status, retry_after } => {
-                        host.live_ios.borrow_mut().remove(&io.0);
-                        host.answers.borrow_mut().insert(op_key.clone(), status);
                         let asked = retry_after.as_deref().and_then(|v| parse_retry_after(v, now.wall));
-                        host.asked.borrow_mut().insert(op_key.clone(), asked);
+                        host.check.answered(io.0, &op_key, status, asked);
                         host.sim.log(|| format!("c{} {op_key} -> {status}", host.instance));
                         host.hold(io, Payload::Response(status));
                         host.engine.borrow_mut().answered(now, io, status, retry_after.as_deref());
                     }
                     Reply::Network => {
-                        host.asked.borrow_mut().insert(op_key.clone(), None);
-                        let offline = host.failed_offline(io);
-                        host.sim.ledger.borrow_mut().checks.offline_failures += offline as u64;
+                        let offline = host.failed_offline(io, Some(&op_key));
                         host.sim.log(|| format!("c{} {op_key} -> network error{}", host.instance, if offline { " (offline)" } else { "" }));
                         host.hold(io, Payload::Cause);
                         host.engine.borrow_mut().failed(now, io, AttemptFailure::Network { offline });
@@ -1087,7 +1047,7 @@ impl Host {
         // Check only: settled means its latest attempt here got an answer
         // `retryOn` does not retry, and a record (not a kept answer) goes;
         // whatever the engine calls this delete.
-        let answered = self.answers.borrow().get(&key).is_some_and(|&s| !self.sim.cfg.policy.retry_on.contains(s));
+        let answered = self.check.settles(&key, &self.sim.cfg.policy.retry_on);
         let k = key.clone();
         let ttl = self.sim.cfg.ttl_ms as f64;
         self.sim.exec.after(STORE_MS, move || {
@@ -1138,32 +1098,18 @@ impl Host {
     /// A cancelled attempt's fetch ended: its promise rejected (AbortError).
     /// An attempt's fetch failed: the platform's fact (navigator.onLine),
     /// maybe ahead of its 'offline' event, goes with it.
-    fn failed_offline(&self, io: Io) -> bool {
+    fn failed_offline(&self, io: Io, key: Option<&str>) -> bool {
         let offline = self.sim.device_offline.get();
-        self.told_offline.set(self.told_offline.get() || offline);
-        self.uncount_if_offline(io);
+        self.check.failed(io.0, key, offline);
+        self.sim.ledger.borrow_mut().checks.offline_failures += offline as u64;
         offline
-    }
-
-    /// Check only: an attempt ends (its failure, or the engine cancelling
-    /// it: a timeout is judged then). One that ends while this context has
-    /// been told the device is offline counts for nothing (the README), so
-    /// its call's attempt number does not move.
-    fn uncount_if_offline(&self, io: Io) {
-        let call = self.live_ios.borrow_mut().remove(&io.0);
-        if let (true, Some(id)) = (self.told_offline.get(), call) {
-            if let Some(c) = self.calls.borrow_mut().get_mut(&id) {
-                c.sent -= 1;
-            }
-        }
     }
 
     fn aborted(&self, engine: &mut Engine, now: Now, io: Io) {
         let (c, sd) = (self.cancelled.borrow().contains(&io.0), self.sending.borrow().contains_key(&io.0));
         self.sim.log(|| format!("c{} abort of io {} ends its fetch {c} {sd}", self.instance, io.0));
         if self.cancelled.borrow_mut().remove(&io.0) && self.sending.borrow_mut().remove(&io.0).is_some() {
-            let offline = self.failed_offline(io);
-            self.sim.ledger.borrow_mut().checks.offline_failures += offline as u64;
+            let offline = self.failed_offline(io, None);
             self.hold(io, Payload::Cause);
             engine.failed(now, io, AttemptFailure::Network { offline });
         }
@@ -1174,7 +1120,7 @@ impl Host {
         match event {
             Event::Retry { key, attempt, delay_ms, resumed, .. } => {
                 let Some(key) = key else { return };
-                let asked = self.asked.borrow_mut().remove(&key).flatten();
+                let asked = self.check.take_asked(&key);
                 let op = self.sim.ledger.borrow().key_op.get(&key).copied().unwrap_or(usize::MAX);
                 let backoff = self.sim.cfg.policy.backoff;
                 self.sim.ledger.borrow_mut().on_wait(op, attempt.saturating_sub(1), delay_ms, asked, backoff);
@@ -1232,7 +1178,7 @@ impl Host {
     /// offline counts for nothing).
     fn check_exhausted(&self, key: &str) {
         let Some(id) = self.call_by_key(key) else { return };
-        let sent = self.calls.borrow().get(&id).map_or(0, |c| c.sent);
+        let sent = self.check.counted(id);
         let max = self.sim.cfg.policy.max_attempts;
         self.sim.ledger.borrow_mut().checks.exhausted_checked += 1;
         if sent != max {
@@ -1297,49 +1243,13 @@ impl Host {
         });
         match step {
             Step::DrainLock if granted => {
-                *self.round.borrow_mut() = Some(Round { started: exec_now, ..Round::default() })
+                self.check.round_started(exec_now)
             }
-            Step::ResendLock => {
-                if let Some(round) = self.round.borrow_mut().as_mut() {
-                    round.resend_locks += 1;
-                    round.refused += !granted as u32;
-                }
-            }
+            Step::ResendLock => self.check.resend_lock(granted),
             Step::ExpireLock if !granted => self.sim.ledger.borrow_mut().checks.expiries_left_to_holder += 1,
             _ => {}
         }
         self.later(0, step_label(step, "done"), move |_, engine, now| engine.locked(now, io, granted));
-    }
-
-    /// Check only: a round whose ready resends all found their key locked
-    /// elsewhere must be followed by a wait, not by another round at once.
-    fn round_ended(&self) {
-        let Some(round) = self.round.borrow_mut().take() else {
-            return;
-        };
-        let now = self.sim.exec.now();
-        if round.resend_locks == 0 || round.refused < round.resend_locks {
-            if round.resend_locks > 0 {
-                self.idle_streak.set(0);
-                self.last_idle_end.set(None);
-            }
-            return;
-        }
-        let back_to_back = self.last_idle_end.get() == Some(round.started);
-        let streak = if back_to_back { self.idle_streak.get() + 1 } else { 1 };
-        self.idle_streak.set(streak);
-        self.last_idle_end.set(Some(now));
-        let mut ledger = self.sim.ledger.borrow_mut();
-        let c = &mut ledger.checks;
-        c.idle_rounds += 1;
-        c.longest_idle_streak = c.longest_idle_streak.max(streak);
-        if streak == MAX_IDLE_STREAK + 1 {
-            ledger.checks.long_idle_streaks += 1;
-            ledger.violations.push(format!(
-                "spin: client {} ran {streak} drain rounds back to back by t={now} ms, each finding every ready key locked elsewhere",
-                self.instance
-            ));
-        }
     }
 
     /// Check only: what a drain round's listing shows.
