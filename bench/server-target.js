@@ -4,11 +4,12 @@
 // with its adapter, or @node-idempotency/core with its Redis adapter (it has
 // no Express middleware: the few lines below call onRequest before the
 // handler and onResponse before the answer is sent, as durafetch/server does).
-// Prints its port; exits when stdin closes.
+// Prints its port; answers each stdin line with its CPU time; exits when stdin closes.
 //   node server-target.js '{"kind":"express"|"fetch","guard":"none"|"durafetch"|"express-idempotency"|"node-idempotency",
 //                           "store":"memory"|"redis"|"redis-v4"|"postgres","redisUrl","pgUrl"}'
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { PerformanceObserver } from 'node:perf_hooks';
 import express from 'express';
 import { createClient } from 'redis';
 import pg from 'pg';
@@ -91,6 +92,13 @@ if (config.kind === 'express') {
 const server = http.createServer(listener);
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
-process.stdin.resume();
+// A line on stdin asks for this process's CPU time so far (bench/server-cpu.js):
+// answered as `cpu <user+system µs> <GC pause µs>`; stdin closing ends the process.
+let gcMicros = 0;
+new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMicros += e.duration * 1000; }).observe({ entryTypes: ['gc'] });
+process.stdin.on('data', () => {
+  const { user, system } = process.cpuUsage();
+  process.stdout.write(`cpu ${user + system} ${gcMicros.toFixed(0)}\n`);
+});
 process.stdin.on('end', () => process.exit(0));
 setTimeout(() => process.exit(0), 10 * 60_000).unref(); // never outlive the benchmark
