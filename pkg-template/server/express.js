@@ -61,12 +61,18 @@ function readAndPutBack(req, limit) {
   });
 }
 
+/** What a parser left in req.body, as bytes or as text (JSON for an object), or undefined: no parser ran. */
+function parsedBody(req) {
+  const body = req.body;
+  if (body instanceof Uint8Array || typeof body === 'string') return body;
+  if (body !== undefined && body !== null && (req._body || Object.keys(body).length > 0)) return JSON.stringify(body);
+  return undefined;
+}
+
 /** The bytes to fingerprint: what a parser left in req.body, or the raw body. */
 function bodyBytes(req, limit) {
-  const body = req.body;
-  if (body instanceof Uint8Array) return body;
-  if (typeof body === 'string') return encoder.encode(body);
-  if (body !== undefined && body !== null && (req._body || Object.keys(body).length > 0)) return encoder.encode(JSON.stringify(body));
+  const parsed = parsedBody(req);
+  if (parsed !== undefined) return typeof parsed === 'string' ? encoder.encode(parsed) : parsed;
   if (req.readableEnded || !hasBody(req)) return EMPTY;
   if ((declaredLength(req.headers['content-length']) ?? 0) > limit) return TOO_LARGE;
   return readAndPutBack(req, limit);
@@ -112,7 +118,7 @@ function headerText(res) {
 // found from `res`) gets pass-through wrappers once, and a response being
 // captured is registered in a WeakMap: an uncaptured response pays one
 // WeakMap lookup per write/end.
-const captures = new WeakMap(); // res -> { maxBodyBytes, chunks, size, done }
+const captures = new WeakMap(); // res -> { engine, claim, maxBodyBytes, chunks, size }
 const INSTALLED = Symbol.for('durafetch.server.capture');
 
 function collect(c, chunk, encoding) {
@@ -148,7 +154,7 @@ function install(res) {
     collect(c, chunk, encoding);
     captures.delete(this);
     const body = c.size > c.maxBodyBytes ? undefined : c.chunks.length === 1 ? c.chunks[0] : Buffer.concat(c.chunks, c.size);
-    const stored = c.done(this.statusCode, headerText(this), body);
+    const stored = c.engine.finish(c.claim, this.statusCode, headerText(this), body);
     // A synchronous store (memoryStore) has stored it already: end now.
     if (isThenable(stored)) stored.finally(() => end.call(this, chunk, encoding, callback));
     else end.call(this, chunk, encoding, callback);
@@ -156,10 +162,10 @@ function install(res) {
   };
 }
 
-/** Captures the handler's answer; `done(status, headers, body)` runs before the real end. */
-function capture(res, maxBodyBytes, done) {
-  install(res);
-  captures.set(res, { maxBodyBytes, chunks: [], size: 0, done });
+/** Captures the handler's answer: `engine.finish(claim, …)` runs before the real end. */
+function capture(res, engine, claim) {
+  if (res[INSTALLED] !== true) install(res);
+  captures.set(res, { engine, claim, maxBodyBytes: engine.maxBodyBytes, chunks: [], size: 0 });
 }
 
 /** `app.use(expressIdempotency)` (the factory itself) instead of `app.use(expressIdempotency(options))`. */
@@ -178,17 +184,21 @@ export function expressIdempotency(options) {
 
   function proceed(claim, req, res, next) {
     if (claim.verdict !== null) return sendAnswer(res, claim);
-    capture(res, engine.maxBodyBytes, (status, headers, bytes) => engine.finish(claim, status, headers, bytes));
+    capture(res, engine, claim);
     next();
+  }
+
+  function claimed(key, claimant, req, res, next) {
+    const claim = engine.claim(key, claimant);
+    if (isThenable(claim)) claim.then((c) => proceed(c, req, res, next), next);
+    else proceed(claim, req, res, next);
   }
 
   function withBody(key, body, req, res, next) {
     if (body === TOO_LARGE) return sendProblem(res, engine.tooLarge(), true);
-    if (engine.customScope || engine.customFingerprint) return custom(key, body, req, res, next).catch(next);
+    if (!plain) return custom(key, body, req, res, next).catch(next);
     const scope = engine.checkScope(req.headers.authorization);
-    const claim = engine.claim(key, engine.claimant(req.method, req.originalUrl ?? req.url, body, scope));
-    if (isThenable(claim)) claim.then((c) => proceed(c, req, res, next), next);
-    else proceed(claim, req, res, next);
+    claimed(key, engine.claimant(req.method, req.originalUrl ?? req.url, body, scope), req, res, next);
   }
 
   async function custom(key, body, req, res, next) {
@@ -201,16 +211,37 @@ export function expressIdempotency(options) {
     proceed(claim, req, res, next);
   }
 
+  const plain = !engine.customScope && !engine.customFingerprint;
+
   return function durafetchIdempotency(req, res, next) {
-    const key = engine.admit(req.method, req.headers[engine.header]);
+    const header = req.headers[engine.header];
+    let parsed;
+    let claim;
+    let key;
+    let body;
+    try {
+      // The common case, a key and a body parser before this: admission,
+      // fingerprint and claim in one step.
+      parsed = header !== undefined && plain ? parsedBody(req) : undefined;
+      if (parsed !== undefined) {
+        claim = engine.admitAndClaim(req.method, header, req.originalUrl ?? req.url, parsed, engine.checkScope(req.headers.authorization));
+      } else {
+        key = engine.admit(req.method, header);
+        if (typeof key === 'string') body = bodyBytes(req, limit);
+      }
+    } catch (error) {
+      return next(error);
+    }
+    if (parsed !== undefined) {
+      if (claim === undefined) return next();
+      if (isThenable(claim)) claim.then((c) => proceed(c, req, res, next), next);
+      else proceed(claim, req, res, next);
+      return undefined;
+    }
     if (key === undefined) return next();
     if (typeof key !== 'string') return sendProblem(res, key);
-    try {
-      const body = bodyBytes(req, limit);
-      if (isThenable(body)) body.then((b) => withBody(key, b, req, res, next)).catch(next);
-      else withBody(key, body, req, res, next);
-    } catch (error) {
-      next(error);
-    }
+    if (isThenable(body)) body.then((b) => withBody(key, b, req, res, next)).catch(next);
+    else withBody(key, body, req, res, next);
+    return undefined;
   };
 }
