@@ -137,17 +137,23 @@ for (const face of ['toNodeListener', 'Express']) {
       assert.deepEqual([taken.status, await taken.text()], [201, 'run 2']);
       const replay = await send(base, 'lease', { path: '/slow' });
       assert.deepEqual([replay.headers.get('idempotent-replayed'), await replay.text()], ['true', 'run 2'], 'the late answer was refused');
+      const quoted = await send(base, '"lease"', { path: '/slow' });
+      assert.deepEqual([quoted.headers.get('idempotent-replayed'), await quoted.text()], ['true', 'run 2'], 'the sf-string form is the same key');
+      const fresh = await send(base, '"quoted-first"', { path: '/slow' });
+      assert.equal(await fresh.text(), 'run 3');
+      const freshBare = await send(base, 'quoted-first', { path: '/slow' });
+      assert.deepEqual([freshBare.headers.get('idempotent-replayed'), await freshBare.text()], ['true', 'run 3'], 'claimed quoted, replayed bare');
       const other = await send(base, 'lease', { path: '/slow', body: '{"item":"coffee"}' });
       assert.equal(other.status, 422);
       await other.text();
       const stranger = await send(base, 'lease', { path: '/slow', headers: { authorization: 'Bearer someone-else' } });
       assert.equal(stranger.status, 403);
       await stranger.text();
-      for (const expected of ['failed 3', 'failed 4']) {
+      for (const expected of ['failed 4', 'failed 5']) {
         const failed = await send(base, 'fails', { path: '/fail' });
         assert.deepEqual([failed.status, await failed.text()], [503, expected], 'a 5xx is released: the resend runs');
       }
-      assert.equal(runs, 4);
+      assert.equal(runs, 5);
     } finally {
       await close();
     }

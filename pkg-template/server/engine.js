@@ -23,20 +23,35 @@ class StoreTimeout extends Error {
 
 export const isThenable = (value) => value !== null && typeof value === 'object' && typeof value.then === 'function';
 
-/** Settles like `pending`, or rejects after `ms`; `onLate` sees a value that came too late. */
-function withTimeout(pending, ms, onLate) {
+/**
+ * A Promise of `onValue(value)` once `pending` resolves, or of `onError(error)`
+ * once it rejects or `ms` have passed (a StoreTimeout); `onLate` sees a value
+ * that came after the timeout. The handlers run in `pending`'s own reaction:
+ * no Promise wrapped around another, so the caller resumes one microtask
+ * after the store answers.
+ */
+function within(pending, ms, onValue, onError, onLate) {
   return new Promise((resolve, reject) => {
-    let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; reject(new StoreTimeout(ms)); }, ms);
+    let done = false;
+    const settle = (handle, x) => {
+      try { resolve(handle(x)); } catch (error) { reject(error); }
+    };
+    const timer = setTimeout(() => { done = true; settle(onError, new StoreTimeout(ms)); }, ms);
     pending.then(
-      (value) => { if (timedOut) onLate?.(value); else { clearTimeout(timer); resolve(value); } },
-      (error) => { if (!timedOut) { clearTimeout(timer); reject(error); } },
+      (value) => { if (done) onLate?.(value); else { done = true; clearTimeout(timer); settle(onValue, value); } },
+      (error) => { if (!done) { done = true; clearTimeout(timer); settle(onError, error); } },
     );
   });
 }
 
-/** A store method's result: as it is, or a Promise of it bounded by `ms`. */
-const bounded = (result, ms, onLate) => (isThenable(result) ? withTimeout(Promise.resolve(result), ms, onLate) : result);
+/** `call()`: a store method's result, or a rejected Promise if it threw. */
+function attempt(call) {
+  try {
+    return call();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 
 /** 16 random hex digits: this engine's part of every owner token it makes. */
 function randomHex() {
@@ -110,14 +125,9 @@ export function createEngine(options = {}) {
 
   function release(claim) {
     if (claim.records !== undefined) return claim.records.release(claim.key, claim.owner);
-    let released;
-    try {
-      released = bounded(store.release(claim.key, claim.owner), timeoutMs);
-    } catch (error) {
-      released = Promise.reject(error);
-    }
+    const released = attempt(() => store.release(claim.key, claim.owner));
     if (!isThenable(released)) return released === true;
-    return released.then((r) => r === true, (error) => { report(error, 'release', claim.key); return false; });
+    return within(released, timeoutMs, (r) => r === true, (error) => { report(error, 'release', claim.key); return false; });
   }
 
   function decided(key, owner, claimant, reply) {
@@ -135,20 +145,15 @@ export function createEngine(options = {}) {
    */
   function claim(key, claimant) {
     const owner = nextOwner();
-    let reply;
-    try {
-      reply = bounded(store.claim(key, { fingerprint: claimant, owner, now: clock(), leaseMs }), timeoutMs,
-        // A claim that lands after we answered 503 would block the key for a lease: give it back.
-        (late) => { if (late && late.claimed === true) release({ key, owner }); });
-    } catch (error) {
-      reply = Promise.reject(error);
-    }
+    const reply = attempt(() => store.claim(key, { fingerprint: claimant, owner, now: clock(), leaseMs }));
     if (!isThenable(reply)) return decided(key, owner, claimant, reply);
-    return reply.then((r) => decided(key, owner, claimant, r), (error) => {
+    return within(reply, timeoutMs, (r) => decided(key, owner, claimant, r), (error) => {
       rethrowSetup(error);
       report(error, 'claim', key);
       return decided(key, owner, claimant, undefined); // unreachable: the core answers 503
-    });
+    },
+    // A claim that lands after we answered 503 would block the key for a lease: give it back.
+    (late) => { if (late && late.claimed === true) release({ key, owner }); });
   }
 
   /**
@@ -166,8 +171,9 @@ export function createEngine(options = {}) {
       if (performance.now() - claim.startedAt + delay + timeoutMs >= leaseMs) return false;
       await sleep(delay);
       try {
-        const result = bounded(store.complete(claim.key, { owner: claim.owner, response: record, now: clock(), ttlMs }), timeoutMs);
-        return (isThenable(result) ? await result : result) === true;
+        const result = attempt(() => store.complete(claim.key, { owner: claim.owner, response: record, now: clock(), ttlMs }));
+        if (!isThenable(result)) return result === true;
+        return await within(result, timeoutMs, (r) => r === true, (next) => { throw next; });
       } catch (next) {
         error = next;
       }
@@ -223,7 +229,8 @@ export function createEngine(options = {}) {
           ? core.claimInText(records, method, headerValue, pathAndQuery, body, scope, owner, now)
           : core.claimIn(records, method, headerValue, pathAndQuery, body, scope, owner, now);
         if (r === undefined) return undefined;
-        // A string: the key, claimed. An object: a problem, or a replay whose `response` is the stored bytes.
+        // Claimed: true (the key is the header as sent) or the key. Else a problem, or a replay whose `response` is the stored bytes.
+        if (r === true) return { verdict: null, reply: undefined, key: headerValue, owner, records };
         return typeof r === 'string' ? { verdict: null, reply: undefined, key: r, owner, records } : { verdict: r, reply: r };
       }
       // admit, then claimant, in one call: the claimant, a space, the key.
@@ -249,14 +256,9 @@ export function createEngine(options = {}) {
         const released = release(claim);
         return isThenable(released) ? released.then(() => false) : false;
       }
-      let stored;
-      try {
-        stored = bounded(store.complete(claim.key, { owner: claim.owner, response: record, now: clock(), ttlMs }), timeoutMs);
-      } catch (error) {
-        return completeUntilStored(claim, record, error);
-      }
+      const stored = attempt(() => store.complete(claim.key, { owner: claim.owner, response: record, now: clock(), ttlMs }));
       if (!isThenable(stored)) return stored === true;
-      return stored.then((r) => r === true, (error) => completeUntilStored(claim, record, error));
+      return within(stored, timeoutMs, (r) => r === true, (error) => completeUntilStored(claim, record, error));
     },
 
     release,

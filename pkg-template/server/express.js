@@ -116,16 +116,38 @@ function headerText(res) {
 // and cost ~17 µs of CPU per request in Node 20, about as much as the rest of
 // the middleware. Instead the response prototype (Node's ServerResponse,
 // found from `res`) gets pass-through wrappers once, and a response being
-// captured is registered in a WeakMap: an uncaptured response pays one
-// WeakMap lookup per write/end.
-const captures = new WeakMap(); // res -> { engine, claim, maxBodyBytes, chunks, size }
+// captured holds its capture under a symbol (Express has already given each
+// response its own properties and prototype; a WeakMap cost more, in its
+// lookups and in the collector's handling of it): an uncaptured response
+// pays one missing-property load per write/end.
+const CAPTURE = Symbol('durafetch.server.capture');
 const INSTALLED = Symbol.for('durafetch.server.capture');
 
-function collect(c, chunk, encoding) {
-  if (chunk === undefined || chunk === null || typeof chunk === 'function' || c.size > c.maxBodyBytes) return;
-  const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
-  c.size += bytes.byteLength;
-  if (c.size <= c.maxBodyBytes) c.chunks.push(bytes);
+class Capture {
+  constructor(engine, claim) {
+    this.engine = engine;
+    this.claim = claim;
+    this.maxBodyBytes = engine.maxBodyBytes;
+    this.first = undefined; // the first chunk; `more` holds the rest, when there are more
+    this.more = undefined;
+    this.size = 0;
+  }
+
+  collect(chunk, encoding) {
+    if (chunk === undefined || chunk === null || typeof chunk === 'function' || this.size > this.maxBodyBytes) return;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
+    this.size += bytes.byteLength;
+    if (this.size > this.maxBodyBytes) return;
+    if (this.first === undefined) this.first = bytes;
+    else (this.more ??= []).push(bytes);
+  }
+
+  /** The whole body, or undefined when it was over maxBodyBytes. */
+  body() {
+    if (this.size > this.maxBodyBytes) return undefined;
+    if (this.more === undefined) return this.first ?? EMPTY;
+    return Buffer.concat([this.first, ...this.more], this.size);
+  }
 }
 
 function install(res) {
@@ -137,27 +159,30 @@ function install(res) {
   proto.writeHead = function capturingWriteHead(status, reason, headers) {
     // Headers given here bypass res.getHeaders(): set them so they are seen.
     const given = typeof reason === 'string' ? headers : reason;
-    if (captures.has(this) && given && !Array.isArray(given)) {
+    if (this[CAPTURE] !== undefined && given && !Array.isArray(given)) {
       for (const [name, value] of Object.entries(given)) this.setHeader(name, value);
       return typeof reason === 'string' ? writeHead.call(this, status, reason) : writeHead.call(this, status);
     }
     return writeHead.apply(this, arguments);
   };
   proto.write = function capturingWrite(chunk, encoding, callback) {
-    const c = captures.get(this);
-    if (c !== undefined) collect(c, chunk, encoding);
+    this[CAPTURE]?.collect(chunk, encoding);
     return write.call(this, chunk, encoding, callback);
   };
   proto.end = function capturingEnd(chunk, encoding, callback) {
-    const c = captures.get(this);
+    const c = this[CAPTURE];
     if (c === undefined) return end.call(this, chunk, encoding, callback);
-    collect(c, chunk, encoding);
-    captures.delete(this);
-    const body = c.size > c.maxBodyBytes ? undefined : c.chunks.length === 1 ? c.chunks[0] : Buffer.concat(c.chunks, c.size);
-    const stored = c.engine.finish(c.claim, this.statusCode, headerText(this), body);
+    c.collect(chunk, encoding);
+    this[CAPTURE] = undefined; // not `delete`: that would turn the object into a dictionary
+    const stored = c.engine.finish(c.claim, this.statusCode, headerText(this), c.body());
     // A synchronous store (memoryStore) has stored it already: end now.
-    if (isThenable(stored)) stored.finally(() => end.call(this, chunk, encoding, callback));
-    else end.call(this, chunk, encoding, callback);
+    if (isThenable(stored)) {
+      const ending = () => end.call(this, chunk, encoding, callback);
+      // A setup error (IdempotencyError) still surfaces, as before, once the response has ended.
+      stored.then(ending, (error) => { ending(); throw error; });
+    } else {
+      end.call(this, chunk, encoding, callback);
+    }
     return this;
   };
 }
@@ -165,7 +190,7 @@ function install(res) {
 /** Captures the handler's answer: `engine.finish(claim, …)` runs before the real end. */
 function capture(res, engine, claim) {
   if (res[INSTALLED] !== true) install(res);
-  captures.set(res, { engine, claim, maxBodyBytes: engine.maxBodyBytes, chunks: [], size: 0 });
+  res[CAPTURE] = new Capture(engine, claim);
 }
 
 /** `app.use(expressIdempotency)` (the factory itself) instead of `app.use(expressIdempotency(options))`. */

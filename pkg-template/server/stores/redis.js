@@ -133,12 +133,13 @@ export function redisStore(client, { prefix = 'durafetch:idempotency:', replicas
     : (key, args) => Promise.all([redis.send(key, args), waitReplicas(key)]);
 
   // EVALSHA; a node that does not know the script yet (a cluster node never
-  // asked, a restarted Redis) gets EVAL, which also caches it there.
-  function run(entry, key, args) {
-    if (entry.sha === undefined) return entry.pending.then(() => run(entry, key, args));
-    return send(key, ['EVALSHA', entry.sha, '1', key, ...args]).then(undefined, (error) => {
+  // asked, a restarted Redis) gets EVAL, which also caches it there. The
+  // answer goes to `then` in the reply's own reaction (one hop, not two).
+  function run(entry, key, args, then) {
+    if (entry.sha === undefined) return entry.pending.then(() => run(entry, key, args, then));
+    return send(key, ['EVALSHA', entry.sha, '1', key, ...args]).then(then, (error) => {
       if (!isNoScript(error)) throw error;
-      return send(key, ['EVAL', entry.source, '1', key, ...args]);
+      return send(key, ['EVAL', entry.source, '1', key, ...args]).then(then);
     });
   }
 
@@ -153,7 +154,7 @@ export function redisStore(client, { prefix = 'durafetch:idempotency:', replicas
 
   async function giveBack(key, owner, acked) {
     // Not on enough replicas to survive a failover: give it back, fail closed (503).
-    await run(release, key, [`F${owner}\n`]).catch(() => {});
+    await run(release, key, [`F${owner}\n`], undefined).catch(() => {});
     throw new Error(`redisStore: the claim reached ${acked} of ${replicas} replicas within ${replicaTimeoutMs} ms (WAIT); answered 503`);
   }
 
@@ -173,7 +174,7 @@ export function redisStore(client, { prefix = 'durafetch:idempotency:', replicas
       const record = `F${owner}\n${fingerprint}`;
       const lease = String(leaseMs);
       const answered = (answer) => claimed(key, owner, answer);
-      const byScript = () => run(claimScript, key, [record, lease]).then(answered, (error) => legacy(error, key));
+      const byScript = () => run(claimScript, key, [record, lease], answered).then(undefined, (error) => legacy(error, key));
       if (!setNxGet) return byScript();
       return send(key, ['SET', key, record, 'NX', 'GET', 'PX', lease]).then(answered, (error) => {
         if (!isSyntaxError(error)) return legacy(error, key);
@@ -188,7 +189,7 @@ export function redisStore(client, { prefix = 'durafetch:idempotency:', replicas
     // lease holds, instead of leaving an in-flight record that would run the
     // handler again once the lease ends.
     complete(id, { owner, response, ttlMs }) {
-      return run(complete, prefix + id, [`F${owner}\n`, toText(response), String(ttlMs)]).then((answer) => {
+      return run(complete, prefix + id, [`F${owner}\n`, toText(response), String(ttlMs)], (answer) => {
         const [reply, acked] = replicas === 0 ? [answer, 0] : answer;
         if (Number(reply) === 1 && acked < replicas) {
           throw new Error(`redisStore: the answer reached ${acked} of ${replicas} replicas within ${replicaTimeoutMs} ms (WAIT)`);
@@ -198,7 +199,7 @@ export function redisStore(client, { prefix = 'durafetch:idempotency:', replicas
     },
 
     release(id, owner) {
-      return run(release, prefix + id, [`F${owner}\n`]).then((answer) => Number(replicas === 0 ? answer : answer[0]) === 1);
+      return run(release, prefix + id, [`F${owner}\n`], (answer) => Number(replicas === 0 ? answer : answer[0]) === 1);
     },
   };
 }

@@ -90,7 +90,9 @@ impl Engine {
         let mine = claimant(scope, &request_fingerprint(method, path_and_query, body));
         let reply = records.0.claim(&key, &mine, owner, millis(now), self.policy.lock_timeout_ms);
         let existing = match &reply {
-            ClaimReply::Claimed => return JsValue::from_str(&key),
+            // The key is usually the header as sent (the bare form): then `true`,
+            // and no string made for JS to decode.
+            ClaimReply::Claimed => return if header == Some(key.as_str()) { JsValue::TRUE } else { JsValue::from_str(&key) },
             ClaimReply::Existing(r) => r,
         };
         let seen = Reply::Existing { fingerprint: &existing.fingerprint, response: existing.response.as_deref() };
@@ -111,9 +113,10 @@ impl Engine {
 #[wasm_bindgen]
 impl Engine {
     /// For memoryStore(), with the body held already: admission, fingerprint,
-    /// claim and verdict in one call. `undefined`: pass through; a string:
-    /// the key, claimed for `owner`: run the handler; an object: a problem,
-    /// or a replay (with `response`, the stored bytes).
+    /// claim and verdict in one call. `undefined`: pass through; `true` (the
+    /// key is the header as sent) or a string (the key, unquoted): claimed
+    /// for `owner`, run the handler; an object: a problem, or a replay (with
+    /// `response`, the stored bytes).
     #[wasm_bindgen(js_name = claimIn)]
     #[allow(clippy::too_many_arguments)]
     pub fn claim_in(
