@@ -8,8 +8,7 @@ use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
 use crate::core::admission::{admit, Admission};
-use crate::core::claimant::claimant;
-use crate::core::digest::request_fingerprint;
+use crate::core::digest::request_claimant;
 use crate::core::memory::Memory;
 use crate::core::problem::Problem;
 use crate::core::record::ClaimReply;
@@ -87,7 +86,7 @@ impl Engine {
             Admission::Reject(p) => return problem(p),
             Admission::Claim(key) => key,
         };
-        let mine = claimant(scope, &request_fingerprint(method, path_and_query, body));
+        let mine = request_claimant(scope, method, path_and_query, body);
         let reply = records.0.claim(&key, &mine, owner, millis(now), self.policy.lock_timeout_ms);
         let existing = match &reply {
             // The key is usually the header as sent (the bare form): then `true`,

@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::admission::{admit, Admission};
 use crate::core::claimant::claimant;
-use crate::core::digest::{request_fingerprint, text_fingerprint};
+use crate::core::digest::{request_claimant, request_fingerprint, text_fingerprint};
 use crate::core::options::Policy;
 use crate::core::problem::Problem;
 use crate::core::settle::{settle, Body, Settlement};
@@ -67,7 +67,7 @@ impl Engine {
             Admission::PassThrough => JsValue::UNDEFINED,
             Admission::Reject(p) => problem(p),
             Admission::Claim(key) => {
-                let mut out = claimant(scope, &request_fingerprint(method, path_and_query, body));
+                let mut out = request_claimant(scope, method, path_and_query, body);
                 out.push(' ');
                 out.push_str(&key);
                 JsValue::from_str(&out)
