@@ -10,10 +10,15 @@
 // response (p50 and p90), which for Redis and PostgreSQL includes their round trips.
 // Each contender runs in its own child process (its heap and JIT its own);
 // contenders are interleaved round by round.
+// To compare builds in one run (same machine load for each), name them:
+//   BENCH_BUILDS='head=/tmp/head/server/node.js,new=pkg/server/node.js' node bench/server-inprocess.js memory
+// each durafetch contender then runs once per build (a copy of pkg/server/ with
+// other JS files is a build: the .wasm does not need rebuilding for a JS change).
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hasTaskset } from './lib/child.js';
 import { median, percentile } from './lib/stats.js';
 
@@ -93,6 +98,18 @@ async function child(config) {
   process.exit(0);
 }
 
+/** Each durafetch contender once per build in `spec` ('name=path,...'); bare ones once. */
+function withBuilds(picked, spec) {
+  if (!spec) return picked;
+  const builds = spec.split(',').map((entry) => {
+    const at = entry.indexOf('=');
+    if (at < 1) throw new Error(`BENCH_BUILDS: expected name=path[,name=path...], got ${entry}`);
+    return [entry.slice(0, at), pathToFileURL(path.resolve(entry.slice(at + 1))).href];
+  });
+  return picked.flatMap(([name, config]) => (config.guard !== 'durafetch' ? [[name, config]]
+    : builds.map(([build, url]) => [`${name} [${build}]`, { ...config, build: url }])));
+}
+
 async function main() {
   const { selectContenders } = await import('./server-contenders.js');
   const { startRedis, startPostgres } = await import('../js-tests/server/services.js');
@@ -101,7 +118,7 @@ async function main() {
   const mode = process.argv[3] ?? 'cpu';
   const perRound = Number(process.argv[4] ?? (mode === 'cpu' ? 10_000 : 500));
   const rounds = Number(process.argv[5] ?? 6);
-  const picked = selectContenders(pattern);
+  const picked = withBuilds(selectContenders(pattern), process.env.BENCH_BUILDS);
   const redis = picked.some(([, c]) => /redis/.test(c.store ?? '') || /idempotency/.test(c.guard)) ? await startRedis() : undefined;
   const postgres = picked.some(([, c]) => c.store === 'postgres') ? await startPostgres() : undefined;
   const children = [];
@@ -109,7 +126,8 @@ async function main() {
     for (const [name, config] of picked) {
       const args = [fileURLToPath(import.meta.url), '--child', JSON.stringify({ ...config, redisUrl: redis?.url, pgUrl: postgres?.url })];
       const [cmd, argv] = hasTaskset() ? ['taskset', ['-c', '1', process.execPath, ...args]] : [process.execPath, args];
-      const proc = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
+      const env = config.build ? { ...process.env, DF_SERVER: config.build } : process.env;
+      const proc = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'inherit'], env });
       const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
       if ((await lines.next()).value !== 'ready') throw new Error(`${name} did not start`);
       children.push({ name, bare: config.guard === 'none', kind: config.kind, proc, lines, figures: [] });

@@ -7,11 +7,13 @@
 // server-target.js serves it over HTTP; server-inprocess.js drives it directly.
 //   config: { kind: 'express'|'fetch', guard: 'none'|'durafetch'|'express-idempotency'|'node-idempotency',
 //             store: 'memory'|'redis'|'redis-v4'|'postgres', redisUrl, pgUrl }
+// DF_SERVER=<path to a build's server/node.js> measures that build instead of
+// the installed package (server-inprocess.js sets it per build it compares).
 import { createRequire } from 'node:module';
 import express from 'express';
 import { createClient } from 'redis';
 import pg from 'pg';
-import { idempotent, toNodeListener, expressIdempotency, memoryStore, redisStore, postgresStore } from 'durafetch/server';
+const { idempotent, toNodeListener, expressIdempotency, memoryStore, redisStore, postgresStore } = await import(process.env.DF_SERVER ?? 'durafetch/server');
 
 const require = createRequire(import.meta.url);
 

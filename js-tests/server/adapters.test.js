@@ -91,6 +91,30 @@ test('toNodeListener: a fetch handler on Node http, replays, binary bodies, cook
   }
 });
 
+test('toNodeListener in front of a wrapper: the idempotent() answer it gets is a Response it can change or read', async () => {
+  let runs = 0;
+  const orders = idempotent(async (request) => { runs += 1; return Response.json({ run: runs, body: await request.json() }, { status: 201 }); });
+  const { base, close } = await listen(toNodeListener(async (request) => {
+    const answer = await orders(request);
+    if (new URL(request.url).pathname === '/copy') return new Response(answer.body, { status: answer.status, headers: answer.headers });
+    answer.headers.set('x-wrapped', 'yes');
+    return answer;
+  }));
+  try {
+    const first = await send(base, 'w1');
+    assert.deepEqual([first.status, first.headers.get('x-wrapped'), await first.json()], [201, 'yes', { run: 1, body: { item: 'tea' } }]);
+    const copied = await send(base, 'w1', { path: '/copy' });
+    assert.equal(copied.status, 422, 'another path under the same key');
+    await copied.text();
+    const fresh = await send(base, 'w2', { path: '/copy' });
+    assert.deepEqual([fresh.status, await fresh.json()], [201, { run: 2, body: { item: 'tea' } }], 'its body read as a stream by the wrapper');
+    const replay = await send(base, 'w2', { path: '/copy' });
+    assert.deepEqual([replay.headers.get('idempotent-replayed'), await replay.json()], ['true', { run: 2, body: { item: 'tea' } }]);
+  } finally {
+    await close();
+  }
+});
+
 // toNodeListener and Express with a memoryStore() take the engine's direct
 // path into the core's records (one call before the handler, one after):
 // the same rules as every store, checked here on an injected clock.
