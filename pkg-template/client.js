@@ -13,6 +13,10 @@ import { openStore } from './io/stores.js';
 
 export { DurafetchError };
 
+/** Marks a workflow step's request (io/runs.js): the engine waits for its
+ *  answer instead of rejecting 'queued'. */
+export const FROM_STEP = Symbol('durafetch step');
+
 /** The store the options chose, by the core's number. */
 const STORES = ['auto', 'memory', 'indexeddb', 'adapter'];
 /** Deeper than any option goes (src/shell/options.rs stops there too). */
@@ -82,18 +86,15 @@ export class DurafetchClient {
     });
     host.core = core;
     host.keyHeader = core.keyHeader;
+    host.storeInfo = { store: opened.name, persistent: opened.persistent, ...(opened.note ? { note: opened.note } : {}) };
     client._host = host;
     client.store = opened.name;
-    host.run(host.input(IN_START).bool(opened.persistent).bool(globalThis.navigator?.onLine !== false).raw(random(8)));
     client.#listenToPlatform();
-    await client._opened(opened);
-    const info = { store: opened.name, persistent: opened.persistent, ...(opened.note ? { note: opened.note } : {}) };
-    // On a later task, so listeners attached right after createClient() see
-    // the store chosen and everything the first resend of stored work does.
-    setTimeout(() => {
-      client.#emit('store', { type: 'selected', ...info });
-      host.run(host.input(IN_RESUME));
-    }, 0);
+    // Answered once the client may be used; then, on a later task (after the
+    // caller attached its listeners), the engine announces the store and
+    // resends what an earlier page left.
+    const online = globalThis.navigator?.onLine !== false;
+    await client._ask((id) => host.run(host.input(IN_START).u32(id).bool(opened.persistent).bool(online).raw(random(8))));
     return client;
   }
 
@@ -101,9 +102,6 @@ export class DurafetchClient {
   _newHost(options, parts) {
     return new Host(parts);
   }
-
-  /** The store is open and the engine started. */
-  async _opened() {}
 
   /** The platform's connectivity events, and the page going away (queued
    *  store writes go at once: a deferred delete must not be lost with it). */
@@ -172,7 +170,8 @@ export class DurafetchClient {
       enc.u32(headers.length);
       for (const [name, value] of headers) enc.str(name).str(value);
       const durable = init?.durable;
-      enc.arg(durable, typeof durable === 'boolean', (b) => enc.bool(b)).bool(signal?.aborted === true).raw(random(16));
+      enc.arg(durable, typeof durable === 'boolean', (b) => enc.bool(b)).bool(signal?.aborted === true);
+      enc.bool(init?.[FROM_STEP] === true).raw(random(16));
       host.run(enc, init);
     } catch (error) {
       host.calls.delete(id);
@@ -248,7 +247,6 @@ export class DurafetchClient {
    *  already sent may still settle its call first). */
   async close() {
     this.#unlisten();
-    this._host.store.flush?.();
     this._host.run(this._host.input(IN_CLOSE));
     await this._host.storeClosed;
   }

@@ -2,7 +2,7 @@
 // durable workflow runs (start, run, runs). Built into its own module with
 // the full .wasm: a page that does not run workflows never downloads them.
 import { DurafetchClient, random } from './client.js';
-import { IN_RUN_INFO, IN_RUN_RESULT, IN_RUNS, IN_SCAN, IN_START_RUN } from './contract.js';
+import { IN_RUN_INFO, IN_RUN_RESULT, IN_RUNS, IN_START_RUN } from './contract.js';
 import { DurafetchError } from './errors.js';
 import { RunHost } from './io/run-host.js';
 
@@ -14,12 +14,6 @@ function newRunId() {
 export class WorkflowClient extends DurafetchClient {
   _newHost(options, parts) {
     return new RunHost(parts, options?.workflows, this);
-  }
-
-  /** Runs an earlier page left: known to run(id), and resumed when their
-   *  workflow is registered here (a failed read is reported; the drainer reads again). */
-  async _opened(opened) {
-    if (opened.persistent) await this._ask((id) => this._host.run(this._host.input(IN_SCAN).u32(id))).catch(() => {});
   }
 
   /** Starts workflow `name` (persisted before any step runs); the same id
@@ -81,8 +75,4 @@ export class WorkflowClient extends DurafetchClient {
     return this._ask((id) => this._host.run(this._host.input(IN_RUNS).u32(id))).then((infos) => infos.map((info) => this.#handle(info.id)));
   }
 
-  async close() {
-    this._host.runs.close();
-    return super.close();
-  }
 }

@@ -49,8 +49,8 @@ const CRASH_POINTS: [&str; 37] = [
     "put:call-persist",
     "done:call-persist",
     "lock:call-lock",
-    "emit:attempt",
     "send:live",
+    "reply:aborted",
     "reply:live",
     "emit:retry",
     "put:call-progress",
@@ -176,6 +176,11 @@ fn broken_protocols_are_caught() {
         (Mutant::NoWakeAfterBusy, "lost: record"),
         (Mutant::FreshStepKeys, "duplicate: op"),
         (Mutant::NoReplay, "ran again after the journal committed it"),
+        (Mutant::ResendBesideLiveCall, "in flight"),
+        (Mutant::NoLinger, "in flight"),
+        (Mutant::UnlockWhileLingering, "in flight (Web Locks)"),
+        (Mutant::RetryAfterOnlyOnErrors, "the server asked"),
+        (Mutant::StepFailsOnlyOn5xx, "committed done on status"),
     ];
     for (mutant, expected) in cases {
         let caught = (0..500).find(|&seed| run(seed, mutant, false).violations.iter().any(|v| v.contains(expected)));

@@ -7,20 +7,20 @@
 import { Encoder } from '../codec.js';
 import {
   BREAKER_STATES, ERROR_KINDS, GIVE_UP_REASONS, QUEUE_REASONS, RETRY_REASONS, STORE_ACTIONS,
-  EVENT_ATTEMPT, EVENT_BREAKER, EVENT_GIVEUP, EVENT_QUEUED, EVENT_RETRY, EVENT_SETTLED, EVENT_STORE,
+  EVENT_BREAKER, EVENT_GIVEUP, EVENT_QUEUED, EVENT_RETRY, EVENT_SETTLED, EVENT_STORE,
   IN_ANSWERED, IN_FAILED, IN_GOT, IN_LISTED, IN_LOCKED, IN_QUARANTINED, IN_REMOTE_SETTLED, IN_TIMER, IN_WROTE,
   OUT_CANCEL, OUT_CLOSE_STORE, OUT_DELETE, OUT_EMIT, OUT_GET, OUT_KEEP, OUT_KEPT, OUT_LIST, OUT_LOCK, OUT_PENDING,
-  OUT_PUT, OUT_QUARANTINE, OUT_REJECT, OUT_RELEASE, OUT_RESOLVE, OUT_RESUMED, OUT_SEND, OUT_TIMER, OUT_UNLOCK,
+  OUT_FLUSH, OUT_PUT, OUT_QUARANTINE, OUT_REJECT, OUT_RELEASE, OUT_RESOLVE, OUT_RESUMED, OUT_SEND, OUT_STARTED, OUT_TIMER,
+  OUT_UNLOCK,
 } from '../contract.js';
 import { DurafetchError, causeText, unreadable } from '../errors.js';
 import { openChannel } from './channel.js';
 import { keptForm, keptResponse } from './kept.js';
 import { acquire, release } from './locks.js';
+import { KEPT_HELD } from './policy.js';
 import { discard } from './request.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
-/** How many kept answers read for result(key) are held at most (the latest). */
-const KEPT_HELD = 64;
 
 /** Sets `obj[name]` only when `value` is defined (absent fields stay absent). */
 function opt(obj, name, value) {
@@ -35,6 +35,8 @@ export class Host {
   calls = new Map();
   /** How many waits the last resume() ended. */
   resumed = 0;
+  /** What 'store' 'selected' says: { store, persistent, note? }. */
+  storeInfo = null;
   #enc = new Encoder();
   #payloads = new Map();
   #sending = new Map();
@@ -110,21 +112,25 @@ export class Host {
       case OUT_TIMER: return this.timer(d.f64());
       case OUT_SEND: {
         const io = d.u32();
-        const key = d.optStr();
+        const key = d.optStr() ?? null;
         d.f64(); // the attempt's timeout: the engine cancels it itself
+        const attempt = d.u32();
+        const resumed = d.bool();
         const id = d.u32();
-        if (id) return this.#send(io, this.#live(this.calls.get(id), key));
-        const record = { method: d.str(), url: d.str(), headers: [] };
-        for (let n = d.u32(); n > 0; n--) record.headers.push([d.str(), d.str()]);
-        record.body = d.u8() ? d.bytes() : null;
-        return this.#send(io, this.#replay(record, key));
+        let record;
+        if (!id) {
+          record = { method: d.str(), url: d.str(), headers: [] };
+          for (let n = d.u32(); n > 0; n--) record.headers.push([d.str(), d.str()]);
+          record.body = d.u8() ? d.bytes() : null;
+        }
+        const { method, url } = record ?? this.calls.get(id).request;
+        this.emitEvent('attempt', { key, method, url, attempt, resumed });
+        return this.#send(io, record ? this.#replay(record, key) : this.#live(this.calls.get(id), key));
       }
-      case OUT_CANCEL: {
-        const io = d.u32();
-        const own = this.#sending.get(io);
-        this.#sending.delete(io);
-        return own?.abort();
-      }
+      // Abort the fetch; its end (an AbortError, or an answer that was
+      // already on its way) is reported like any other: until then the
+      // engine sends nothing else under its key.
+      case OUT_CANCEL: return this.#sending.get(d.u32())?.abort();
       case OUT_RESOLVE: {
         const id = d.u32();
         const io = d.u32();
@@ -177,6 +183,8 @@ export class Host {
         }
         return this.#end(id)?.resolve(ops);
       }
+      case OUT_STARTED: return this.#end(d.u32())?.resolve();
+      case OUT_FLUSH: return this.store.flush?.();
       case OUT_CLOSE_STORE:
         this.store.close();
         this.#channel?.close();
@@ -213,8 +221,8 @@ export class Host {
   failure(d, call) {
     const kind = ERROR_KINDS[d.u8()];
     const details = { key: d.optStr() ?? null, attempts: d.u32() };
-    opt(details, 'method', d.optStr());
-    opt(details, 'url', d.optStr());
+    opt(details, 'method', call?.request?.method);
+    opt(details, 'url', call?.request?.url);
     const reason = d.optU32();
     opt(details, 'reason', QUEUE_REASONS[reason]);
     opt(details, 'status', d.optU32());
@@ -235,9 +243,6 @@ export class Host {
     let name;
     let e;
     switch (type) {
-      case EVENT_ATTEMPT:
-        [name, e] = ['attempt', { key: d.optStr() ?? null, method: d.str(), url: d.str(), attempt: d.u32(), resumed: d.bool() }];
-        break;
       case EVENT_RETRY:
         name = 'retry';
         e = { key: d.optStr() ?? null, attempt: d.u32(), delayMs: d.f64(), reason: RETRY_REASONS[d.u8()] };
@@ -264,7 +269,11 @@ export class Host {
         break;
       case EVENT_STORE:
         name = 'store';
-        e = d.u8() === 0 ? { type: 'error', error: this.failure(d) } : { type: 'quarantined', key: d.str(), reason: unreadable(d.u8()), moved: d.bool() };
+        switch (d.u8()) {
+          case 0: e = { type: 'error', error: this.failure(d) }; break;
+          case 1: e = { type: 'quarantined', key: d.str(), reason: unreadable(d.u8()), moved: d.bool() }; break;
+          default: e = { type: 'selected', ...this.storeInfo };
+        }
         break;
       default:
         [name, e] = this.event(type, d);
@@ -284,13 +293,13 @@ export class Host {
     this.#sending.set(io, own);
     started(own.signal).then(
       (response) => {
-        if (!this.#sending.delete(io)) return response instanceof Response && discard(response);
+        this.#sending.delete(io);
         if (!(response instanceof Response)) return this.#failed(io, new TypeError('fetch did not return a Response'), false);
         this.#hold(io, response);
         this.run(this.input(IN_ANSWERED).u32(io).u32(response.status).optStr(response.headers.get('retry-after') ?? undefined));
       },
       (error) => {
-        if (!this.#sending.delete(io)) return;
+        this.#sending.delete(io);
         this.#failed(io, error?.beforeReplay ? error.cause : error, !!error?.beforeReplay);
       },
     );
@@ -317,7 +326,7 @@ export class Host {
   #live(call, key) {
     return (signal) => {
       const request = call.request;
-      if (key !== undefined) (request.headers ??= new Headers()).set(this.keyHeader, key);
+      if (key !== null) (request.headers ??= new Headers()).set(this.keyHeader, key);
       const init = { method: request.method, signal };
       if (request.headers) init.headers = request.headers;
       if (request.body) init.body = request.body;
@@ -340,7 +349,7 @@ export class Host {
         }
       }
       const headers = new Headers(base.headers);
-      if (key !== undefined) headers.set(this.keyHeader, key);
+      if (key !== null) headers.set(this.keyHeader, key);
       return this.#fetch(base, { headers, body: record.body ?? undefined, signal });
     };
   }

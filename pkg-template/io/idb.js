@@ -5,6 +5,8 @@
 // `quarantine` (values we could not read, kept, never resent). A later
 // version adds its migration in onupgradeneeded under `if (old < N)`.
 
+import { DELETE_DELAY_MS } from './policy.js';
+
 const VERSION = 1;
 const OUTBOX = 'outbox';
 const QUARANTINE = 'quarantine';
@@ -56,8 +58,6 @@ export function openIdb(name = 'durafetch', durability) {
  * Firefox and Safari: handed to the OS, which survives a tab or browser
  * crash but not a power cut), 'relaxed', or 'strict' (flushed to disk).
  */
-const DELETE_DELAY_MS = 8;
-
 export function idbStore(db, durability = 'default') {
   let queued = [];
   let committing = false;

@@ -2,7 +2,7 @@
 // runs' I/O (io/runs.js runs the workflow code; the engine decides).
 import {
   EVENT_WORKFLOW, IN_RUN_EVENT, OUT_EXECUTE, OUT_INFO, OUT_PUT_RUN, OUT_RUN_ENDED, OUT_RUN_STARTED, OUT_RUNS,
-  OUT_SCANNED, OUT_STEP_COMMITTED, OUT_STEP_GO, OUT_UNDO, RUN_EVENT_CHANGED, RUN_STATES, WORKFLOW_STATES,
+  OUT_STOP_RUNS, OUT_STEP_COMMITTED, OUT_STEP_GO, OUT_STEP_REFUSED, OUT_UNDO, RUN_EVENT_CHANGED, RUN_STATES, WORKFLOW_STATES,
 } from '../contract.js';
 import { Host } from './host.js';
 import { Runs } from './runs.js';
@@ -58,6 +58,7 @@ export class RunHost extends Host {
         return runs.stepGo(id, index, go, go === 'run' ? d.str() : undefined);
       }
       case OUT_STEP_COMMITTED: return runs.stepCommitted(d.str(), d.u32());
+      case OUT_STEP_REFUSED: return runs.stepRefused(d.str(), d.u32(), d.u32());
       case OUT_UNDO: return runs.undo(d.str(), d.u32(), d.str());
       case OUT_RUN_STARTED: {
         const call = this.#answer(d.u32());
@@ -80,7 +81,7 @@ export class RunHost extends Host {
         for (let n = d.u32(); n > 0; n--) infos.push(runInfo(d));
         return call?.resolve(infos);
       }
-      case OUT_SCANNED: return this.#answer(d.u32())?.resolve();
+      case OUT_STOP_RUNS: return runs.close();
       case OUT_INFO:
         this.info = d.u8() ? runInfo(d) : null;
         return undefined;

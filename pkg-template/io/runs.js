@@ -5,6 +5,7 @@
 import {
   IN_RUN_EVENT, RUN_EVENT_FAILED, RUN_EVENT_RETURNED, RUN_EVENT_STEP_DONE, RUN_EVENT_STEP_REACHED, RUN_EVENT_UNDO_DONE,
 } from '../contract.js';
+import { FROM_STEP } from '../client.js';
 import { DurafetchError } from '../errors.js';
 
 /** A copy the store can hold, or a clear error naming what could not be. */
@@ -20,8 +21,9 @@ function cloned(value, what) {
 
 /** A step's Response as it is journaled, and as `step` resolves with it on
  *  the first run and on replay alike: { status, headers, body }, the body
- *  JSON-parsed when it is JSON. A status of 400 or more fails the step. */
-async function journaled(response, step) {
+ *  JSON-parsed when it is JSON. (Whether its status fails the step is the
+ *  engine's decision: `stepRefused`.) */
+async function journaled(response) {
   const headers = {};
   for (const [name, value] of response.headers) if (name !== 'set-cookie') headers[name] = value;
   const text = await response.text();
@@ -33,9 +35,7 @@ async function journaled(response, step) {
       // Not JSON after all: the text is the body.
     }
   }
-  const form = { status: response.status, headers, body };
-  if (response.status >= 400) throw new DurafetchError('step-status', { step, status: response.status, response: form });
-  return form;
+  return { status: response.status, headers, body };
 }
 
 /** An error as the journal keeps it (plain data), and back. */
@@ -70,8 +70,9 @@ export class Runs {
   }
 
   /** Tells the engine what the workflow's code did. */
-  #event(kind, id, index = 0, name = '', flag = false) {
-    this.host.run(this.host.input(IN_RUN_EVENT).u8(kind).str(id).u32(index).str(name).bool(flag), { 'step(name)': name });
+  #event(kind, id, index = 0, name = '', flag = false, status) {
+    const enc = this.host.input(IN_RUN_EVENT).u8(kind).str(id).u32(index).str(name).bool(flag).u32(status === undefined ? 0 : status + 1);
+    this.host.run(enc, { 'step(name)': name });
   }
 
   /** What the store keeps of run `id`: the journal's bytes, and its values beside them. */
@@ -172,9 +173,15 @@ export class Runs {
 
   async #perform(ctx, w, key) {
     let value;
+    let status;
     try {
       const returned = await w.body(this.#fetchFor(key));
-      value = returned instanceof Response ? await journaled(returned, w.name) : cloned(returned, `step('${w.name}')'s result`);
+      if (returned instanceof Response) {
+        value = await journaled(returned);
+        status = returned.status;
+      } else {
+        value = cloned(returned, `step('${w.name}')'s result`);
+      }
     } catch (error) {
       ctx.waiting = null;
       w.reject(error);
@@ -182,7 +189,20 @@ export class Runs {
     }
     if (ctx.ended) return;
     this.values.get(ctx.id).results[w.index] = value;
-    this.#event(RUN_EVENT_STEP_DONE, ctx.id, w.index, w.name);
+    this.#event(RUN_EVENT_STEP_DONE, ctx.id, w.index, w.name, false, status);
+  }
+
+  /** The engine failed step `index` for the status of the Response it returned. */
+  stepRefused(id, index, status) {
+    const [ctx, w] = this.#waiting(id, index);
+    if (!w) return;
+    const error = new DurafetchError('step-status', { step: w.name, status, response: this.values.get(id).results[index] });
+    ctx.waiting = null;
+    ctx.ended = true;
+    ctx.error = error;
+    ctx.failedStep = w.name;
+    this.values.get(id).error = describe(error, w.name);
+    w.reject(error);
   }
 
   stepCommitted(id, index) {
@@ -213,16 +233,11 @@ export class Runs {
 
   /** A step's fetch: durafetch's, every request under a key fixed by the run,
    *  the step and the call's place in it, so a resumed step resends the same.
-   *  A request that ends 'queued' is waited for: the step needs its answer. */
+   *  Marked as a step's: one that ends 'queued' waits for its answer (the
+   *  engine's rule), since the step needs it. */
   #fetchFor(base) {
     let n = 0;
-    return (input, init) => {
-      const key = `${base}:${n++}`;
-      return this.client.fetch(input, { ...init, idempotencyKey: key }).catch((error) => {
-        if (error?.kind !== 'queued') throw error;
-        return this.client.result(key).then((response) => response ?? Promise.reject(error));
-      });
-    };
+    return (input, init) => this.client.fetch(input, { ...init, idempotencyKey: `${base}:${n++}`, [FROM_STEP]: true });
   }
 
   /** How run `id` ended, for its result(): the value, or the error. */

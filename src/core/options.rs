@@ -140,7 +140,7 @@ fn parse_store(v: &Value) -> Result<StoreChoice, OptionError> {
             _ => Err(error("store", expected)),
         },
         Value::Object(entries) => {
-            let has = |m: &str| entries.iter().any(|(k, v)| k == m && *v == Value::Function);
+            let has = |m: &str| entries.iter().any(|(k, v)| k == m && matches!(v, Value::Function));
             if ["get", "put", "delete", "list"].iter().all(|m| has(m)) {
                 Ok(StoreChoice::Adapter)
             } else {
@@ -156,7 +156,7 @@ impl Options {
     pub fn parse(entries: &[(String, Value)]) -> Result<Options, OptionError> {
         let mut o = Options::default();
         for (name, value) in entries {
-            if *value == Value::Undefined {
+            if matches!(value, Value::Undefined) {
                 continue;
             }
             let name = name.as_str();
@@ -216,7 +216,7 @@ impl Options {
                         return Err(error(name, Expect::Workflows));
                     };
                     for (workflow, f) in fns {
-                        if *f != Value::Function || !crate::core::journal::is_valid_step_name(workflow) {
+                        if !matches!(f, Value::Function) || !crate::core::journal::is_valid_step_name(workflow) {
                             return Err(error(&["workflows.", workflow].concat(), Expect::Workflow));
                         }
                         o.workflows.push(workflow.clone());
@@ -226,7 +226,7 @@ impl Options {
                 #[cfg(not(feature = "workflows"))]
                 "workflows" => return Err(error(name, Expect::WorkflowsEntry)),
                 "fetch" | "beforeReplay" => {
-                    if *value != Value::Function {
+                    if !matches!(value, Value::Function) {
                         return Err(error(name, Expect::Function));
                     }
                 }

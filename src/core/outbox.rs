@@ -24,6 +24,10 @@ pub struct DrainPlan {
     pub expired: Vec<String>,
     /// Send one attempt of each now (at most one per origin).
     pub ready: Vec<String>,
+    /// For each of `ready`, the records of its origin due after it, in
+    /// order: each goes as soon as the one before it settles, without
+    /// listing the store again (one listing per round, not per record).
+    pub behind: Vec<Vec<String>>,
     /// When to look again if nothing else happens first.
     pub wake_at_ms: Option<f64>,
     /// A record waits behind one being sent here: look again when that
@@ -33,19 +37,15 @@ pub struct DrainPlan {
 
 /// Resend order: creation time, then creation sequence, then key.
 ///
-/// An insertion sort: an outbox holds tens of records, and std's sort cost
-/// the .wasm 1.8 KB.
-pub fn sort_for_replay(records: &mut [Record]) {
-    let before = |a: &Record, b: &Record| {
-        a.created_at.total_cmp(&b.created_at).then(a.seq.total_cmp(&b.seq)).then_with(|| a.key.cmp(&b.key)).is_lt()
-    };
-    for i in 1..records.len() {
-        let mut j = i;
-        while j > 0 && before(&records[j], &records[j - 1]) {
-            records.swap(j, j - 1);
-            j -= 1;
+/// `records` oldest first; the key breaks ties, so the order is total.
+pub fn replay_order(records: &[Record]) -> Vec<&Record> {
+    let order = crate::core::sort::sorted_order(records.len(), |a, b| match (records.get(a), records.get(b)) {
+        (Some(a), Some(b)) => {
+            a.created_at.total_cmp(&b.created_at).then(a.seq.total_cmp(&b.seq)).then_with(|| a.key.cmp(&b.key)).is_lt()
         }
-    }
+        _ => false,
+    });
+    order.into_iter().filter_map(|i| records.get(i)).collect()
 }
 
 /// Plans one drain round. `busy(key)` is true for an operation being sent
@@ -60,19 +60,21 @@ pub fn plan(
     forced: impl Fn(&str) -> bool,
     busy: impl Fn(&str) -> bool,
 ) -> DrainPlan {
-    let mut sorted = records.to_vec();
-    sort_for_replay(&mut sorted);
+    let sorted = replay_order(records);
     let mut out = DrainPlan::default();
-    // Origins already taken this round, and whether by a record being sent.
-    let mut blocked: Vec<(&str, bool)> = Vec::new();
+    // Origins already taken this round, whether by a record being sent, and
+    // (for an origin whose head is ready) where its queue is, while it grows.
+    let mut blocked: Vec<(&str, bool, Option<usize>)> = Vec::new();
     let mut wake = |at: f64| out_wake(&mut out.wake_at_ms, at);
-    for r in &sorted {
+    for &r in &sorted {
         let origin = origin_of(&r.url);
-        let holder = blocked.iter().find(|(o, _)| *o == origin).map(|(_, busy)| *busy);
+        let holder = blocked.iter().find(|(o, ..)| *o == origin).map(|(_, busy, _)| *busy);
         if busy(&r.key) {
             // Being sent: it holds its origin, and is never expired under its sender.
-            if holder.is_none() {
-                blocked.push((origin, true));
+            match blocked.iter_mut().find(|(o, ..)| *o == origin) {
+                // Behind a ready head: its queue stops here.
+                Some(entry) => entry.2 = None,
+                None => blocked.push((origin, true, None)),
             }
             continue;
         }
@@ -81,15 +83,28 @@ pub fn plan(
             out.expired.push(r.key.clone());
             continue;
         }
+        let due_at = if forced(&r.key) { r.not_before } else { r.next_attempt_at.max(r.not_before) };
         if let Some(by_busy) = holder {
             out.waits_for_busy |= by_busy;
+            // Due behind a ready head: it goes next, in order; the first
+            // one not due ends the queue.
+            let queue = blocked.iter_mut().find(|(o, ..)| *o == origin).and_then(|entry| {
+                if due_at > now_ms {
+                    entry.2 = None;
+                }
+                entry.2
+            });
+            if let Some(i) = queue {
+                out.behind[i].push(r.key.clone());
+            }
             continue;
         }
-        blocked.push((origin, false));
-        let due_at = if forced(&r.key) { r.not_before } else { r.next_attempt_at.max(r.not_before) };
         if due_at <= now_ms {
+            blocked.push((origin, false, Some(out.ready.len())));
             out.ready.push(r.key.clone());
+            out.behind.push(Vec::new());
         } else {
+            blocked.push((origin, false, None));
             wake(due_at.min(expires_at));
         }
     }
@@ -157,7 +172,22 @@ mod tests {
         ];
         let p = plan(&records, 100.0, DAY, |_| false, |_| false);
         assert_eq!(p.ready, ["a", "c"]);
+        assert_eq!(p.behind, [vec!["b".to_string()], vec![]], "b goes after a, without another listing");
         assert_eq!(p.wake_at_ms, None);
+    }
+
+    #[test]
+    fn a_queue_behind_a_ready_head_stops_at_the_first_record_not_due() {
+        let records = [
+            rec("a1", "http://a.test/", 1.0, 0.0, 0.0),
+            rec("a2", "http://a.test/", 2.0, 0.0, 0.0),
+            rec("a3", "http://a.test/", 3.0, 0.0, 900.0),
+            rec("a4", "http://a.test/", 4.0, 0.0, 0.0),
+        ];
+        let p = plan(&records, 100.0, DAY, |_| false, |_| false);
+        assert_eq!((p.ready, p.behind), (vec!["a1".to_string()], vec![vec!["a2".to_string()]]));
+        let p = plan(&records, 100.0, DAY, |_| false, |k| k == "a2");
+        assert_eq!(p.behind, [Vec::<String>::new()], "a busy record ends the queue too");
     }
 
     #[test]
@@ -165,14 +195,14 @@ mod tests {
         let mut rng = SplitMix64::new(3);
         for _ in 0..200 {
             let n = rng.up_to(12) as usize;
-            let mut records: Vec<Record> = (0..n)
+            let records: Vec<Record> = (0..n)
                 .map(|i| rec(&format!("k{}", rng.up_to(5)) , "http://a.test/", rng.up_to(3) as f64, rng.up_to(2) as f64, i as f64))
                 .collect();
             let mut expected = records.clone();
             expected.sort_by(|a, b| a.created_at.total_cmp(&b.created_at).then(a.seq.total_cmp(&b.seq)).then_with(|| a.key.cmp(&b.key)));
-            sort_for_replay(&mut records);
-            let keys = |v: &[Record]| v.iter().map(|r| (r.created_at, r.seq, r.key.clone())).collect::<Vec<_>>();
-            assert_eq!(keys(&records), keys(&expected));
+            let sorted = replay_order(&records);
+            let keys = |v: Vec<&Record>| v.iter().map(|r| (r.created_at, r.seq, r.key.clone())).collect::<Vec<_>>();
+            assert_eq!(keys(sorted), keys(expected.iter().collect()));
         }
     }
 

@@ -13,8 +13,8 @@ use crate::core::engine::{Action, Cause, Event, Failure, LockName, Source};
 
 pub fn write(w: &mut Writer, action: &Action) {
     match action {
-        Action::Send { io, source, key, timeout_ms } => {
-            w.u8(Out::Send as u8).u32(io.0).opt_str(key.as_deref()).f64(*timeout_ms as f64);
+        Action::Send { io, source, key, timeout_ms, attempt, resumed } => {
+            w.u8(Out::Send as u8).u32(io.0).opt_str(key.as_deref()).f64(*timeout_ms as f64).u32(*attempt).bool(*resumed);
             match source {
                 Source::Call(call) => {
                     w.u32(call.0);
@@ -74,6 +74,12 @@ pub fn write(w: &mut Writer, action: &Action) {
         Action::CloseStore => {
             w.u8(Out::CloseStore as u8);
         }
+        Action::Started { call } => {
+            w.u8(Out::Started as u8).u32(call.0);
+        }
+        Action::Flush => {
+            w.u8(Out::Flush as u8);
+        }
         Action::Keep { io, key, data, status, attempts, response } => {
             w.u8(Out::Keep as u8).u32(io.0).str(key).bytes(data).u32(*status as u32).u32(*attempts).u32(response.0);
         }
@@ -92,10 +98,10 @@ fn lock_name(w: &mut Writer, name: &LockName) {
     };
 }
 
-/// The fields of a `DurafetchError`: kind, key, attempts, then what applies.
+/// The fields of a `DurafetchError`: kind, key, attempts, then what
+/// applies (the host adds the caller's method and URL).
 fn failure(w: &mut Writer, f: &Failure) {
     w.u8(f.kind as u8).opt_str(f.key.as_deref()).u32(f.attempts);
-    w.opt_str(f.method.as_deref()).opt_str(f.url.as_deref());
     w.opt_u32(f.reason.map(|r| r as u32)).opt_u32(f.status.map(u32::from));
     match &f.cause {
         None => w.u8(0),
@@ -113,9 +119,6 @@ fn failure(w: &mut Writer, f: &Failure) {
 
 fn event(w: &mut Writer, e: &Event) {
     match e {
-        Event::Attempt { key, method, url, attempt, resumed } => {
-            w.u8(EventKind::Attempt as u8).opt_str(key.as_deref()).str(method).str(url).u32(*attempt).bool(*resumed);
-        }
         Event::Retry { key, attempt, delay_ms, reason, status, resumed } => {
             w.u8(EventKind::Retry as u8).opt_str(key.as_deref()).u32(*attempt).f64(*delay_ms as f64).u8(*reason as u8);
             w.opt_u32(status.map(u32::from)).bool(*resumed);
@@ -137,6 +140,9 @@ fn event(w: &mut Writer, e: &Event) {
             w.u8(EventKind::Queued as u8).str(key).u8(*reason as u8).u32(*attempts).opt_u32(status.map(u32::from));
         }
         Event::StoreError(f) => failure(w.u8(EventKind::Store as u8).u8(0), f),
+        Event::StoreSelected => {
+            w.u8(EventKind::Store as u8).u8(2);
+        }
         Event::Quarantined { key, reason, moved } => {
             w.u8(EventKind::Store as u8).u8(1).str(key).u8(reason.code()).bool(*moved);
         }
@@ -162,6 +168,9 @@ mod runs {
             Action::PutRun { io, key, meta } => {
                 w.u8(Out::PutRun as u8).u32(io.0).str(&meta.id).str(&meta.name).str(key).bytes(&meta.encode());
             }
+            Action::StopRuns => {
+                w.u8(Out::StopRuns as u8);
+            }
             Action::Execute { id } => {
                 w.u8(Out::Execute as u8).str(id);
             }
@@ -175,6 +184,9 @@ mod runs {
             }
             Action::StepCommitted { id, index } => {
                 w.u8(Out::StepCommitted as u8).str(id).u32(*index);
+            }
+            Action::StepRefused { id, index, status } => {
+                w.u8(Out::StepRefused as u8).str(id).u32(*index).u32(*status as u32);
             }
             Action::Undo { id, index, key } => {
                 w.u8(Out::Undo as u8).str(id).u32(*index).str(key);
@@ -201,9 +213,6 @@ mod runs {
                 for info in runs {
                     run_info(w, info);
                 }
-            }
-            Action::Scanned { call } => {
-                w.u8(Out::Scanned as u8).u32(call.0);
             }
             _ => {}
         }

@@ -20,12 +20,15 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
     let op = *In::ALL.get(r.u8()? as usize).ok_or(Malformed)?;
     let now = Now { wall: r.finite()?, mono: r.finite()? };
     if op == In::Start {
+        let call = CallId(r.u32()?);
         let persistent = r.bool()?;
         let online = r.bool()?;
         let seed = u64::from_le_bytes(random::<8>(r)?);
         let options = client.options.clone();
         let seed = options.seed.unwrap_or(seed);
-        client.engine = Some(Engine::new(EngineConfig { options, persistent, seed, online }));
+        let mut engine = Engine::new(EngineConfig { options, persistent, seed, online });
+        engine.start(now, call);
+        client.engine = Some(engine);
         return Ok(Ok(()));
     }
     if op == In::Timer {
@@ -52,8 +55,10 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
             }
             let durable = arg(r, |r| r.bool())?;
             let aborted = r.bool()?;
+            let from_step = r.bool()?;
             let random = random::<16>(r)?;
-            let request = CallRequest { call, method, url, key, header_key, random, body, headers, durable, aborted };
+            let request =
+                CallRequest { call, method, url, key, header_key, random, body, headers, durable, aborted, from_step };
             return Ok(engine.call(now, request));
         }
         In::Answered => {
@@ -193,10 +198,11 @@ mod runs {
                 let index = r.u32()?;
                 let name = r.string()?;
                 let flag = r.bool()?;
+                let status = r.opt_u32()?.map(|s| u16::try_from(s).map_err(|_| Malformed)).transpose()?;
                 let input = match kind {
                     RunEventKind::Changed => RunInput::Changed,
                     RunEventKind::StepReached => RunInput::Reached { index, name, undo: flag },
-                    RunEventKind::StepDone => RunInput::StepDone { index, name },
+                    RunEventKind::StepDone => RunInput::StepDone { index, name, status },
                     RunEventKind::Failed => RunInput::Failed,
                     RunEventKind::UndoDone => RunInput::Undone { index, ok: flag },
                     RunEventKind::Returned => RunInput::Returned,
@@ -208,7 +214,6 @@ mod runs {
                 engine.run_result(now, call, r.string()?);
             }
             In::Runs => engine.runs(now, CallId(r.u32()?)),
-            In::Scan => engine.scan(now, CallId(r.u32()?)),
             In::RunInfo => {
                 let info = engine.run_info(r.str()?);
                 out.u8(Out::Info as u8);

@@ -32,7 +32,6 @@ crate::core::contract::names! {
         RunEvent = "run_event",
         RunResult = "run_result",
         Runs = "runs",
-        Scan = "scan",
         RunInfo = "run_info",
     }
 }
@@ -55,6 +54,9 @@ crate::core::contract::names! {
         Unlock = "unlock",
         Pending = "pending",
         CloseStore = "close_store",
+        Started = "started",
+        Flush = "flush",
+        StopRuns = "stop_runs",
         Keep = "keep",
         Kept = "kept",
         Timer = "timer",
@@ -63,11 +65,11 @@ crate::core::contract::names! {
         Execute = "execute",
         StepGo = "step_go",
         StepCommitted = "step_committed",
+        StepRefused = "step_refused",
         Undo = "undo",
         RunStarted = "run_started",
         RunEnded = "run_ended",
         Runs = "runs",
-        Scanned = "scanned",
         Info = "info",
     }
 }

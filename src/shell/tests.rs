@@ -18,6 +18,19 @@ fn input(op: In) -> Writer {
     w
 }
 
+/// A client started, past its first (ready) timer: nothing pending.
+fn started_client(out: &mut Writer) -> Client {
+    let mut client = Client::create(&options(&[]), out).expect("defaults");
+    let mut start = input(In::Start);
+    start.u32(99).bool(false).bool(true).bytes.extend_from_slice(&[0; 8]);
+    client.input(&start.bytes, out);
+    let mut started = Writer::new();
+    started.u8(Status::Done as u8).u8(Out::Timer as u8).f64(5.0).u8(Out::Started as u8).u32(99);
+    assert_eq!(out.bytes, started.bytes, "answered at once, the first resend pass on a later task");
+    client.input(&input(In::Timer).bytes, out);
+    client
+}
+
 #[test]
 fn a_refused_option_is_named() {
     let mut out = Writer::new();
@@ -31,14 +44,10 @@ fn a_refused_option_is_named() {
 #[test]
 fn a_get_is_sent_and_its_answer_resolves_the_caller() {
     let mut out = Writer::new();
-    let mut client = Client::create(&options(&[]), &mut out).expect("defaults");
-    let mut start = input(In::Start);
-    start.bool(false).bool(true).bytes.extend_from_slice(&[0; 8]);
-    client.input(&start.bytes, &mut out);
-    assert_eq!(out.bytes, [Status::Done as u8]);
+    let mut client = started_client(&mut out);
 
     let mut call = input(In::Call);
-    call.u32(1).str("GET").str("http://127.0.0.1:9/x").u8(0).opt_str(None).u8(0).u32(0).u8(0).bool(false);
+    call.u32(1).str("GET").str("http://127.0.0.1:9/x").u8(0).opt_str(None).u8(0).u32(0).u8(0).bool(false).bool(false);
     call.bytes.extend_from_slice(&[0; 16]);
     client.input(&call.bytes, &mut out);
     let mut r = crate::core::codec::Reader::new(&out.bytes);
@@ -46,7 +55,7 @@ fn a_get_is_sent_and_its_answer_resolves_the_caller() {
     assert_eq!((r.u8(), r.f64()), (Ok(Out::Timer as u8), Ok(10_005.0)), "the attempt's timeout is armed first");
     assert_eq!(r.u8(), Ok(Out::Send as u8));
     let io = r.u32().unwrap();
-    assert_eq!((r.opt_string(), r.f64(), r.u32()), (Ok(None), Ok(10_000.0), Ok(1)));
+    assert_eq!((r.opt_string(), r.f64(), r.u32(), r.bool(), r.u32()), (Ok(None), Ok(10_000.0), Ok(1), Ok(false), Ok(1)));
 
     let mut answered = input(In::Answered);
     answered.u32(io).u32(200).opt_str(None);
@@ -69,12 +78,9 @@ fn malformed_input_is_reported_not_a_panic() {
 #[test]
 fn a_bad_idempotency_key_is_refused() {
     let mut out = Writer::new();
-    let mut client = Client::create(&options(&[]), &mut out).expect("defaults");
-    let mut start = input(In::Start);
-    start.bool(false).bool(true).bytes.extend_from_slice(&[0; 8]);
-    client.input(&start.bytes, &mut out);
+    let mut client = started_client(&mut out);
     let mut call = input(In::Call);
-    call.u32(1).str("POST").str("http://127.0.0.1:9/x").u8(1).str("has space").opt_str(None).u8(0).u32(0).u8(0).bool(false);
+    call.u32(1).str("POST").str("http://127.0.0.1:9/x").u8(1).str("has space").opt_str(None).u8(0).u32(0).u8(0).bool(false).bool(false);
     call.bytes.extend_from_slice(&[0; 16]);
     client.input(&call.bytes, &mut out);
     let mut expected = Writer::new();
@@ -85,12 +91,9 @@ fn a_bad_idempotency_key_is_refused() {
 #[test]
 fn the_timer_is_armed_again_after_it_fires() {
     let mut out = Writer::new();
-    let mut client = Client::create(&options(&[]), &mut out).expect("defaults");
-    let mut start = input(In::Start);
-    start.bool(false).bool(true).bytes.extend_from_slice(&[0; 8]);
-    client.input(&start.bytes, &mut out);
+    let mut client = started_client(&mut out);
     let mut call = input(In::Call);
-    call.u32(1).str("GET").str("http://127.0.0.1:9/x").u8(0).opt_str(None).u8(0).u32(0).u8(0).bool(false);
+    call.u32(1).str("GET").str("http://127.0.0.1:9/x").u8(0).opt_str(None).u8(0).u32(0).u8(0).bool(false).bool(false);
     call.bytes.extend_from_slice(&[0; 16]);
     client.input(&call.bytes, &mut out);
     assert_eq!(out.bytes[1], Out::Timer as u8);

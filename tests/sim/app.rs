@@ -143,17 +143,22 @@ fn start_client(sim: &Rc<Sim>, slot: usize) {
     let client = Host::new(sim, slot);
     sim.clients.borrow_mut()[slot] = Some(client.clone());
     sim.log(|| format!("c{} started in slot {slot}", client.instance));
-    sim.exec.after(0, move || client.resume());
+    client.start();
 }
 
 /// The tab or process dies: everything not persisted is gone.
-pub fn crash(sim: &Rc<Sim>, slot: usize, instance: u64, label: &'static str) {
+/// Returns false for a client no longer in the world's lists (closed, its
+/// store closed, a cancelled fetch still ending): its caller kills it alone.
+pub fn crash(sim: &Rc<Sim>, slot: usize, instance: u64, label: &'static str) -> bool {
     let host = {
         let clients = sim.clients.borrow();
         let in_slot = clients.get(slot).cloned().flatten().filter(|h| h.instance == instance);
         in_slot.or_else(|| sim.closing.borrow().iter().find(|h| h.instance == instance).cloned())
     };
-    let Some(host) = host.filter(|h| h.alive.get()) else { return };
+    let Some(host) = host else { return false };
+    if !host.alive.get() {
+        return true;
+    }
     host.die();
     sim.log(|| format!("c{instance} CRASH at {label}"));
     let in_slot = sim.clients.borrow()[slot].as_ref().is_some_and(|h| h.instance == instance);
@@ -187,6 +192,7 @@ pub fn crash(sim: &Rc<Sim>, slot: usize, instance: u64, label: &'static str) {
         let s = sim.clone();
         sim.exec.after(down + sim.draw(0, 2_000), move || issue(&s, op, true));
     }
+    true
 }
 
 /// The page navigates away: `client.close()`, and a new page later.
@@ -261,7 +267,7 @@ fn issue(sim: &Rc<Sim>, op: usize, resubmission: bool) {
     };
     let url = format!("{}/orders", ORIGINS[op % ORIGINS.len()]);
     let durable = non_durable.then_some(false);
-    let call = Call { op, id: call_id, key, url, body: format!("op-{op}").into_bytes(), durable, signal: signal.clone(), resubmission };
+    let call = Call { op, id: call_id, key, url, body: format!("op-{op}").into_bytes(), durable, signal: signal.clone(), resubmission, from_step: false };
     let done = Rc::new(Cell::new(false));
     if !resubmission && sim.fault(sim.cfg.p_abort) {
         let (s, done, instance) = (sim.clone(), done.clone(), client.instance);

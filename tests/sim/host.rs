@@ -30,7 +30,7 @@ use super::stored::StoredValue;
 use super::workflows::{self, run_id, run_of, step_name, STEPS, WORKFLOW};
 use super::ledger::{AttemptAt, Report, Sender};
 use super::net::{dispatch, Reply};
-use super::store::{LIST_MS, STORE_MS};
+use super::store::{DELETE_DELAY_MS, LIST_MS, STORE_MS};
 use super::world::Sim;
 
 /// Idle rounds allowed back to back (a kick or a clock jump forward may
@@ -74,6 +74,8 @@ pub struct Call {
     pub durable: Option<bool>,
     pub signal: Rc<Abort>,
     pub resubmission: bool,
+    /// A workflow step's request (io/runs.js marks them).
+    pub from_step: bool,
 }
 
 /// What the caller's promise settles with: a Response status or a kind.
@@ -100,6 +102,8 @@ struct CallState {
 
 /// A caller of something other than fetch, waiting for the engine's answer.
 enum Waiter {
+    /// `createClient()`.
+    Created,
     /// `client.start()` of run `r`.
     Start(usize),
     /// `client.result(key)`: the status it resolved with, or the kind it
@@ -134,9 +138,17 @@ pub struct Host {
     next_call: Cell<u32>,
     /// Attempts on the wire, by io.
     sending: RefCell<BTreeMap<u32, (String, Sending)>>,
+    /// Attempts the engine cancelled whose fetch has not ended yet: the
+    /// first of the abort's rejection and a late reply ends it.
+    cancelled: RefCell<BTreeSet<u32>>,
     payloads: RefCell<BTreeMap<u32, Payload>>,
     /// Lock names held in this process (Web Locks aside).
     held: RefCell<BTreeSet<String>>,
+    /// Lock requests waiting for a name held in this process (io/locks.js
+    /// queues them the same way), in order.
+    realm_waiting: RefCell<BTreeMap<String, std::collections::VecDeque<(Io, Step)>>>,
+    /// Deletes held back to share a transaction (io/idb.js), not yet sent.
+    held_deletes: RefCell<Vec<Box<dyn FnOnce(&Rc<Host>)>>>,
     timer: Cell<u64>,
     /// The attempt number of the last 'attempt' event, for the send that follows it.
     attempt: Cell<u32>,
@@ -150,6 +162,8 @@ pub struct Host {
     execs: RefCell<BTreeSet<usize>>,
     /// Kept results read for `result(key)`: their status.
     kept: RefCell<BTreeMap<String, u16>>,
+    /// The status each step's Response had, until the engine commits or refuses the step.
+    step_statuses: RefCell<BTreeMap<(String, u32), u16>>,
 }
 
 fn step_label(step: Step, prefix: &'static str) -> &'static str {
@@ -188,7 +202,6 @@ fn label(action: &Action) -> &'static str {
         Action::Resolve { .. } => "resolve",
         Action::Reject { .. } => "reject",
         Action::Release { .. } => "release",
-        Action::Emit(Event::Attempt { .. }) => "emit:attempt",
         Action::Emit(Event::Retry { .. }) => "emit:retry",
         Action::Emit(Event::GiveUp { .. }) => "emit:giveup",
         Action::Emit(Event::Breaker { .. }) => "emit:breaker",
@@ -196,6 +209,7 @@ fn label(action: &Action) -> &'static str {
         Action::Emit(Event::Queued { .. }) => "emit:queued",
         Action::Emit(Event::StoreError(_)) => "emit:store-error",
         Action::Emit(Event::Quarantined { .. }) => "emit:quarantined",
+        Action::Emit(Event::StoreSelected) => "emit:store-selected",
         Action::Get { step, .. } => step_label(*step, "get"),
         Action::Put { step, .. } => step_label(*step, "put"),
         Action::Delete { step, .. } => step_label(*step, "delete"),
@@ -211,10 +225,14 @@ fn label(action: &Action) -> &'static str {
         Action::Execute { .. } => "execute",
         Action::StepGo { .. } => "step-go",
         Action::StepCommitted { .. } => "step-committed",
+        Action::StepRefused { .. } => "step-refused",
         Action::Undo { .. } => "undo",
         Action::RunStarted { .. } => "run-started",
         Action::RunEnded { .. } => "run-ended",
-        Action::Runs { .. } | Action::Scanned { .. } => "runs",
+        Action::Runs { .. } => "runs",
+        Action::Started { .. } => "started",
+        Action::Flush => "flush",
+        Action::StopRuns => "stop-runs",
         Action::Keep { .. } => "put:result-keep",
         Action::Kept { .. } => "kept",
     }
@@ -248,8 +266,12 @@ impl Host {
             calls: RefCell::new(BTreeMap::new()),
             next_call: Cell::new(0),
             sending: RefCell::new(BTreeMap::new()),
+            cancelled: RefCell::new(BTreeSet::new()),
             payloads: RefCell::new(BTreeMap::new()),
             held: RefCell::new(BTreeSet::new()),
+            realm_waiting: RefCell::new(BTreeMap::new()),
+            step_statuses: RefCell::new(BTreeMap::new()),
+            held_deletes: RefCell::new(Vec::new()),
             timer: Cell::new(0),
             attempt: Cell::new(0),
             asked: RefCell::new(BTreeMap::new()),
@@ -321,12 +343,21 @@ impl Host {
             headers: vec![("content-type".into(), "application/json".into())],
             durable: call.durable.map_or(Arg::Absent, Arg::Given),
             aborted: false,
+            from_step: call.from_step,
         };
         self.with_engine(|engine, now| {
             if let Err(refused) = engine.call(now, request) {
                 panic!("the simulation's call was refused: {refused:?}");
             }
         });
+    }
+
+    /// `createClient()`: the engine starts (reading the store for runs an
+    /// earlier page left), answers, and resends what is stored on a later task.
+    pub fn start(self: &Rc<Self>) {
+        let id = self.next_id();
+        self.waiters.borrow_mut().insert(id, Waiter::Created);
+        self.with_engine(|engine, now| engine.start(now, CallId(id)));
     }
 
     /// `client.resume()`.
@@ -364,6 +395,8 @@ impl Host {
         self.alive.set(false);
         self.stop_runs();
         self.sending.borrow_mut().clear();
+        self.cancelled.borrow_mut().clear();
+        self.held_deletes.borrow_mut().clear();
         self.sim.locks_die_with(self.instance);
     }
 
@@ -417,9 +450,12 @@ impl Host {
         self.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Reached { index, name: step_name(index), undo: false }).expect("a valid step"));
     }
 
-    pub fn step_done(self: &Rc<Self>, id: &str, index: u32) {
+    /// The step's request answered `status`: the step returned that
+    /// Response (the engine decides whether that status fails it).
+    pub fn step_done(self: &Rc<Self>, id: &str, index: u32, status: u16) {
         let id = id.to_string();
-        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index) }).expect("a valid step")));
+        self.step_statuses.borrow_mut().insert((id.clone(), index), status);
+        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index), status: Some(status) }).expect("a valid step")));
     }
 
     pub fn run_failed(self: &Rc<Self>, id: &str) {
@@ -474,6 +510,7 @@ impl Host {
             return false;
         };
         match waiter {
+            Waiter::Created => {}
             Waiter::Start(r) => {
                 if result.is_none() {
                     self.sim.ledger.borrow_mut().runs[r].started = true;
@@ -509,7 +546,11 @@ impl Host {
             _ => cfg.p_crash_step,
         };
         if self.sim.fault(p) {
-            app::crash(&self.sim, self.slot, self.instance, label);
+            if !app::crash(&self.sim, self.slot, self.instance, label) {
+                // A closed page, still ending a cancelled fetch: it dies, and the browser frees its locks.
+                self.die();
+                self.sim.log(|| format!("c{} CRASH at {label} (closed)", self.instance));
+            }
             return true;
         }
         false
@@ -586,9 +627,22 @@ impl Host {
 
     fn perform(self: &Rc<Self>, action: Action) {
         match action {
-            Action::Send { io, source, key, timeout_ms } => self.send(io, source, key, timeout_ms),
+            Action::Send { io, source, key, timeout_ms, attempt, .. } => {
+                self.attempt.set(attempt);
+                self.send(io, source, key, timeout_ms)
+            }
+            // The host aborts the fetch: its promise rejects (AbortError) on
+            // a later task, and the host reports that end like any other.
+            // The request itself may still reach the server: the network
+            // already has it.
             Action::Cancel { io } => {
-                self.sending.borrow_mut().remove(&io.0);
+                self.sim.log(|| format!("c{} cancel io {}", self.instance, io.0));
+                self.cancelled.borrow_mut().insert(io.0);
+                // A fetch rejects on abort at once, or (a custom fetch, an
+                // upload in progress) a while later: its request stays on
+                // the wire until then.
+                let late = if self.sim.draw(0, 1) == 0 { 0 } else { self.sim.draw(1, 2_000) };
+                self.later(late, "reply:aborted", move |host, engine, now| host.aborted(engine, now, io));
             }
             Action::Resolve { call, response, last } => {
                 let status = match self.payloads.borrow().get(&response.0) {
@@ -635,6 +689,8 @@ impl Host {
                 });
             }
             Action::Put { io, record, step } => {
+                // A put goes at once, with the deletes held back so far.
+                self.flush_deletes();
                 if step == Step::CallPersist {
                     // A new record (a resubmission may follow a settled one): a new life.
                     let op = self.sim.ledger.borrow().key_op.get(&record.key).copied();
@@ -661,32 +717,16 @@ impl Host {
                     engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
                 });
             }
+            // Held back up to DELETE_DELAY_MS to share a transaction with
+            // other writes (io/idb.js): a tab that dies meanwhile loses it,
+            // and the record stays (its answer was reported already).
             Action::Delete { io, key, step } => {
-                let fails = self.store_fault();
-                let sim = self.sim.clone();
-                let settled = matches!(step, Step::CallSettled | Step::ResendSettled);
-                let k = key.clone();
-                let key = key.clone();
-                self.sim.exec.after(STORE_MS, move || {
-                    if !fails {
-                        sim.store.borrow_mut().remove(&k);
-                        if settled {
-                            sim.ledger.borrow_mut().settled(&k, sim.exec.now());
-                        }
-                        sim.log(|| format!("delete {k}"));
+                self.held_deletes.borrow_mut().push(Box::new(move |host: &Rc<Host>| host.delete_now(io, key, step)));
+                let host = self.clone();
+                self.sim.exec.after(DELETE_DELAY_MS, move || {
+                    if host.alive.get() {
+                        host.flush_deletes();
                     }
-                });
-                if fails && step == Step::CallAborted {
-                    let op = self.sim.ledger.borrow().key_op.get(&key).copied();
-                    if let Some(op) = op {
-                        self.sim.ledger.borrow_mut().ops[op].abort_delete_failed = true;
-                    }
-                }
-                self.later(STORE_MS, step_label(step, "done"), move |host, engine, now| {
-                    if fails {
-                        host.hold(io, Payload::Cause);
-                    }
-                    engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
                 });
             }
             Action::List { io, step } => {
@@ -726,11 +766,19 @@ impl Host {
             }
             Action::Lock { io, name, wait, step } => self.lock(io, name, wait, step),
             Action::Unlock { name } => {
+                self.sim.log(|| format!("c{} unlock {name:?}", self.instance));
                 let drain = name == LockName::Drain;
                 let name = lock_name(&name);
-                self.held.borrow_mut().remove(&name);
+                let next = self.realm_waiting.borrow_mut().get_mut(&name).and_then(|q| q.pop_front());
                 if self.sim.cfg.web_locks {
                     self.sim.lock_release(&name, self.instance);
+                }
+                match next {
+                    // Still held here, now by the next in line.
+                    Some((io, step)) => self.web_lock(io, name.clone(), true, step),
+                    None => {
+                        self.held.borrow_mut().remove(&name);
+                    }
                 }
                 if drain {
                     self.sim.log(|| format!("c{} drain round ends", self.instance));
@@ -794,15 +842,34 @@ impl Host {
             Action::Execute { id } => self.execute(&id),
             Action::StepGo { id, index, go } => self.step_go(&id, index, go),
             Action::StepCommitted { id, index } => {
+                if let Some(status) = self.step_statuses.borrow_mut().remove(&(id.clone(), index)).filter(|s| *s >= 400) {
+                    self.violation(format!("c{}: {id} step {index} committed done on status {status}", self.instance));
+                }
                 if let Some(r) = run_of(&id) {
                     self.soon(move |h| h.reach(r, index + 1));
+                }
+            }
+            // The step failed: its code stops (io/runs.js rejects the step).
+            Action::StepRefused { id, index, status } => {
+                // The README: a step whose Response is a 4xx or 5xx fails; 1xx-3xx are answers.
+                let answered = self.step_statuses.borrow_mut().remove(&(id.clone(), index));
+                if status < 400 || answered != Some(status) {
+                    self.violation(format!("c{}: {id} step {index} failed on status {status} (answered {answered:?})", self.instance));
+                }
+                if let Some(r) = run_of(&id) {
+                    self.stop_run(r);
                 }
             }
             Action::Undo { id, .. } => self.violation(format!("c{}: {id}: an undo, though no step declared one", self.instance)),
             Action::RunStarted { call, .. } => {
                 self.answer_waiter(call, None);
             }
-            Action::RunEnded { .. } | Action::Runs { .. } | Action::Scanned { .. } => {}
+            Action::RunEnded { .. } | Action::Runs { .. } => {}
+            Action::Started { call } => {
+                self.answer_waiter(call, None);
+            }
+            Action::Flush => self.flush_deletes(),
+            Action::StopRuns => self.stop_runs(),
             Action::Pending { .. } => {}
             Action::CloseStore => {
                 self.sim.log(|| format!("c{} store closed", self.instance));
@@ -877,9 +944,20 @@ impl Host {
             attempt_timeout_ms: sim.cfg.policy.attempt_timeout_ms,
         };
         sim.ledger.borrow_mut().on_attempt(op, &key, &sender, &at);
-        sim.log(|| format!("c{} send {key} op {op} timeout {timeout_ms}", self.instance));
+        sim.log(|| format!("c{} send {key} op {op} timeout {timeout_ms} io {}", self.instance, io.0));
         // The Retry-After that counts is this attempt's answer's.
         self.asked.borrow_mut().remove(&op_key);
+        // The README: within one origin, no operation is in flight twice at
+        // once. One client, always; across tabs, under Web Locks (without
+        // them, the README's stated limit). A dead tab's sends are dropped
+        // from the registry (the README's limit: its request may still be
+        // on the wire when the lock it held is released).
+        let senders = sim.in_flight.senders(&op_key);
+        if senders.contains(&self.instance) {
+            self.violation(format!("c{}: sent {op_key} while its earlier attempt here was still in flight", self.instance));
+        } else if let (true, Some(other)) = (sim.cfg.web_locks, senders.first()) {
+            self.violation(format!("c{}: sent {op_key} while c{other} had it in flight (Web Locks)", self.instance));
+        }
         let guard = sim.in_flight.start(&op_key, self.instance);
         self.sending.borrow_mut().insert(io.0, (op_key.clone(), guard));
         let resend = matches!(source, Source::Record(_));
@@ -889,10 +967,17 @@ impl Host {
             key,
             body,
             Box::new(move |reply| {
-                // Cancelled (a timeout, close) or dead: nobody hears it.
-                if !host.alive.get() || host.sending.borrow_mut().remove(&io.0).is_none() {
+                // Dead, or already ended: nobody hears it.
+                if !host.alive.get() || !host.sending.borrow().contains_key(&io.0) {
                     return;
                 }
+                // Aborted: the abort's rejection ends it, whatever arrived.
+                if host.cancelled.borrow().contains(&io.0) {
+                    let now = host.now();
+                    host.aborted(&mut host.engine.borrow_mut(), now, io);
+                    return host.drive();
+                }
+                host.sending.borrow_mut().remove(&io.0);
                 if host.crash_here(if resend { "reply:resend" } else { "reply:live" }) {
                     return;
                 }
@@ -917,10 +1002,65 @@ impl Host {
         );
     }
 
+    /// The deletes held back go now, together.
+    fn flush_deletes(self: &Rc<Self>) {
+        let held = std::mem::take(&mut *self.held_deletes.borrow_mut());
+        for delete in held {
+            delete(self);
+        }
+    }
+
+    /// A delete reaches the store: it commits after a round trip, dead tab or not.
+    fn delete_now(self: &Rc<Self>, io: Io, key: String, step: Step) {
+        let fails = self.store_fault();
+        let sim = self.sim.clone();
+        let settled = matches!(step, Step::CallSettled | Step::ResendSettled);
+        let k = key.clone();
+        let ttl = self.sim.cfg.ttl_ms as f64;
+        self.sim.exec.after(STORE_MS, move || {
+            if !fails {
+                let removed = sim.store.borrow_mut().remove(&k);
+                // Check only: a kept answer removed unread past its TTL.
+                let kept = removed.and_then(|v| KeptResult::decode(v.data.as_deref()?).ok());
+                if kept.is_some_and(|kept| kept.settled_at + ttl <= sim.now_ms()) {
+                    let op = sim.ledger.borrow().key_op.get(&k).copied();
+                    if let Some(op) = op {
+                        sim.ledger.borrow_mut().ops[op].kept_expired = true;
+                    }
+                }
+                if settled {
+                    sim.ledger.borrow_mut().settled(&k, sim.exec.now());
+                }
+                sim.log(|| format!("delete {k}"));
+            }
+        });
+        if fails && step == Step::CallAborted {
+            let op = self.sim.ledger.borrow().key_op.get(&key).copied();
+            if let Some(op) = op {
+                self.sim.ledger.borrow_mut().ops[op].abort_delete_failed = true;
+            }
+        }
+        self.later(STORE_MS, step_label(step, "done"), move |host, engine, now| {
+            if fails {
+                host.hold(io, Payload::Cause);
+            }
+            engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
+        });
+    }
+
+    /// A cancelled attempt's fetch ended: its promise rejected (AbortError).
+    fn aborted(&self, engine: &mut Engine, now: Now, io: Io) {
+        let (c, sd) = (self.cancelled.borrow().contains(&io.0), self.sending.borrow().contains_key(&io.0));
+        self.sim.log(|| format!("c{} abort of io {} ends its fetch {c} {sd}", self.instance, io.0));
+        if self.cancelled.borrow_mut().remove(&io.0) && self.sending.borrow_mut().remove(&io.0).is_some() {
+            self.hold(io, Payload::Cause);
+            engine.failed(now, io, AttemptFailure::Network { offline: false });
+        }
+    }
+
     fn event(self: &Rc<Self>, event: Event) {
         let now = self.sim.exec.now();
         match event {
-            Event::Attempt { attempt, .. } => self.attempt.set(attempt),
             Event::Retry { key, attempt, delay_ms, resumed, .. } => {
                 let Some(key) = key else { return };
                 let asked = self.asked.borrow_mut().remove(&key).flatten();
@@ -968,7 +1108,7 @@ impl Host {
             Event::Queued { key, reason, .. } => {
                 self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str()))
             }
-            Event::GiveUp { .. } | Event::Breaker { .. } | Event::Workflow { .. } => {}
+            Event::GiveUp { .. } | Event::Breaker { .. } | Event::Workflow { .. } | Event::StoreSelected => {}
         }
     }
 
@@ -979,12 +1119,22 @@ impl Host {
 
     fn lock(self: &Rc<Self>, io: Io, name: LockName, wait: bool, step: Step) {
         let name = lock_name(&name);
-        let key = name.strip_prefix("key:").map(str::to_string);
         if self.held.borrow().contains(&name) {
-            // Held in this process already.
+            // Held in this process already: queue for it, or refused at once.
+            if wait {
+                self.realm_waiting.borrow_mut().entry(name).or_default().push_back((io, step));
+                return;
+            }
+            let key = name.strip_prefix("key:").map(str::to_string);
             return self.lock_granted(io, key, step, false);
         }
         self.held.borrow_mut().insert(name.clone());
+        self.web_lock(io, name, wait, step);
+    }
+
+    /// Held in this process: now the Web Lock, where the platform has them.
+    fn web_lock(self: &Rc<Self>, io: Io, name: String, wait: bool, step: Step) {
+        let key = name.strip_prefix("key:").map(str::to_string);
         if !self.sim.cfg.web_locks {
             return self.lock_granted(io, key, step, true);
         }

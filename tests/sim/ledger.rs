@@ -20,6 +20,8 @@ pub struct Faults {
     pub duplicated: u64,
     pub status_5xx: u64,
     pub status_429: u64,
+    /// 202 + Retry-After, not applied, with 202 in `retryOn`.
+    pub accepted_later: u64,
     pub status_409: u64,
     pub partitions: u64,
     pub offline_refusals: u64,
@@ -86,6 +88,8 @@ pub struct OpLog {
     /// Reported 'settled', the delete that follows not committed yet (a
     /// crash there leaves the record stored).
     pub settled_undeleted: bool,
+    /// Its kept answer was removed unread, past ttlMs after it settled.
+    pub kept_expired: bool,
 }
 
 pub struct Ledger {

@@ -228,6 +228,7 @@ impl Totals {
         f.duplicated += g.duplicated;
         f.status_5xx += g.status_5xx;
         f.status_429 += g.status_429;
+        f.accepted_later += g.accepted_later;
         f.status_409 += g.status_409;
         f.partitions += g.partitions;
         f.offline_refusals += g.offline_refusals;
@@ -258,7 +259,7 @@ impl Totals {
         format!(
             "simulation of the shipped engine: {} seeds ({} with two clients on one store, {} without Web Locks), {} operations ({} accepted into the outbox, {} live only (durable: false); {} never persisted: their page died first or the store refused them, never sent); \
              faults: {} crashes ({} at {} action boundaries, {} at random times), {} close() calls, {} requests dropped, {} responses dropped \
-             ({} after the server applied), {} duplicated deliveries, {} 5xx, {} 429, {} 409, {} partitions ({} the device knew: offline/online), \
+             ({} after the server applied), {} duplicated deliveries, {} 5xx, {} 429, {} 202 + Retry-After with 202 in retryOn, {} 409, {} partitions ({} the device knew: offline/online), \
              {} clock jumps forward, {} backward, {} aborts, {} resubmissions, {} resume() calls, {} store calls failed ({} reported), \
              {} beforeReplay failures, {} unreadable values ({} quarantine reports); \
              attempts: {} live, {} resent; effects: {} applied, {} refused (422), duplicates: {}, lost: {}; \
@@ -274,7 +275,7 @@ impl Totals {
             self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.non_durable, self.never_persisted,
             self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes, f.closes,
             f.requests_dropped, f.responses_dropped, f.applied_but_unanswered, f.duplicated, f.status_5xx,
-            f.status_429, f.status_409, f.partitions, f.device_offline, f.jumps_forward, f.jumps_backward, f.aborts,
+            f.status_429, f.accepted_later, f.status_409, f.partitions, f.device_offline, f.jumps_forward, f.jumps_backward, f.aborts,
             f.resubmissions, f.resumes, f.store_failures, f.store_errors_reported, f.replay_failures, f.corrupt_records,
             c.quarantined_reports, self.live_attempts, self.resend_attempts, self.effects, self.refused,
             self.duplicates, self.lost, self.reported_status, self.reported_settled, self.unreported,

@@ -13,6 +13,9 @@ use super::world::Sim;
 /// IndexedDB round trips, in virtual ms.
 pub const STORE_MS: u64 = 1;
 pub const LIST_MS: u64 = 2;
+/// How long a delete waits for other writes to share its transaction
+/// (pkg-template/io/policy.js DELETE_DELAY_MS).
+pub const DELETE_DELAY_MS: u64 = 8;
 
 type Grant = Box<dyn FnOnce(bool)>;
 

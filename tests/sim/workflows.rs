@@ -15,11 +15,12 @@
 use std::rc::Rc;
 
 use durafetch::core::contract::ErrorKind;
+use durafetch::core::kept::KeptResult;
 
 use super::app::ISSUE_WINDOW_MS;
 use super::host::{Abort, Call, CallResult, Host};
 use super::ledger::Report;
-use super::world::Sim;
+use super::world::{Draw, Sim};
 
 pub const STEPS: u32 = 3;
 pub const WORKFLOW: &str = "checkout";
@@ -59,6 +60,11 @@ pub fn step_op(sim: &Sim, r: usize, index: u32) -> usize {
 
 /// The application starts each run at a random time of the issue window.
 pub fn schedule(sim: &Rc<Sim>) {
+    // Some steps' requests are refused (422): their runs must fail there.
+    for op in sim.cfg.ops..sim.cfg.ops + sim.cfg.runs * STEPS as usize {
+        let invalid = sim.rng.borrow_mut().chance(sim.cfg.p_invalid / 2.0);
+        sim.ledger.borrow_mut().ops[op].invalid = invalid;
+    }
     for r in 0..sim.cfg.runs {
         let s = sim.clone();
         sim.exec.at(sim.draw(0, ISSUE_WINDOW_MS), move || start(&s, r));
@@ -104,6 +110,7 @@ pub fn run_step(host: &Rc<Host>, r: usize, index: u32, key: String) {
         signal: Abort::new(),
         // A resumed step sends its key again: the server replays.
         resubmission: executions > 1,
+        from_step: true,
     };
     sim.ledger.borrow_mut().ops[op].resubmitted |= executions > 1;
     let h = host.clone();
@@ -113,31 +120,34 @@ pub fn run_step(host: &Rc<Host>, r: usize, index: u32, key: String) {
     });
 }
 
-/// The step's request ended: its answer is the step's result, or the run
-/// fails. 'queued' is waited for through result(key).
+/// The step's request ended: its answer is the step's result (the engine
+/// decides whether its status fails the step), or the run fails. A step's
+/// request that ends 'queued' is not rejected: the engine waits for its
+/// answer, and rejects it only when the store has none to give.
 fn step_answered(host: &Rc<Host>, r: usize, index: u32, key: String, result: CallResult) {
     let id = run_id(r);
     match result {
-        CallResult::Status(status) if status < 300 => host.step_done(&id, index),
-        CallResult::Failed(ErrorKind::Queued) => {
-            let h = host.clone();
-            host.result(key.clone(), move |answer| match answer {
-                Some(CallResult::Status(status)) if status < 300 => h.step_done(&id, index),
-                Some(CallResult::Failed(ErrorKind::Closed)) => {}
-                other => {
-                    // With Web Locks only an expiry (ttlMs) leaves nothing to read.
-                    let op = step_op(&h.sim, r, index);
-                    let expired = h.sim.ledger.borrow().ops[op].reports.contains(&Report::Expired);
-                    if other.is_none() && !expired && h.sim.cfg.web_locks {
-                        let what = format!("run {r}: step {index}'s answer ({key}) was lost: result(key) found nothing");
-                        h.sim.ledger.borrow_mut().violations.push(what);
-                    }
-                    h.run_failed(&id)
-                }
-            });
-        }
+        CallResult::Status(status) => host.step_done(&id, index, status),
         // The client closed: the run stops where it is; the next client resumes it.
         CallResult::Failed(ErrorKind::Closed) => {}
+        CallResult::Failed(ErrorKind::Exhausted) => {
+            // With Web Locks only an expiry (ttlMs, of the record or of its
+            // kept answer) leaves nothing to read.
+            let op = step_op(&host.sim, r, index);
+            // Or its kept answer is past its TTL on the wall clock (a clock
+            // jump can do it at once): its delete may not have committed yet.
+            let kept_past_ttl = host.sim.store.borrow().get(&key).and_then(|v| KeptResult::decode(v.data.as_deref()?).ok())
+                .is_some_and(|kept| kept.settled_at + host.sim.cfg.ttl_ms as f64 <= host.sim.now_ms());
+            let expired = {
+                let ledger = host.sim.ledger.borrow();
+                ledger.ops[op].reports.contains(&Report::Expired) || ledger.ops[op].kept_expired || kept_past_ttl
+            };
+            if !expired && host.sim.cfg.web_locks {
+                let what = format!("run {r}: step {index}'s answer ({key}) was lost: nothing left to read");
+                host.sim.ledger.borrow_mut().violations.push(what);
+            }
+            host.run_failed(&id)
+        }
         // The store refused the step's request (nothing was sent): the step fails.
         _ => host.run_failed(&id),
     }

@@ -86,6 +86,9 @@ pub struct Config {
     pub mutant: Mutant,
     /// Workflow runs the application starts (tests/sim/workflows.rs).
     pub runs: usize,
+    /// The server answers 202 with a Retry-After without applying (a job
+    /// still running), and the client's `retryOn` includes 202.
+    pub p_accepted_later: f64,
 }
 
 impl Config {
@@ -101,7 +104,7 @@ impl Config {
         let (partition_every_ms, resume_every_ms) = (gap(0.5, 5_000, 60_000), gap(0.4, 3_000, 30_000));
         let close_every_ms = gap(0.3, 5_000, 60_000);
         let clients = if r.chance(0.7) { 2 } else { 1 };
-        Config {
+        let mut cfg = Config {
             seed,
             ops,
             clients,
@@ -139,7 +142,13 @@ impl Config {
             focus_crash: None,
             mutant: Mutant::None,
             runs: if r.chance(0.6) { r.range(1, 3) as usize } else { 0 },
+            // Drawn last, so every earlier field is what it was for a seed.
+            p_accepted_later: if r.chance(0.3) { r.unit() * 0.1 } else { 0.0 },
+        };
+        if cfg.p_accepted_later > 0.0 {
+            cfg.policy.retry_on.insert(202);
         }
+        cfg
     }
 }
 

@@ -106,14 +106,13 @@ pub enum Cause {
 }
 
 /// A rejection or a failure reported in an event: the fields of a
-/// `DurafetchError` (the host writes the message).
+/// `DurafetchError` (the host writes the message, and adds the caller's
+/// method and URL).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Failure {
     pub kind: ErrorKind,
     pub key: Option<String>,
     pub attempts: u32,
-    pub method: Option<String>,
-    pub url: Option<String>,
     pub reason: Option<QueueReason>,
     pub status: Option<u16>,
     pub cause: Option<Cause>,
@@ -131,8 +130,6 @@ impl Failure {
             kind,
             key: None,
             attempts: 0,
-            method: None,
-            url: None,
             reason: None,
             status: None,
             cause: None,
@@ -151,7 +148,6 @@ impl Failure {
 /// An event for the application's listeners.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
-    Attempt { key: Option<String>, method: String, url: String, attempt: u32, resumed: bool },
     Retry { key: Option<String>, attempt: u32, delay_ms: u64, reason: RetryReason, status: Option<u16>, resumed: bool },
     GiveUp { key: Option<String>, reason: GiveUpReason, attempts: u32, status: Option<u16> },
     Breaker { origin: String, state: Transition },
@@ -160,6 +156,8 @@ pub enum Event {
     Settled { key: Option<String>, status: u16, attempts: u32, resumed: bool, response: Option<(Io, bool)> },
     Queued { key: String, reason: QueueReason, attempts: u32, status: Option<u16> },
     StoreError(Failure),
+    /// The client is ready: the host says which store it opened.
+    StoreSelected,
     Quarantined { key: String, reason: DecodeError, moved: bool },
     #[cfg(feature = "workflows")]
     Workflow { id: String, name: String, state: WorkflowState, step: Option<String> },
@@ -214,9 +212,11 @@ pub struct PendingOp {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    /// Send one attempt, under the key when there is one. Its end comes back
-    /// as `answered` or `failed` unless the engine cancels it first.
-    Send { io: Io, source: Source, key: Option<String>, timeout_ms: u64 },
+    /// Send attempt `attempt` (1 for the first; `resumed`: a stored
+    /// operation resent in the background), under the key when there is
+    /// one, and tell the 'attempt' listeners. Its end comes back as
+    /// `answered` or `failed`, also after a `Cancel`.
+    Send { io: Io, source: Source, key: Option<String>, timeout_ms: u64, attempt: u32, resumed: bool },
     /// Stop an attempt (its timeout passed, or the client closed): abort the
     /// fetch, forget it, report nothing more about it.
     Cancel { io: Io },
@@ -239,6 +239,12 @@ pub enum Action {
     Unlock { name: LockName },
     /// The answer to `pending()`.
     Pending { call: CallId, ops: Vec<PendingOp> },
+    /// The client is closing: write what the store holds back, now.
+    Flush,
+    /// The client is closing: the workflows' code stops where it is (its
+    /// waiting steps end 'closed'); the journals say how far it got.
+    #[cfg(feature = "workflows")]
+    StopRuns,
     /// The client is closed and idle: the store can be closed.
     CloseStore,
     /// Write run `meta`'s journal under `key` (the host adds the run's
@@ -254,6 +260,10 @@ pub enum Action {
     /// Step `index`'s result is journaled: the step resolves with it.
     #[cfg(feature = "workflows")]
     StepCommitted { id: String, index: u32 },
+    /// Step `index` returned a Response with a refusing `status`: it fails
+    /// (kind 'step-status'), and so does the run.
+    #[cfg(feature = "workflows")]
+    StepRefused { id: String, index: u32, status: u16 },
     /// Compensate step `index`: run its undo, its requests keyed from `key`.
     #[cfg(feature = "workflows")]
     Undo { id: String, index: u32, key: String },
@@ -265,9 +275,8 @@ pub enum Action {
     RunEnded { call: CallId, id: String, outcome: RunOutcome },
     #[cfg(feature = "workflows")]
     Runs { call: CallId, runs: Vec<RunInfo> },
-    /// The store was read for createClient: runs are known (`client.run(id)`).
-    #[cfg(feature = "workflows")]
-    Scanned { call: CallId },
+    /// createClient is answered: the client may be used.
+    Started { call: CallId },
     /// Keep a resumed operation's answer for `client.result(key)`: write it
     /// (`data`, with the response under `response`, its last use) over the
     /// operation's record, and tell the other contexts of the store it settled.

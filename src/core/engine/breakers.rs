@@ -59,6 +59,14 @@ impl Breakers {
         }
     }
 
+    /// An attempt ended without a verdict (aborted, closed, or failed
+    /// while offline): a probe it carried is given back.
+    pub fn abandon(&mut self, origin: &str) {
+        if let Some(breaker) = self.get_mut(origin) {
+            breaker.on_abandon();
+        }
+    }
+
     /// Back online: every breaker starts closed. Returns the origins whose
     /// breaker was not closed (each gets a 'closed' event).
     pub fn close_all(&mut self) -> Vec<String> {

@@ -16,11 +16,12 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use super::attempt::{Attempt, Send};
+use super::lock::Held;
 use super::{
     Action, Arg, AttemptEnd, CallId, CallRequest, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, PendingOp,
     Source, Step, Stored, Task,
 };
-use crate::core::breaker::Admission;
 use crate::core::contract::{ErrorKind, EventKind, GiveUpReason, QueueReason, StoreAction};
 use crate::core::key::{choose_key, fingerprint, is_valid_key, origin_of, uuid_v4, KeyChoice};
 use crate::core::options::{refused, Expect, OptionError};
@@ -38,14 +39,19 @@ pub(crate) struct Call {
     url: String,
     durable: bool,
     record: Option<Record>,
+    /// Callers that are workflow steps' requests: 'queued' is no answer for
+    /// them, they wait for the operation to settle (kept.rs).
+    pub steps: Vec<CallId>,
     schedule: Schedule,
     /// The previous attempt's payload, while the host holds one.
     last: Option<Io>,
     last_outcome: Option<Outcome>,
-    probe: bool,
-    locked: bool,
+    lock: Held,
+    /// The caller's signal fired: it ends at the next step it can.
     aborted: bool,
     created_at: f64,
+    /// Ended 'queued': when (monotonic) its record is due for the drainer.
+    queued_due: Option<f64>,
     phase: Phase,
 }
 
@@ -61,10 +67,10 @@ enum Phase {
         wrote: Option<bool>,
         granted: Option<bool>,
     },
-    Sending {
-        io: Io,
-        timeout_at: f64,
-    },
+    Sending(Attempt),
+    /// An earlier attempt of its key, cancelled, may still be on the wire:
+    /// the next one waits for it to end (attempt.rs), within the deadline.
+    Blocked,
     /// Writing progress after a transient outcome; then waiting until `until`.
     Saving {
         io: Io,
@@ -114,10 +120,15 @@ pub(crate) enum Wake {
 
 impl Call {
     pub fn sending(&self) -> Option<Io> {
-        match self.phase {
-            Phase::Sending { io, .. } => Some(io),
+        match &self.phase {
+            Phase::Sending(a) => Some(a.io),
             _ => None,
         }
+    }
+
+    /// Waiting for a cancelled attempt of `key` to end.
+    pub fn blocked_on(&self, key: &str) -> bool {
+        matches!(self.phase, Phase::Blocked) && self.key.as_deref() == Some(key)
     }
 
     pub fn awaits(&self, io: Io) -> bool {
@@ -130,10 +141,10 @@ impl Call {
     }
 
     pub fn wake_at(&self, policy: &RetryPolicy) -> Option<f64> {
-        match self.phase {
-            Phase::Sending { timeout_at, .. } => Some(timeout_at),
-            Phase::Waiting { until, .. } => Some(until),
-            Phase::Offline => Some(self.schedule.deadline_at(policy)),
+        match &self.phase {
+            Phase::Sending(a) => Some(a.timeout_at),
+            Phase::Waiting { until, .. } => Some(*until),
+            Phase::Offline | Phase::Blocked => Some(self.schedule.deadline_at(policy)),
             _ => None,
         }
     }
@@ -159,8 +170,6 @@ impl Call {
         Failure {
             key: self.key.clone(),
             attempts,
-            method: Some(self.method.clone()),
-            url: Some(self.url.clone()),
             ..Failure::new(kind)
         }
     }
@@ -202,7 +211,7 @@ impl Engine {
             None => String::new(),
         };
         if let Some(key) = &key {
-            if self.join(key, &fingerprint, req.call) {
+            if self.join(key, &fingerprint, req.call, req.from_step) {
                 return;
             }
         }
@@ -227,9 +236,9 @@ impl Engine {
         let mut callers = vec![req.call];
         // `result(key)` callers waiting for this key get this call's answer.
         if let Some(key) = key.as_ref().filter(|_| !self.result_waiters.is_empty()) {
-            let (mine, rest) = ::core::mem::take(&mut self.result_waiters).into_iter().partition(|(_, k)| k == key);
+            let (mine, rest): (Vec<_>, Vec<_>) = ::core::mem::take(&mut self.result_waiters).into_iter().partition(|w| w.key == *key);
             self.result_waiters = rest;
-            callers.extend(mine.into_iter().map(|(call, _): (CallId, String)| call));
+            callers.extend(mine.into_iter().map(|w| w.call));
         }
         let io = self.io();
         let mut call = Call {
@@ -240,13 +249,14 @@ impl Engine {
             url: req.url,
             durable,
             record,
+            steps: if req.from_step { vec![req.call] } else { Vec::new() },
             schedule: Schedule::new(now.mono),
             last: None,
             last_outcome: None,
-            probe: false,
-            locked: false,
+            lock: Held::default(),
             aborted: false,
             created_at: now.wall,
+            queued_due: None,
             phase: Phase::Reading(io),
         };
         match (durable, &call.key) {
@@ -281,13 +291,13 @@ impl Engine {
 
     /// Joins a call or a resend running here with the same key. The same
     /// key for a different request is refused.
-    fn join(&mut self, key: &str, fingerprint: &str, caller: CallId) -> bool {
+    fn join(&mut self, key: &str, fingerprint: &str, caller: CallId, step: bool) -> bool {
         let running = self.tasks.iter_mut().find_map(|t| match t {
-            Task::Call(c) if c.key.as_deref() == Some(key) => Some((&mut c.callers, c.fingerprint.as_str())),
+            Task::Call(c) if c.key.as_deref() == Some(key) => Some((&mut c.callers, &mut c.steps, c.fingerprint.as_str())),
             Task::Resend(r) if r.key == key && r.sending().is_some() => r.joinable(),
             _ => None,
         });
-        let Some((callers, running_fingerprint)) = running else {
+        let Some((callers, steps, running_fingerprint)) = running else {
             return false;
         };
         if running_fingerprint != fingerprint {
@@ -295,6 +305,9 @@ impl Engine {
             self.push(Action::Reject { call: caller, failure });
         } else {
             callers.push(caller);
+            if step {
+                steps.push(caller);
+            }
         }
         true
     }
@@ -312,20 +325,20 @@ impl Engine {
                 let (Some(wrote), Some(granted)) = (wrote, granted) else {
                     return true;
                 };
-                c.locked = granted;
+                c.lock = Held::new(LockName::Key(c.key.clone().unwrap_or_default()), granted);
                 if !wrote {
                     let mut failure = c.failure(ErrorKind::Storage, 0);
                     (failure.action, failure.sent, failure.cause) =
                         (Some(StoreAction::Put), Some(false), Some(Cause::Io(put)));
                     self.reject_all(c, failure);
-                    self.unlock_call(c);
+                    self.release(&mut c.lock);
                     return false;
                 }
                 if c.aborted {
                     return self.end_aborted(now, c);
                 }
                 if !granted {
-                    return self.tell_queued(c, QueueReason::InFlightElsewhere, 0, None, None);
+                    return self.tell_queued(now, c, QueueReason::InFlightElsewhere, 0, None, None);
                 }
                 self.first_attempt(now, c)
             }
@@ -336,18 +349,18 @@ impl Engine {
                 (failure.action, failure.sent, failure.cause) =
                     (Some(StoreAction::Put), Some(false), Some(Cause::Io(io)));
                 self.reject_all(c, failure);
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             (Phase::Locking(_), Done::Locked(granted)) => {
-                c.locked = granted;
+                c.lock = Held::new(LockName::Key(c.key.clone().unwrap_or_default()), granted);
                 if !granted {
                     if c.aborted {
                         self.reject_all(c, c.failure(ErrorKind::Aborted, 0));
                         return false;
                     }
                     // Another tab or worker is sending it now; it stays stored there.
-                    return self.tell_queued(c, QueueReason::InFlightElsewhere, 0, None, None);
+                    return self.tell_queued(now, c, QueueReason::InFlightElsewhere, 0, None, None);
                 }
                 let io = self.io();
                 let key = c.key.clone().unwrap_or_default();
@@ -364,7 +377,7 @@ impl Engine {
                 }
                 c.phase = Phase::Waiting { until, server_asked };
                 if self.closed {
-                    return self.end_closed(c);
+                    return self.end_closed(now, c);
                 }
                 if until <= now.mono {
                     return self.next_attempt(now, c);
@@ -376,7 +389,7 @@ impl Engine {
                     let action = if matches!(end, End::Queued { .. }) { StoreAction::Put } else { StoreAction::Delete };
                     self.store_error(now, action, io);
                 }
-                self.finish(c, end)
+                self.finish(now, c, end)
             }
             // A completion that does not fit the phase: drop what it holds.
             (_, done) => {
@@ -393,7 +406,7 @@ impl Engine {
                 let mut failure = c.failure(ErrorKind::Storage, 0);
                 (failure.action, failure.cause) = (Some(StoreAction::Get), Some(Cause::Io(io)));
                 self.reject_all(c, failure);
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             Ok(Some(Stored::Result(kept))) => {
@@ -403,7 +416,7 @@ impl Engine {
                 }
                 let io = self.io();
                 self.forget(io, kept.key);
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             // A key cannot name a run (a run's store key has a space) or
@@ -411,12 +424,12 @@ impl Engine {
             #[cfg(feature = "workflows")]
             Ok(Some(Stored::Run(_))) => {
                 self.reject_all(c, Failure { key: Some(key), ..Failure::new(ErrorKind::KeyReuse) });
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             Ok(Some(Stored::Other)) => {
                 self.reject_all(c, Failure { key: Some(key), ..Failure::new(ErrorKind::KeyReuse) });
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             Ok(Some(Stored::Record(r))) if r.fingerprint == c.fingerprint => {
@@ -429,7 +442,7 @@ impl Engine {
             }
             Ok(Some(Stored::Record(_))) => {
                 self.reject_all(c, Failure { key: Some(key), ..Failure::new(ErrorKind::KeyReuse) });
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             Ok(Some(Stored::Unreadable { error, .. })) => {
@@ -437,13 +450,13 @@ impl Engine {
                 let cause = Cause::Text(CauseText::Unreadable, Some(error));
                 (failure.action, failure.cause) = (Some(StoreAction::Get), Some(cause));
                 self.reject_all(c, failure);
-                self.unlock_call(c);
+                self.release(&mut c.lock);
                 false
             }
             Ok(None) => {
                 if c.aborted {
                     self.reject_all(c, c.failure(ErrorKind::Aborted, 0));
-                    self.unlock_call(c);
+                    self.release(&mut c.lock);
                     return false;
                 }
                 if self.is(Mutant::SendBeforePersist) {
@@ -472,7 +485,7 @@ impl Engine {
             return self.end_aborted(now, c);
         }
         if self.closed {
-            return self.end_closed(c);
+            return self.end_closed(now, c);
         }
         if !self.online {
             return self.wait_for_network(now, c);
@@ -485,35 +498,42 @@ impl Engine {
                 return self.give_up(now, c, give_up.into(), c.schedule.attempts(), status, 0);
             }
         };
-        let origin = origin_of(&c.url).to_string();
-        let (admission, transition) = self.breakers.admit(&origin, now.mono);
-        if let Some(state) = transition {
-            self.emit(EventKind::Breaker, || Event::Breaker { origin: origin.clone(), state });
-        }
-        if let Admission::Rejected { retry_in_ms } = admission {
+        if c.key.as_deref().is_some_and(|key| self.is_lingering(key)) {
+            // Undone once the attempt in flight ends (key_freed).
             c.schedule.forget_attempt();
-            let status = c.last_outcome.and_then(|o| o.status());
-            return self.give_up(now, c, GiveUpReason::CircuitOpen, plan.attempt - 1, status, retry_in_ms);
+            c.phase = Phase::Blocked;
+            return true;
         }
-        if let Some(previous) = c.last.take() {
-            self.push(Action::Release { io: previous });
-        }
-        c.probe = admission == Admission::Probe;
-        self.emit(EventKind::Attempt, || Event::Attempt {
-            key: c.key.clone(),
-            method: c.method.clone(),
-            url: c.url.clone(),
-            attempt: plan.attempt,
-            resumed: false,
-        });
-        let io = self.io();
         let key = match (&c.key, self.is(Mutant::KeyPerAttempt)) {
             (Some(k), true) => Some([k.as_str(), "~", &plan.attempt.to_string()].concat()),
             (key, _) => key.clone(),
         };
-        self.push(Action::Send { io, source: Source::Call(c.callers[0]), key, timeout_ms: plan.timeout_ms });
-        c.phase = Phase::Sending { io, timeout_at: now.mono + plan.timeout_ms as f64 };
-        true
+        let send = Send {
+            key: key.as_deref(),
+            url: &c.url,
+            number: plan.attempt,
+            resumed: false,
+            timeout_ms: plan.timeout_ms,
+        };
+        match self.send_attempt(now, Source::Call(c.callers[0]), send) {
+            Ok(attempt) => {
+                if let Some(previous) = c.last.take() {
+                    self.push(Action::Release { io: previous });
+                }
+                c.phase = Phase::Sending(attempt);
+                true
+            }
+            Err(retry_in_ms) => {
+                c.schedule.forget_attempt();
+                let status = c.last_outcome.and_then(|o| o.status());
+                self.give_up(now, c, GiveUpReason::CircuitOpen, plan.attempt - 1, status, retry_in_ms)
+            }
+        }
+    }
+
+    /// The cancelled attempt its key waited for ended.
+    pub(crate) fn key_freed(&mut self, now: Now, c: &mut Call) -> bool {
+        self.next_attempt(now, c)
     }
 
     /// Offline: a durable call stays stored for when the network is back;
@@ -521,7 +541,7 @@ impl Engine {
     fn wait_for_network(&mut self, now: Now, c: &mut Call) -> bool {
         if c.durable {
             let cause = self.last_cause(c);
-            return self.tell_queued(c, QueueReason::Offline, c.schedule.attempts(), None, cause);
+            return self.tell_queued(now, c, QueueReason::Offline, c.schedule.attempts(), None, cause);
         }
         if c.schedule.deadline_at(&self.options.policy) <= now.mono {
             let attempts = c.schedule.attempts();
@@ -538,13 +558,11 @@ impl Engine {
             AttemptEnd::BeforeReplay => (Outcome::Network, true),
             AttemptEnd::Cancelled => return true,
         };
-        let origin = origin_of(&c.url).to_string();
-        let no_answer = !matches!(outcome, Outcome::Response { .. });
-        if no_answer && !self.online {
+        let Phase::Sending(attempt) = ::core::mem::replace(&mut c.phase, Phase::Blocked) else {
+            return true;
+        };
+        if !self.judge_attempt(now, attempt, &c.url, &outcome) {
             // The device's failure, not the server's: not counted.
-            if c.probe {
-                self.breakers.record(&origin, None, &self.options.policy.retry_on, now.mono, &mut self.rng);
-            }
             c.schedule.forget_attempt();
             if held {
                 self.push(Action::Release { io });
@@ -552,9 +570,6 @@ impl Engine {
             return self.wait_for_network(now, c);
         }
         let policy = self.options.policy.clone();
-        if let Some(state) = self.breakers.record(&origin, Some(&outcome), &policy.retry_on, now.mono, &mut self.rng) {
-            self.emit(EventKind::Breaker, || Event::Breaker { origin, state });
-        }
         let attempt = c.schedule.attempts();
         c.last = held.then_some(io);
         c.last_outcome = Some(outcome);
@@ -562,7 +577,7 @@ impl Engine {
             Decision::Settle => match outcome {
                 Outcome::Response { status, .. } => {
                     c.last = None;
-                    self.end_settled(c, io, status, attempt)
+                    self.end_settled(now, c, io, status, attempt)
                 }
                 // Only an answer settles: network errors and timeouts are always retried.
                 _ => self.give_up(now, c, GiveUpReason::Exhausted, attempt, None, 0),
@@ -595,17 +610,26 @@ impl Engine {
     }
 
     pub(crate) fn call_timer(&mut self, now: Now, c: &mut Call) -> bool {
-        match c.phase {
-            Phase::Sending { io, timeout_at } if timeout_at <= now.mono => {
-                self.push(Action::Cancel { io });
+        match &c.phase {
+            Phase::Sending(a) if a.timeout_at <= now.mono => {
+                let io = a.io;
+                self.cancel_attempt_of(c);
                 self.call_attempt_ended(now, c, io, AttemptEnd::Outcome { outcome: Outcome::Timeout, held: false })
             }
-            Phase::Waiting { until, .. } if until <= now.mono => self.next_attempt(now, c),
-            Phase::Offline if c.schedule.deadline_at(&self.options.policy) <= now.mono => {
+            Phase::Waiting { until, .. } if *until <= now.mono => self.next_attempt(now, c),
+            Phase::Offline | Phase::Blocked if c.schedule.deadline_at(&self.options.policy) <= now.mono => {
                 let attempts = c.schedule.attempts();
-                self.give_up(now, c, GiveUpReason::Deadline, attempts, None, 0)
+                let status = c.last_outcome.and_then(|o| o.status());
+                self.give_up(now, c, GiveUpReason::Deadline, attempts, status, 0)
             }
             _ => true,
+        }
+    }
+
+    /// Stops waiting for the attempt in flight (it stays `Sending` until judged).
+    fn cancel_attempt_of(&mut self, c: &Call) {
+        if let Phase::Sending(a) = &c.phase {
+            self.cancel_attempt(a, c.key.as_deref());
         }
     }
 
@@ -616,7 +640,7 @@ impl Engine {
             // it said when, and earlier is refused.
             (Wake::Resume, Phase::Waiting { server_asked: false, .. }) => (self.next_attempt(now, c), true),
             (Wake::Online, Phase::Offline) => (self.next_attempt(now, c), false),
-            (Wake::Close, Phase::Waiting { .. } | Phase::Offline) => (self.end_closed(c), true),
+            (Wake::Close, Phase::Waiting { .. } | Phase::Offline | Phase::Blocked) => (self.end_closed(now, c), true),
             _ => (true, false),
         }
     }
@@ -634,29 +658,40 @@ impl Engine {
             return true;
         }
         c.aborted = true;
-        match c.phase {
-            Phase::Sending { io, .. } => {
-                self.push(Action::Cancel { io });
-                if c.probe {
-                    let origin = origin_of(&c.url).to_string();
-                    self.breakers.record(&origin, None, &self.options.policy.retry_on, now.mono, &mut self.rng);
-                }
+        match ::core::mem::replace(&mut c.phase, Phase::Blocked) {
+            Phase::Sending(a) => {
+                self.cancel_attempt(&a, c.key.as_deref());
+                self.give_back(a, &c.url);
                 self.end_aborted(now, c)
             }
-            Phase::Waiting { .. } | Phase::Offline => self.end_aborted(now, c),
+            Phase::Waiting { .. } | Phase::Offline | Phase::Blocked => self.end_aborted(now, c),
             // A store call or lock is in flight: end when it completes.
-            _ => true,
+            phase => {
+                c.phase = phase;
+                true
+            }
         }
     }
 
-    fn end_settled(&mut self, c: &mut Call, response: Io, status: u16, attempts: u32) -> bool {
+    fn end_settled(&mut self, now: Now, c: &mut Call, response: Io, status: u16, attempts: u32) -> bool {
         let end = End::Settled { response, status, attempts };
         if !c.durable {
-            self.tell(c, end);
+            self.tell(now, c, end);
             return false;
         }
+        #[cfg(feature = "workflows")]
+        if c.callers.is_empty() {
+            // Nobody here waits any more (its workflow step's run stopped
+            // at close): the answer is kept, as a resend's would be, for
+            // whoever runs that step next (result(key)).
+            let key = c.key.clone().unwrap_or_default();
+            self.emit(EventKind::Settled, || Event::Settled { key: Some(key.clone()), status, attempts, resumed: false, response: None });
+            let io = self.keep_answer(now, key, status, attempts, response);
+            c.phase = Phase::Ending { io, end: End::Told };
+            return true;
+        }
         if !self.is(Mutant::DeleteBeforeSettled) {
-            self.tell(c, end);
+            self.tell(now, c, end);
             return self.end_with_delete(c, End::Told, Step::CallSettled);
         }
         self.end_with_delete(c, end, Step::CallSettled)
@@ -715,7 +750,7 @@ impl Engine {
         let cause = self.last_cause(c);
         if reason == GiveUpReason::Closed {
             // Its progress is stored already.
-            return self.tell_queued(c, QueueReason::Closed, attempts, status, cause);
+            return self.tell_queued(now, c, QueueReason::Closed, attempts, status, cause);
         }
         let Some(mut record) = c.record.take() else {
             return false;
@@ -729,6 +764,7 @@ impl Engine {
             },
             None => (now.wall, 0.0),
         };
+        c.queued_due = Some(now.mono + (record.next_attempt_at.max(record.not_before) - now.wall).max(0.0));
         let end = End::Queued { reason: reason.queued(), attempts, status, cause };
         if self.is(Mutant::ForgetWhenQueued) {
             return self.end_with_delete(c, end, Step::CallQueued);
@@ -751,11 +787,11 @@ impl Engine {
         }
     }
 
-    fn end_closed(&mut self, c: &mut Call) -> bool {
+    fn end_closed(&mut self, now: Now, c: &mut Call) -> bool {
         let attempts = c.schedule.attempts();
         if c.durable {
             let cause = self.last_cause(c);
-            return self.tell_queued(c, QueueReason::Closed, attempts, None, cause);
+            return self.tell_queued(now, c, QueueReason::Closed, attempts, None, cause);
         }
         if let Some(io) = c.last.take() {
             self.push(Action::Release { io });
@@ -771,7 +807,7 @@ impl Engine {
     }
 
     /// The caller withdrew it: a stored record must not be resent later.
-    fn end_aborted(&mut self, _now: Now, c: &mut Call) -> bool {
+    fn end_aborted(&mut self, now: Now, c: &mut Call) -> bool {
         if let Some(io) = c.last.take() {
             self.push(Action::Release { io });
         }
@@ -779,32 +815,38 @@ impl Engine {
         if c.durable && !matches!(c.phase, Phase::Reading(_)) {
             return self.end_with_delete(c, end, Step::CallAborted);
         }
-        self.finish(c, end)
+        self.finish(now, c, end)
     }
 
     fn tell_queued(
         &mut self,
+        now: Now,
         c: &mut Call,
         reason: QueueReason,
         attempts: u32,
         status: Option<u16>,
         cause: Option<Io>,
     ) -> bool {
-        self.finish(c, End::Queued { reason, attempts, status, cause })
+        self.finish(now, c, End::Queued { reason, attempts, status, cause })
     }
 
-    /// Tells the end, gives the key back, and gives the drainer a queued record.
-    fn finish(&mut self, c: &mut Call, end: End) -> bool {
-        self.tell(c, end);
-        self.unlock_call(c);
+    /// Tells the end, gives the key back, and gives the drainer a queued
+    /// record: a round when it is due, not one per queued call (each round
+    /// lists the whole outbox).
+    fn finish(&mut self, now: Now, c: &mut Call, end: End) -> bool {
+        self.tell(now, c, end);
+        self.release(&mut c.lock);
         if matches!(end, End::Queued { .. }) {
-            self.kick();
+            match c.queued_due.take() {
+                Some(at) if at > now.mono => self.drain_at(at),
+                _ => self.kick(),
+            }
         }
         false
     }
 
     /// Reports an end to listeners and callers.
-    fn tell(&mut self, c: &mut Call, end: End) {
+    fn tell(&mut self, now: Now, c: &mut Call, end: End) {
         match end {
             End::Settled { response, status, attempts } => {
                 self.emit(EventKind::Settled, || Event::Settled {
@@ -818,7 +860,8 @@ impl Engine {
             }
             End::Queued { reason, attempts, status, cause } => {
                 let key = c.key.clone().unwrap_or_default();
-                self.emit(EventKind::Queued, || Event::Queued { key, reason, attempts, status });
+                self.emit(EventKind::Queued, || Event::Queued { key: key.clone(), reason, attempts, status });
+                self.steps_wait(now, &mut c.callers, &mut c.steps, &key);
                 let mut failure = c.failure(ErrorKind::Queued, attempts);
                 (failure.reason, failure.status, failure.cause) = (Some(reason), status, cause.map(Cause::Io));
                 self.reject_all(c, failure);
@@ -871,11 +914,4 @@ impl Engine {
         }
     }
 
-    fn unlock_call(&mut self, c: &mut Call) {
-        if ::core::mem::take(&mut c.locked) {
-            if let Some(key) = &c.key {
-                self.push(Action::Unlock { name: LockName::Key(key.to_string()) });
-            }
-        }
-    }
 }

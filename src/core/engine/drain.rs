@@ -14,6 +14,7 @@
 use crate::prelude::*;
 use super::{Action, Done, Engine, Event, Io, LockName, Mutant, Now, Step, Stored, Task};
 use crate::core::contract::{EventKind, StoreAction};
+use crate::core::sort::{search, sorted_order};
 use crate::core::outbox::plan;
 use crate::core::record::Record;
 
@@ -57,6 +58,11 @@ enum Phase {
         expiry_waits: bool,
         plan_wake: Option<f64>,
         had_ready: bool,
+        /// Per origin being resent: the key in flight, and the keys due
+        /// behind it (the next one last), sent as each before settles.
+        queues: Vec<(String, Vec<String>)>,
+        /// The records as listed, for the NoRereadUnderLock mutant only.
+        listed: Vec<Record>,
     },
 }
 
@@ -122,6 +128,13 @@ impl Engine {
         }
         let at = now.mono + STORE_RETRY_MS;
         self.drain.wake_at = Some(self.drain.wake_at.map_or(at, |w| w.min(at)));
+    }
+
+    /// A round at `at` (monotonic) at the latest.
+    pub(crate) fn drain_at(&mut self, at: f64) {
+        if !self.closed {
+            self.drain.wake_at = Some(earliest(self.drain.wake_at, at));
+        }
     }
 
     pub(crate) fn drain_wake(&mut self, _now: Now) {
@@ -192,8 +205,8 @@ impl Engine {
                 let gone: Vec<String> = self
                     .result_waiters
                     .iter()
-                    .filter(|(_, k)| !records.iter().any(|r| r.key == *k))
-                    .map(|(_, k)| k.clone())
+                    .filter(|w| !records.iter().any(|r| r.key == w.key))
+                    .map(|w| w.key.clone())
                     .collect();
                 for key in gone {
                     self.wake_results(now, &key);
@@ -257,38 +270,86 @@ impl Engine {
         if self.closed || !self.online {
             return self.end_round(now, true, None);
         }
+        // Sorted once, searched per record: a round costs O(n log n) with
+        // thousands of records and calls, not records × calls.
+        let mut busy_keys: Vec<&str> = self.lingering.iter().map(|(_, k)| k.as_str()).collect();
+        busy_keys.extend(self.tasks.iter().filter_map(|t| match t {
+            Task::Call(c) => c.key.as_deref(),
+            Task::Resend(r) => Some(r.key.as_str()),
+            _ => None,
+        }));
+        let busy_key = |i: usize| busy_keys.get(i).copied().unwrap_or("");
+        let busy_order = sorted_order(busy_keys.len(), |a, b| busy_key(a) < busy_key(b));
+        let busy = |key: &str| search(&busy_order, |i| busy_key(i).cmp(key)).is_some();
         let drain = &self.drain;
-        let tasks = &self.tasks;
-        let busy = |key: &str| {
-            tasks.iter().any(|t| match t {
-                Task::Call(c) => c.key.as_deref() == Some(key),
-                Task::Resend(r) => r.key == key,
-                _ => false,
-            })
-        };
-        let forced = |key: &str| drain.forced && !drain.forced_done.iter().any(|k| k == key);
+        let forced = |key: &str| drain.forced && drain.forced_done.binary_search_by(|k| k.as_str().cmp(key)).is_err();
         let round = plan(&records, now.wall, self.options.ttl_ms, forced, busy);
         self.drain.waits_for_busy = round.waits_for_busy;
         let outstanding = (round.expired.len() + round.ready.len()) as u32;
         let had_ready = !round.ready.is_empty();
         // The plan's due times are on the wall clock; the timer is not.
         let plan_wake = round.wake_at_ms.map(|at| now.mono_of(at));
-        self.drain.phase = Phase::Working { outstanding, progressed: false, expiry_waits: false, plan_wake, had_ready };
+        let queues = round.ready.iter().cloned().zip(round.behind.into_iter().map(|mut b| {
+            b.reverse();
+            b
+        }));
+        let queues = queues.collect();
+        self.drain.phase =
+            Phase::Working { outstanding, progressed: false, expiry_waits: false, plan_wake, had_ready, queues, listed: Vec::new() };
         if outstanding == 0 {
             return self.finish_round(now);
         }
         for key in round.expired {
             self.spawn_expire(key);
         }
+        // The heads of their origins' queues: a few, so looked up one by one.
         let mut records = records;
         for key in round.ready {
-            let forced = self.drain.forced && !self.drain.forced_done.contains(&key);
-            if forced {
-                self.drain.forced_done.push(key.clone());
-            }
             let listed = records.iter().position(|r| r.key == key).map(|i| records.swap_remove(i));
-            self.spawn_resend(key, forced, listed);
+            self.spawn_round_resend(key, listed);
         }
+        if let (true, Phase::Working { listed, .. }) = (self.is(Mutant::NoRereadUnderLock), &mut self.drain.phase) {
+            *listed = records;
+        }
+    }
+
+    fn spawn_round_resend(&mut self, key: String, listed: Option<Record>) {
+        let done = self.drain.forced_done.binary_search(&key);
+        let forced = self.drain.forced && done.is_err();
+        if let (true, Err(at)) = (forced, done) {
+            // Kept sorted: looked up for every record of every round.
+            self.drain.forced_done.insert(at, key.clone());
+        }
+        self.spawn_resend(key, forced, listed);
+    }
+
+    /// A round's resend ended. Settled, the next record of its origin goes
+    /// now (its order kept, no new listing); otherwise the origin waits for
+    /// the next round.
+    pub(crate) fn round_resend_done(&mut self, now: Now, key: &str, settled: bool, progressed: bool) {
+        if let Phase::Working { queues, .. } = &mut self.drain.phase {
+            if let Some(i) = queues.iter().position(|(k, _)| k == key) {
+                let next = match settled && !self.closed && self.online {
+                    true => queues[i].1.pop(),
+                    false => None,
+                };
+                match next {
+                    Some(next) => {
+                        queues[i].0 = next.clone();
+                        let mut listed = None;
+                        if let Phase::Working { progressed: p, listed: l, .. } = &mut self.drain.phase {
+                            *p |= progressed;
+                            listed = l.iter().position(|r| r.key == next).map(|i| l.swap_remove(i));
+                        }
+                        return self.spawn_round_resend(next, listed);
+                    }
+                    None => {
+                        queues.swap_remove(i);
+                    }
+                }
+            }
+        }
+        self.round_task_done(now, progressed, false);
     }
 
     /// One of the round's resends or expiries ended.

@@ -9,12 +9,13 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use super::lock::Held;
 use super::{Action, Done, Now, Engine, Event, Io, LockName, Step, Stored, Task};
 use crate::core::contract::{EventKind, GiveUpReason, StoreAction};
 
 pub(crate) struct Expire {
     key: String,
-    locked: bool,
+    lock: Held,
     /// Another context holds the key: look again soon.
     pub left_to_holder: bool,
     phase: Phase,
@@ -40,13 +41,13 @@ impl Engine {
     pub(crate) fn spawn_expire(&mut self, key: String) {
         let io = self.io();
         self.push(Action::Lock { io, name: LockName::Key(key.to_string()), wait: false, step: Step::ExpireLock });
-        self.tasks.push(Task::Expire(Expire { key, locked: false, left_to_holder: false, phase: Phase::Locking(io) }));
+        self.tasks.push(Task::Expire(Expire { key, lock: Held::default(), left_to_holder: false, phase: Phase::Locking(io) }));
     }
 
     pub(crate) fn expire_io(&mut self, now: Now, e: &mut Expire, io: Io, done: Done) -> bool {
         match (&e.phase, done) {
             (Phase::Locking(_), Done::Locked(granted)) => {
-                e.locked = granted;
+                e.lock = Held::new(LockName::Key(e.key.clone()), granted);
                 if !granted {
                     e.left_to_holder = true;
                     return false;
@@ -109,9 +110,7 @@ impl Engine {
     }
 
     fn expire_done(&mut self, e: &mut Expire) -> bool {
-        if ::core::mem::take(&mut e.locked) {
-            self.push(Action::Unlock { name: LockName::Key(e.key.to_string()) });
-        }
+        self.release(&mut e.lock);
         false
     }
 }

@@ -21,11 +21,13 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 mod action;
+mod attempt;
 mod breakers;
 mod call;
 mod drain;
 mod expire;
 mod kept;
+mod lock;
 mod resend;
 #[cfg(feature = "workflows")]
 mod run;
@@ -96,6 +98,18 @@ pub enum Mutant {
     FreshStepKeys,
     /// A resumed run runs its completed steps again instead of replaying them.
     NoReplay,
+    /// A resend goes whoever holds its key's lock, even a live call of it in
+    /// this client (as with no locks at all).
+    ResendBesideLiveCall,
+    /// A cancelled attempt's key is free at once, its fetch maybe still on the wire.
+    NoLinger,
+    /// A workflow step fails only on a 5xx: a 4xx step goes on as done.
+    StepFailsOnlyOn5xx,
+    /// A key's lock given back while a cancelled attempt of it is on the wire.
+    UnlockWhileLingering,
+    /// Retry-After read only on an error status (the old host's rule), so a
+    /// retried 2xx goes early.
+    RetryAfterOnlyOnErrors,
 }
 
 pub struct EngineConfig {
@@ -137,6 +151,9 @@ pub struct CallRequest {
     pub durable: Arg<bool>,
     /// The caller's signal was aborted already: nothing is stored or sent.
     pub aborted: bool,
+    /// A workflow step's request: if it ends 'queued', the step waits for
+    /// its answer instead of failing.
+    pub from_step: bool,
 }
 
 /// How an attempt ended without an answer, as the host saw it. Timeouts are
@@ -217,7 +234,7 @@ pub(crate) enum Query {
     Scan,
     /// `result(key)`'s read; `woken`: the operation settled while it was
     /// in flight (what it reads may predate that).
-    Result { key: String, woken: bool },
+    Result { waiter: kept::Waiter, woken: bool },
 }
 
 /// A store or lock completion, routed to whoever waits for it.
@@ -238,7 +255,7 @@ impl Done {
 
 pub struct Engine {
     pub(crate) options: Options,
-    persistent: bool,
+    pub(crate) persistent: bool,
     pub(crate) rng: SplitMix64,
     pub(crate) online: bool,
     pub(crate) closed: bool,
@@ -251,10 +268,17 @@ pub struct Engine {
     pub(crate) drain: Drainer,
     /// Callers' questions waiting for their read.
     queries: Vec<(CallId, Io, Query)>,
+    /// Cancelled attempts whose fetch may still be on the wire, and their
+    /// key: none of those keys is sent again until it ends (attempt.rs).
+    pub(crate) lingering: Vec<(Io, String)>,
+    /// Key locks whose task ended while an attempt of the key lingers.
+    pub(crate) linger_locks: Vec<String>,
     /// `result(key)` calls waiting for the operation to settle.
-    pub(crate) result_waiters: Vec<(CallId, String)>,
+    pub(crate) result_waiters: Vec<kept::Waiter>,
     /// When the waiting `result(key)` calls read the store again.
     pub(crate) result_watch_at: Option<f64>,
+    /// When the started client announces its store and resends what is stored.
+    ready_at: Option<f64>,
     /// Runs this client has read or run (`client.run(id)` answers from it).
     #[cfg(feature = "workflows")]
     pub(crate) runs_seen: Vec<RunInfo>,
@@ -282,8 +306,11 @@ impl Engine {
             tasks: Vec::new(),
             drain: Drainer::default(),
             queries: Vec::new(),
+            lingering: Vec::new(),
+            linger_locks: Vec::new(),
             result_waiters: Vec::new(),
             result_watch_at: None,
+            ready_at: None,
             #[cfg(feature = "workflows")]
             runs_seen: Vec::new(),
             forgetting: Vec::new(),
@@ -312,6 +339,24 @@ impl Engine {
         self.online
     }
 
+    /// createClient: answered (`Started`) once the client may be used (with
+    /// workflows and a persistent store, after reading it once for the runs
+    /// an earlier page left). Then, on a later task (the engine's timer, so
+    /// the caller can attach listeners first), the store is announced and
+    /// everything stored is resent once, as after `resume()`.
+    pub fn start(&mut self, now: Now, call: CallId) {
+        #[cfg(feature = "workflows")]
+        if self.persistent && !self.options.workflows.is_empty() {
+            return self.scan(call);
+        }
+        self.started(now, call);
+    }
+
+    pub(crate) fn started(&mut self, now: Now, call: CallId) {
+        self.push(Action::Started { call });
+        self.ready_at = Some(now.mono);
+    }
+
     /// Which event types have listeners (bit `EventKind as u32`): the
     /// engine builds no payload for the others.
     pub fn set_listening(&mut self, mask: u32) {
@@ -331,7 +376,7 @@ impl Engine {
             #[cfg(feature = "workflows")]
             Task::Run(r) => r.wake_at(),
         });
-        tasks.chain(self.drain.wake_at()).chain(self.result_watch_at).reduce(f64::min)
+        tasks.chain(self.drain.wake_at()).chain(self.result_watch_at).chain(self.ready_at).reduce(f64::min)
     }
 
     /// The platform's `online` event (and `resume()`'s effect): breakers
@@ -372,6 +417,7 @@ impl Engine {
             return;
         }
         self.closed = true;
+        self.push(Action::Flush);
         self.drain.stop();
         self.each_call(now, call::Wake::Close);
         self.cancel_resends(now);
@@ -408,11 +454,17 @@ impl Engine {
         if self.result_watch_at.is_some_and(|at| at <= now.mono) {
             self.watch_results(now);
         }
+        if self.ready_at.is_some_and(|at| at <= now.mono) {
+            self.ready_at = None;
+            self.emit(EventKind::Store, || Event::StoreSelected);
+            self.resume(now);
+        }
         self.settle_idle();
     }
 
     /// An attempt got an answer. `retry_after`: its `Retry-After` header.
     pub fn answered(&mut self, now: Now, io: Io, status: u16, retry_after: Option<&str>) {
+        let retry_after = retry_after.filter(|_| status >= 400 || !self.is(Mutant::RetryAfterOnlyOnErrors));
         let retry_after_ms = retry_after.and_then(|v| parse_retry_after(v, now.wall));
         self.attempt_ended(
             now,
@@ -556,7 +608,7 @@ impl Engine {
         match task {
             Task::Call(_) => self.busy_ended(now),
             // A round's own resends block nothing: the plan saw only calls busy.
-            Task::Resend(r) => self.round_task_done(now, r.progressed, false),
+            Task::Resend(r) => self.round_resend_done(now, &r.key, r.settled, r.progressed),
             Task::Expire(e) => self.round_task_done(now, !e.left_to_holder, e.left_to_holder),
             #[cfg(feature = "workflows")]
             Task::Run(_) => {}
@@ -610,11 +662,14 @@ impl Engine {
                 Task::Resend(r) => engine.resend_attempt_ended(now, r, io, end),
                 _ => true,
             }),
-            // Cancelled or unknown: drop whatever the host holds for it.
-            None if matches!(end, AttemptEnd::Outcome { held: true, .. } | AttemptEnd::BeforeReplay) => {
-                self.push(Action::Release { io })
+            // Cancelled (its key lingered until now) or unknown: drop
+            // whatever the host holds for it.
+            None => {
+                self.linger_ended(now, io);
+                if matches!(end, AttemptEnd::Outcome { held: true, .. } | AttemptEnd::BeforeReplay) {
+                    self.push(Action::Release { io })
+                }
             }
-            None => {}
         }
         self.settle_idle();
     }
@@ -639,7 +694,7 @@ impl Engine {
         } else if let Some(q) = self.queries.iter().position(|(_, q, _)| *q == io) {
             let (caller, _, query) = self.queries.remove(q);
             match query {
-                Query::Result { key, woken } => self.answer_result(now, caller, key, woken, io, done),
+                Query::Result { waiter, woken } => self.answer_result(now, waiter, woken, io, done),
                 query => self.answer_listing(now, caller, io, done, query),
             }
         } else if let Some(f) = self.forgetting.iter().position(|(x, _)| *x == io) {
@@ -660,6 +715,12 @@ impl Engine {
         };
         let stored = match result {
             Ok(stored) => stored,
+            // createClient goes on: the drainer reads the store again.
+            #[cfg(feature = "workflows")]
+            Err(()) if matches!(query, Query::Scan) => {
+                self.store_error(now, StoreAction::List, io);
+                return self.started(now, caller);
+            }
             Err(()) => {
                 let failure = Failure::storage(StoreAction::List, Cause::Io(io));
                 return self.push(Action::Reject { call: caller, failure });
@@ -675,7 +736,7 @@ impl Engine {
                         self.found_run(now, meta.clone());
                     }
                 }
-                return self.push(Action::Scanned { call: caller });
+                return self.started(now, caller);
             }
             #[cfg(feature = "workflows")]
             Query::Runs => {

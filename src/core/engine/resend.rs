@@ -9,13 +9,13 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use super::attempt::{Attempt, Send};
+use super::lock::Held;
 use super::{
     Action, AttemptEnd, CallId, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, Source, Step, Stored,
     Task,
 };
-use crate::core::breaker::Admission;
 use crate::core::contract::{ErrorKind, EventKind, QueueReason, StoreAction};
-use crate::core::key::origin_of;
 use crate::core::outbox::{after_resend, Resend as Decision};
 use crate::core::outcome::{Outcome, RetryReason};
 use crate::core::record::Record;
@@ -31,20 +31,20 @@ pub(crate) struct Resend {
     listed: Option<Record>,
     record: Option<Record>,
     callers: Vec<CallId>,
-    probe: bool,
-    locked: bool,
+    /// Callers that are workflow steps' requests (call.rs `steps`).
+    steps: Vec<CallId>,
+    lock: Held,
     /// False when the key was locked elsewhere: nothing was done.
     pub progressed: bool,
+    /// It got a definitive answer: the record is gone.
+    pub settled: bool,
     phase: Phase,
 }
 
 enum Phase {
     Locking(Io),
     Reading(Io),
-    Sending {
-        io: Io,
-        timeout_at: f64,
-    },
+    Sending(Attempt),
     /// Writing the record back; then `then` is told.
     Saving {
         io: Io,
@@ -67,8 +67,8 @@ enum Then {
 
 impl Resend {
     pub fn sending(&self) -> Option<Io> {
-        match self.phase {
-            Phase::Sending { io, .. } => Some(io),
+        match &self.phase {
+            Phase::Sending(a) => Some(a.io),
             _ => None,
         }
     }
@@ -77,13 +77,13 @@ impl Resend {
         match self.phase {
             Phase::Locking(x) | Phase::Reading(x) => x == io,
             Phase::Saving { io: x, .. } | Phase::Deleting { io: x, .. } => x == io,
-            Phase::Sending { .. } => false,
+            Phase::Sending(_) => false,
         }
     }
 
     pub fn wake_at(&self) -> Option<f64> {
-        match self.phase {
-            Phase::Sending { timeout_at, .. } => Some(timeout_at),
+        match &self.phase {
+            Phase::Sending(a) => Some(a.timeout_at),
             _ => None,
         }
     }
@@ -94,9 +94,9 @@ impl Resend {
     }
 
     /// Who waits on it, and the fingerprint a joining call must match.
-    pub fn joinable(&mut self) -> Option<(&mut Vec<CallId>, &str)> {
+    pub fn joinable(&mut self) -> Option<(&mut Vec<CallId>, &mut Vec<CallId>, &str)> {
         let fingerprint = self.record.as_ref()?.fingerprint.as_str();
-        Some((&mut self.callers, fingerprint))
+        Some((&mut self.callers, &mut self.steps, fingerprint))
     }
 }
 
@@ -111,9 +111,10 @@ impl Engine {
             listed,
             record: None,
             callers: Vec::new(),
-            probe: false,
-            locked: false,
+            steps: Vec::new(),
+            lock: Held::default(),
             progressed: true,
+            settled: false,
             phase: Phase::Locking(io),
         }));
     }
@@ -121,13 +122,13 @@ impl Engine {
     pub(crate) fn resend_io(&mut self, now: Now, r: &mut Resend, io: Io, done: Done) -> bool {
         match (&r.phase, done) {
             (Phase::Locking(_), Done::Locked(granted)) => {
-                r.locked = granted;
-                if !granted {
+                r.lock = Held::new(LockName::Key(r.key.clone()), granted);
+                if !granted && !self.is(Mutant::ResendBesideLiveCall) {
                     r.progressed = false;
                     return false;
                 }
                 if self.closed {
-                    return self.resend_done(r);
+                    return self.resend_done(now, r);
                 }
                 if let Some(listed) = r.listed.take() {
                     return self.resend_send(now, r, listed);
@@ -139,18 +140,18 @@ impl Engine {
             }
             (Phase::Reading(_), Done::Got(result)) => match result {
                 Ok(Some(Stored::Record(record))) => self.resend_send(now, r, record),
-                Ok(_) => self.resend_done(r),
+                Ok(_) => self.resend_done(now, r),
                 Err(()) => {
                     self.store_error(now, StoreAction::Get, io);
-                    self.resend_done(r)
+                    self.resend_done(now, r)
                 }
             },
             (&Phase::Saving { then, .. }, Done::Wrote(result)) => {
                 if result.is_err() {
                     self.store_error(now, StoreAction::Put, io);
                 }
-                self.resend_then(r, then);
-                self.resend_done(r)
+                self.resend_then(now, r, then);
+                self.resend_done(now, r)
             }
             (&Phase::Deleting { deliver, .. }, Done::Wrote(result)) => {
                 if result.is_err() {
@@ -161,7 +162,7 @@ impl Engine {
                 }
                 let key = r.key.clone();
                 self.wake_results(now, &key);
-                self.resend_done(r)
+                self.resend_done(now, r)
             }
             (_, done) => {
                 self.drop_late(io, &done);
@@ -173,80 +174,71 @@ impl Engine {
     /// Sends the record now if it is due and its origin's breaker lets it.
     fn resend_send(&mut self, now: Now, r: &mut Resend, mut record: Record) -> bool {
         let due_at = if r.forced { record.not_before } else { record.next_attempt_at.max(record.not_before) };
-        let live_here =
-            self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
-        if due_at > now.wall || live_here || self.closed || !self.online {
-            return self.resend_done(r);
+        let live_here = !self.is(Mutant::ResendBesideLiveCall)
+            && self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
+        // Past its TTL (a record queued behind others in a long round): the
+        // next round's plan expires it.
+        let expired = record.expired_at != 0.0 || record.created_at + self.options.ttl_ms as f64 <= now.wall;
+        // A cancelled attempt of it may still be on the wire: not twice at once.
+        let lingering = self.is_lingering(&r.key);
+        if due_at > now.wall || live_here || lingering || expired || self.closed || !self.online {
+            return self.resend_done(now, r);
         }
-        let origin = origin_of(&record.url).to_string();
-        let (admission, transition) = self.breakers.admit(&origin, now.mono);
-        if let Some(state) = transition {
-            self.emit(EventKind::Breaker, || Event::Breaker { origin, state });
-        }
-        if let Admission::Rejected { retry_in_ms } = admission {
-            record.next_attempt_at = now.wall + retry_in_ms.max(1) as f64;
-            return self.resend_save(r, record, Then::Nothing, Step::ResendDeferred);
-        }
-        r.probe = admission == Admission::Probe;
-        let attempt = record.attempts + 1;
-        self.emit(EventKind::Attempt, || Event::Attempt {
-            key: Some(record.key.clone()),
-            method: record.method.clone(),
-            url: record.url.clone(),
-            attempt,
+        let key = record.key.clone();
+        let send = Send {
+            key: Some(&key),
+            url: &record.url,
+            number: record.attempts + 1,
             resumed: true,
-        });
-        let io = self.io();
-        let timeout_ms = self.options.policy.attempt_timeout_ms;
-        let key = Some(record.key.clone());
-        self.push(Action::Send { io, source: Source::Record(Box::new(record.clone())), key, timeout_ms });
-        r.record = Some(record);
-        r.phase = Phase::Sending { io, timeout_at: now.mono + timeout_ms as f64 };
-        true
+            timeout_ms: self.options.policy.attempt_timeout_ms,
+        };
+        match self.send_attempt(now, Source::Record(Box::new(record.clone())), send) {
+            Ok(attempt) => {
+                r.record = Some(record);
+                r.phase = Phase::Sending(attempt);
+                true
+            }
+            Err(retry_in_ms) => {
+                record.next_attempt_at = now.wall + retry_in_ms.max(1) as f64;
+                self.resend_save(r, record, Then::Nothing, Step::ResendDeferred)
+            }
+        }
     }
 
     pub(crate) fn resend_attempt_ended(&mut self, now: Now, r: &mut Resend, io: Io, end: AttemptEnd) -> bool {
         let Some(mut record) = r.record.take() else {
-            return self.resend_done(r);
+            return self.resend_done(now, r);
         };
-        let origin = origin_of(&record.url).to_string();
-        let retry_on = self.options.policy.retry_on;
+        let Phase::Sending(attempt) = ::core::mem::replace(&mut r.phase, Phase::Locking(io)) else {
+            return self.resend_done(now, r);
+        };
         let (outcome, held) = match end {
             AttemptEnd::Outcome { outcome, held } => (outcome, held),
             AttemptEnd::Cancelled => {
-                if r.probe {
-                    self.breakers.record(&origin, None, &retry_on, now.mono, &mut self.rng);
-                }
-                self.reject_joiners(r, ErrorKind::Closed, None, record.attempts);
-                return self.resend_done(r);
+                self.give_back(attempt, &record.url);
+                self.reject_joiners(now, r, ErrorKind::Closed, None, record.attempts);
+                return self.resend_done(now, r);
             }
             AttemptEnd::BeforeReplay => {
-                if r.probe {
-                    self.breakers.record(&origin, None, &retry_on, now.mono, &mut self.rng);
-                }
+                self.give_back(attempt, &record.url);
                 record.next_attempt_at = now.wall + REPLAY_RETRY_MS;
                 return self.resend_save(r, record, Then::ReplayFailed { cause: io }, Step::ResendDeferred);
             }
         };
-        if !matches!(outcome, Outcome::Response { .. }) && !self.online {
+        if !self.judge_attempt(now, attempt, &record.url, &outcome) {
             // Failed while offline: the device's failure, not counted. It
             // stays as it was, for when the network is back.
-            if r.probe {
-                self.breakers.record(&origin, None, &retry_on, now.mono, &mut self.rng);
-            }
             if held {
                 self.push(Action::Release { io });
             }
-            self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Offline), record.attempts);
-            return self.resend_done(r);
-        }
-        if let Some(state) = self.breakers.record(&origin, Some(&outcome), &retry_on, now.mono, &mut self.rng) {
-            self.emit(EventKind::Breaker, || Event::Breaker { origin, state });
+            self.reject_joiners(now, r, ErrorKind::Queued, Some(QueueReason::Offline), record.attempts);
+            return self.resend_done(now, r);
         }
         let attempt = record.attempts + 1;
         record.attempts = attempt;
         match after_resend(&self.options.policy, attempt, &outcome, now.wall, &mut self.rng) {
             Decision::Settle => {
+                r.settled = true;
                 let status = outcome.status().unwrap_or(0);
                 if self.is(Mutant::DeleteBeforeSettled) {
                     let deliver = Some((io, status, attempt));
@@ -260,13 +252,14 @@ impl Engine {
                 // `client.result(key)` (a call that joined got it instead).
                 let keep = r.callers.is_empty();
                 self.deliver(r, io, status, attempt, keep);
-                let (write, key) = (self.io(), r.key.clone());
-                if keep {
-                    let data = crate::core::kept::KeptResult { key: key.clone(), status, settled_at: now.wall }.encode();
-                    self.push(Action::Keep { io: write, key, data, status, attempts: attempt, response: io });
+                let key = r.key.clone();
+                let write = if keep {
+                    self.keep_answer(now, key, status, attempt, io)
                 } else {
+                    let write = self.io();
                     self.push(Action::Delete { io: write, key, step: Step::ResendSettled });
-                }
+                    write
+                };
                 r.phase = Phase::Deleting { io: write, deliver: None };
                 true
             }
@@ -283,9 +276,10 @@ impl Engine {
     }
 
     pub(crate) fn resend_timer(&mut self, now: Now, r: &mut Resend) -> bool {
-        match r.phase {
-            Phase::Sending { io, timeout_at } if timeout_at <= now.mono => {
-                self.push(Action::Cancel { io });
+        match &r.phase {
+            Phase::Sending(a) if a.timeout_at <= now.mono => {
+                let io = a.io;
+                self.cancel_attempt(a, Some(&r.key));
                 self.resend_attempt_ended(now, r, io, AttemptEnd::Outcome { outcome: Outcome::Timeout, held: false })
             }
             _ => true,
@@ -294,14 +288,15 @@ impl Engine {
 
     /// Close: background resends in flight are cancelled.
     pub(crate) fn cancel_resends(&mut self, now: Now) {
-        let sending = |t: &Task| matches!(t, Task::Resend(Resend { phase: Phase::Sending { .. }, .. }));
+        let sending = |t: &Task| matches!(t, Task::Resend(r) if r.sending().is_some());
         self.each_task(now, sending, |engine, task, now| match task {
-            Task::Resend(r) => match r.sending() {
-                Some(io) => {
-                    engine.push(Action::Cancel { io });
+            Task::Resend(r) => match &r.phase {
+                Phase::Sending(a) => {
+                    let io = a.io;
+                    engine.cancel_attempt(a, Some(&r.key));
                     engine.resend_attempt_ended(now, r, io, AttemptEnd::Cancelled)
                 }
-                None => true,
+                _ => true,
             },
             _ => true,
         });
@@ -335,14 +330,14 @@ impl Engine {
         true
     }
 
-    fn resend_then(&mut self, r: &mut Resend, then: Then) {
+    fn resend_then(&mut self, now: Now, r: &mut Resend, then: Then) {
         let attempts = r.record.as_ref().map_or(0, |rec| rec.attempts);
         match then {
-            Then::Nothing => self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts),
+            Then::Nothing => self.reject_joiners(now, r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts),
             Then::Retry { attempt, delay_ms, reason, status } => {
                 let key = Some(r.key.clone());
                 self.emit(EventKind::Retry, || Event::Retry { key, attempt, delay_ms, reason, status, resumed: true });
-                self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts);
+                self.reject_joiners(now, r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts);
             }
             Then::ReplayFailed { cause } => {
                 let failure = Failure {
@@ -355,23 +350,25 @@ impl Engine {
                 } else {
                     self.push(Action::Release { io: cause });
                 }
-                self.reject_joiners(r, ErrorKind::BeforeReplay, None, attempts);
+                self.reject_joiners(now, r, ErrorKind::BeforeReplay, None, attempts);
             }
         }
     }
 
-    fn reject_joiners(&mut self, r: &mut Resend, kind: ErrorKind, reason: Option<QueueReason>, attempts: u32) {
+    fn reject_joiners(&mut self, now: Now, r: &mut Resend, kind: ErrorKind, reason: Option<QueueReason>, attempts: u32) {
+        if kind == ErrorKind::Queued {
+            let key = r.key.clone();
+            self.steps_wait(now, &mut r.callers, &mut r.steps, &key);
+        }
         for call in r.callers.drain(..).collect::<Vec<_>>() {
             let failure = Failure { key: Some(r.key.clone()), attempts, reason, ..Failure::new(kind) };
             self.push(Action::Reject { call, failure });
         }
     }
 
-    fn resend_done(&mut self, r: &mut Resend) -> bool {
-        self.reject_joiners(r, ErrorKind::Queued, Some(QueueReason::Exhausted), 0);
-        if ::core::mem::take(&mut r.locked) {
-            self.push(Action::Unlock { name: LockName::Key(r.key.clone()) });
-        }
+    fn resend_done(&mut self, now: Now, r: &mut Resend) -> bool {
+        self.reject_joiners(now, r, ErrorKind::Queued, Some(QueueReason::Exhausted), 0);
+        self.release(&mut r.lock);
         false
     }
 }

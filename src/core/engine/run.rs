@@ -19,11 +19,12 @@
 use crate::prelude::*;
 
 use super::action::{RunInfo, RunOutcome, StepGo};
+use super::lock::Held;
 use super::{Action, Arg, CallId, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Now, Step, Stored, Task};
 use crate::core::contract::{ErrorKind, EventKind, StoreAction, WorkflowState};
 use crate::core::key::{fingerprint, uuid_v4};
 use crate::core::options::{refused, Expect, OptionError};
-use crate::core::journal::{is_valid_run_id, is_valid_step_name, run_key, RunFailure, RunMeta, RunState, StepMeta, StepState};
+use crate::core::journal::{is_valid_run_id, step_refuses_in, is_valid_step_name, run_key, RunFailure, RunMeta, RunState, StepMeta, StepState};
 
 /// How often a run another context executes is read again to learn its end
 /// (a BroadcastChannel note wakes it sooner).
@@ -36,7 +37,8 @@ pub enum RunInput {
     /// it declared a compensation.
     Reached { index: u32, name: String, undo: bool },
     /// Step `index` returned; the host holds its journaled result.
-    StepDone { index: u32, name: String },
+    /// `status`: the status of the Response it returned, if it did.
+    StepDone { index: u32, name: String, status: Option<u16> },
     /// A step threw, or the workflow's own code did: the run fails and its
     /// completed steps are compensated.
     Failed,
@@ -56,7 +58,7 @@ pub(crate) struct Run {
     meta: Option<RunMeta>,
     starters: Vec<CallId>,
     waiters: Vec<CallId>,
-    locked: bool,
+    lock: Held,
     /// Compensations left, the next last.
     undo: Vec<usize>,
     /// The step running now declared `undo`.
@@ -94,7 +96,7 @@ impl Run {
             meta: None,
             starters: Vec::new(),
             waiters: Vec::new(),
-            locked: false,
+            lock: Held::default(),
             undo: Vec::new(),
             step_undo: false,
             step: None,
@@ -266,7 +268,12 @@ impl Engine {
         match (&r.phase, input) {
             (Phase::Watching { .. }, RunInput::Changed) => self.watch_again(now, r),
             (Phase::Running, RunInput::Reached { index, name, undo }) => self.decide_step(now, r, index, name, undo),
-            (Phase::Running, RunInput::StepDone { index, name }) => {
+            // A Response the step returned with a refusing status fails it.
+            (Phase::Running, RunInput::StepDone { index, status: Some(status), .. }) if step_refuses_in(self, status) => {
+                self.push(Action::StepRefused { id: r.id.clone(), index, status });
+                self.fail_run(now, r, RunFailure::Failed)
+            }
+            (Phase::Running, RunInput::StepDone { index, name, .. }) => {
                 let undo = r.step_undo;
                 r.step = None;
                 if let Some(meta) = &mut r.meta {
@@ -320,7 +327,7 @@ impl Engine {
         }
         match (&r.phase, done) {
             (Phase::Locking(_), Done::Locked(granted)) => {
-                r.locked = granted;
+                r.lock = Held::new(LockName::Key(run_key(&r.id)), granted);
                 let io = self.io();
                 self.push(Action::Get { io, key: run_key(&r.id), step: Step::RunRead });
                 r.phase = Phase::Reading(io);
@@ -385,11 +392,11 @@ impl Engine {
                 self.answer_starters(r);
                 match r.outcome() {
                     Some(_) => self.end_run(now, r),
-                    None if r.locked && self.knows_workflow(r) => self.execute(r),
+                    None if r.lock.is_held() && self.knows_workflow(r) => self.execute(r),
                     None => self.watch(now, r),
                 }
             }
-            None => match (r.new.take(), r.locked) {
+            None => match (r.new.take(), r.lock.is_held()) {
                 (Some((name, fingerprint, nonce)), true) => {
                     let meta = RunMeta {
                         id: r.id.clone(),
@@ -478,9 +485,7 @@ impl Engine {
     }
 
     fn watch(&mut self, now: Now, r: &mut Run) -> bool {
-        if ::core::mem::take(&mut r.locked) {
-            self.push(Action::Unlock { name: LockName::Key(run_key(&r.id)) });
-        }
+        self.release(&mut r.lock);
         let running = r.meta.as_ref().map_or(true, |m| m.state == RunState::Running);
         // A run this client could take over if its runner dies (its lock
         // frees) is watched too: no run waits for the next page.
@@ -584,9 +589,7 @@ impl Engine {
             // Still running elsewhere: only close() ends a watch with waiters.
             None => {}
         }
-        if ::core::mem::take(&mut r.locked) {
-            self.push(Action::Unlock { name: LockName::Key(run_key(&r.id)) });
-        }
+        self.release(&mut r.lock);
         if let Some(meta) = &r.meta {
             self.note_run(meta);
         }
@@ -598,6 +601,20 @@ impl Engine {
     /// is (its journal says how far it got: the next client resumes it).
     /// One waiting for a store call ends when it completes.
     pub(crate) fn close_runs(&mut self, now: Now) {
+        self.push(Action::StopRuns);
+        // The stopped runs' requests still in flight answer nobody here:
+        // their answers are kept for the run's next runner (call.rs).
+        for task in self.tasks.iter_mut() {
+            if let Task::Call(c) = task {
+                // Those not answered yet (an answered call keeps its list until it ends).
+                for call in c.steps.drain(..) {
+                    if let Some(i) = c.callers.iter().position(|x| *x == call) {
+                        c.callers.remove(i);
+                        self.actions.push_back(Action::Reject { call, failure: Failure::new(ErrorKind::Closed) });
+                    }
+                }
+            }
+        }
         self.each_task(now, |t| matches!(t, Task::Run(_)), |engine, task, now| match task {
             Task::Run(r) => {
                 for call in r.starters.drain(..).chain(r.waiters.drain(..)).collect::<Vec<_>>() {
@@ -635,8 +652,8 @@ impl Engine {
     }
 
     /// createClient with workflows: read the store once, so `client.run(id)`
-    /// knows the runs an earlier page left.
-    pub fn scan(&mut self, _now: Now, call: CallId) {
+    /// knows the runs an earlier page left (and resumes those it runs).
+    pub(crate) fn scan(&mut self, call: CallId) {
         let io = self.io();
         self.queries.push((call, io, super::Query::Scan));
         self.push(Action::List { io, step: Step::Scan });

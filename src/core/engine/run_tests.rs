@@ -36,7 +36,7 @@ impl Harness {
 
     /// Step `index` returned: its journal write, committed.
     fn complete(&mut self, id: &str, index: u32, name: &str) -> RunMeta {
-        self.engine.run_input(self.t(), id, RunInput::StepDone { index, name: name.into() }).expect("a valid step");
+        self.engine.run_input(self.t(), id, RunInput::StepDone { index, name: name.into(), status: None }).expect("a valid step");
         let put = only(self.actions(), |a| matches!(a, Action::PutRun { .. }));
         let Action::PutRun { meta, .. } = &put else { unreachable!() };
         let meta = (**meta).clone();

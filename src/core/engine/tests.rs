@@ -52,6 +52,7 @@ impl Harness {
                 headers: vec![("content-type".into(), "application/json".into())],
                 durable: Arg::Absent,
                 aborted: false,
+                from_step: false,
             },
         ).expect("accepted");
         call
@@ -111,13 +112,12 @@ pub(super) fn kinds(actions: &[Action]) -> Vec<&'static str> {
             Action::Resolve { .. } => "resolve",
             Action::Reject { .. } => "reject",
             Action::Release { .. } => "release",
-            Action::Emit(Event::Attempt { .. }) => "attempt",
             Action::Emit(Event::Retry { .. }) => "retry",
             Action::Emit(Event::GiveUp { .. }) => "giveup",
             Action::Emit(Event::Breaker { .. }) => "breaker",
             Action::Emit(Event::Settled { .. }) => "settled",
             Action::Emit(Event::Queued { .. }) => "queued",
-            Action::Emit(Event::StoreError(_) | Event::Quarantined { .. }) => "store-event",
+            Action::Emit(Event::StoreError(_) | Event::Quarantined { .. } | Event::StoreSelected) => "store-event",
             Action::Get { .. } => "get",
             Action::Put { .. } => "put",
             Action::Delete { .. } => "delete",
@@ -142,6 +142,8 @@ pub(super) fn kinds(actions: &[Action]) -> Vec<&'static str> {
             #[cfg(feature = "workflows")]
             Action::StepCommitted { .. } => "committed",
             #[cfg(feature = "workflows")]
+            Action::StepRefused { .. } => "refused",
+            #[cfg(feature = "workflows")]
             Action::Undo { .. } => "undo",
             #[cfg(feature = "workflows")]
             Action::RunStarted { .. } => "started",
@@ -149,8 +151,10 @@ pub(super) fn kinds(actions: &[Action]) -> Vec<&'static str> {
             Action::RunEnded { .. } => "ended",
             #[cfg(feature = "workflows")]
             Action::Runs { .. } => "runs",
+            Action::Started { .. } => "started",
+            Action::Flush => "flush",
             #[cfg(feature = "workflows")]
-            Action::Scanned { .. } => "scanned",
+            Action::StopRuns => "stop-runs",
             Action::Keep { .. } => "keep",
             Action::Kept { .. } => "kept",
         })
@@ -173,11 +177,12 @@ fn a_get_is_sent_and_resolved_with_its_answer() {
             headers: vec![],
             durable: Arg::Absent,
             aborted: false,
+            from_step: false,
         },
     ).expect("accepted");
     let actions = h.actions();
-    assert_eq!(kinds(&actions), ["attempt", "send"]);
-    let io = io_of(&actions[1]);
+    assert_eq!(kinds(&actions), ["send"]);
+    let io = io_of(&actions[0]);
     h.engine.answered(Now { wall: h.now + 5.0, mono: h.now + 5.0 - T0 }, io, 200, None);
     assert_eq!(
         h.actions(),
@@ -203,8 +208,8 @@ fn a_durable_call_is_locked_read_and_persisted_before_it_is_sent_and_reported_be
     assert_eq!(kinds(&put), ["put"]);
     h.engine.wrote(h.t(), io_of(&put[0]), Ok(()));
     let send = h.actions();
-    assert_eq!(kinds(&send), ["attempt", "send"]);
-    h.engine.answered(h.t(), io_of(&send[1]), 201, None);
+    assert_eq!(kinds(&send), ["send"]);
+    h.engine.answered(h.t(), io_of(&send[0]), 201, None);
     let end = h.actions();
     assert_eq!(kinds(&end), ["settled", "resolve", "delete"]);
     h.engine.wrote(h.t(), io_of(&end[2]), Ok(()));
@@ -227,6 +232,7 @@ fn a_fresh_key_is_persisted_and_locked_together_and_never_read() {
             headers: vec![],
             durable: Arg::Absent,
             aborted: false,
+            from_step: false,
         },
     ).expect("accepted");
     let start = h.actions();
@@ -234,7 +240,7 @@ fn a_fresh_key_is_persisted_and_locked_together_and_never_read() {
     h.engine.locked(h.t(), io_of(&start[1]), true);
     assert_eq!(h.actions(), [], "not sent before the record is committed");
     h.engine.wrote(h.t(), io_of(&start[0]), Ok(()));
-    assert_eq!(kinds(&h.actions()), ["attempt", "send"]);
+    assert_eq!(kinds(&h.actions()), ["send"]);
 }
 
 #[test]
@@ -251,8 +257,8 @@ fn a_transient_failure_is_written_then_resent_with_the_same_key_after_its_backof
     assert_eq!(h.engine.poll_timeout(), Some(record.next_attempt_at - T0));
     h.advance_to_timeout();
     let actions = h.actions();
-    assert_eq!(kinds(&actions), ["release", "attempt", "send"]);
-    let Action::Send { key, .. } = &actions[2] else { unreachable!() };
+    assert_eq!(kinds(&actions), ["send", "release"]);
+    let Action::Send { key, .. } = &actions[0] else { unreachable!() };
     assert_eq!(key.as_deref(), Some("k1"));
 }
 
@@ -270,7 +276,10 @@ fn exhausted_live_bounds_leave_the_record_queued() {
     let put = only(h.actions(), |a| matches!(a, Action::Put { .. }));
     h.engine.wrote(h.t(), io_of(&put), Ok(()));
     let end = h.actions();
-    assert_eq!(kinds(&end), ["queued", "reject", "unlock", "lock"], "queued, then the drainer starts");
+    assert_eq!(kinds(&end), ["queued", "reject", "unlock"], "queued; no round before the record is due");
+    let due = h.engine.poll_timeout().expect("the drainer wakes when the record is due");
+    let Action::Put { record, .. } = &put else { unreachable!() };
+    assert_eq!(due, record.next_attempt_at - T0, "at the record's next attempt");
     let Action::Reject { call: rejected, failure } = &end[1] else { unreachable!() };
     assert_eq!(
         (*rejected, failure.kind, failure.reason, failure.attempts),
@@ -294,6 +303,10 @@ fn a_record_queued_behind_a_live_call_is_resent_when_that_call_ends() {
         stored[1] = (**record).clone();
     }
     h.engine.wrote(h.t(), io_of(&put), Ok(()));
+    assert_eq!(kinds(&h.actions()), ["queued", "reject", "unlock"]);
+    // c's round comes when c is due.
+    h.now = T0 + stored[1].next_attempt_at - T0;
+    h.engine.handle_timeout(h.t());
     let drain_lock = only(h.actions(), |a| matches!(a, Action::Lock { name: LockName::Drain, .. }));
     h.engine.locked(h.t(), io_of(&drain_lock), true);
     let list = only(h.actions(), |a| matches!(a, Action::List { .. }));
@@ -343,7 +356,7 @@ fn offline_a_call_that_cannot_be_stored_waits_for_the_network_within_its_deadlin
     assert_eq!(h.actions(), [], "no attempt while offline");
     assert_eq!(h.engine.poll_timeout(), Some(30_000.0));
     h.engine.online(Now { wall: h.now + 2_000.0, mono: h.now + 2_000.0 - T0 });
-    assert_eq!(kinds(&h.actions()), ["attempt", "send", "lock"], "and a forced drain round");
+    assert_eq!(kinds(&h.actions()), ["send", "lock"], "and a forced drain round");
 
     let mut h = harness(false, RetryPolicy::default());
     h.engine.offline(h.t());
@@ -365,8 +378,8 @@ fn an_attempt_that_fails_while_offline_does_not_count() {
     assert_eq!(kinds(&h.actions()), ["release"], "not exhausted: waiting for the network");
     h.engine.online(Now { wall: h.now + 10.0, mono: h.now + 10.0 - T0 });
     let actions = h.actions();
-    assert_eq!(kinds(&actions), ["attempt", "send", "lock"]);
-    assert!(matches!(actions[0], Action::Emit(Event::Attempt { attempt: 1, .. })));
+    assert_eq!(kinds(&actions), ["send", "lock"]);
+    assert!(matches!(actions[0], Action::Send { attempt: 1, resumed: false, .. }), "still its first attempt");
 }
 
 #[test]
@@ -426,10 +439,10 @@ fn close_ends_waits_and_closes_the_store_once_idle() {
     h.engine.answered(h.t(), io_of(&send), 503, None);
     h.actions();
     h.engine.close(h.t());
-    let actions = h.actions();
-    assert_eq!(kinds(&actions), ["release", "giveup", "reject", "close-store"]);
+    let actions: Vec<Action> = h.actions().into_iter().filter(|a| kinds(&[a.clone()]) != ["stop-runs"]).collect();
+    assert_eq!(kinds(&actions), ["flush", "release", "giveup", "reject", "close-store"]);
     assert!(
-        matches!(&actions[2], Action::Reject { call: c, failure } if *c == call && failure.kind == ErrorKind::Closed)
+        matches!(&actions[3], Action::Reject { call: c, failure } if *c == call && failure.kind == ErrorKind::Closed)
     );
     h.post("k2", "{}");
     assert!(matches!(&h.actions()[..], [Action::Reject { failure, .. }] if failure.kind == ErrorKind::Closed));
