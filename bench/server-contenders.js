@@ -12,6 +12,7 @@ export const CONTENDERS = [
   ['fetch handler', { kind: 'fetch', guard: 'none' }],
   ['fetch handler + idempotent(), memory', { kind: 'fetch', guard: 'durafetch', store: 'memory' }],
   ['fetch handler + idempotent(), Redis', { kind: 'fetch', guard: 'durafetch', store: 'redis' }],
+  ['fetch handler + idempotent(), Redis (node-redis v4 client)', { kind: 'fetch', guard: 'durafetch', store: 'redis-v4' }],
   ['fetch handler + idempotent(), PostgreSQL', { kind: 'fetch', guard: 'durafetch', store: 'postgres' }],
 ];
 
