@@ -27,6 +27,9 @@ export const IN_RUN_EVENT = 20;
 export const IN_RUN_RESULT = 21;
 export const IN_RUNS = 22;
 export const IN_RUN_INFO = 23;
+export const IN_DRAIN = 24;
+export const IN_VISIBLE = 25;
+export const IN_SYNC_REGISTERED = 26;
 export const OUT_SEND = 0;
 export const OUT_CANCEL = 1;
 export const OUT_RESOLVE = 2;
@@ -59,6 +62,8 @@ export const OUT_RUN_STARTED = 28;
 export const OUT_RUN_ENDED = 29;
 export const OUT_RUNS = 30;
 export const OUT_INFO = 31;
+export const OUT_DRAINED = 32;
+export const OUT_REGISTER_SYNC = 33;
 export const RUN_EVENT_CHANGED = 0;
 export const RUN_EVENT_STEP_REACHED = 1;
 export const RUN_EVENT_STEP_DONE = 2;
@@ -87,5 +92,5 @@ export const RUN_STATES = ['running', 'completed', 'failed'];
 export const FIELDS = ['key', 'method', 'url', 'headers', 'body', 'fingerprint', 'attempts', 'times', 'id', 'name', 'nonce', 'state', 'steps', 'status'];
 
 // Words, by their number.
-export const EXPECTED = ['an object', 'an integer from 1 to 1000', 'an integer number of milliseconds from 0 to 2147483647', 'an integer number of milliseconds from 1 to 2147483647', 'an array of HTTP statuses, integers from 100 to 599', 'a header name such as \'Idempotency-Key\'', 'false, or an object { failureThreshold, cooldownMs }', 'one of: failureThreshold, cooldownMs', '\'auto\', \'memory\', \'indexeddb\', or an object with get, put, delete and list functions', 'an integer number of milliseconds from 1 to 9007199254740991', 'an array of header names', 'an integer from 0 to 9007199254740991', 'an object of workflow functions: { name: async (step, input) => … }', 'a function, under a name of 1 to 100 visible ASCII characters, no \'"\'', 'no workflows here: import { createClient } from \'durafetch/workflows\' for a client that runs them', 'a function', 'a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, retryOn, idempotencyHeader, breaker, store, ttlMs, redactHeaders, seed, fetch, beforeReplay, workflows', '1 to 255 visible ASCII characters, no \'"\'', 'a boolean', '1 to 200 visible ASCII characters, no \'"\'', '1 to 100 visible ASCII characters, no \'"\'', 'the name of a workflow given to createClient'];
+export const EXPECTED = ['an object', 'an integer from 1 to 1000', 'an integer number of milliseconds from 0 to 2147483647', 'an integer number of milliseconds from 1 to 2147483647', 'an array of HTTP statuses, integers from 100 to 599', 'a header name such as \'Idempotency-Key\'', 'false, or an object { failureThreshold, cooldownMs }', 'one of: failureThreshold, cooldownMs', '\'auto\', \'memory\', \'indexeddb\', or an object with get, put, delete and list functions', 'an integer number of milliseconds from 1 to 9007199254740991', 'an array of header names', 'an integer from 0 to 9007199254740991', 'an object of workflow functions: { name: async (step, input) => … }', 'a function, under a name of 1 to 100 visible ASCII characters, no \'"\'', 'no workflows here: import { createClient } from \'durafetch/workflows\' for a client that runs them', 'a function', 'a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, retryOn, idempotencyHeader, breaker, store, ttlMs, redactHeaders, seed, fetch, beforeReplay, backgroundSync, workflows', '1 to 255 visible ASCII characters, no \'"\'', 'a boolean', '1 to 200 visible ASCII characters, no \'"\'', '1 to 100 visible ASCII characters, no \'"\'', 'the name of a workflow given to createClient'];
 export const CAUSE_TEXTS = ['the stored record for this key is unreadable', 'the run could not be stored', 'the stored run is unreadable', 'no run with this id is stored: it never started, or ended longer than ttlMs ago'];

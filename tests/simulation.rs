@@ -126,6 +126,11 @@ fn summary() {
         ("drain rounds with every ready key locked elsewhere", c.idle_rounds),
         ("server-asked waits in progress at a resume", c.asked_waits_at_wake),
         ("records in flight past their TTL", c.in_flight_past_ttl + c.expiries_left_to_holder),
+        ("drain() calls answered", c.drains_answered),
+        ("operations settled by drains", c.drains_settled),
+        ("drains that left operations for later", c.drains_left_some),
+        ("pages shown", c.pages_shown),
+        ("sync registrations", c.sync_registrations),
     ];
     for (kind, n) in kinds {
         assert!(n > 0, "no {kind}: the run proves less than it claims");
@@ -181,6 +186,7 @@ fn broken_protocols_are_caught() {
         (Mutant::UnlockWhileLingering, "in flight (Web Locks)"),
         (Mutant::RetryAfterOnlyOnErrors, "the server asked"),
         (Mutant::StepFailsOnlyOn5xx, "committed done on status"),
+        (Mutant::ResentCountsAsDone, "drain said nothing remains"),
     ];
     for (mutant, expected) in cases {
         let caught = (0..500).find(|&seed| run(seed, mutant, false).violations.iter().any(|v| v.contains(expected)));

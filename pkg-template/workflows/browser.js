@@ -1,9 +1,10 @@
 // Browsers, workers and Deno: the .wasm is fetched beside this file. Bundlers
 // that understand `new URL(..., import.meta.url)` (Vite, webpack 5) emit it as
 // an asset; with esbuild, copy durafetch-workflows.wasm next to the bundle.
-import { Client, init, makeCreateClient } from './durafetch.js';
+import { handle } from '../background-sync.js';
+import { Client, DurafetchError, init, makeCreateClient } from './durafetch.js';
 
-export { DurafetchError } from './durafetch.js';
+export { DurafetchError };
 
 let ready;
 export const createClient = makeCreateClient(() => {
@@ -13,3 +14,8 @@ export const createClient = makeCreateClient(() => {
   });
   return ready;
 }, Client);
+
+/** In a service worker: drains the outbox on 'durafetch' sync events and at start. */
+export function handleBackgroundSync(options) {
+  return handle({ createClient, DurafetchError }, options);
+}

@@ -33,6 +33,9 @@ crate::core::contract::names! {
         RunResult = "run_result",
         Runs = "runs",
         RunInfo = "run_info",
+        Drain = "drain",
+        Visible = "visible",
+        SyncRegistered = "sync_registered",
     }
 }
 
@@ -71,6 +74,8 @@ crate::core::contract::names! {
         RunEnded = "run_ended",
         Runs = "runs",
         Info = "info",
+        Drained = "drained",
+        RegisterSync = "register_sync",
     }
 }
 

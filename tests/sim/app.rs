@@ -59,6 +59,7 @@ pub fn start(sim: &Rc<Sim>) {
         sim.exec.at(sim.draw(0, ISSUE_WINDOW_MS), move || issue(&s, op, false));
     }
     super::workflows::schedule(sim);
+    super::drains::schedule(sim);
     let cfg = sim.cfg.clone();
     every(sim, cfg.crash_every_ms, |s| {
         let slot = s.draw(0, s.cfg.clients as u64 - 1) as usize;
@@ -120,7 +121,7 @@ pub fn start(sim: &Rc<Sim>) {
 type WorldEvent = Rc<dyn Fn(&Rc<Sim>)>;
 
 /// Calls `f` at random gaps averaging `mean_ms` until the network heals.
-fn every(sim: &Rc<Sim>, mean_ms: u64, f: impl Fn(&Rc<Sim>) + 'static) {
+pub fn every(sim: &Rc<Sim>, mean_ms: u64, f: impl Fn(&Rc<Sim>) + 'static) {
     fn next(sim: &Rc<Sim>, mean_ms: u64, f: WorldEvent) {
         let s = sim.clone();
         sim.exec.after(sim.draw(1, 2 * mean_ms), move || {
@@ -144,6 +145,7 @@ fn start_client(sim: &Rc<Sim>, slot: usize) {
     sim.clients.borrow_mut()[slot] = Some(client.clone());
     sim.log(|| format!("c{} started in slot {slot}", client.instance));
     client.start();
+    super::drains::at_start(sim, &client);
 }
 
 /// The tab or process dies: everything not persisted is gone.

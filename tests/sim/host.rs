@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use durafetch::core::contract::{ErrorKind, GiveUpReason};
 use durafetch::core::engine::{
-    Action, Arg, AttemptFailure, CallId, CallRequest, Cause, Engine, EngineConfig, Event, Io, LockName, Now, RunInput,
+    Action, Arg, AttemptFailure, CallId, CallRequest, Cause, DrainFor, Engine, EngineConfig, Event, Io, LockName, Now, RunInput,
     Source, Step, StepGo,
 };
 use durafetch::core::kept::KeptResult;
@@ -26,6 +26,7 @@ use durafetch::core::retry_after::parse_retry_after;
 
 use super::app;
 use super::checks::Sending;
+use super::drains::{self, DrainAsk};
 use super::stored::StoredValue;
 use super::workflows::{self, run_id, run_of, step_name, STEPS, WORKFLOW};
 use super::ledger::{AttemptAt, Report, Sender};
@@ -109,6 +110,8 @@ enum Waiter {
     /// `client.result(key)`: the status it resolved with, or the kind it
     /// rejected with; None when the store knew no such operation.
     Result(Box<dyn FnOnce(Option<CallResult>)>),
+    /// `client.drain()` (tests/sim/drains.rs).
+    Drain(DrainAsk),
 }
 
 /// What the host holds for the engine, under an io.
@@ -235,6 +238,8 @@ fn label(action: &Action) -> &'static str {
         Action::StopRuns => "stop-runs",
         Action::Keep { .. } => "put:result-keep",
         Action::Kept { .. } => "kept",
+        Action::Drained { .. } => "drained",
+        Action::RegisterSync => "register-sync",
     }
 }
 
@@ -252,7 +257,7 @@ impl Host {
         };
         let seed = sim.rng.borrow_mut().next_u64();
         let online = !sim.device_offline.get();
-        let config = EngineConfig { options, persistent: true, seed, online };
+        let config = EngineConfig { options, persistent: true, seed, online, sync_api: cfg.drains.sync_api };
         let mut engine = Engine::new(config);
         engine.mutant = cfg.mutant;
         engine.set_listening(u32::MAX);
@@ -377,6 +382,27 @@ impl Host {
         let asked = self.calls.borrow().values().filter(|c| c.floor > exec_now).count() as u64;
         self.sim.ledger.borrow_mut().checks.asked_waits_at_wake += asked;
         self.with_engine(|engine, now| engine.online(now));
+    }
+
+    /// `client.drain()`, or a sync event's drain.
+    pub fn drain(self: &Rc<Self>, why: DrainFor) {
+        let id = self.next_id();
+        let last_chance = why == DrainFor::Sync { last_chance: true };
+        let ask = DrainAsk { stored: drains::stored_ops(&self.sim), last_chance };
+        self.waiters.borrow_mut().insert(id, Waiter::Drain(ask));
+        self.sim.log(|| format!("c{} drain() for {why:?}", self.instance));
+        self.with_engine(|engine, now| engine.drain(now, CallId(id), why));
+    }
+
+    /// The page is shown ('visibilitychange' to visible).
+    pub fn visible(self: &Rc<Self>) {
+        self.sim.log(|| format!("c{} visible", self.instance));
+        self.with_engine(|engine, now| engine.visible(now));
+    }
+
+    /// `drain()` calls not answered yet.
+    pub fn drains_waiting(&self) -> usize {
+        self.waiters.borrow().values().filter(|w| matches!(w, Waiter::Drain(_))).count()
     }
 
     pub fn offline(self: &Rc<Self>) {
@@ -517,6 +543,10 @@ impl Host {
                 }
             }
             Waiter::Result(done) => done(result),
+            Waiter::Drain(_) => match result {
+                Some(CallResult::Failed(kind)) if drains::refused(kind) => {}
+                other => self.violation(format!("c{}: drain() ended with {other:?}", self.instance)),
+            },
         }
         true
     }
@@ -721,6 +751,9 @@ impl Host {
             // other writes (io/idb.js): a tab that dies meanwhile loses it,
             // and the record stays (its answer was reported already).
             Action::Delete { io, key, step } => {
+                if step == Step::ResultDelete {
+                    self.note_kept_expiry(&key);
+                }
                 self.held_deletes.borrow_mut().push(Box::new(move |host: &Rc<Host>| host.delete_now(io, key, step)));
                 let host = self.clone();
                 self.sim.exec.after(DELETE_DELAY_MS, move || {
@@ -838,6 +871,22 @@ impl Host {
                         None => self.violation(format!("c{}: fetch {} answered with no kept result", self.instance, call.0)),
                     }
                 }
+            }
+            Action::Drained { call, settled, remaining, retry } => {
+                self.sim.log(|| format!("c{} drained: {settled} settled, {remaining} remaining", self.instance));
+                let waiter = self.waiters.borrow_mut().remove(&call.0);
+                let Some(Waiter::Drain(ask)) = waiter else {
+                    return self.violation(format!("c{}: drained for call {}, which is no drain()", self.instance, call.0));
+                };
+                if let Some(violation) = drains::answered(&self.sim, self.instance, ask, settled, remaining, retry) {
+                    self.violation(violation);
+                }
+            }
+            // The browser answers on a later task; the engine learns whether it took.
+            Action::RegisterSync => {
+                self.sim.ledger.borrow_mut().checks.sync_registrations += 1;
+                let ok = self.sim.cfg.drains.sync_registers;
+                self.later(STORE_MS, "done:register-sync", move |_, engine, now| engine.sync_registered(now, ok));
             }
             Action::Execute { id } => self.execute(&id),
             Action::StepGo { id, index, go } => self.step_go(&id, index, go),
@@ -1046,6 +1095,20 @@ impl Host {
             }
             engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
         });
+    }
+
+    /// Check only: a kept answer deleted unread past its TTL is expired from
+    /// the moment that is decided (a `result(key)` that comes after hears
+    /// nothing, before the delete commits).
+    fn note_kept_expiry(&self, key: &str) {
+        let ttl = self.sim.cfg.ttl_ms as f64;
+        let kept = self.sim.store.borrow().get(key).and_then(|v| KeptResult::decode(v.data.as_deref()?).ok());
+        if kept.is_some_and(|kept| kept.settled_at + ttl <= self.sim.now_ms()) {
+            let op = self.sim.ledger.borrow().key_op.get(key).copied();
+            if let Some(op) = op {
+                self.sim.ledger.borrow_mut().ops[op].kept_expired = true;
+            }
+        }
     }
 
     /// A cancelled attempt's fetch ended: its promise rejected (AbortError).

@@ -10,7 +10,7 @@ use durafetch::core::record::Record;
 use durafetch::core::value::Value;
 use proptest::prelude::*;
 
-pub const OPTION_NAMES: [&str; 14] = [
+pub const OPTION_NAMES: [&str; 15] = [
     "maxAttempts",
     "baseDelayMs",
     "maxDelayMs",
@@ -25,6 +25,7 @@ pub const OPTION_NAMES: [&str; 14] = [
     "seed",
     "fetch",
     "beforeReplay",
+    "backgroundSync",
 ];
 
 const TIMER_MAX: f64 = 2_147_483_647.0;
@@ -101,6 +102,7 @@ fn limits(name: &str) -> Vec<Value> {
             v.extend([adapter(&["get", "put", "delete", "list"]), adapter(&["get", "put", "delete"])]);
             v
         }
+        "backgroundSync" => vec![Value::Bool(false), Value::Bool(true), Value::Null, Value::Number(0.0)],
         _ => vec![Value::Function, Value::Null, Value::Str("fetch".into())],
     }
 }
@@ -155,6 +157,7 @@ pub fn valid_entry() -> impl Strategy<Value = (String, Value)> {
         (0..=safe).prop_map(num).prop_map(entry("seed")),
         Just(Value::Function).prop_map(entry("fetch")),
         Just(Value::Function).prop_map(entry("beforeReplay")),
+        any::<bool>().prop_map(Value::Bool).prop_map(entry("backgroundSync")),
         Just(Value::Undefined).prop_map(entry("maxAttempts")),
     ]
 }
@@ -197,6 +200,7 @@ pub fn check_option(name: &str, v: &Value) -> Result<(), String> {
         "redactHeaders" => ok(list_of(v, &|i| matches!(i, Value::Str(h) if is_token(h)))),
         "seed" => ok(integer_in(v, 0.0, SAFE_MAX)),
         "fetch" | "beforeReplay" => ok(*v == Value::Function),
+        "backgroundSync" => ok(matches!(v, Value::Bool(_))),
         _ => Err(name.into()),
     }
 }
@@ -247,6 +251,7 @@ pub fn expected_options(entries: &[(String, Value)]) -> Options {
                 }
             }
             ("seed", v) => o.seed = Some(n(v)),
+            ("backgroundSync", Value::Bool(on)) => o.background_sync = *on,
             _ => {}
         }
     }

@@ -118,6 +118,9 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
     }
     let hosts = sim.clients.borrow().iter().flatten().cloned().chain(sim.closing.borrow().iter().cloned()).collect::<Vec<_>>();
     for host in hosts.iter().filter(|h| h.alive.get()) {
+        if host.drains_waiting() > 0 {
+            v.push(format!("client {} has {} drain() calls never answered", host.instance, host.drains_waiting()));
+        }
         for leak in host.leaked() {
             v.push(format!("client {} still holds a payload the engine never handed on nor dropped: {leak}", host.instance));
         }
@@ -271,7 +274,8 @@ impl Totals {
              {} records found marked expired with the wall clock back before their TTL (expired, not resent), \
              operations reported both expired and settled: {} (excused: {} resubmitted by the caller, {} without Web Locks); \
              known bug 6: {} operations reported 'expired' after 'settled', a crash having prevented the delete; \
-             workflows: {} runs of 3 steps ({} done, {} failed, lost: {}), {} interrupted steps run again with their key; {} results kept for result(key) left unread",
+             workflows: {} runs of 3 steps ({} done, {} failed, lost: {}), {} interrupted steps run again with their key; {} results kept for result(key) left unread; \
+             drain(): {} answered ({} operations settled by them, {} left some for later, none wrongly said nothing remained), {} pages shown, {} sync registrations",
             self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.non_durable, self.never_persisted,
             self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes, f.closes,
             f.requests_dropped, f.responses_dropped, f.applied_but_unanswered, f.duplicated, f.status_5xx,
@@ -286,6 +290,7 @@ impl Totals {
             c.marked_expired_before_ttl, c.expired_and_settled, c.expired_and_settled_resubmitted,
             c.expired_and_settled_without_locks, c.expired_after_settled,
             self.runs, self.runs_done, self.runs_failed, self.runs_lost, self.steps_rerun, self.kept_left,
+            c.drains_answered, c.drains_settled, c.drains_left_some, c.pages_shown, c.sync_registrations,
         )
     }
 }

@@ -861,6 +861,7 @@ impl Engine {
             End::Queued { reason, attempts, status, cause } => {
                 let key = c.key.clone().unwrap_or_default();
                 self.emit(EventKind::Queued, || Event::Queued { key: key.clone(), reason, attempts, status });
+                self.want_sync();
                 self.steps_wait(now, &mut c.callers, &mut c.steps, &key);
                 let mut failure = c.failure(ErrorKind::Queued, attempts);
                 (failure.reason, failure.status, failure.cause) = (Some(reason), status, cause.map(Cause::Io));

@@ -16,23 +16,27 @@
 //!
 //! Three kinds of task live here: a caller's [`call`], and the drainer's
 //! background [`resend`]s and expiries ([`expire`]), run in rounds by
-//! [`drain`].
+//! [`drain`], forced passes of which answer `drain()` ([`pass`]); and
+//! [`background`] asks the browser to deliver with no page open.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 mod action;
 mod attempt;
+mod background;
 mod breakers;
 mod call;
 mod drain;
 mod expire;
 mod kept;
 mod lock;
+mod pass;
 mod resend;
 #[cfg(feature = "workflows")]
 mod run;
 
 pub use action::{Action, CallId, Cause, CauseText, Event, Failure, Io, LockName, PendingOp, Source, Step};
+pub use pass::DrainFor;
 #[cfg(feature = "workflows")]
 pub use action::{RunInfo, RunOutcome, StepGo};
 #[cfg(feature = "workflows")]
@@ -49,6 +53,7 @@ use crate::core::outcome::Outcome;
 use crate::core::record::{kind_of, DecodeError, Kind, Record};
 use crate::core::retry_after::parse_retry_after;
 use crate::core::rng::SplitMix64;
+use background::BackgroundSync;
 use breakers::Breakers;
 use call::Call;
 use drain::Drainer;
@@ -110,6 +115,9 @@ pub enum Mutant {
     /// Retry-After read only on an error status (the old host's rule), so a
     /// retried 2xx goes early.
     RetryAfterOnlyOnErrors,
+    /// A drain counts what it resent as done, whatever the answer (a 5xx
+    /// included): it says nothing remains while operations wait to retry.
+    ResentCountsAsDone,
 }
 
 pub struct EngineConfig {
@@ -120,6 +128,8 @@ pub struct EngineConfig {
     pub seed: u64,
     /// What the platform says now (`navigator.onLine`, true where unknown).
     pub online: bool,
+    /// The platform has the Background Sync API (`SyncManager`).
+    pub sync_api: bool,
 }
 
 /// An argument as the caller passed it: absent, of the right type, or not
@@ -278,7 +288,8 @@ pub struct Engine {
     /// When the waiting `result(key)` calls read the store again.
     pub(crate) result_watch_at: Option<f64>,
     /// When the started client announces its store and resends what is stored.
-    ready_at: Option<f64>,
+    pub(crate) ready_at: Option<f64>,
+    pub(crate) sync: BackgroundSync,
     /// Runs this client has read or run (`client.run(id)` answers from it).
     #[cfg(feature = "workflows")]
     pub(crate) runs_seen: Vec<RunInfo>,
@@ -311,6 +322,7 @@ impl Engine {
             result_waiters: Vec::new(),
             result_watch_at: None,
             ready_at: None,
+            sync: BackgroundSync::new(config.sync_api),
             #[cfg(feature = "workflows")]
             runs_seen: Vec::new(),
             forgetting: Vec::new(),
@@ -419,6 +431,7 @@ impl Engine {
         self.closed = true;
         self.push(Action::Flush);
         self.drain.stop();
+        self.close_passes();
         self.each_call(now, call::Wake::Close);
         self.cancel_resends(now);
         self.close_results(now);
@@ -609,7 +622,7 @@ impl Engine {
             Task::Call(_) => self.busy_ended(now),
             // A round's own resends block nothing: the plan saw only calls busy.
             Task::Resend(r) => self.round_resend_done(now, &r.key, r.settled, r.progressed),
-            Task::Expire(e) => self.round_task_done(now, !e.left_to_holder, e.left_to_holder),
+            Task::Expire(e) => self.round_task_done(now, !e.left_to_holder, e.left_to_holder, e.removed),
             #[cfg(feature = "workflows")]
             Task::Run(_) => {}
         }
@@ -810,5 +823,7 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod pass_tests;
 #[cfg(all(test, feature = "workflows"))]
 mod run_tests;

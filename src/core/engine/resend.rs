@@ -330,7 +330,9 @@ impl Engine {
         true
     }
 
+    /// The record is written back: it stays for a later retry.
     fn resend_then(&mut self, now: Now, r: &mut Resend, then: Then) {
+        self.want_sync();
         let attempts = r.record.as_ref().map_or(0, |rec| rec.attempts);
         match then {
             Then::Nothing => self.reject_joiners(now, r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts),

@@ -17,12 +17,12 @@ pub(super) struct Harness {
 
 pub(super) fn harness(persistent: bool, policy: RetryPolicy) -> Harness {
     let options = Options { policy, ..Options::default() };
-    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true });
+    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true, sync_api: false });
     engine.set_listening(u32::MAX);
     Harness { engine, now: T0, next_call: 0 }
 }
 
-fn quick() -> RetryPolicy {
+pub(super) fn quick() -> RetryPolicy {
     RetryPolicy { max_attempts: 2, ..RetryPolicy::default() }
 }
 
@@ -36,7 +36,7 @@ impl Harness {
         std::iter::from_fn(|| self.engine.poll_action()).collect()
     }
 
-    fn post(&mut self, key: &str, body: &str) -> CallId {
+    pub(super) fn post(&mut self, key: &str, body: &str) -> CallId {
         self.next_call += 1;
         let call = CallId(self.next_call);
         self.engine.call(
@@ -59,7 +59,7 @@ impl Harness {
     }
 
     /// Runs a durable call's lock, read and persist; returns its first attempt.
-    fn durable_post(&mut self, key: &str, stored: &mut Vec<Record>) -> (CallId, Io) {
+    pub(super) fn durable_post(&mut self, key: &str, stored: &mut Vec<Record>) -> (CallId, Io) {
         let call = self.post(key, key);
         let lock = only(self.actions(), |a| matches!(a, Action::Lock { .. }));
         self.engine.locked(self.t(), io_of(&lock), true);
@@ -157,6 +157,8 @@ pub(super) fn kinds(actions: &[Action]) -> Vec<&'static str> {
             Action::StopRuns => "stop-runs",
             Action::Keep { .. } => "keep",
             Action::Kept { .. } => "kept",
+            Action::Drained { .. } => "drained",
+            Action::RegisterSync => "register-sync",
         })
         .collect()
 }
