@@ -235,3 +235,43 @@ test('an unreadable journal is reported and left alone, never run', async () => 
   assert.equal((await store.list()).length, 1, 'nothing lost');
   await client.close();
 });
+
+test("a drain's listing while a step's journal write is pending does not lose the step's answer", async () => {
+  // A Map adapter that stores copies (as IndexedDB or a file does), whose
+  // journal write after step 1 waits for the test: the step's answer is in
+  // memory, not yet stored, while a drain round lists the outbox.
+  const shop = base();
+  const records = new Map();
+  let gate = null;
+  const store = {
+    async get(key) { return structuredClone(records.get(key)); },
+    async put(value) {
+      const copy = structuredClone(value);
+      if (gate === 'armed' && value.run?.results?.length === 1) {
+        let open;
+        const opened = new Promise((r) => { open = r; });
+        gate = { open };
+        await opened;
+      }
+      records.set(value.key, copy);
+    },
+    async delete(key) { records.delete(key); },
+    async list() { return [...records.values()].map((v) => structuredClone(v)); },
+  };
+  const client = await createClient({ ...fast, store, workflows: { checkout: checkoutWorkflow(shop.url) } });
+  try {
+    gate = 'armed';
+    const run = await client.start('checkout', { order: 'o-gate', amount: 7 }, { id: 'order-gate' });
+    await until(() => typeof gate?.open === 'function', 10_000, "step 1's journal write held");
+    // A drain round lists every stored value, the run's journal among them.
+    const drained = client.drain();
+    await drained;
+    gate.open();
+    const value = await run.result();
+    assert.equal(typeof value.charge, 'string', 'step 2 read step 1\'s answer');
+    assert.equal(value.ship, 200);
+    assert.equal(server.requests(shop.path('/charges')).length, 1);
+  } finally {
+    await client.close();
+  }
+});

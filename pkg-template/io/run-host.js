@@ -31,7 +31,11 @@ export class RunHost extends Host {
   }
 
   read(value) {
-    if (value.run && typeof value.run.id === 'string') this.runs.values.set(value.run.id, value.run);
+    // A run this page executes is ahead of its stored journal (a step's
+    // answer is in memory until its write commits): a listing read in
+    // between must not put the older values back.
+    const run = value.run;
+    if (run && typeof run.id === 'string' && !this.runs.executing(run.id)) this.runs.values.set(run.id, run);
     super.read(value);
   }
 

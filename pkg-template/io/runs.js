@@ -85,6 +85,12 @@ export class Runs {
     return { key, data, run };
   }
 
+  /** Run `id`'s code runs here and has not ended. */
+  executing(id) {
+    const ctx = this.#active.get(id);
+    return ctx !== undefined && !ctx.ended;
+  }
+
   execute(id) {
     const run = this.values.get(id);
     const fn = this.workflows[run?.name];
