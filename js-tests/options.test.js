@@ -25,6 +25,13 @@ const bad = [
   [{ seed: -1 }, 'seed', /integer from 0/],
   [{ fetch: 'fetch' }, 'fetch', /a function/],
   [{ maxAtempts: 3 }, 'maxAtempts', /a known option/],
+  [{ retryBudget: 500 }, 'retryBudget', /false, or an object \{ capacity/],
+  [{ retryBudget: { capacity: 0 } }, 'retryBudget.capacity', /1 to 1000000/],
+  [{ retryBudget: { refillPerSecond: 0.5 } }, 'retryBudget.refillPerSecond', /integer/],
+  [{ retryBudget: { capacity: 8 } }, 'retryBudget.timeoutCost', /at most|the budget's capacity/],
+  [{ retryBudget: { tokens: 5 } }, 'retryBudget.tokens', /capacity, retryCost, timeoutCost, refillPerSecond/],
+  [{ tracer: {} }, 'tracer', /OpenTelemetry Tracer/],
+  [{ traceContext: 1 }, 'traceContext', /a function/],
 ];
 
 for (const [options, option, expected] of bad) {
@@ -50,6 +57,8 @@ test('undefined values and no options mean the defaults', async () => {
   await createClient();
   await createClient({ maxAttempts: undefined, breaker: false, store: 'memory' });
   await createClient({ store: new (class { async get() {} async put() {} async delete() {} async list() { return []; } })() });
+  await createClient({ retryBudget: false });
+  await createClient({ retryBudget: { capacity: 10, retryCost: 10, timeoutCost: 10, refillPerSecond: 2 } });
 });
 
 test('per-call extras are validated too', async () => {

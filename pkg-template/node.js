@@ -8,4 +8,4 @@ let loaded = false;
 export const createClient = makeCreateClient(() => {
   if (!loaded) initSync(readFileSync(new URL('./durafetch.wasm', import.meta.url)));
   loaded = true;
-}, Client);
+}, Client, () => import('./tracing.js'));

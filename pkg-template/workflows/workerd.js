@@ -6,4 +6,4 @@ import { Client, initSync, makeCreateClient } from './durafetch.js';
 
 export { DurafetchError } from './durafetch.js';
 
-export const createClient = makeCreateClient(() => initSync(wasmModule), Client);
+export const createClient = makeCreateClient(() => initSync(wasmModule), Client, () => import('../tracing.js'));

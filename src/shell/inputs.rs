@@ -23,10 +23,11 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
         let call = CallId(r.u32()?);
         let persistent = r.bool()?;
         let online = r.bool()?;
+        let shared = r.bool()?;
         let seed = u64::from_le_bytes(random::<8>(r)?);
         let options = client.options.clone();
         let seed = options.seed.unwrap_or(seed);
-        let mut engine = Engine::new(EngineConfig { options, persistent, seed, online });
+        let mut engine = Engine::new(EngineConfig { options, persistent, seed, online, shared });
         engine.start(now, call);
         client.engine = Some(engine);
         return Ok(Ok(()));
@@ -134,6 +135,11 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
             let status = u16::try_from(r.u32()?).map_err(|_| Malformed)?;
             let attempts = r.u32()?;
             engine.remote_settled(now, &key, status, attempts);
+        }
+        In::Heard => engine.heard(now, r.bytes()?),
+        In::Traced => {
+            let io = Io(r.u32()?);
+            engine.traced(io, r.str()?);
         }
         #[cfg(feature = "workflows")]
         op => return runs::apply(engine, op, r, now, out),

@@ -13,19 +13,21 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use durafetch::core::contract::{ErrorKind, GiveUpReason};
+use durafetch::core::breaker::Transition;
+use durafetch::core::contract::{ErrorKind, GiveUpReason, QueueReason};
 use durafetch::core::engine::{
     Action, Arg, AttemptFailure, CallId, CallRequest, Cause, Engine, EngineConfig, Event, Io, LockName, Now, RunInput,
     Source, Step, StepGo,
 };
 use durafetch::core::kept::KeptResult;
-use durafetch::core::key::uuid_v4;
+use durafetch::core::key::{origin_of, uuid_v4};
 use durafetch::core::options::Options;
 use durafetch::core::record::Record;
 use durafetch::core::retry_after::parse_retry_after;
 
 use super::app;
 use super::checks::Sending;
+use super::fleet::CHANNEL_MS;
 use super::stored::StoredValue;
 use super::workflows::{self, run_id, run_of, step_name, STEPS, WORKFLOW};
 use super::ledger::{AttemptAt, Report, Sender};
@@ -89,6 +91,7 @@ struct CallState {
     op: usize,
     id: u64,
     key: String,
+    url: String,
     body: Vec<u8>,
     durable: bool,
     resubmission: bool,
@@ -162,6 +165,12 @@ pub struct Host {
     execs: RefCell<BTreeSet<usize>>,
     /// Kept results read for `result(key)`: their status.
     kept: RefCell<BTreeMap<String, u16>>,
+    /// Check only: the engine is hearing another tab's news (what it
+    /// reports meanwhile was caused by that tab).
+    hearing: Cell<bool>,
+    /// Check only: origins whose breaker opened on this tab's own verdict,
+    /// until the engine has done what the verdict asked (telling the others).
+    opened: RefCell<Vec<String>>,
 }
 
 fn step_label(step: Step, prefix: &'static str) -> &'static str {
@@ -184,7 +193,7 @@ fn step_label(step: Step, prefix: &'static str) -> &'static str {
         CallAborted => "call-aborted", DrainLock => "drain-lock", DrainList => "drain-list",
         Quarantine => "quarantine", ResendLock => "resend-lock", ResendReread => "resend-reread",
         ResendDeferred => "resend-deferred", ResendProgress => "resend-progress", ResendSettled => "resend-settled",
-        ExpireLock => "expire-lock", ExpireReread => "expire-reread", ExpireMark => "expire-mark",
+        ProbeLock => "probe-lock", ExpireLock => "expire-lock", ExpireReread => "expire-reread", ExpireMark => "expire-mark",
         ExpireDelete => "expire-delete", PendingList => "pending-list", RunLock => "run-lock",
         RunRead => "run-read", RunJournal => "run-journal", ResultRead => "result-read", ResultKeep => "result-keep",
         ResultDelete => "result-delete", Scan => "scan",
@@ -233,6 +242,7 @@ fn label(action: &Action) -> &'static str {
         Action::StopRuns => "stop-runs",
         Action::Keep { .. } => "put:result-keep",
         Action::Kept { .. } => "kept",
+        Action::Announce { .. } => "announce",
     }
 }
 
@@ -246,11 +256,14 @@ impl Host {
             breaker: cfg.breaker,
             ttl_ms: cfg.ttl_ms,
             workflows: vec![WORKFLOW.into()],
+            retry_budget: cfg.budget,
             ..Options::default()
         };
         let seed = sim.rng.borrow_mut().next_u64();
         let online = !sim.device_offline.get();
-        let config = EngineConfig { options, persistent: true, seed, online };
+        // Tabs (Web Locks) hear each other; processes sharing an adapter do not.
+        let config = EngineConfig { options, persistent: true, seed, online, shared: cfg.web_locks };
+        sim.fleet.borrow_mut().started(instance, sim.exec.now());
         let mut engine = Engine::new(config);
         engine.mutant = cfg.mutant;
         engine.set_listening(u32::MAX);
@@ -278,6 +291,8 @@ impl Host {
             waiters: RefCell::new(BTreeMap::new()),
             execs: RefCell::new(BTreeSet::new()),
             kept: RefCell::new(BTreeMap::new()),
+            hearing: Cell::new(false),
+            opened: RefCell::new(Vec::new()),
         })
     }
 
@@ -314,6 +329,7 @@ impl Host {
                 op: call.op,
                 id: call.id,
                 key: key.clone(),
+                url: call.url.clone(),
                 body: call.body.clone(),
                 durable,
                 resubmission: call.resubmission,
@@ -370,10 +386,18 @@ impl Host {
 
     /// The 'online' event.
     pub fn online(self: &Rc<Self>) {
+        self.sim.fleet.borrow_mut().closed(None);
         let exec_now = self.sim.exec.now();
         let asked = self.calls.borrow().values().filter(|c| c.floor > exec_now).count() as u64;
         self.sim.ledger.borrow_mut().checks.asked_waits_at_wake += asked;
         self.with_engine(|engine, now| engine.online(now));
+    }
+
+    /// Another tab's announcement arrives (BroadcastChannel).
+    pub fn hear(self: &Rc<Self>, note: &[u8]) {
+        self.hearing.set(true);
+        self.with_engine(|engine, now| engine.heard(now, note));
+        self.hearing.set(false);
     }
 
     pub fn offline(self: &Rc<Self>) {
@@ -390,6 +414,8 @@ impl Host {
     /// The tab dies: everything it held in memory is gone, its locks too.
     pub fn die(&self) {
         self.alive.set(false);
+        self.sim.fleet.borrow_mut().died(self.instance);
+        self.opened.borrow_mut().clear();
         self.stop_runs();
         self.sending.borrow_mut().clear();
         self.cancelled.borrow_mut().clear();
@@ -560,6 +586,11 @@ impl Host {
             }
             self.perform(action);
         }
+        // The engine has done all it had to: the others have been told.
+        let now = self.sim.exec.now();
+        for origin in self.opened.borrow_mut().drain(..) {
+            self.sim.fleet.borrow_mut().opened(self.instance, &origin, now);
+        }
         self.arm_timer();
     }
 
@@ -628,6 +659,7 @@ impl Host {
             // The request itself may still reach the server: the network
             // already has it.
             Action::Cancel { io } => {
+                self.sim.fleet.borrow_mut().ended(self.instance, io.0, false);
                 self.cancelled.borrow_mut().insert(io.0);
                 self.later(0, "reply:aborted", move |host, engine, now| host.aborted(engine, now, io));
             }
@@ -682,7 +714,9 @@ impl Host {
                     // A new record (a resubmission may follow a settled one): a new life.
                     let op = self.sim.ledger.borrow().key_op.get(&record.key).copied();
                     if let Some(op) = op {
-                        self.sim.ledger.borrow_mut().ops[op].settled_at = None;
+                        let mut ledger = self.sim.ledger.borrow_mut();
+                        ledger.ops[op].settled_at = None;
+                        ledger.ops[op].linked = None;
                     }
                 }
                 let fails = self.store_fault();
@@ -752,6 +786,7 @@ impl Host {
                 });
             }
             Action::Lock { io, name, wait, step } => self.lock(io, name, wait, step),
+            Action::Announce { note } => self.announce(note),
             Action::Unlock { name } => {
                 let drain = name == LockName::Drain;
                 let name = lock_name(&name);
@@ -854,6 +889,8 @@ impl Host {
                 if self.closed.get() {
                     app::retire(&self.sim, self.instance);
                 }
+                // Its channel closes with its store (io/host.js): it hears and tells no more.
+                self.sim.fleet.borrow_mut().died(self.instance);
             }
         }
     }
@@ -871,7 +908,7 @@ impl Host {
         let Some(key) = key else {
             return self.violation("an unkeyed send in a simulation of keyed calls".into());
         };
-        let (op_key, body, sender, stored_key) = match &source {
+        let (op_key, body, sender, url) = match &source {
             Source::Call(call) => {
                 let mut calls = self.calls.borrow_mut();
                 let Some(c) = calls.get_mut(&call.0) else {
@@ -890,7 +927,7 @@ impl Host {
                     aborted: c.signal.aborted(),
                     durable: c.durable,
                 };
-                (c.key.clone(), c.body.clone(), sender, c.key.clone())
+                (c.key.clone(), c.body.clone(), sender, c.url.clone())
             }
             Source::Record(record) => {
                 if sim.fault(sim.cfg.p_replay_fail) {
@@ -901,9 +938,10 @@ impl Host {
                     });
                 }
                 let sender = Sender::Resend { not_before: record.not_before };
-                (record.key.clone(), record.body.clone().unwrap_or_default(), sender, record.key.clone())
+                (record.key.clone(), record.body.clone().unwrap_or_default(), sender, record.url.clone())
             }
         };
+        let stored_key = op_key.clone();
         let op = sim.ledger.borrow().key_op.get(&op_key).copied();
         let Some(op) = op else {
             return self.violation(format!(
@@ -923,6 +961,14 @@ impl Host {
         };
         sim.ledger.borrow_mut().on_attempt(op, &key, &sender, &at);
         sim.log(|| format!("c{} send {key} op {op} timeout {timeout_ms}", self.instance));
+        sim.fleet.borrow_mut().sent(self.instance, io.0, origin_of(&url), self.attempt.get(), sim.exec.now());
+        // The host's span for this attempt (io/tracing.js): a resend links
+        // to the one its record keeps.
+        if let Source::Record(record) = &source {
+            sim.ledger.borrow_mut().on_link(op, record.trace.as_deref());
+        }
+        let trace = sim.ledger.borrow_mut().new_span(op);
+        self.engine.borrow_mut().traced(io, &trace);
         // The Retry-After that counts is this attempt's answer's.
         self.asked.borrow_mut().remove(&op_key);
         let guard = sim.in_flight.start(&op_key, self.instance);
@@ -945,6 +991,8 @@ impl Host {
                     return host.drive();
                 }
                 host.sending.borrow_mut().remove(&io.0);
+                let definitive = matches!(reply, Reply::Answered { status, .. } if !host.sim.cfg.policy.retry_on.contains(status));
+                host.sim.fleet.borrow_mut().ended(host.instance, io.0, definitive);
                 if host.crash_here(if resend { "reply:resend" } else { "reply:live" }) {
                     return;
                 }
@@ -1071,15 +1119,39 @@ impl Host {
                 }
             }
             Event::Queued { key, reason, .. } => {
+                self.sim.fleet.borrow_mut().figures.budget_refusals += (reason == QueueReason::Budget) as u64;
                 self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str()))
             }
-            Event::GiveUp { .. } | Event::Breaker { .. } | Event::Workflow { .. } | Event::StoreSelected => {}
+            Event::GiveUp { reason: GiveUpReason::Budget, .. } => self.sim.fleet.borrow_mut().figures.budget_refusals += 1,
+            Event::Breaker { origin, state } => match state {
+                Transition::Opened if !self.hearing.get() => self.opened.borrow_mut().push(origin),
+                Transition::Closed => self.sim.fleet.borrow_mut().closed(Some(&origin)),
+                _ => {}
+            },
+            Event::GiveUp { .. } | Event::Workflow { .. } | Event::StoreSelected => {}
         }
     }
 
     fn report(&self, key: &str, report: Report) {
         self.sim.log(|| format!("c{} report {key} {report:?}", self.instance));
         self.sim.ledger.borrow_mut().report(key, report, self.sim.exec.now());
+    }
+
+    /// The engine's news goes to every other tab of the seed, a channel hop
+    /// later (BroadcastChannel): those open now hear it, if still alive.
+    fn announce(self: &Rc<Self>, note: Vec<u8>) {
+        let now = self.sim.exec.now();
+        let mut peers = self.sim.alive_clients();
+        peers.extend(self.sim.closing.borrow().iter().filter(|h| h.alive.get()).cloned());
+        for peer in peers.into_iter().filter(|p| p.instance != self.instance) {
+            let (note, sim, from) = (note.clone(), self.sim.clone(), self.instance);
+            self.sim.exec.after(CHANNEL_MS, move || {
+                if peer.alive.get() {
+                    sim.fleet.borrow_mut().delivered(from, peer.instance, now, sim.exec.now());
+                    peer.hear(&note);
+                }
+            });
+        }
     }
 
     fn lock(self: &Rc<Self>, io: Io, name: LockName, wait: bool, step: Step) {
@@ -1214,5 +1286,6 @@ fn lock_name(name: &LockName) -> String {
     match name {
         LockName::Drain => "drain".into(),
         LockName::Key(key) => ["key:", key].concat(),
+        LockName::Probe(origin) => ["probe:", origin].concat(),
     }
 }

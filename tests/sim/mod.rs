@@ -4,6 +4,7 @@ pub mod app;
 pub mod checks;
 pub mod dates;
 pub mod exec;
+pub mod fleet;
 pub mod host;
 pub mod ledger;
 pub mod net;

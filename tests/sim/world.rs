@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use durafetch::core::breaker::BreakerConfig;
+use durafetch::core::budget::BudgetConfig;
 use durafetch::core::engine::Mutant;
 use durafetch::core::rng::SplitMix64;
 use durafetch::core::schedule::RetryPolicy;
 use super::stored::StoredValue;
 
 use super::checks::InFlight;
+use super::fleet::FleetCheck;
 use super::exec::Exec;
 use super::host::Host;
 use super::ledger::Ledger;
@@ -49,6 +51,8 @@ pub struct Config {
     pub web_locks: bool,
     pub policy: RetryPolicy,
     pub breaker: Option<BreakerConfig>,
+    /// Small, so that it binds: a few retries' worth, refilled slowly.
+    pub budget: Option<BudgetConfig>,
     pub ttl_ms: u64,
     pub p_drop_request: f64,
     pub p_drop_response: f64,
@@ -139,6 +143,11 @@ impl Config {
             focus_crash: None,
             mutant: Mutant::None,
             runs: if r.chance(0.6) { r.range(1, 3) as usize } else { 0 },
+            budget: (!r.chance(0.3)).then(|| BudgetConfig {
+                capacity: r.range(10, 60) as u32,
+                refill_per_sec: r.range(1, 5) as u32,
+                ..BudgetConfig::default()
+            }),
         }
     }
 }
@@ -163,6 +172,8 @@ pub struct Sim {
     pub ledger: RefCell<Ledger>,
     /// Check only: attempts on the wire, by key and client.
     pub in_flight: InFlight,
+    /// Check only: the fleet rules (breaker and budget across tabs).
+    pub fleet: RefCell<FleetCheck>,
     pub clients: RefCell<Vec<Option<Rc<Host>>>>,
     /// Closed clients whose last calls are still ending.
     pub closing: RefCell<Vec<Rc<Host>>>,
@@ -185,6 +196,7 @@ impl Sim {
             server: RefCell::new(Server::default()),
             ledger: RefCell::new(Ledger::new(cfg.ops, cfg.runs, cfg.web_locks)),
             in_flight: InFlight::default(),
+            fleet: RefCell::new(FleetCheck::new(cfg.web_locks, cfg.budget, cfg.breaker.map(|b| b.cooldown_ms))),
             clients: RefCell::new(vec![None; cfg.clients]),
             closing: RefCell::new(Vec::new()),
             next_instance: Cell::new(1),

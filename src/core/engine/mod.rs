@@ -22,12 +22,13 @@
 use crate::prelude::*;
 mod action;
 mod attempt;
-mod breakers;
 mod call;
 mod drain;
 mod expire;
+mod fleet;
 mod kept;
 mod lock;
+mod origins;
 mod resend;
 #[cfg(feature = "workflows")]
 mod run;
@@ -49,7 +50,8 @@ use crate::core::outcome::Outcome;
 use crate::core::record::{kind_of, DecodeError, Kind, Record};
 use crate::core::retry_after::parse_retry_after;
 use crate::core::rng::SplitMix64;
-use breakers::Breakers;
+use crate::core::codec::Writer;
+use origins::Origins;
 use call::Call;
 use drain::Drainer;
 use expire::Expire;
@@ -98,6 +100,12 @@ pub enum Mutant {
     FreshStepKeys,
     /// A resumed run runs its completed steps again instead of replaying them.
     NoReplay,
+    /// Retries never pay the retry budget.
+    NoBudget,
+    /// Tabs neither announce nor hear breaker and budget news.
+    UnsharedOrigins,
+    /// A shared breaker's probe goes without the origin's probe lock.
+    ProbeWithoutLock,
 }
 
 pub struct EngineConfig {
@@ -108,6 +116,9 @@ pub struct EngineConfig {
     pub seed: u64,
     /// What the platform says now (`navigator.onLine`, true where unknown).
     pub online: bool,
+    /// The tabs and workers of the origin hear each other (a BroadcastChannel
+    /// beside a shared outbox): one breaker and one budget per origin (fleet.rs).
+    pub shared: bool,
 }
 
 /// An argument as the caller passed it: absent, of the right type, or not
@@ -252,7 +263,10 @@ pub struct Engine {
     /// Orders records created in the same millisecond.
     seq: f64,
     pub(crate) tasks: Vec<Task>,
-    pub(crate) breakers: Breakers,
+    pub(crate) origins: Origins,
+    /// Breaker and budget news for the other tabs (fleet.rs).
+    pub(crate) shared: bool,
+    notes: Writer,
     pub(crate) drain: Drainer,
     /// Callers' questions waiting for their read.
     queries: Vec<(CallId, Io, Query)>,
@@ -280,7 +294,9 @@ pub struct Engine {
 impl Engine {
     pub fn new(config: EngineConfig) -> Engine {
         Engine {
-            breakers: Breakers::new(config.options.breaker),
+            origins: Origins::new(config.options.breaker, config.options.retry_budget),
+            shared: config.shared,
+            notes: Writer::new(),
             options: config.options,
             persistent: config.persistent,
             rng: SplitMix64::new(config.seed),
@@ -330,6 +346,7 @@ impl Engine {
     /// the caller can attach listeners first), the store is announced and
     /// everything stored is resent once, as after `resume()`.
     pub fn start(&mut self, now: Now, call: CallId) {
+        self.hello();
         #[cfg(feature = "workflows")]
         if self.persistent && !self.options.workflows.is_empty() {
             return self.scan(call);
@@ -349,6 +366,9 @@ impl Engine {
     }
 
     pub fn poll_action(&mut self) -> Option<Action> {
+        if self.actions.is_empty() {
+            self.flush_notes();
+        }
         self.actions.pop_front()
     }
 
@@ -361,7 +381,8 @@ impl Engine {
             #[cfg(feature = "workflows")]
             Task::Run(r) => r.wake_at(),
         });
-        tasks.chain(self.drain.wake_at()).chain(self.result_watch_at).chain(self.ready_at).reduce(f64::min)
+        let lists = tasks.chain(self.drain.wake_at()).chain(self.result_watch_at).chain(self.ready_at);
+        lists.chain(self.origins.wake_at()).reduce(f64::min)
     }
 
     /// The platform's `online` event (and `resume()`'s effect): breakers
@@ -369,12 +390,13 @@ impl Engine {
     pub fn online(&mut self, now: Now) {
         let was_offline = !self.online;
         self.online = true;
-        for origin in self.breakers.close_all() {
+        for origin in self.origins.close_all() {
             self.emit(EventKind::Breaker, || Event::Breaker {
                 origin,
                 state: crate::core::breaker::Transition::Closed,
             });
         }
+        self.release_probes(None);
         if was_offline {
             self.each_call(now, call::Wake::Online);
         }
@@ -403,6 +425,7 @@ impl Engine {
         }
         self.closed = true;
         self.push(Action::Flush);
+        self.release_probes(None);
         self.drain.stop();
         self.each_call(now, call::Wake::Close);
         self.cancel_resends(now);
@@ -444,6 +467,7 @@ impl Engine {
             self.emit(EventKind::Store, || Event::StoreSelected);
             self.resume(now);
         }
+        self.release_probes(Some(now.mono));
         self.settle_idle();
     }
 
@@ -794,5 +818,7 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod fleet_tests;
 #[cfg(all(test, feature = "workflows"))]
 mod run_tests;
