@@ -1,7 +1,6 @@
 // Memory after many completed operations (run with --expose-gc): the wasm
 // linear memory (WebAssembly.Memory buffer, which can only grow, so any growth
-// past warm-up is a high-water mark or a leak), the externref table and the
-// JS heap, after a forced gc, at start, after 10,000 and after 20,000
+// past warm-up is a high-water mark or a leak) and the JS heap, after a forced gc, at start, after 10,000 and after 20,000
 // operations: a leak shows as growth between 10k and 20k. A stub fetch
 // answers at once; every 10th call gets a 503, so retries run too.
 // Prints one JSON line.
@@ -11,9 +10,8 @@ import { POST_BODY } from './lib/contenders.js';
 
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc');
 
-// Same module instance as the one durafetch's node.js entry loaded: initSync()
-// returns the already-instantiated exports, so nothing new is exposed.
-const { initSync } = await import(new URL('./node_modules/durafetch/durafetch.js', import.meta.url));
+// The same module instance as the one durafetch's node.js entry loaded.
+const { memoryBytes } = await import(new URL('./node_modules/durafetch/durafetch.js', import.meta.url));
 
 let calls = 0;
 const stubFetch = async () => {
@@ -33,40 +31,28 @@ async function runOperations(client, count) {
   }
 }
 
-// wasm-bindgen's table: slots below 1028 are its stack and constants; a freed
-// slot holds null, a JsValue that Rust still owns holds its value.
-function handlesInUse(table) {
-  if (!table) return null;
-  let inUse = 0;
-  for (let i = 1028; i < table.length; i += 1) if (table.get(i) !== null) inUse += 1;
-  return inUse;
-}
-
-async function snapshot(wasm) {
+async function snapshot() {
   for (let i = 0; i < 3; i += 1) {
     globalThis.gc();
     await new Promise((resolve) => setImmediate(resolve)); // let FinalizationRegistry callbacks run
   }
   const usage = process.memoryUsage();
   return {
-    wasmBytes: wasm.memory.buffer.byteLength,
-    externrefs: wasm.__wbindgen_externrefs?.length ?? null,
-    handles: handlesInUse(wasm.__wbindgen_externrefs),
+    wasmBytes: memoryBytes(),
     heapUsedBytes: usage.heapUsed,
     externalBytes: usage.external,
   };
 }
 
 const client = await createClient({ fetch: stubFetch, store: 'memory', baseDelayMs: 1, maxDelayMs: 2, seed: 1 });
-const wasm = initSync();
 await runOperations(client, 200); // warm-up: JIT, first allocations
-const start = await snapshot(wasm);
+const start = await snapshot();
 await runOperations(client, 10_000);
-const after10k = await snapshot(wasm);
+const after10k = await snapshot();
 await runOperations(client, 10_000);
-const after20k = await snapshot(wasm);
+const after20k = await snapshot();
 await client.close();
 
 const kib = (bytes) => round(bytes / 1024, 1);
-const view = (s) => ({ wasmKiB: kib(s.wasmBytes), externrefs: s.externrefs, handles: s.handles, heapKiB: kib(s.heapUsedBytes), externalKiB: kib(s.externalBytes) });
+const view = (s) => ({ wasmKiB: kib(s.wasmBytes), heapKiB: kib(s.heapUsedBytes), externalKiB: kib(s.externalBytes) });
 console.log(JSON.stringify({ operations: 20_000, fetchCalls: calls, start: view(start), after10k: view(after10k), after20k: view(after20k) }));

@@ -10,15 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { runSection, hasTaskset } from './lib/child.js';
 import { buildRows, renderTable } from './lib/results-table.js';
 import { renderServerTable, SERVER_NOTES } from './lib/server-table.js';
-import { measureBudgeted } from './size-budget.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const SECTIONS = [
   // [key, script, options]: CPU-bound sections run pinned to CPU 0 (the loopback server gets CPU 1).
   ['cpu', 'cpu.js', { pinCpu: 0 }],
+  ['abort', 'abort.js', { pinCpu: 0 }],
   ['loopback', 'loopback.js', { pinCpu: 0 }],
   ['durable', 'durable.js', {}],
   ['cold', 'cold-start.js', {}],
+  ['scale', 'outbox-scale.js', { timeoutMs: 900_000 }],
   ['size', 'size.js', {}],
   ['memory', 'memory.js', { nodeArgs: ['--expose-gc'] }],
   // durafetch/server (issue 11): its own table below.
@@ -39,20 +40,14 @@ for (const [key, script, options] of SECTIONS) {
     process.stderr.write(` FAILED: ${error.message}\n`);
   }
 }
-try {
-  const budget = JSON.parse(readFileSync(new URL('./size-budget.json', import.meta.url), 'utf8')).gzipBytes;
-  results.budget = { current: measureBudgeted().gzip, budget };
-} catch (error) {
-  failures.push(`size budget: ${error.message}`);
-}
 
 function describeRun() {
-  const wasm = readFileSync(new URL('./node_modules/durafetch/core_bg.wasm', import.meta.url));
+  const wasm = readFileSync(new URL('./node_modules/durafetch/durafetch.wasm', import.meta.url));
   const version = JSON.parse(readFileSync(new URL('./node_modules/durafetch/package.json', import.meta.url), 'utf8')).version;
   let commit = 'unknown';
   try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: HERE, encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
   const chromium = results.durable?.version ?? results.cold?.chromium?.version ?? 'n/a';
-  return `durafetch ${version} (commit ${commit}, core_bg.wasm sha256 ${createHash('sha256').update(wasm).digest('hex').slice(0, 12)}), ` +
+  return `durafetch ${version} (commit ${commit}, durafetch.wasm sha256 ${createHash('sha256').update(wasm).digest('hex').slice(0, 12)}), ` +
     `Node ${process.version}, Chromium ${chromium}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
     `taskset ${hasTaskset() ? 'yes' : 'no'}, ${new Date().toISOString().slice(0, 16)}Z, ` +
     `whole run ${((performance.now() - started) / 1000).toFixed(0)} s`;

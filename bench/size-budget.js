@@ -1,8 +1,10 @@
 // Fails (exit 1) when what a page downloads for durafetch grows past its
 // budget in size-budget.json: a minified esbuild bundle of a small app plus
 // the .wasm it fetches, gzip -9 (bench/lib/page-size.js), for a page that only
-// retries and queues and for one that runs workflows. Raise a budget on
-// purpose, in review. Usage: node bench/size-budget.js   (after make pkg)
+// retries and queues, one that runs workflows, and a service worker that
+// delivers with no page open; and when a page that does not call
+// handleBackgroundSync bundles its module. Raise a budget on purpose, in
+// review. Usage: node bench/size-budget.js   (after make pkg)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { measurePages } from './lib/page-size.js';

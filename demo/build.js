@@ -3,6 +3,8 @@
 // esbuild to the installed npm package (browser entry), and
 // durafetch-workflows.wasm copied beside the bundle, because esbuild keeps
 // `new URL('durafetch-workflows.wasm', import.meta.url)` as is instead of emitting it.
+// The service worker (src/sw.js, handleBackgroundSync from 'durafetch') is a
+// bundle of its own, with the lean durafetch.wasm beside it.
 // Run directly: node demo/build.js [outdir]
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,19 +24,16 @@ function installedPackageDir() {
   }
 }
 
-/** Writes app.js (+ map) and durafetch-workflows.wasm into `outdir`; returns their paths. */
-export async function buildDemo(outdir = DEFAULT_OUTDIR) {
-  const packageDir = installedPackageDir();
-  await mkdir(outdir, { recursive: true });
-  const bundle = path.join(outdir, 'app.js');
+/** Bundles `entry` (in src/) as `outfile`, from the installed package. */
+async function bundle(entry, outfile) {
   const result = await build({
-    entryPoints: [path.join(HERE, 'src', 'main.js')],
+    entryPoints: [path.join(HERE, 'src', entry)],
     absWorkingDir: REPO,
     bundle: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    outfile: bundle,
+    outfile,
     sourcemap: true,
     metafile: true,
     logLevel: 'warning',
@@ -42,9 +41,20 @@ export async function buildDemo(outdir = DEFAULT_OUTDIR) {
   // Guard against a stale or local copy: the page must run what npm installed.
   const fromPackage = Object.keys(result.metafile.inputs).some((p) => p.startsWith('node_modules/durafetch/'));
   if (!fromPackage) throw new Error(`the bundle did not take durafetch from node_modules: ${INSTALL_HINT}`);
+}
+
+/** Writes app.js and sw.js (+ maps) with their .wasm into `outdir`; returns their paths. */
+export async function buildDemo(outdir = DEFAULT_OUTDIR) {
+  const packageDir = installedPackageDir();
+  await mkdir(outdir, { recursive: true });
+  const app = path.join(outdir, 'app.js');
+  const worker = path.join(outdir, 'sw.js');
+  await bundle('main.js', app);
+  await bundle('sw.js', worker);
   const wasm = path.join(outdir, 'durafetch-workflows.wasm');
   await copyFile(path.join(packageDir, 'durafetch-workflows.wasm'), wasm);
-  return { bundle, wasm };
+  await copyFile(path.join(packageDir, '..', 'durafetch.wasm'), path.join(outdir, 'durafetch.wasm'));
+  return { bundle: app, worker, wasm };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -147,15 +147,18 @@ export async function startDemoServer({
     let duplicateEffects = 0;
     for (const n of state.effectsByClientOrder.values()) duplicateEffects += Math.max(0, n - 1);
     const live = typeof state.store.size === 'function' ? state.store.size(now()) : null;
-    return { ...state.counters, duplicateEffects, orders: state.orders.length, keys: live, checkout: checkout.stats() };
+    // Orders placed by the service worker: what pages left queued, delivered with or without a page open.
+    const workerOrders = state.orders.filter((o) => o.via === 'service-worker').slice(-20)
+      .map(({ id, key, clientOrderId, at }) => ({ orderId: id, key, clientOrderId, at }));
+    return { ...state.counters, duplicateEffects, orders: state.orders.length, keys: live, checkout: checkout.stats(), workerOrders };
   }
 
-  function applyEffect(key, order) {
+  function applyEffect(key, order, via) {
     const c = state.counters;
     c.effectsApplied++;
     if (key === null) c.unkeyedEffects++;
     const id = `ord_${++state.orderSeq}`;
-    state.orders.push({ id, key, item: order.item, qty: order.qty, clientOrderId: order.clientOrderId, at: now() });
+    state.orders.push({ id, key, item: order.item, qty: order.qty, clientOrderId: order.clientOrderId, at: now(), via });
     if (order.clientOrderId !== undefined) {
       const cid = String(order.clientOrderId);
       state.effectsByClientOrder.set(cid, (state.effectsByClientOrder.get(cid) ?? 0) + 1);
@@ -176,7 +179,9 @@ export async function startDemoServer({
     const qty = body.qty ?? 1;
     if (!Number.isInteger(qty) || qty < 1) return json(400, { error: 'field "qty" must be a positive integer' });
     const key = request.headers.get('idempotency-key');
-    const order = applyEffect(key, { item: body.item, qty, clientOrderId: body.clientOrderId });
+    // The demo's service worker marks its resends (demo/src/sw.js).
+    const via = request.headers.get('x-delivered-by') === 'service-worker' ? 'service-worker' : 'page';
+    const order = applyEffect(key, { item: body.item, qty, clientOrderId: body.clientOrderId }, via);
     await sleep(state.chaos.latencyMs); // the key stays claimed meanwhile: concurrent resends get 409
     return json(201, order);
   }
@@ -229,7 +234,10 @@ export async function startDemoServer({
         if (!(await stat(file)).isFile()) continue;
         const data = await readFile(file);
         const type = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-        res.writeHead(200, { ...CORS, 'Content-Type': type, 'Content-Length': data.length, 'Cache-Control': 'no-cache' });
+        // Service-Worker-Allowed: the worker bundle (/app/sw.js) may control the whole demo ('/').
+        res.writeHead(200, {
+          ...CORS, 'Content-Type': type, 'Content-Length': data.length, 'Cache-Control': 'no-cache', 'Service-Worker-Allowed': '/',
+        });
         res.end(req.method === 'HEAD' ? undefined : data);
         return true;
       } catch { continue; } // missing file (or missing root dir) -> try next root, then 404

@@ -1,7 +1,12 @@
 // Every bad option is refused by name with the accepted range, before anything is sent.
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient, DurafetchError } from 'durafetch';
+import { startTestServer } from './scripted-server.js';
+
+let server;
+before(async () => { server = await startTestServer(); });
+after(async () => { await server.close(); });
 
 const bad = [
   [{ maxAttempts: 0 }, 'maxAttempts', /integer from 1 to 1000/],
@@ -54,11 +59,31 @@ test('options must be an object', async () => {
 });
 
 test('undefined values and no options mean the defaults', async () => {
-  await createClient();
-  await createClient({ maxAttempts: undefined, breaker: false, store: 'memory' });
-  await createClient({ store: new (class { async get() {} async put() {} async delete() {} async list() { return []; } })() });
-  await createClient({ retryBudget: false });
-  await createClient({ retryBudget: { capacity: 10, retryCost: 10, timeoutCost: 10, refillPerSecond: 2 } });
+  // No options: a memory store in Node, a keyed POST retried with one key.
+  const url = server.script('/defaults', [503, 201]);
+  const plain = await createClient();
+  assert.equal(plain.store, 'memory');
+  assert.equal((await plain.fetch(url, { method: 'POST', body: 'x' })).status, 201);
+  const sent = server.requests('/defaults');
+  assert.equal(sent.length, 2);
+  assert.match(sent[0].key, /^[0-9a-f-]{36}$/, 'the Idempotency-Key header');
+  assert.equal(sent[1].key, sent[0].key);
+  await plain.close();
+  // maxAttempts: undefined is the default 5.
+  const five = server.script('/five', [503, 503, 503, 503, 503]);
+  const client = await createClient({ maxAttempts: undefined, baseDelayMs: 1, maxDelayMs: 1 });
+  // Attempts spent on a retryable status: the caller gets the last answer.
+  const last = await client.fetch(five, { method: 'POST', body: 'x' });
+  assert.equal(last.status, 503);
+  assert.equal(server.requests('/five').length, 5);
+  await client.close();
+  const adapter = await createClient({ store: new (class { async get() {} async put() {} async delete() {} async list() { return []; } })() });
+  assert.equal(adapter.store, 'adapter');
+  await adapter.close();
+  // A budget turned off, or one whose retry costs its whole capacity.
+  for (const retryBudget of [false, { capacity: 10, retryCost: 10, timeoutCost: 10, refillPerSecond: 2 }]) {
+    await (await createClient({ retryBudget })).close();
+  }
 });
 
 test('per-call extras are validated too', async () => {

@@ -9,7 +9,9 @@
 //     'hold'                 apply the effect, then never answer (a crash loses the answer)
 //     { status, retryAfter } answer with a Retry-After header
 //     { status, delayMs }    apply the effect, answer after a delay
-// `statics` maps URL prefixes to directories (for browser tests' pages).
+// `statics` maps URL prefixes to directories (for browser tests' pages),
+// served with `cacheControl` ('no-store' unless a test needs the page in the
+// back/forward cache, which refuses no-store pages: 'no-cache' is as fresh).
 // The server also tracks how many requests per key are in flight at once.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -17,14 +19,14 @@ import { extname, join, normalize } from 'node:path';
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 
-async function serveStatic(statics, path, res) {
+async function serveStatic(statics, path, res, cacheControl) {
   for (const [prefix, dir] of Object.entries(statics)) {
     if (!path.startsWith(prefix)) continue;
     const rel = normalize(decodeURIComponent(path.slice(prefix.length)));
     if (rel.startsWith('..')) break;
     try {
       const body = await readFile(join(dir, rel));
-      res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream', 'cache-control': cacheControl });
       res.end(body);
       return true;
     } catch {
@@ -34,7 +36,7 @@ async function serveStatic(statics, path, res) {
   return false;
 }
 
-export async function startTestServer({ statics = {} } = {}) {
+export async function startTestServer({ statics = {}, cacheControl = 'no-store' } = {}) {
   const scripts = new Map();
   const inFlight = new Map(); // key -> requests being processed now
   let maxInFlightPerKey = 0;
@@ -58,7 +60,7 @@ export async function startTestServer({ statics = {} } = {}) {
     // fails on a reused idle socket, which would hide the drops we script.
     res.setHeader('connection', 'close');
     const path = req.url.split('?')[0];
-    if (req.method === 'GET' && await serveStatic(statics, path, res)) return;
+    if (req.method === 'GET' && await serveStatic(statics, path, res, cacheControl)) return;
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {

@@ -3,9 +3,10 @@
 // an asset; with esbuild, copy durafetch.wasm next to the bundle. The same goes
 // for tracing.js, fetched only by a client given a `tracer` (`?no-inline`: Vite
 // would otherwise inline so small a file into every page as a data URL).
-import { Client, init, makeCreateClient } from './durafetch.js';
+import { handle } from './background-sync.js';
+import { Client, DurafetchError, init, makeCreateClient } from './durafetch.js';
 
-export { DurafetchError } from './durafetch.js';
+export { DurafetchError };
 
 let ready;
 export const createClient = makeCreateClient(() => {
@@ -15,3 +16,8 @@ export const createClient = makeCreateClient(() => {
   });
   return ready;
 }, Client, () => import(/* @vite-ignore */ new URL('./tracing.js?no-inline', import.meta.url).href));
+
+/** In a service worker: drains the outbox on 'durafetch' sync events and at start. */
+export function handleBackgroundSync(options) {
+  return handle({ createClient, DurafetchError }, options);
+}

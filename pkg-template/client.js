@@ -3,13 +3,15 @@
 // them. This file turns calls into the core's inputs.
 import { Encoder } from './codec.js';
 import {
-  EVENT_TYPES, IN_ABORT, IN_CALL, IN_CLOSE, IN_LISTEN, IN_OFFLINE, IN_ONLINE, IN_PENDING, IN_RESULT, IN_RESUME, IN_START,
+  EVENT_TYPES, IN_ABORT, IN_CALL, IN_CLOSE, IN_DRAIN, IN_LISTEN, IN_OFFLINE, IN_ONLINE, IN_PENDING, IN_RESULT, IN_RESUME,
+  IN_START, IN_VISIBLE,
 } from './contract.js';
 import { Core } from './core.js';
 import { DurafetchError } from './errors.js';
 import { Host } from './io/host.js';
 import { prepare } from './io/request.js';
 import { openStore } from './io/stores.js';
+import { hasSyncApi } from './io/sync.js';
 
 export { DurafetchError };
 
@@ -100,7 +102,8 @@ export class DurafetchClient {
     // caller attached its listeners), the engine announces the store and
     // resends what an earlier page left.
     const online = globalThis.navigator?.onLine !== false;
-    await client._ask((id) => host.run(host.input(IN_START).u32(id).bool(opened.persistent).bool(online).bool(host.shared).raw(random(8))));
+    const start = (id) => host.input(IN_START).u32(id).bool(opened.persistent).bool(online).bool(hasSyncApi()).bool(host.shared);
+    await client._ask((id) => host.run(start(id).raw(random(8))));
     return client;
   }
 
@@ -109,22 +112,27 @@ export class DurafetchClient {
     return new Host(parts);
   }
 
-  /** The platform's connectivity events, and the page going away (queued
-   *  store writes go at once: a deferred delete must not be lost with it). */
+  /** The platform's connectivity events, the page going away (queued store
+   *  writes go at once: a deferred delete must not be lost with it), and
+   *  the page being shown (the engine decides what that resends). */
   #listenToPlatform() {
     const target = globalThis;
     if (typeof target.addEventListener !== 'function') return;
     const host = this._host;
+    const doc = target.document;
     const online = () => host.run(host.input(IN_ONLINE));
     const offline = () => host.run(host.input(IN_OFFLINE));
     const hidden = () => host.store.flush?.();
+    const shown = () => doc.visibilityState === 'visible' && host.run(host.input(IN_VISIBLE));
     target.addEventListener('online', online);
     target.addEventListener('offline', offline);
     target.addEventListener('pagehide', hidden);
+    doc?.addEventListener?.('visibilitychange', shown);
     this.#unlisten = () => {
       target.removeEventListener('online', online);
       target.removeEventListener('offline', offline);
       target.removeEventListener('pagehide', hidden);
+      doc?.removeEventListener?.('visibilitychange', shown);
     };
   }
 
@@ -247,6 +255,20 @@ export class DurafetchClient {
       const enc = host.input(IN_RESULT).u32(id);
       host.run(enc.arg(key, typeof key === 'string', (k) => enc.str(k)), { 'result(key)': key });
     });
+  }
+
+  /** Resends every stored operation once, now (never before a server's
+   *  Retry-After, through the breaker); resolves once each has settled or
+   *  waits for a later retry: `{ settled, remaining }`. */
+  async drain() {
+    const { settled, remaining } = await this._drain(0);
+    return { settled, remaining };
+  }
+
+  /** A drain for `why` (0 drain(), 1 a sync event, 2 one on its last chance):
+   *  `retry` says whether the browser should fire the event again. */
+  _drain(why) {
+    return this._ask((id) => this._host.run(this._host.input(IN_DRAIN).u32(id).u8(why)));
   }
 
   /** Resends now every operation that is waiting to retry. */

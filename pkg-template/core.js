@@ -32,6 +32,9 @@ export async function init(url) {
   wasm ??= instance.exports;
 }
 
+/** Bytes of the module's linear memory (it only grows): for bench/memory.js. */
+export const memoryBytes = () => (wasm ? wasm.memory.buffer.byteLength : 0);
+
 function call(fn, enc, ...args) {
   const at = wasm.df_in(enc.length);
   new Uint8Array(wasm.memory.buffer, at, enc.length).set(enc.buf.subarray(0, enc.length));

@@ -85,7 +85,7 @@ export class DurafetchError extends Error {
     this.key = details.key ?? null;
     this.attempts = details.attempts ?? 0;
     for (const field of ['option', 'expected', 'value', 'origin', 'retryAfterMs', 'method', 'url', 'reason', 'status', 'action', 'missing', 'sent',
-      'step', 'index', 'compensated', 'response']) {
+      'step', 'index', 'compensated', 'response', 'settled', 'remaining']) {
       if (details[field] !== undefined) this[field] = details[field];
     }
   }

@@ -6,6 +6,26 @@
 /** Loads the wasm core once, validates `options` and returns a client. */
 export function createClient(options?: DurafetchOptions): Promise<DurafetchClient>;
 
+/**
+ * In a service worker (call it at the top level of the worker script): drains
+ * the outbox on each 'sync' and 'periodicsync' event tagged 'durafetch' inside
+ * `event.waitUntil`, failing the wait while operations remain so the browser
+ * fires the event again, and resolving it on `event.lastChance` (they stay
+ * stored for the next page or sync); and drains once as the worker starts.
+ * A client, made from `options` as createClient's (`beforeReplay` puts back
+ * redacted headers; `backgroundSync` is always false in it), lives only while
+ * a drain runs. Elsewhere it throws DurafetchError kind 'unsupported-runtime'.
+ */
+export function handleBackgroundSync(options?: DurafetchOptions): BackgroundSync;
+
+/** What handleBackgroundSync() set up. */
+export interface BackgroundSync {
+  /** The drain made as the worker started. */
+  readonly started: Promise<DrainResult>;
+  /** Listens to the events of every client it makes; returns the function that unsubscribes. */
+  on<T extends DurafetchEventType>(type: T, listener: (event: DurafetchEvents[T]) => void): () => void;
+}
+
 /** The fetch function durafetch calls for each attempt: a Request and an init. */
 export type FetchFunction = (input: Request, init: RequestInit) => Promise<Response>;
 
@@ -133,6 +153,14 @@ export interface DurafetchOptions {
    * OpenTelemetry API's global context manager's active context, if one is registered.
    */
   traceContext?: () => unknown;
+  /**
+   * When an operation stays stored, register the 'durafetch' Background Sync tag
+   * on the origin's service-worker registration (where there is one and the
+   * browser has the API), so a worker running handleBackgroundSync() delivers
+   * it with no page open. Without it, a page being shown resends what is stored.
+   * @default true
+   */
+  backgroundSync?: boolean;
   /** Workflows need `createClient` from 'durafetch/workflows': this one refuses the option, saying so. */
   workflows?: never;
 }
@@ -262,6 +290,14 @@ export interface DurafetchEvents {
 
 export type DurafetchEventType = keyof DurafetchEvents;
 
+/** What `drain()` did. */
+export interface DrainResult {
+  /** Operations resent by this client that got their definitive answer since drain() was called. */
+  settled: number;
+  /** Operations still stored: waiting for a later retry, or being sent by another call or context. */
+  remaining: number;
+}
+
 /** An operation not yet settled. */
 export interface PendingOperation {
   key: string;
@@ -287,6 +323,13 @@ export interface DurafetchClient {
   pending(): Promise<PendingOperation[]>;
   /** Resends now every operation that is waiting to retry; resolves with how many were waiting. */
   resume(): Promise<number>;
+  /**
+   * Resends every stored operation once, now (under the same lock and per-origin
+   * order as the background resends; never before a server's Retry-After, and
+   * through the breaker) and resolves once each has settled or waits for a later
+   * retry. Never deletes an operation without a definitive answer.
+   */
+  drain(): Promise<DrainResult>;
   /** No new calls; calls waiting to retry end with kind 'closed'; stored operations stay stored. */
   close(): Promise<void>;
   /**
@@ -354,6 +397,9 @@ export class DurafetchError extends Error {
   index?: number;
   /** 'workflow-failed': the completed steps compensated, last first. */
   compensated?: string[];
+  /** 'queued' from a sync event's drain: operations settled, and those still stored. */
+  settled?: number;
+  remaining?: number;
   /** 'step-status': the step's Response, journaled. */
   response?: StepResponse;
   /** Works across realms (iframes, workers), unlike instanceof. */

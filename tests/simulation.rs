@@ -129,6 +129,11 @@ fn summary() {
         ("server-asked waits in progress at a resume", c.asked_waits_at_wake),
         ("records in flight past their TTL", c.in_flight_past_ttl + c.expiries_left_to_holder),
         ("resends linked to their first attempt's span", totals.resend_links),
+        ("drain() calls answered", c.drains_answered),
+        ("operations settled by drains", c.drains_settled),
+        ("drains that left operations for later", c.drains_left_some),
+        ("pages shown", c.pages_shown),
+        ("sync registrations", c.sync_registrations),
     ];
     for (kind, n) in kinds {
         assert!(n > 0, "no {kind}: the run proves less than it claims");
@@ -179,6 +184,12 @@ fn broken_protocols_are_caught() {
         (Mutant::NoWakeAfterBusy, "lost: record"),
         (Mutant::FreshStepKeys, "duplicate: op"),
         (Mutant::NoReplay, "ran again after the journal committed it"),
+        (Mutant::ResendBesideLiveCall, "in flight"),
+        (Mutant::NoLinger, "in flight"),
+        (Mutant::UnlockWhileLingering, "in flight (Web Locks)"),
+        (Mutant::RetryAfterOnlyOnErrors, "the server asked"),
+        (Mutant::StepFailsOnlyOn5xx, "committed done on status"),
+        (Mutant::ResentCountsAsDone, "drain said nothing remains"),
         (Mutant::NoBudget, "budget:"),
         (Mutant::UnsharedOrigins, "while the breaker"),
         (Mutant::ProbeWithoutLock, "two probes at once"),

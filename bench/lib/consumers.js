@@ -33,8 +33,8 @@ export const CONSUMERS = {
 };
 
 /** Bundles every consumer into `outDir`; returns { name: bundleFile }. The
- * durafetch bundle keeps `new URL('core_bg.wasm', import.meta.url)`, so the
- * .wasm is copied beside it. */
+ * durafetch bundle keeps `new URL('./durafetch.wasm', import.meta.url)`, so
+ * the .wasm is copied beside it. */
 export async function buildConsumers(outDir) {
   mkdirSync(join(outDir, 'src'), { recursive: true });
   const files = {};
@@ -49,6 +49,6 @@ export async function buildConsumers(outDir) {
     });
   }
   const require = createRequire(join(BENCH_DIR, 'package.json'));
-  copyFileSync(require.resolve('durafetch/core_bg.wasm'), join(outDir, 'core_bg.wasm'));
+  copyFileSync(require.resolve('durafetch/durafetch.wasm'), join(outDir, 'durafetch.wasm'));
   return files;
 }

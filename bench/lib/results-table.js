@@ -125,29 +125,57 @@ function coldRows(cold) {
   return rows;
 }
 
-function sizeRows(size, budget) {
+// Issue 16's goals: gzip -9 of what each page downloads (bundle + .wasm).
+const PAGE_GOALS = { 'createClient + fetch': 30 * 1024, 'with workflows': 45 * 1024 };
+
+function sizeRows(size) {
   if (!size) return [];
   const z = (s) => `${kb(s.raw)} / ${kb(s.gzip)} / ${kb(s.brotli)}`;
   const rows = [];
-  for (const [name, s] of Object.entries(size.files)) {
-    const download = name.startsWith('browser download');
-    rows.push(row(`Size, ${name}: raw / gzip -9 / brotli`, s.gzip, {
-      text: z(s), ...(download ? { target: '≤ 30 KB gzip', met: s.gzip <= 30 * 1024 } : {}),
-    }));
-  }
+  for (const [name, s] of Object.entries(size.files)) rows.push(row(`Size, pkg/${name}: raw / gzip -9 / brotli`, s.gzip, { text: z(s) }));
   const appGzip = pick(size.bundles, APP_NAMES, (s) => s.gzip);
-  rows.push(row('Size, bundled consumer app (esbuild, minified), JS only, gzip -9', size.bundles.durafetch.gzip, {
-    text: kb(size.bundles.durafetch.gzip), peers: appGzip, peerText: kb,
-  }));
-  const total = size.bundles['durafetch JS + wasm'];
-  rows.push(row('Size, bundled consumer app incl. .wasm: raw / gzip -9 / brotli', total.gzip, {
-    text: z(total), peers: appGzip, peerText: (v, col) => z(size.bundles[APP_NAMES[col]]),
-  }));
-  if (budget) {
-    rows.push(row('Size budget (bench/size-budget.json), gzip -9 B', budget.current, {
-      text: `${budget.current} of ${budget.budget}`, target: '≤ budget', met: budget.current <= budget.budget,
+  for (const [name, page] of Object.entries(size.pages)) {
+    const goal = PAGE_GOALS[name];
+    rows.push(row(`Size, a page that does ${name} (esbuild --minify bundle + ${page.wasm.join(' + ')}): raw / gzip -9 / brotli`, page.total.gzip, {
+      text: `${z(page.total)} (bundle ${kb(page.js.gzip)} gzip)`,
+      ...(name === 'createClient + fetch' ? { peers: appGzip, peerText: (v, col) => z(size.bundles[APP_NAMES[col]]) } : {}),
+      target: `≤ ${kb(goal)} gzip`, met: page.total.gzip <= goal,
+    }));
+    rows.push(row(`Size budget, ${name} (bench/size-budget.json), gzip -9 B`, page.total.gzip, {
+      text: `${page.total.gzip} of ${page.budget}`, target: '≤ budget', met: page.total.gzip <= page.budget,
     }));
   }
+  return rows;
+}
+
+/** One row per strategy: µs per call over the floor without any signal. */
+function abortRows(a) {
+  if (!a) return [];
+  const floor = a['no signal'].p50;
+  return Object.entries(a).map(([name, r]) => row(`Cancelling an attempt: ${name}, p50 µs per call (stub fetch)`, r.p50, {
+    text: `${fmt(r.p50)} (+${fmt(r.p50 - floor)} µs over no signal)`,
+  }));
+}
+
+/** The per-operation curve; met when N=2000 costs within 1.5× of N=250 per operation. */
+function scaleRows(scale) {
+  if (!scale) return [];
+  const rows = [];
+  const first = String(scale.sizes[0]);
+  const curve = (runs, field) => scale.sizes.map((n) => `${int(n)}: ${fmt(runs[n][field])}`).join(', ');
+  const ratio = (runs, field) => runs['2000'][field] / runs[first][field];
+  const lane = (where, runs) => {
+    for (const [field, what] of [['queueMsPerOp', 'queue'], ['drainMsPerOp', 'drain']]) {
+      const r = ratio(runs, field);
+      rows.push(row(`Outbox at scale, ${where}: ${what} ms per operation at N = ${scale.sizes.map(int).join(' / ')}`, r, {
+        text: `${curve(runs, field)} (N=2,000 ÷ N=${int(Number(first))}: ${r.toFixed(2)}×${field === 'drainMsPerOp' ? `; ${fmt(runs['2000'].drainOpsPerS)} ops/s at 2,000` : ''})`,
+        target: '≤ 1.5× of N=250', met: r <= 1.5,
+      }));
+    }
+  };
+  lane('Node, durable adapter (a Map)', scale.node);
+  if (scale.chromium.skipped) rows.push(row('Outbox at scale, Chromium', null, { text: `n/a (${scale.chromium.skipped})` }));
+  else lane('Chromium, IndexedDB', scale.chromium.runs);
   return rows;
 }
 
@@ -159,9 +187,6 @@ function memoryRows(m) {
     row('Memory, wasm linear memory: start → 10k → 20k ops (after gc)', m.after10k.wasmKiB - m.start.wasmKiB, {
       text: series('wasmKiB', 'KiB'), target: 'flat after warm-up (±1 page)', met: grew('wasmKiB', 64),
     }),
-    row('Memory, JsValue handles Rust holds (externref slots in use): start → 10k → 20k ops', m.after20k.handles - m.after10k.handles, {
-      text: `${series('handles', 'handles')} (table ${m.after20k.externrefs} slots)`, target: 'flat after warm-up', met: grew('handles', 64),
-    }),
     row('Memory, JS heap used: start → 10k → 20k ops (after gc)', m.after10k.heapKiB - m.start.heapKiB, {
       text: series('heapKiB', 'KiB'), target: 'near start (< +256 KiB per 10k)', met: grew('heapKiB', 256),
     }),
@@ -169,8 +194,8 @@ function memoryRows(m) {
 }
 
 export function buildRows(r) {
-  return [...cpuRows(r.cpu), ...loopbackRows(r.loopback), ...durableRows(r.durable), ...coldRows(r.cold),
-    ...sizeRows(r.size, r.budget), ...memoryRows(r.memory)];
+  return [...cpuRows(r.cpu), ...abortRows(r.abort), ...loopbackRows(r.loopback), ...durableRows(r.durable), ...coldRows(r.cold),
+    ...scaleRows(r.scale), ...sizeRows(r.size), ...memoryRows(r.memory)];
 }
 
 export function renderTable(rows) {

@@ -10,12 +10,14 @@ import { join, normalize, extname } from 'node:path';
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
 const PAGE = '<!doctype html><meta charset="utf-8"><title>durafetch bench</title>';
 
-/** `roots`: { '/durafetch/': '/abs/dir', ... }. Resolves to { origin, orders(), close }:
- * orders() counts the POSTs to /api/orders and their distinct Idempotency-Keys so far. */
+/** `roots`: { '/durafetch/': '/abs/dir', ... }. Resolves to { origin, orders(), answer(status), close }:
+ * orders() counts the POSTs to /api/orders and their distinct Idempotency-Keys so far;
+ * answer(status) sets the status /api/orders answers (200 until then). */
 export function startStaticServer(roots, { crossOriginIsolated = false } = {}) {
   const isolation = crossOriginIsolated
     ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   const posts = { count: 0, keys: new Set() };
+  let status = 200;
   const server = createServer(async (req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
     if (path === '/api/orders') {
@@ -24,7 +26,7 @@ export function startStaticServer(roots, { crossOriginIsolated = false } = {}) {
         if (req.headers['idempotency-key']) posts.keys.add(req.headers['idempotency-key']);
       }
       req.resume();
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+      req.on('end', () => res.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}'));
       return;
     }
     if (path === '/' || path === '/index.html') return res.writeHead(200, { 'content-type': 'text/html', ...isolation }).end(PAGE);
@@ -43,6 +45,7 @@ export function startStaticServer(roots, { crossOriginIsolated = false } = {}) {
     server.listen(0, '127.0.0.1', () => resolve({
       origin: `http://127.0.0.1:${server.address().port}`,
       orders: () => ({ posts: posts.count, distinctKeys: posts.keys.size }),
+      answer: (next) => { status = next; },
       close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }),
     }));
   });

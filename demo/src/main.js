@@ -3,6 +3,7 @@
 // `placeOrders`; every checkout through `checkouts.start`.
 import { createClient } from 'durafetch/workflows';
 import { loadConfig, serverApi } from './api.js';
+import { followQueued, readKeptAnswers, registerWorker, renderBackground } from './background-lane.js';
 import { bindChaos } from './chaos-controls.js';
 import { checkoutWorkflow } from './checkout.js';
 import { followCheckouts } from './checkout-lane.js';
@@ -29,7 +30,7 @@ async function main() {
   const session = loadSession();
   const lanes = { durafetch: new Lane(session.durafetch), plain: new Lane(session.plain) };
   const runs = new CheckoutRuns(session.checkout);
-  const view = { lanes, stats: {}, pending: [], breakers: new Map([[location.origin, 'closed']]) };
+  const view = { lanes, stats: {}, pending: [], breakers: new Map([[location.origin, 'closed']]), background: {} };
 
   let frame = 0;
   const redraw = () => {
@@ -41,8 +42,12 @@ async function main() {
       renderOutbox($('outbox'), view.pending, (key) => (lanes.durafetch.byKey.has(key) ? `#${lanes.durafetch.byKey.get(key).n}` : undefined));
       renderStats($('stats'), view.stats.durafetch, view.stats.plain);
       renderCheckouts($('checkout-runs'), runs, view.stats.durafetch?.checkout);
+      renderBackground({ status: $('worker-status'), delivered: $('worker-orders'), kept: $('kept-answers') },
+        { ...view.background, stats: view.stats.durafetch });
     });
   };
+  // The service worker delivers what a closed page left queued (Background Sync).
+  view.background.worker = await registerWorker().catch((error) => ({ supported: false, error }));
 
   // Registering the workflow is what resumes the checkouts an earlier page left.
   const client = await createClient({ ...CLIENT_OPTIONS, workflows: { checkout: checkoutWorkflow(location.origin) } });
@@ -54,6 +59,8 @@ async function main() {
     onChange: redraw,
   });
   const checkouts = followCheckouts(client, runs, redraw);
+  followQueued(client);
+  view.background.kept = await readKeptAnswers(client);
 
   // On the way out: what was in flight is in durafetch's outbox (resent by
   // the next page) but gone for the plain loop. Keep the drawing for later.

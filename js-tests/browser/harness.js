@@ -13,18 +13,21 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 /** The installed package's directory: the browser loads exactly what npm installed. */
 export const PACKAGE_DIR = dirname(fileURLToPath(import.meta.resolve('durafetch')));
 
-export async function startBrowserServer() {
+export async function startBrowserServer(options = {}) {
   const here = dirname(fileURLToPath(import.meta.url));
-  return startTestServer({ statics: { '/pkg/': PACKAGE_DIR, '/page/': join(here, 'pages'), '/workflows/': join(here, '..', 'workflows') } });
+  const statics = { '/pkg/': PACKAGE_DIR, '/page/': join(here, 'pages'), '/workflows/': join(here, '..', 'workflows') };
+  return startTestServer({ statics, ...options });
 }
 
-/** A browser context with a fresh profile (its own IndexedDB). */
-export async function launch() {
+/** A browser context with a fresh profile (its own IndexedDB). `options`
+ *  go to Playwright's launch (e.g. `ignoreDefaultArgs`). */
+export async function launch(options = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'durafetch-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
     headless: true,
+    ...options,
   });
   return {
     context,
@@ -36,8 +39,8 @@ export async function launch() {
 }
 
 /** Runs `fn` with a fresh test server (its own origin: its own IndexedDB), closed after. */
-export async function withServer(fn) {
-  const server = await startBrowserServer();
+export async function withServer(fn, options) {
+  const server = await startBrowserServer(options);
   try { return await fn(server); } finally { await server.close(); }
 }
 

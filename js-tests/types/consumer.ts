@@ -1,10 +1,11 @@
 // A small app written against durafetch's types. `tsc --noEmit` must accept
 // every line, and every `@ts-expect-error` must really be an error.
 import { context, trace } from '@opentelemetry/api';
-import { createClient, DurafetchError } from 'durafetch';
+import { createClient, DurafetchError, handleBackgroundSync } from 'durafetch';
 import { createClient as createWorkflowClient } from 'durafetch/workflows';
 import type {
-  DurafetchClient, DurafetchErrorKind, DurafetchOptions, DurafetchRecord, DurafetchStore, GiveUpEvent,
+  BackgroundSync, DrainResult, DurafetchClient, DurafetchErrorKind, DurafetchOptions, DurafetchRecord, DurafetchStore,
+  GiveUpEvent,
 } from 'durafetch';
 
 const records = new Map<string, DurafetchRecord>();
@@ -74,9 +75,23 @@ export async function placeOrder(): Promise<{ id: string } | string> {
     const pending = await client.pending();
     console.log(pending.map((p) => `${p.key} ${p.method} ${p.url} ${p.attempts} ${p.createdAt} ${p.durable}`));
     const resent: number = await client.resume();
-    console.log(resent);
+    const drained: DrainResult = await client.drain();
+    console.log(resent, drained.settled, drained.remaining);
     await client.close();
   }
+}
+
+/** A service worker's script. */
+export async function worker(): Promise<number> {
+  const sync: BackgroundSync = handleBackgroundSync({
+    backgroundSync: false,
+    beforeReplay: (request) => request.headers.set('authorization', 'Bearer fresh'),
+  });
+  const stop = sync.on('settled', (e) => console.log(e.key, e.status));
+  stop();
+  await createClient({ backgroundSync: false });
+  const { settled, remaining } = await sync.started;
+  return settled + remaining;
 }
 
 export async function checkout(): Promise<string> {
@@ -138,6 +153,8 @@ export async function mistakes(client: DurafetchClient) {
   await client.fetch('/x', { method: 'POST', idempotencyKey: 7 });
   // @ts-expect-error the client's store is read-only
   client.store = 'memory';
+  // @ts-expect-error backgroundSync is a boolean
+  await createClient({ backgroundSync: 'off' });
   // @ts-expect-error not an error kind
   const kind: DurafetchErrorKind = 'timeout';
   return kind;

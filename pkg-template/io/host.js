@@ -8,15 +8,16 @@ import { Encoder } from '../codec.js';
 import {
   BREAKER_STATES, ERROR_KINDS, GIVE_UP_REASONS, QUEUE_REASONS, RETRY_REASONS, STORE_ACTIONS,
   EVENT_BREAKER, EVENT_GIVEUP, EVENT_QUEUED, EVENT_RETRY, EVENT_SETTLED, EVENT_STORE,
-  IN_ANSWERED, IN_FAILED, IN_GOT, IN_HEARD, IN_LISTED, IN_LOCKED, IN_QUARANTINED, IN_REMOTE_SETTLED, IN_TIMER, IN_TRACED,
-  IN_WROTE, OUT_ANNOUNCE, OUT_CANCEL, OUT_CLOSE_STORE, OUT_DELETE, OUT_EMIT, OUT_GET, OUT_KEEP, OUT_KEPT, OUT_LIST, OUT_LOCK, OUT_PENDING,
-  OUT_FLUSH, OUT_PUT, OUT_QUARANTINE, OUT_REJECT, OUT_RELEASE, OUT_RESOLVE, OUT_RESUMED, OUT_SEND, OUT_STARTED, OUT_TIMER,
-  OUT_UNLOCK,
+  IN_ANSWERED, IN_FAILED, IN_GOT, IN_HEARD, IN_LISTED, IN_LOCKED, IN_QUARANTINED, IN_REMOTE_SETTLED, IN_SYNC_REGISTERED,
+  IN_TIMER, IN_TRACED, IN_WROTE, OUT_ANNOUNCE, OUT_CANCEL, OUT_CLOSE_STORE, OUT_DELETE, OUT_DRAINED, OUT_EMIT, OUT_GET,
+  OUT_KEEP, OUT_KEPT, OUT_LIST, OUT_LOCK, OUT_PENDING, OUT_FLUSH, OUT_PUT, OUT_QUARANTINE, OUT_REGISTER_SYNC, OUT_REJECT,
+  OUT_RELEASE, OUT_RESOLVE, OUT_RESUMED, OUT_SEND, OUT_STARTED, OUT_TIMER, OUT_UNLOCK,
 } from '../contract.js';
 import { DurafetchError, causeText, unreadable } from '../errors.js';
 import { openChannel } from './channel.js';
 import { keptForm, keptResponse } from './kept.js';
 import { acquire, release } from './locks.js';
+import { registerSync } from './sync.js';
 import { KEPT_HELD } from './policy.js';
 import { discard } from './request.js';
 
@@ -225,6 +226,12 @@ export class Host {
       case OUT_RESUMED:
         this.resumed = d.u32();
         return undefined;
+      case OUT_DRAINED: {
+        const call = this.#end(d.u32());
+        return call?.resolve({ settled: d.u32(), remaining: d.u32(), retry: d.bool() });
+      }
+      case OUT_REGISTER_SYNC:
+        return registerSync().then((ok) => this.run(this.input(IN_SYNC_REGISTERED).bool(ok)));
       case OUT_ANNOUNCE: return this.tell({ fleet: d.bytes() });
       default:
         throw new Error(`durafetch: the core asked for action ${op}, which this build does not perform`);

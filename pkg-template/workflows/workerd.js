@@ -2,8 +2,14 @@
 // module is imported as a compiled WebAssembly.Module and instantiated on the
 // first createClient (never at top level: workerd refuses I/O there).
 import wasmModule from './durafetch-workflows.wasm';
-import { Client, initSync, makeCreateClient } from './durafetch.js';
+import { handle } from '../background-sync.js';
+import { Client, DurafetchError, initSync, makeCreateClient } from './durafetch.js';
 
-export { DurafetchError } from './durafetch.js';
+export { DurafetchError };
 
 export const createClient = makeCreateClient(() => initSync(wasmModule), Client, () => import('../tracing.js'));
+
+/** In a service worker: drains the outbox on 'durafetch' sync events and at start. */
+export function handleBackgroundSync(options) {
+  return handle({ createClient, DurafetchError }, options);
+}

@@ -34,6 +34,14 @@ pub fn step_refuses(status: u16) -> bool {
     status >= 400
 }
 
+/// `step_refuses` with the simulation's mutant (the old threshold of one host).
+pub(crate) fn step_refuses_in(engine: &crate::core::engine::Engine, status: u16) -> bool {
+    if engine.is(crate::core::engine::Mutant::StepFailsOnlyOn5xx) {
+        return status >= 500;
+    }
+    step_refuses(status)
+}
+
 /// A step name: 1 to 100 visible ASCII characters.
 pub fn is_valid_step_name(name: &str) -> bool {
     name.len() <= 100 && is_valid_key(name)

@@ -24,4 +24,5 @@ pub mod record;
 pub mod retry_after;
 pub mod rng;
 pub mod schedule;
+pub mod sort;
 pub mod value;

@@ -41,7 +41,7 @@ crate::core::contract::names! {
         Workflow = "a function, under a name of 1 to 100 visible ASCII characters, no '\"'",
         WorkflowsEntry = "no workflows here: import { createClient } from 'durafetch/workflows' for a client that runs them",
         Function = "a function",
-        KnownOption = "a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, retryOn, idempotencyHeader, breaker, retryBudget, store, ttlMs, redactHeaders, seed, fetch, beforeReplay, tracer, traceContext, workflows",
+        KnownOption = "a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, retryOn, idempotencyHeader, breaker, retryBudget, store, ttlMs, redactHeaders, seed, fetch, beforeReplay, backgroundSync, tracer, traceContext, workflows",
         Key = "1 to 255 visible ASCII characters, no '\"'",
         Boolean = "a boolean",
         RunId = "1 to 200 visible ASCII characters, no '\"'",
@@ -80,6 +80,9 @@ pub struct Options {
     /// Lower-case, defaults included.
     pub redact_headers: Vec<String>,
     pub seed: Option<u64>,
+    /// Ask the browser for a sync event when an operation stays stored
+    /// (engine/background.rs).
+    pub background_sync: bool,
     /// The names of the workflows this client runs (their functions stay in JS).
     #[cfg(feature = "workflows")]
     pub workflows: Vec<String>,
@@ -97,6 +100,7 @@ impl Default for Options {
             ttl_ms: 24 * 60 * 60 * 1000,
             redact_headers: ALWAYS_REDACTED.iter().map(|h| h.to_string()).collect(),
             seed: None,
+            background_sync: true,
             #[cfg(feature = "workflows")]
             workflows: Vec::new(),
         }
@@ -264,6 +268,10 @@ impl Options {
                 // This build has no workflow engine (the lean module).
                 #[cfg(not(feature = "workflows"))]
                 "workflows" => return Err(error(name, Expect::WorkflowsEntry)),
+                "backgroundSync" => match value {
+                    Value::Bool(on) => o.background_sync = *on,
+                    _ => return Err(error(name, Expect::Boolean)),
+                },
                 "fetch" | "beforeReplay" | "traceContext" => {
                     if !matches!(value, Value::Function) {
                         return Err(error(name, Expect::Function));
@@ -320,8 +328,10 @@ mod tests {
             ("redactHeaders", Value::List(vec![Value::Str("X-Api-Key".into())])),
             ("seed", Value::Number(42.0)),
             ("fetch", Value::Function),
+            ("backgroundSync", Value::Bool(false)),
         ])
         .unwrap();
+        assert!(!o.background_sync && Options::default().background_sync);
         assert_eq!(o.policy.max_attempts, 3);
         assert!(o.policy.retry_on.contains(599) && !o.policy.retry_on.contains(503));
         assert_eq!(o.breaker.unwrap().failure_threshold, 5);
@@ -356,6 +366,7 @@ mod tests {
         assert_eq!(rejects("store", Value::Object(vec![("get".into(), Value::Function)])), "store");
         assert_eq!(rejects("seed", Value::Number(-3.0)), "seed");
         assert_eq!(rejects("fetch", Value::Str("x".into())), "fetch");
+        assert_eq!(rejects("backgroundSync", Value::Str("no".into())), "backgroundSync");
         assert_eq!(rejects("maxAtempts", Value::Number(3.0)), "maxAtempts");
         assert_eq!(rejects("retryBudget", Value::Number(1.0)), "retryBudget");
         let budget = |name: &str, n: f64| Value::Object(vec![(name.into(), Value::Number(n))]);

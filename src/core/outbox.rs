@@ -37,19 +37,15 @@ pub struct DrainPlan {
 
 /// Resend order: creation time, then creation sequence, then key.
 ///
-/// An insertion sort: an outbox holds tens of records, and std's sort cost
-/// the .wasm 1.8 KB.
-pub fn sort_for_replay(records: &mut [Record]) {
-    let before = |a: &Record, b: &Record| {
-        a.created_at.total_cmp(&b.created_at).then(a.seq.total_cmp(&b.seq)).then_with(|| a.key.cmp(&b.key)).is_lt()
-    };
-    for i in 1..records.len() {
-        let mut j = i;
-        while j > 0 && before(&records[j], &records[j - 1]) {
-            records.swap(j, j - 1);
-            j -= 1;
+/// `records` oldest first; the key breaks ties, so the order is total.
+pub fn replay_order(records: &[Record]) -> Vec<&Record> {
+    let order = crate::core::sort::sorted_order(records.len(), |a, b| match (records.get(a), records.get(b)) {
+        (Some(a), Some(b)) => {
+            a.created_at.total_cmp(&b.created_at).then(a.seq.total_cmp(&b.seq)).then_with(|| a.key.cmp(&b.key)).is_lt()
         }
-    }
+        _ => false,
+    });
+    order.into_iter().filter_map(|i| records.get(i)).collect()
 }
 
 /// Plans one drain round. `busy(key)` is true for an operation being sent
@@ -64,14 +60,13 @@ pub fn plan(
     forced: impl Fn(&str) -> bool,
     busy: impl Fn(&str) -> bool,
 ) -> DrainPlan {
-    let mut sorted = records.to_vec();
-    sort_for_replay(&mut sorted);
+    let sorted = replay_order(records);
     let mut out = DrainPlan::default();
     // Origins already taken this round, whether by a record being sent, and
     // (for an origin whose head is ready) where its queue is, while it grows.
     let mut blocked: Vec<(&str, bool, Option<usize>)> = Vec::new();
     let mut wake = |at: f64| out_wake(&mut out.wake_at_ms, at);
-    for r in &sorted {
+    for &r in &sorted {
         let origin = origin_of(&r.url);
         let holder = blocked.iter().find(|(o, ..)| *o == origin).map(|(_, busy, _)| *busy);
         if busy(&r.key) {
@@ -202,14 +197,14 @@ mod tests {
         let mut rng = SplitMix64::new(3);
         for _ in 0..200 {
             let n = rng.up_to(12) as usize;
-            let mut records: Vec<Record> = (0..n)
+            let records: Vec<Record> = (0..n)
                 .map(|i| rec(&format!("k{}", rng.up_to(5)) , "http://a.test/", rng.up_to(3) as f64, rng.up_to(2) as f64, i as f64))
                 .collect();
             let mut expected = records.clone();
             expected.sort_by(|a, b| a.created_at.total_cmp(&b.created_at).then(a.seq.total_cmp(&b.seq)).then_with(|| a.key.cmp(&b.key)));
-            sort_for_replay(&mut records);
-            let keys = |v: &[Record]| v.iter().map(|r| (r.created_at, r.seq, r.key.clone())).collect::<Vec<_>>();
-            assert_eq!(keys(&records), keys(&expected));
+            let sorted = replay_order(&records);
+            let keys = |v: Vec<&Record>| v.iter().map(|r| (r.created_at, r.seq, r.key.clone())).collect::<Vec<_>>();
+            assert_eq!(keys(sorted), keys(expected.iter().collect()));
         }
     }
 

@@ -88,6 +88,12 @@ pub fn write(w: &mut Writer, action: &Action) {
         Action::Kept { call, key } => {
             w.u8(Out::Kept as u8).u32(call.0).opt_str(key.as_deref());
         }
+        Action::Drained { call, settled, remaining, retry } => {
+            w.u8(Out::Drained as u8).u32(call.0).u32(*settled).u32(*remaining).bool(*retry);
+        }
+        Action::RegisterSync => {
+            w.u8(Out::RegisterSync as u8);
+        }
         Action::Announce { note } => {
             w.u8(Out::Announce as u8).bytes(note);
         }

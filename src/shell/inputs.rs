@@ -10,7 +10,7 @@ use crate::prelude::*;
 use super::ops::In;
 use super::Client;
 use crate::core::codec::{Malformed, Reader, Writer};
-use crate::core::engine::{Arg, AttemptFailure, CallId, CallRequest, Engine, EngineConfig, Io, Now, Stored};
+use crate::core::engine::{Arg, AttemptFailure, CallId, CallRequest, DrainFor, Engine, EngineConfig, Io, Now, Stored};
 use crate::core::options::OptionError;
 
 type Applied = Result<Result<(), OptionError>, Malformed>;
@@ -23,11 +23,12 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
         let call = CallId(r.u32()?);
         let persistent = r.bool()?;
         let online = r.bool()?;
+        let sync_api = r.bool()?;
         let shared = r.bool()?;
         let seed = u64::from_le_bytes(random::<8>(r)?);
         let options = client.options.clone();
         let seed = options.seed.unwrap_or(seed);
-        let mut engine = Engine::new(EngineConfig { options, persistent, seed, online, shared });
+        let mut engine = Engine::new(EngineConfig { options, persistent, seed, online, sync_api, shared });
         engine.start(now, call);
         client.engine = Some(engine);
         return Ok(Ok(()));
@@ -130,6 +131,18 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
             let key = arg(r, |r| r.string())?;
             return Ok(engine.result_of(now, call, key));
         }
+        In::Drain => {
+            let call = CallId(r.u32()?);
+            let why = match r.u8()? {
+                0 => DrainFor::Call,
+                1 => DrainFor::Sync { last_chance: false },
+                2 => DrainFor::Sync { last_chance: true },
+                _ => return Err(Malformed),
+            };
+            engine.drain(now, call, why);
+        }
+        In::Visible => engine.visible(now),
+        In::SyncRegistered => engine.sync_registered(now, r.bool()?),
         In::RemoteSettled => {
             let key = r.string()?;
             let status = u16::try_from(r.u32()?).map_err(|_| Malformed)?;

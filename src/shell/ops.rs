@@ -28,13 +28,16 @@ crate::core::contract::names! {
         Listen = "listen",
         Result = "result",
         RemoteSettled = "remote_settled",
-        Heard = "heard",
-        Traced = "traced",
         StartRun = "start_run",
         RunEvent = "run_event",
         RunResult = "run_result",
         Runs = "runs",
         RunInfo = "run_info",
+        Drain = "drain",
+        Visible = "visible",
+        SyncRegistered = "sync_registered",
+        Heard = "heard",
+        Traced = "traced",
     }
 }
 
@@ -61,7 +64,6 @@ crate::core::contract::names! {
         StopRuns = "stop_runs",
         Keep = "keep",
         Kept = "kept",
-        Announce = "announce",
         Timer = "timer",
         Resumed = "resumed",
         PutRun = "put_run",
@@ -74,6 +76,9 @@ crate::core::contract::names! {
         RunEnded = "run_ended",
         Runs = "runs",
         Info = "info",
+        Drained = "drained",
+        RegisterSync = "register_sync",
+        Announce = "announce",
     }
 }
 

@@ -22,7 +22,7 @@ fn input(op: In) -> Writer {
 fn started_client(out: &mut Writer) -> Client {
     let mut client = Client::create(&options(&[]), out).expect("defaults");
     let mut start = input(In::Start);
-    start.u32(99).bool(false).bool(true).bool(false).bytes.extend_from_slice(&[0; 8]);
+    start.u32(99).bool(false).bool(true).bool(false).bool(false).bytes.extend_from_slice(&[0; 8]);
     client.input(&start.bytes, out);
     let mut started = Writer::new();
     started.u8(Status::Done as u8).u8(Out::Timer as u8).f64(5.0).u8(Out::Started as u8).u32(99);

@@ -59,6 +59,7 @@ pub fn start(sim: &Rc<Sim>) {
         sim.exec.at(sim.draw(0, ISSUE_WINDOW_MS), move || issue(&s, op, false));
     }
     super::workflows::schedule(sim);
+    super::drains::schedule(sim);
     let cfg = sim.cfg.clone();
     every(sim, cfg.crash_every_ms, |s| {
         let slot = s.draw(0, s.cfg.clients as u64 - 1) as usize;
@@ -120,7 +121,7 @@ pub fn start(sim: &Rc<Sim>) {
 type WorldEvent = Rc<dyn Fn(&Rc<Sim>)>;
 
 /// Calls `f` at random gaps averaging `mean_ms` until the network heals.
-fn every(sim: &Rc<Sim>, mean_ms: u64, f: impl Fn(&Rc<Sim>) + 'static) {
+pub fn every(sim: &Rc<Sim>, mean_ms: u64, f: impl Fn(&Rc<Sim>) + 'static) {
     fn next(sim: &Rc<Sim>, mean_ms: u64, f: WorldEvent) {
         let s = sim.clone();
         sim.exec.after(sim.draw(1, 2 * mean_ms), move || {
@@ -144,16 +145,22 @@ fn start_client(sim: &Rc<Sim>, slot: usize) {
     sim.clients.borrow_mut()[slot] = Some(client.clone());
     sim.log(|| format!("c{} started in slot {slot}", client.instance));
     client.start();
+    super::drains::at_start(sim, &client);
 }
 
 /// The tab or process dies: everything not persisted is gone.
-pub fn crash(sim: &Rc<Sim>, slot: usize, instance: u64, label: &'static str) {
+/// Returns false for a client no longer in the world's lists (closed, its
+/// store closed, a cancelled fetch still ending): its caller kills it alone.
+pub fn crash(sim: &Rc<Sim>, slot: usize, instance: u64, label: &'static str) -> bool {
     let host = {
         let clients = sim.clients.borrow();
         let in_slot = clients.get(slot).cloned().flatten().filter(|h| h.instance == instance);
         in_slot.or_else(|| sim.closing.borrow().iter().find(|h| h.instance == instance).cloned())
     };
-    let Some(host) = host.filter(|h| h.alive.get()) else { return };
+    let Some(host) = host else { return false };
+    if !host.alive.get() {
+        return true;
+    }
     host.die();
     sim.log(|| format!("c{instance} CRASH at {label}"));
     let in_slot = sim.clients.borrow()[slot].as_ref().is_some_and(|h| h.instance == instance);
@@ -187,6 +194,7 @@ pub fn crash(sim: &Rc<Sim>, slot: usize, instance: u64, label: &'static str) {
         let s = sim.clone();
         sim.exec.after(down + sim.draw(0, 2_000), move || issue(&s, op, true));
     }
+    true
 }
 
 /// The page navigates away: `client.close()`, and a new page later.

@@ -49,6 +49,13 @@ pub struct Checks {
     pub marked_expired_before_ttl: u64,
     /// 'quarantined' events for unreadable values.
     pub quarantined_reports: u64,
+    /// `drain()` calls answered, the operations they saw settle, those
+    /// that said some remained; pages shown; sync registrations asked.
+    pub drains_answered: u64,
+    pub drains_settled: u64,
+    pub drains_left_some: u64,
+    pub pages_shown: u64,
+    pub sync_registrations: u64,
 }
 
 impl Checks {
@@ -70,6 +77,11 @@ impl Checks {
         self.expired_after_settled += o.expired_after_settled;
         self.marked_expired_before_ttl += o.marked_expired_before_ttl;
         self.quarantined_reports += o.quarantined_reports;
+        self.drains_answered += o.drains_answered;
+        self.drains_settled += o.drains_settled;
+        self.drains_left_some += o.drains_left_some;
+        self.pages_shown += o.pages_shown;
+        self.sync_registrations += o.sync_registrations;
     }
 }
 

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use durafetch::core::breaker::Transition;
 use durafetch::core::contract::{ErrorKind, GiveUpReason, QueueReason};
 use durafetch::core::engine::{
-    Action, Arg, AttemptFailure, CallId, CallRequest, Cause, Engine, EngineConfig, Event, Io, LockName, Now, RunInput,
+    Action, Arg, AttemptFailure, CallId, CallRequest, Cause, DrainFor, Engine, EngineConfig, Event, Io, LockName, Now, RunInput,
     Source, Step, StepGo,
 };
 use durafetch::core::kept::KeptResult;
@@ -28,6 +28,7 @@ use durafetch::core::retry_after::parse_retry_after;
 use super::app;
 use super::checks::Sending;
 use super::fleet::CHANNEL_MS;
+use super::drains::{self, DrainAsk};
 use super::stored::StoredValue;
 use super::workflows::{self, run_id, run_of, step_name, STEPS, WORKFLOW};
 use super::ledger::{AttemptAt, Report, Sender};
@@ -112,6 +113,8 @@ enum Waiter {
     /// `client.result(key)`: the status it resolved with, or the kind it
     /// rejected with; None when the store knew no such operation.
     Result(Box<dyn FnOnce(Option<CallResult>)>),
+    /// `client.drain()` (tests/sim/drains.rs).
+    Drain(DrainAsk),
 }
 
 /// What the host holds for the engine, under an io.
@@ -171,6 +174,8 @@ pub struct Host {
     /// Check only: origins whose breaker opened on this tab's own verdict,
     /// until the engine has done what the verdict asked (telling the others).
     opened: RefCell<Vec<String>>,
+    /// The status each step's Response had, until the engine commits or refuses the step.
+    step_statuses: RefCell<BTreeMap<(String, u32), u16>>,
 }
 
 fn step_label(step: Step, prefix: &'static str) -> &'static str {
@@ -243,6 +248,8 @@ fn label(action: &Action) -> &'static str {
         Action::Keep { .. } => "put:result-keep",
         Action::Kept { .. } => "kept",
         Action::Announce { .. } => "announce",
+        Action::Drained { .. } => "drained",
+        Action::RegisterSync => "register-sync",
     }
 }
 
@@ -262,7 +269,7 @@ impl Host {
         let seed = sim.rng.borrow_mut().next_u64();
         let online = !sim.device_offline.get();
         // Tabs (Web Locks) hear each other; processes sharing an adapter do not.
-        let config = EngineConfig { options, persistent: true, seed, online, shared: cfg.web_locks };
+        let config = EngineConfig { options, persistent: true, seed, online, sync_api: cfg.drains.sync_api, shared: cfg.web_locks };
         sim.fleet.borrow_mut().started(instance, sim.exec.now());
         let mut engine = Engine::new(config);
         engine.mutant = cfg.mutant;
@@ -281,6 +288,7 @@ impl Host {
             payloads: RefCell::new(BTreeMap::new()),
             held: RefCell::new(BTreeSet::new()),
             realm_waiting: RefCell::new(BTreeMap::new()),
+            step_statuses: RefCell::new(BTreeMap::new()),
             held_deletes: RefCell::new(Vec::new()),
             timer: Cell::new(0),
             attempt: Cell::new(0),
@@ -400,6 +408,27 @@ impl Host {
         self.hearing.set(false);
     }
 
+    /// `client.drain()`, or a sync event's drain.
+    pub fn drain(self: &Rc<Self>, why: DrainFor) {
+        let id = self.next_id();
+        let last_chance = why == DrainFor::Sync { last_chance: true };
+        let ask = DrainAsk { stored: drains::stored_ops(&self.sim), last_chance };
+        self.waiters.borrow_mut().insert(id, Waiter::Drain(ask));
+        self.sim.log(|| format!("c{} drain() for {why:?}", self.instance));
+        self.with_engine(|engine, now| engine.drain(now, CallId(id), why));
+    }
+
+    /// The page is shown ('visibilitychange' to visible).
+    pub fn visible(self: &Rc<Self>) {
+        self.sim.log(|| format!("c{} visible", self.instance));
+        self.with_engine(|engine, now| engine.visible(now));
+    }
+
+    /// `drain()` calls not answered yet.
+    pub fn drains_waiting(&self) -> usize {
+        self.waiters.borrow().values().filter(|w| matches!(w, Waiter::Drain(_))).count()
+    }
+
     pub fn offline(self: &Rc<Self>) {
         self.with_engine(|engine, now| engine.offline(now));
     }
@@ -477,6 +506,7 @@ impl Host {
     /// Response (the engine decides whether that status fails it).
     pub fn step_done(self: &Rc<Self>, id: &str, index: u32, status: u16) {
         let id = id.to_string();
+        self.step_statuses.borrow_mut().insert((id.clone(), index), status);
         self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index), status: Some(status) }).expect("a valid step")));
     }
 
@@ -539,6 +569,10 @@ impl Host {
                 }
             }
             Waiter::Result(done) => done(result),
+            Waiter::Drain(_) => match result {
+                Some(CallResult::Failed(kind)) if drains::refused(kind) => {}
+                other => self.violation(format!("c{}: drain() ended with {other:?}", self.instance)),
+            },
         }
         true
     }
@@ -568,7 +602,11 @@ impl Host {
             _ => cfg.p_crash_step,
         };
         if self.sim.fault(p) {
-            app::crash(&self.sim, self.slot, self.instance, label);
+            if !app::crash(&self.sim, self.slot, self.instance, label) {
+                // A closed page, still ending a cancelled fetch: it dies, and the browser frees its locks.
+                self.die();
+                self.sim.log(|| format!("c{} CRASH at {label} (closed)", self.instance));
+            }
             return true;
         }
         false
@@ -659,9 +697,14 @@ impl Host {
             // The request itself may still reach the server: the network
             // already has it.
             Action::Cancel { io } => {
+                self.sim.log(|| format!("c{} cancel io {}", self.instance, io.0));
                 self.sim.fleet.borrow_mut().ended(self.instance, io.0, false);
                 self.cancelled.borrow_mut().insert(io.0);
-                self.later(0, "reply:aborted", move |host, engine, now| host.aborted(engine, now, io));
+                // A fetch rejects on abort at once, or (a custom fetch, an
+                // upload in progress) a while later: its request stays on
+                // the wire until then.
+                let late = if self.sim.draw(0, 1) == 0 { 0 } else { self.sim.draw(1, 2_000) };
+                self.later(late, "reply:aborted", move |host, engine, now| host.aborted(engine, now, io));
             }
             Action::Resolve { call, response, last } => {
                 let status = match self.payloads.borrow().get(&response.0) {
@@ -742,6 +785,9 @@ impl Host {
             // other writes (io/idb.js): a tab that dies meanwhile loses it,
             // and the record stays (its answer was reported already).
             Action::Delete { io, key, step } => {
+                if step == Step::ResultDelete {
+                    self.note_kept_expiry(&key);
+                }
                 self.held_deletes.borrow_mut().push(Box::new(move |host: &Rc<Host>| host.delete_now(io, key, step)));
                 let host = self.clone();
                 self.sim.exec.after(DELETE_DELAY_MS, move || {
@@ -788,6 +834,7 @@ impl Host {
             Action::Lock { io, name, wait, step } => self.lock(io, name, wait, step),
             Action::Announce { note } => self.announce(note),
             Action::Unlock { name } => {
+                self.sim.log(|| format!("c{} unlock {name:?}", self.instance));
                 let drain = name == LockName::Drain;
                 let name = lock_name(&name);
                 let next = self.realm_waiting.borrow_mut().get_mut(&name).and_then(|q| q.pop_front());
@@ -860,15 +907,39 @@ impl Host {
                     }
                 }
             }
+            Action::Drained { call, settled, remaining, retry } => {
+                self.sim.log(|| format!("c{} drained: {settled} settled, {remaining} remaining", self.instance));
+                let waiter = self.waiters.borrow_mut().remove(&call.0);
+                let Some(Waiter::Drain(ask)) = waiter else {
+                    return self.violation(format!("c{}: drained for call {}, which is no drain()", self.instance, call.0));
+                };
+                if let Some(violation) = drains::answered(&self.sim, self.instance, ask, settled, remaining, retry) {
+                    self.violation(violation);
+                }
+            }
+            // The browser answers on a later task; the engine learns whether it took.
+            Action::RegisterSync => {
+                self.sim.ledger.borrow_mut().checks.sync_registrations += 1;
+                let ok = self.sim.cfg.drains.sync_registers;
+                self.later(STORE_MS, "done:register-sync", move |_, engine, now| engine.sync_registered(now, ok));
+            }
             Action::Execute { id } => self.execute(&id),
             Action::StepGo { id, index, go } => self.step_go(&id, index, go),
             Action::StepCommitted { id, index } => {
+                if let Some(status) = self.step_statuses.borrow_mut().remove(&(id.clone(), index)).filter(|s| *s >= 400) {
+                    self.violation(format!("c{}: {id} step {index} committed done on status {status}", self.instance));
+                }
                 if let Some(r) = run_of(&id) {
                     self.soon(move |h| h.reach(r, index + 1));
                 }
             }
             // The step failed: its code stops (io/runs.js rejects the step).
-            Action::StepRefused { id, .. } => {
+            Action::StepRefused { id, index, status } => {
+                // The README: a step whose Response is a 4xx or 5xx fails; 1xx-3xx are answers.
+                let answered = self.step_statuses.borrow_mut().remove(&(id.clone(), index));
+                if status < 400 || answered != Some(status) {
+                    self.violation(format!("c{}: {id} step {index} failed on status {status} (answered {answered:?})", self.instance));
+                }
                 if let Some(r) = run_of(&id) {
                     self.stop_run(r);
                 }
@@ -960,7 +1031,7 @@ impl Host {
             attempt_timeout_ms: sim.cfg.policy.attempt_timeout_ms,
         };
         sim.ledger.borrow_mut().on_attempt(op, &key, &sender, &at);
-        sim.log(|| format!("c{} send {key} op {op} timeout {timeout_ms}", self.instance));
+        sim.log(|| format!("c{} send {key} op {op} timeout {timeout_ms} io {}", self.instance, io.0));
         sim.fleet.borrow_mut().sent(self.instance, io.0, origin_of(&url), self.attempt.get(), sim.exec.now());
         // The host's span for this attempt (io/tracing.js): a resend links
         // to the one its record keeps.
@@ -971,6 +1042,17 @@ impl Host {
         self.engine.borrow_mut().traced(io, &trace);
         // The Retry-After that counts is this attempt's answer's.
         self.asked.borrow_mut().remove(&op_key);
+        // The README: within one origin, no operation is in flight twice at
+        // once. One client, always; across tabs, under Web Locks (without
+        // them, the README's stated limit). A dead tab's sends are dropped
+        // from the registry (the README's limit: its request may still be
+        // on the wire when the lock it held is released).
+        let senders = sim.in_flight.senders(&op_key);
+        if senders.contains(&self.instance) {
+            self.violation(format!("c{}: sent {op_key} while its earlier attempt here was still in flight", self.instance));
+        } else if let (true, Some(other)) = (sim.cfg.web_locks, senders.first()) {
+            self.violation(format!("c{}: sent {op_key} while c{other} had it in flight (Web Locks)", self.instance));
+        }
         let guard = sim.in_flight.start(&op_key, self.instance);
         self.sending.borrow_mut().insert(io.0, (op_key.clone(), guard));
         let resend = matches!(source, Source::Record(_));
@@ -1063,8 +1145,24 @@ impl Host {
         });
     }
 
+    /// Check only: a kept answer deleted unread past its TTL is expired from
+    /// the moment that is decided (a `result(key)` that comes after hears
+    /// nothing, before the delete commits).
+    fn note_kept_expiry(&self, key: &str) {
+        let ttl = self.sim.cfg.ttl_ms as f64;
+        let kept = self.sim.store.borrow().get(key).and_then(|v| KeptResult::decode(v.data.as_deref()?).ok());
+        if kept.is_some_and(|kept| kept.settled_at + ttl <= self.sim.now_ms()) {
+            let op = self.sim.ledger.borrow().key_op.get(key).copied();
+            if let Some(op) = op {
+                self.sim.ledger.borrow_mut().ops[op].kept_expired = true;
+            }
+        }
+    }
+
     /// A cancelled attempt's fetch ended: its promise rejected (AbortError).
     fn aborted(&self, engine: &mut Engine, now: Now, io: Io) {
+        let (c, sd) = (self.cancelled.borrow().contains(&io.0), self.sending.borrow().contains_key(&io.0));
+        self.sim.log(|| format!("c{} abort of io {} ends its fetch {c} {sd}", self.instance, io.0));
         if self.cancelled.borrow_mut().remove(&io.0) && self.sending.borrow_mut().remove(&io.0).is_some() {
             self.hold(io, Payload::Cause);
             engine.failed(now, io, AttemptFailure::Network { offline: false });

@@ -11,7 +11,7 @@ use durafetch::core::record::Record;
 use durafetch::core::value::Value;
 use proptest::prelude::*;
 
-pub const OPTION_NAMES: [&str; 17] = [
+pub const OPTION_NAMES: [&str; 18] = [
     "maxAttempts",
     "baseDelayMs",
     "maxDelayMs",
@@ -29,6 +29,7 @@ pub const OPTION_NAMES: [&str; 17] = [
     "retryBudget",
     "tracer",
     "traceContext",
+    "backgroundSync",
 ];
 
 const TIMER_MAX: f64 = 2_147_483_647.0;
@@ -111,6 +112,7 @@ fn limits(name: &str) -> Vec<Value> {
             .chain([Value::Bool(true), Value::Bool(false), Value::Number(1.0)])
             .collect(),
         "tracer" => vec![adapter(&["startSpan"]), adapter(&[]), Value::Function, Value::Null],
+        "backgroundSync" => vec![Value::Bool(false), Value::Bool(true), Value::Null, Value::Number(0.0)],
         _ => vec![Value::Function, Value::Null, Value::Str("fetch".into())],
     }
 }
@@ -176,6 +178,7 @@ pub fn valid_entry() -> impl Strategy<Value = (String, Value)> {
         (0..=safe).prop_map(num).prop_map(entry("seed")),
         Just(Value::Function).prop_map(entry("fetch")),
         Just(Value::Function).prop_map(entry("beforeReplay")),
+        any::<bool>().prop_map(Value::Bool).prop_map(entry("backgroundSync")),
         Just(Value::Undefined).prop_map(entry("maxAttempts")),
         budget.prop_map(entry("retryBudget")),
         Just(Value::Object(vec![("startSpan".into(), Value::Function)])).prop_map(entry("tracer")),
@@ -247,6 +250,7 @@ pub fn check_option(name: &str, v: &Value) -> Result<(), String> {
             }
             _ => Err(name.into()),
         },
+        "backgroundSync" => ok(matches!(v, Value::Bool(_))),
         _ => Err(name.into()),
     }
 }
@@ -310,6 +314,7 @@ pub fn expected_options(entries: &[(String, Value)]) -> Options {
                 o.retry_budget = Some(config);
             }
             ("retryBudget", v) => o.retry_budget = (*v == Value::Bool(true)).then(BudgetConfig::default),
+            ("backgroundSync", Value::Bool(on)) => o.background_sync = *on,
             _ => {}
         }
     }

@@ -20,6 +20,8 @@ pub struct Faults {
     pub duplicated: u64,
     pub status_5xx: u64,
     pub status_429: u64,
+    /// 202 + Retry-After, not applied, with 202 in `retryOn`.
+    pub accepted_later: u64,
     pub status_409: u64,
     pub partitions: u64,
     pub offline_refusals: u64,

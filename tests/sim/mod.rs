@@ -3,6 +3,7 @@
 pub mod app;
 pub mod checks;
 pub mod dates;
+pub mod drains;
 pub mod exec;
 pub mod fleet;
 pub mod host;

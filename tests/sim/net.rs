@@ -96,6 +96,11 @@ fn arrive(sim: &Rc<Sim>, key: String, body: Vec<u8>, reply: Option<OnReply>) {
         };
         return respond(sim, reply, 429, Some(header), false);
     }
+    if sim.cfg.p_accepted_later > 0.0 && sim.fault(sim.cfg.p_accepted_later) {
+        sim.ledger.borrow_mut().faults.accepted_later += 1;
+        let wait_s = sim.draw(1, 10);
+        return respond(sim, reply, 202, Some(wait_s.to_string()), false);
+    }
     let invalid = sim.ledger.borrow().is_invalid(op);
     if !invalid {
         *sim.server.borrow_mut().naive.entry(op).or_default() += 1;

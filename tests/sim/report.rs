@@ -129,6 +129,9 @@ fn end_checks(sim: &Sim, totals: &mut Totals) -> Vec<String> {
     }
     let hosts = sim.clients.borrow().iter().flatten().cloned().chain(sim.closing.borrow().iter().cloned()).collect::<Vec<_>>();
     for host in hosts.iter().filter(|h| h.alive.get()) {
+        if host.drains_waiting() > 0 {
+            v.push(format!("client {} has {} drain() calls never answered", host.instance, host.drains_waiting()));
+        }
         for leak in host.leaked() {
             v.push(format!("client {} still holds a payload the engine never handed on nor dropped: {leak}", host.instance));
         }
@@ -240,6 +243,7 @@ impl Totals {
         f.duplicated += g.duplicated;
         f.status_5xx += g.status_5xx;
         f.status_429 += g.status_429;
+        f.accepted_later += g.accepted_later;
         f.status_409 += g.status_409;
         f.partitions += g.partitions;
         f.offline_refusals += g.offline_refusals;
@@ -270,7 +274,7 @@ impl Totals {
         format!(
             "simulation of the shipped engine: {} seeds ({} with two clients on one store, {} without Web Locks), {} operations ({} accepted into the outbox, {} live only (durable: false); {} never persisted: their page died first or the store refused them, never sent); \
              faults: {} crashes ({} at {} action boundaries, {} at random times), {} close() calls, {} requests dropped, {} responses dropped \
-             ({} after the server applied), {} duplicated deliveries, {} 5xx, {} 429, {} 409, {} partitions ({} the device knew: offline/online), \
+             ({} after the server applied), {} duplicated deliveries, {} 5xx, {} 429, {} 202 + Retry-After with 202 in retryOn, {} 409, {} partitions ({} the device knew: offline/online), \
              {} clock jumps forward, {} backward, {} aborts, {} resubmissions, {} resume() calls, {} store calls failed ({} reported), \
              {} beforeReplay failures, {} unreadable values ({} quarantine reports); \
              attempts: {} live, {} resent; effects: {} applied, {} refused (422), duplicates: {}, lost: {}; \
@@ -284,11 +288,12 @@ impl Totals {
              known bug 6: {} operations reported 'expired' after 'settled', a crash having prevented the delete; \
              workflows: {} runs of 3 steps ({} done, {} failed, lost: {}), {} interrupted steps run again with their key; {} results kept for result(key) left unread; \
              fleet: {} retries (the tightest client spent {:.0}% of what its budget allowed; {} retries the budget could not pay for), {} breakers opened and told to the other tabs, \
-             {} sends checked against them, {} notes between tabs; {} resends linked to an earlier attempt's span",
+             {} sends checked against them, {} notes between tabs; {} resends linked to an earlier attempt's span; \
+             drain(): {} answered ({} operations settled by them, {} left some for later, none wrongly said nothing remained), {} pages shown, {} sync registrations",
             self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.non_durable, self.never_persisted,
             self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes, f.closes,
             f.requests_dropped, f.responses_dropped, f.applied_but_unanswered, f.duplicated, f.status_5xx,
-            f.status_429, f.status_409, f.partitions, f.device_offline, f.jumps_forward, f.jumps_backward, f.aborts,
+            f.status_429, f.accepted_later, f.status_409, f.partitions, f.device_offline, f.jumps_forward, f.jumps_backward, f.aborts,
             f.resubmissions, f.resumes, f.store_failures, f.store_errors_reported, f.replay_failures, f.corrupt_records,
             c.quarantined_reports, self.live_attempts, self.resend_attempts, self.effects, self.refused,
             self.duplicates, self.lost, self.reported_status, self.reported_settled, self.unreported,
@@ -301,6 +306,7 @@ impl Totals {
             self.runs, self.runs_done, self.runs_failed, self.runs_lost, self.steps_rerun, self.kept_left,
             self.fleet.retries, self.fleet.tightest_budget * 100.0, self.fleet.budget_refusals, self.fleet.shared_opens, self.fleet.sends_while_open,
             self.fleet.notes, self.resend_links,
+            c.drains_answered, c.drains_settled, c.drains_left_some, c.pages_shown, c.sync_registrations,
         )
     }
 }

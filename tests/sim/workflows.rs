@@ -15,11 +15,12 @@
 use std::rc::Rc;
 
 use durafetch::core::contract::ErrorKind;
+use durafetch::core::kept::KeptResult;
 
 use super::app::ISSUE_WINDOW_MS;
 use super::host::{Abort, Call, CallResult, Host};
 use super::ledger::Report;
-use super::world::Sim;
+use super::world::{Draw, Sim};
 
 pub const STEPS: u32 = 3;
 pub const WORKFLOW: &str = "checkout";
@@ -59,6 +60,11 @@ pub fn step_op(sim: &Sim, r: usize, index: u32) -> usize {
 
 /// The application starts each run at a random time of the issue window.
 pub fn schedule(sim: &Rc<Sim>) {
+    // Some steps' requests are refused (422): their runs must fail there.
+    for op in sim.cfg.ops..sim.cfg.ops + sim.cfg.runs * STEPS as usize {
+        let invalid = sim.rng.borrow_mut().chance(sim.cfg.p_invalid / 2.0);
+        sim.ledger.borrow_mut().ops[op].invalid = invalid;
+    }
     for r in 0..sim.cfg.runs {
         let s = sim.clone();
         sim.exec.at(sim.draw(0, ISSUE_WINDOW_MS), move || start(&s, r));
@@ -128,9 +134,13 @@ fn step_answered(host: &Rc<Host>, r: usize, index: u32, key: String, result: Cal
             // With Web Locks only an expiry (ttlMs, of the record or of its
             // kept answer) leaves nothing to read.
             let op = step_op(&host.sim, r, index);
+            // Or its kept answer is past its TTL on the wall clock (a clock
+            // jump can do it at once): its delete may not have committed yet.
+            let kept_past_ttl = host.sim.store.borrow().get(&key).and_then(|v| KeptResult::decode(v.data.as_deref()?).ok())
+                .is_some_and(|kept| kept.settled_at + host.sim.cfg.ttl_ms as f64 <= host.sim.now_ms());
             let expired = {
                 let ledger = host.sim.ledger.borrow();
-                ledger.ops[op].reports.contains(&Report::Expired) || ledger.ops[op].kept_expired
+                ledger.ops[op].reports.contains(&Report::Expired) || ledger.ops[op].kept_expired || kept_past_ttl
             };
             if !expired && host.sim.cfg.web_locks {
                 let what = format!("run {r}: step {index}'s answer ({key}) was lost: nothing left to read");

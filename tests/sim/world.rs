@@ -90,6 +90,43 @@ pub struct Config {
     pub mutant: Mutant,
     /// Workflow runs the application starts (tests/sim/workflows.rs).
     pub runs: usize,
+    /// The server answers 202 with a Retry-After without applying (a job
+    /// still running), and the client's `retryOn` includes 202.
+    pub p_accepted_later: f64,
+    pub drains: DrainConfig,
+}
+
+/// `drain()` calls, pages shown and Background Sync (tests/sim/drains.rs).
+#[derive(Clone, Debug, Default)]
+pub struct DrainConfig {
+    /// Mean gaps between `drain()` calls and between pages shown (0: none).
+    pub drain_every_ms: u64,
+    pub visible_every_ms: u64,
+    /// Of the sync events' drains, those on their last chance.
+    pub p_last_chance: f64,
+    /// A client drains as soon as it is made, as a service worker does.
+    pub p_drain_at_start: f64,
+    /// The platform has the Background Sync API, and registering its tag works.
+    pub sync_api: bool,
+    pub sync_registers: bool,
+}
+
+impl DrainConfig {
+    /// Drawn from a stream of their own: the rest of a seed's
+    /// configuration is what it was before these existed.
+    pub fn for_seed(seed: u64) -> DrainConfig {
+        let mut r = SplitMix64::new(seed ^ 0xD4A1_5EED_0000_0018);
+        let mut gap = |on: f64, lo: u64, hi: u64| if r.chance(on) { r.range(lo, hi) } else { 0 };
+        let (drain_every_ms, visible_every_ms) = (gap(0.5, 2_000, 30_000), gap(0.3, 3_000, 30_000));
+        DrainConfig {
+            drain_every_ms,
+            visible_every_ms,
+            p_last_chance: 0.2,
+            p_drain_at_start: [0.0, 0.5][r.range(0, 1) as usize],
+            sync_api: r.chance(0.5),
+            sync_registers: r.chance(0.7),
+        }
+    }
 }
 
 impl Config {
@@ -105,7 +142,7 @@ impl Config {
         let (partition_every_ms, resume_every_ms) = (gap(0.5, 5_000, 60_000), gap(0.4, 3_000, 30_000));
         let close_every_ms = gap(0.3, 5_000, 60_000);
         let clients = if r.chance(0.7) { 2 } else { 1 };
-        Config {
+        let mut cfg = Config {
             seed,
             ops,
             clients,
@@ -143,12 +180,20 @@ impl Config {
             focus_crash: None,
             mutant: Mutant::None,
             runs: if r.chance(0.6) { r.range(1, 3) as usize } else { 0 },
+            // Drawn last, so every earlier field is what it was for a seed.
+            p_accepted_later: if r.chance(0.3) { r.unit() * 0.1 } else { 0.0 },
+            drains: DrainConfig::for_seed(seed),
+            // Drawn after every other field, for the same reason.
             budget: (!r.chance(0.3)).then(|| BudgetConfig {
                 capacity: r.range(10, 60) as u32,
                 refill_per_sec: r.range(1, 5) as u32,
                 ..BudgetConfig::default()
             }),
+        };
+        if cfg.p_accepted_later > 0.0 {
+            cfg.policy.retry_on.insert(202);
         }
+        cfg
     }
 }
 

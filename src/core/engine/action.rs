@@ -288,6 +288,13 @@ pub enum Action {
     /// `client.result(key)` is answered: with the kept result read for it
     /// (then deleted), or with nothing.
     Kept { call: CallId, key: Option<String> },
+    /// `drain()` is answered: `settled` operations got their answer since
+    /// it was called, `remaining` are still stored; `retry`: a sync event
+    /// should fail, for the browser to fire it again.
+    Drained { call: CallId, settled: u32, remaining: u32, retry: bool },
+    /// Register the `'durafetch'` sync tag on the origin's service-worker
+    /// registration; answer `sync_registered` (false where there is none).
+    RegisterSync,
     /// Tell the other tabs and workers of the origin (fleet.rs): breaker and
     /// budget news, as bytes they hand their engine (`heard`).
     Announce { note: Vec<u8> },

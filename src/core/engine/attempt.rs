@@ -248,7 +248,7 @@ impl Engine {
     /// Stops waiting for an attempt; its key lingers until its fetch ends.
     pub(crate) fn cancel_attempt(&mut self, a: &Attempt, key: Option<&str>) {
         self.push(Action::Cancel { io: a.io });
-        if let Some(key) = key {
+        if let (Some(key), false) = (key, self.is(Mutant::NoLinger)) {
             self.lingering.push((a.io, key.to_string()));
         }
     }
@@ -266,6 +266,7 @@ impl Engine {
         };
         let (_, key) = self.lingering.swap_remove(i);
         if !self.is_lingering(&key) {
+            self.linger_over(&key);
             let blocked = |t: &Task| matches!(t, Task::Call(c) if c.blocked_on(&key));
             self.each_task(now, blocked, |engine, task, now| match task {
                 Task::Call(c) => engine.key_freed(now, c),

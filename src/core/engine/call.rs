@@ -50,6 +50,8 @@ pub(crate) struct Call {
     /// The caller's signal fired: it ends at the next step it can.
     aborted: bool,
     created_at: f64,
+    /// Ended 'queued': when (monotonic) its record is due for the drainer.
+    queued_due: Option<f64>,
     phase: Phase,
 }
 
@@ -264,6 +266,7 @@ impl Engine {
             lock: Held::default(),
             aborted: false,
             created_at: now.wall,
+            queued_due: None,
             phase: Phase::Reading(io),
         };
         match (durable, &call.key) {
@@ -719,32 +722,22 @@ impl Engine {
             self.tell(now, c, end);
             return false;
         }
-        if self.closed && c.callers.iter().all(|x| c.steps.contains(x)) {
-            return self.keep_for_next_runner(now, c, response, status, attempts);
+        #[cfg(feature = "workflows")]
+        if c.callers.is_empty() {
+            // Nobody here waits any more (its workflow step's run stopped
+            // at close): the answer is kept, as a resend's would be, for
+            // whoever runs that step next (result(key)).
+            let key = c.key.clone().unwrap_or_default();
+            self.emit(EventKind::Settled, || Event::Settled { key: Some(key.clone()), status, attempts, resumed: false, response: None });
+            let io = self.keep_answer(now, key, status, attempts, response);
+            c.phase = Phase::Ending { io, end: End::Told };
+            return true;
         }
         if !self.is(Mutant::DeleteBeforeSettled) {
             self.tell(now, c, end);
             return self.end_with_delete(c, End::Told, Step::CallSettled);
         }
         self.end_with_delete(c, end, Step::CallSettled)
-    }
-
-    /// A workflow step's request answered after its client closed: its
-    /// step's code stopped with the client, so the answer is kept, as a
-    /// background resend's is, for whichever page runs the step next.
-    /// (Found by the simulation: deleted, the next runner waiting for the
-    /// key found nothing to read, and failed the run.)
-    fn keep_for_next_runner(&mut self, now: Now, c: &mut Call, response: Io, status: u16, attempts: u32) -> bool {
-        let key = c.key.clone().unwrap_or_default();
-        self.emit(EventKind::Settled, || Event::Settled { key: Some(key.clone()), status, attempts, resumed: false, response: None });
-        for call in c.callers.drain(..).collect::<Vec<_>>() {
-            self.push(Action::Resolve { call, response, last: false });
-        }
-        let data = crate::core::kept::KeptResult { key: key.clone(), status, settled_at: now.wall }.encode();
-        let io = self.io();
-        self.push(Action::Keep { io, key, data, status, attempts, response });
-        c.phase = Phase::Ending { io, end: End::Told };
-        true
     }
 
     fn end_with_delete(&mut self, c: &mut Call, end: End, step: Step) -> bool {
@@ -819,6 +812,7 @@ impl Engine {
             },
             None => (now.wall, 0.0),
         };
+        c.queued_due = Some(now.mono + (record.next_attempt_at.max(record.not_before) - now.wall).max(0.0));
         let end = End::Queued { reason: reason.queued(), attempts, status, cause };
         if self.is(Mutant::ForgetWhenQueued) {
             return self.end_with_delete(c, end, Step::CallQueued);
@@ -884,12 +878,17 @@ impl Engine {
         self.finish(now, c, End::Queued { reason, attempts, status, cause })
     }
 
-    /// Tells the end, gives the key back, and gives the drainer a queued record.
+    /// Tells the end, gives the key back, and gives the drainer a queued
+    /// record: a round when it is due, not one per queued call (each round
+    /// lists the whole outbox).
     fn finish(&mut self, now: Now, c: &mut Call, end: End) -> bool {
         self.tell(now, c, end);
         self.release(&mut c.lock);
         if matches!(end, End::Queued { .. }) {
-            self.kick();
+            match c.queued_due.take() {
+                Some(at) if at > now.mono => self.drain_at(at),
+                _ => self.kick(),
+            }
         }
         false
     }
@@ -910,6 +909,7 @@ impl Engine {
             End::Queued { reason, attempts, status, cause } => {
                 let key = c.key.clone().unwrap_or_default();
                 self.emit(EventKind::Queued, || Event::Queued { key: key.clone(), reason, attempts, status });
+                self.want_sync();
                 self.steps_wait(now, &mut c.callers, &mut c.steps, &key);
                 let mut failure = c.failure(ErrorKind::Queued, attempts);
                 (failure.reason, failure.status, failure.cause) = (Some(reason), status, cause.map(Cause::Io));

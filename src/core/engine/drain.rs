@@ -8,12 +8,15 @@
 //! it got anywhere, at the earliest due time otherwise, soon when another
 //! context held a key, and when a send that records wait behind ends here
 //! (it has no time of its own: without this, a record queued behind a
-//! live call stalled until something else woke the drainer).
+//! live call stalled until something else woke the drainer). Rounds may
+//! belong to a forced pass (pass.rs): `resume()`, 'online', `drain()`.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use super::pass::{Pass, PassCaller};
 use super::{Action, Done, Engine, Event, Io, LockName, Mutant, Now, Step, Stored, Task};
 use crate::core::contract::{EventKind, StoreAction};
+use crate::core::sort::{search, sorted_order};
 use crate::core::outbox::plan;
 use crate::core::record::Record;
 
@@ -27,11 +30,13 @@ pub(crate) const LOCKED_RETRY_MS: f64 = 250.0;
 pub(crate) struct Drainer {
     phase: Phase,
     /// Something happened during the round that the next one must see.
-    again: bool,
-    /// A forced pass: each record resent once without our backoff (the
-    /// network may be back); the keys already resent in it.
-    forced: bool,
-    forced_done: Vec<String>,
+    pub(crate) again: bool,
+    /// A forced pass asked for: it starts at the next plan.
+    pub(crate) asked: bool,
+    /// The forced pass under way (pass.rs).
+    pub(crate) pass: Option<Pass>,
+    /// `drain()` callers waiting for a pass to end.
+    pub(crate) callers: Vec<PassCaller>,
     wake_at: Option<f64>,
     waits_for_busy: bool,
     /// Unreadable records reported and left in place (the store cannot move them).
@@ -57,6 +62,9 @@ enum Phase {
         expiry_waits: bool,
         plan_wake: Option<f64>,
         had_ready: bool,
+        /// Operations left in the store: those listed, but for expiries
+        /// that removed theirs.
+        remaining: u32,
         /// Per origin being resent: the key in flight, and the keys due
         /// behind it (the next one last), sent as each before settles.
         queues: Vec<(String, Vec<String>)>,
@@ -105,7 +113,7 @@ impl Engine {
         if self.closed {
             return;
         }
-        if !self.drain.is_idle() || !self.online {
+        if !self.drain.is_idle() || !self.may_round() {
             // Offline, 'online' forces a pass.
             self.drain.again = true;
             return;
@@ -113,11 +121,9 @@ impl Engine {
         self.start_round();
     }
 
-    /// Resend every pending record once, now.
-    pub(crate) fn force_drain(&mut self, _now: Now) {
-        self.drain.forced_done.clear();
-        self.drain.forced = true;
-        self.kick();
+    /// Rounds run online; offline, only to tell `drain()` callers what is stored.
+    fn may_round(&self) -> bool {
+        self.online || !self.drain.callers.is_empty()
     }
 
     /// Look again after a while, whatever else happens.
@@ -127,6 +133,13 @@ impl Engine {
         }
         let at = now.mono + STORE_RETRY_MS;
         self.drain.wake_at = Some(self.drain.wake_at.map_or(at, |w| w.min(at)));
+    }
+
+    /// A round at `at` (monotonic) at the latest.
+    pub(crate) fn drain_at(&mut self, at: f64) {
+        if !self.closed {
+            self.drain.wake_at = Some(earliest(self.drain.wake_at, at));
+        }
     }
 
     pub(crate) fn drain_wake(&mut self, _now: Now) {
@@ -156,7 +169,7 @@ impl Engine {
                 if !granted {
                     return self.end_round(now, false, Some(now.mono + LOCKED_RETRY_MS));
                 }
-                if self.closed || !self.online {
+                if self.closed || !self.may_round() {
                     return self.end_round(now, true, None);
                 }
                 let io = self.io();
@@ -164,7 +177,7 @@ impl Engine {
                 self.drain.phase = Phase::Listing(io);
             }
             (Phase::Listing(_), Done::Listed(Err(()))) => {
-                self.store_error(now, StoreAction::List, io);
+                self.listing_failed(now, io);
                 self.end_round(now, true, Some(now.mono + STORE_RETRY_MS));
             }
             (Phase::Listing(_), Done::Listed(Ok(values))) => {
@@ -259,20 +272,28 @@ impl Engine {
     }
 
     fn plan_round(&mut self, now: Now, records: Vec<Record>) {
-        if self.closed || !self.online {
+        if self.closed {
             return self.end_round(now, true, None);
         }
+        self.begin_pass();
+        if !self.online {
+            // Nothing goes; `drain()` callers hear what stays.
+            self.end_pass(records.len() as u32);
+            return self.end_round(now, true, None);
+        }
+        // Sorted once, searched per record: a round costs O(n log n) with
+        // thousands of records and calls, not records × calls.
+        let mut busy_keys: Vec<&str> = self.lingering.iter().map(|(_, k)| k.as_str()).collect();
+        busy_keys.extend(self.tasks.iter().filter_map(|t| match t {
+            Task::Call(c) => c.key.as_deref(),
+            Task::Resend(r) => Some(r.key.as_str()),
+            _ => None,
+        }));
+        let busy_key = |i: usize| busy_keys.get(i).copied().unwrap_or("");
+        let busy_order = sorted_order(busy_keys.len(), |a, b| busy_key(a) < busy_key(b));
+        let busy = |key: &str| search(&busy_order, |i| busy_key(i).cmp(key)).is_some();
         let drain = &self.drain;
-        let tasks = &self.tasks;
-        let lingering = &self.lingering;
-        let busy = |key: &str| {
-            lingering.iter().any(|(_, k)| k == key) || tasks.iter().any(|t| match t {
-                Task::Call(c) => c.key.as_deref() == Some(key),
-                Task::Resend(r) => r.key == key,
-                _ => false,
-            })
-        };
-        let forced = |key: &str| drain.forced && !drain.forced_done.iter().any(|k| k == key);
+        let forced = |key: &str| drain.pass.as_ref().is_some_and(|p| p.forces(key));
         let round = plan(&records, now.wall, self.options.ttl_ms, forced, busy);
         self.drain.waits_for_busy = round.waits_for_busy;
         let outstanding = (round.expired.len() + round.ready.len()) as u32;
@@ -284,14 +305,27 @@ impl Engine {
             b
         }));
         let queues = queues.collect();
-        self.drain.phase =
-            Phase::Working { outstanding, progressed: false, expiry_waits: false, plan_wake, had_ready, queues, listed: Vec::new() };
+        let remaining = match (self.is(Mutant::ResentCountsAsDone), &self.drain.pass) {
+            (true, Some(pass)) => records.iter().filter(|r| pass.forces(&r.key)).count(),
+            _ => records.len(),
+        } as u32;
+        self.drain.phase = Phase::Working {
+            outstanding,
+            progressed: false,
+            expiry_waits: false,
+            plan_wake,
+            had_ready,
+            remaining,
+            queues,
+            listed: Vec::new(),
+        };
         if outstanding == 0 {
             return self.finish_round(now);
         }
         for key in round.expired {
             self.spawn_expire(key);
         }
+        // The heads of their origins' queues: a few, so looked up one by one.
         let mut records = records;
         for key in round.ready {
             let listed = records.iter().position(|r| r.key == key).map(|i| records.swap_remove(i));
@@ -303,10 +337,7 @@ impl Engine {
     }
 
     fn spawn_round_resend(&mut self, key: String, listed: Option<Record>) {
-        let forced = self.drain.forced && !self.drain.forced_done.contains(&key);
-        if forced {
-            self.drain.forced_done.push(key.clone());
-        }
+        let forced = self.drain.pass.as_mut().is_some_and(|p| p.take(&key));
         self.spawn_resend(key, forced, listed);
     }
 
@@ -314,6 +345,9 @@ impl Engine {
     /// now (its order kept, no new listing); otherwise the origin waits for
     /// the next round.
     pub(crate) fn round_resend_done(&mut self, now: Now, key: &str, settled: bool, progressed: bool) {
+        if settled {
+            self.pass_settled();
+        }
         if let Phase::Working { queues, .. } = &mut self.drain.phase {
             if let Some(i) = queues.iter().position(|(k, _)| k == key) {
                 let next = match settled && !self.closed && self.online {
@@ -336,15 +370,17 @@ impl Engine {
                 }
             }
         }
-        self.round_task_done(now, progressed, false);
+        self.round_task_done(now, progressed, false, false);
     }
 
-    /// One of the round's resends or expiries ended.
-    pub(crate) fn round_task_done(&mut self, now: Now, progressed: bool, left_to_holder: bool) {
-        if let Phase::Working { outstanding, progressed: p, expiry_waits, .. } = &mut self.drain.phase {
+    /// One of the round's resends or expiries ended; `removed`: an expiry
+    /// deleted its record.
+    pub(crate) fn round_task_done(&mut self, now: Now, progressed: bool, left_to_holder: bool, removed: bool) {
+        if let Phase::Working { outstanding, progressed: p, expiry_waits, remaining, .. } = &mut self.drain.phase {
             *outstanding = outstanding.saturating_sub(1);
             *p |= progressed;
             *expiry_waits |= left_to_holder;
+            *remaining -= removed as u32;
             if *outstanding == 0 {
                 self.finish_round(now);
             }
@@ -352,14 +388,14 @@ impl Engine {
     }
 
     fn finish_round(&mut self, now: Now) {
-        let Phase::Working { progressed, expiry_waits, plan_wake, had_ready, .. } = self.drain.phase else {
+        let Phase::Working { progressed, expiry_waits, plan_wake, had_ready, remaining, .. } = self.drain.phase else {
             return;
         };
         let retry = now.mono + LOCKED_RETRY_MS;
         let wake = if !had_ready {
-            // The forced pass is over. An expiry another context holds
-            // the key of is looked at again soon.
-            self.drain.forced = false;
+            // The forced pass is over: nothing more can go now. An expiry
+            // another context holds the key of is looked at again soon.
+            self.end_pass(remaining);
             if expiry_waits {
                 Some(earliest(plan_wake, retry))
             } else {
@@ -381,7 +417,7 @@ impl Engine {
         if self.closed {
             return;
         }
-        if (self.drain.again || wake.is_some_and(|w| w <= now.mono)) && self.online {
+        if (self.drain.again || wake.is_some_and(|w| w <= now.mono)) && self.may_round() {
             return self.start_round();
         }
         // A drain_soon() during the round still holds.

@@ -18,6 +18,8 @@ pub(crate) struct Expire {
     lock: Held,
     /// Another context holds the key: look again soon.
     pub left_to_holder: bool,
+    /// Its record is deleted.
+    pub removed: bool,
     phase: Phase,
 }
 
@@ -41,7 +43,7 @@ impl Engine {
     pub(crate) fn spawn_expire(&mut self, key: String) {
         let io = self.io();
         self.push(Action::Lock { io, name: LockName::Key(key.to_string()), wait: false, step: Step::ExpireLock });
-        self.tasks.push(Task::Expire(Expire { key, lock: Held::default(), left_to_holder: false, phase: Phase::Locking(io) }));
+        self.tasks.push(Task::Expire(Expire { key, lock: Held::default(), left_to_holder: false, removed: false, phase: Phase::Locking(io) }));
     }
 
     pub(crate) fn expire_io(&mut self, now: Now, e: &mut Expire, io: Io, done: Done) -> bool {
@@ -85,6 +87,7 @@ impl Engine {
                 }
             },
             (Phase::Deleting(_), Done::Wrote(result)) => {
+                e.removed = result.is_ok();
                 if result.is_err() {
                     self.store_error(now, StoreAction::Delete, io);
                 }

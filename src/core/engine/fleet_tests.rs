@@ -23,7 +23,7 @@ fn tab(persistent: bool, shared: bool, breaker: Option<BreakerConfig>, budget: O
     let backoff = crate::core::backoff::Backoff { base_ms: 0, cap_ms: 0 };
     let policy = RetryPolicy { max_attempts, backoff, ..RetryPolicy::default() };
     let options = Options { policy, breaker, retry_budget: budget, ..Options::default() };
-    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true, shared });
+    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true, sync_api: false, shared });
     engine.set_listening(u32::MAX);
     if shared {
         engine.hello();

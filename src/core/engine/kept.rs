@@ -163,3 +163,14 @@ impl Engine {
         self.settle_idle();
     }
 }
+
+impl Engine {
+    /// Writes an answer nobody here waits for over its record, for
+    /// `client.result(key)`; `response` is its last use. Returns the write.
+    pub(crate) fn keep_answer(&mut self, now: Now, key: String, status: u16, attempts: u32, response: Io) -> Io {
+        let data = crate::core::kept::KeptResult { key: key.clone(), status, settled_at: now.wall }.encode();
+        let io = self.io();
+        self.push(Action::Keep { io, key, data, status, attempts, response });
+        io
+    }
+}

@@ -16,12 +16,14 @@
 //!
 //! Three kinds of task live here: a caller's [`call`], and the drainer's
 //! background [`resend`]s and expiries ([`expire`]), run in rounds by
-//! [`drain`].
+//! [`drain`], forced passes of which answer `drain()` ([`pass`]); and
+//! [`background`] asks the browser to deliver with no page open.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 mod action;
 mod attempt;
+mod background;
 mod call;
 mod drain;
 mod expire;
@@ -29,11 +31,13 @@ mod fleet;
 mod kept;
 mod lock;
 mod origins;
+mod pass;
 mod resend;
 #[cfg(feature = "workflows")]
 mod run;
 
 pub use action::{Action, CallId, Cause, CauseText, Event, Failure, Io, LockName, PendingOp, Source, Step};
+pub use pass::DrainFor;
 #[cfg(feature = "workflows")]
 pub use action::{RunInfo, RunOutcome, StepGo};
 #[cfg(feature = "workflows")]
@@ -51,6 +55,7 @@ use crate::core::record::{kind_of, DecodeError, Kind, Record};
 use crate::core::retry_after::parse_retry_after;
 use crate::core::rng::SplitMix64;
 use crate::core::codec::Writer;
+use background::BackgroundSync;
 use origins::Origins;
 use call::Call;
 use drain::Drainer;
@@ -100,6 +105,21 @@ pub enum Mutant {
     FreshStepKeys,
     /// A resumed run runs its completed steps again instead of replaying them.
     NoReplay,
+    /// A resend goes whoever holds its key's lock, even a live call of it in
+    /// this client (as with no locks at all).
+    ResendBesideLiveCall,
+    /// A cancelled attempt's key is free at once, its fetch maybe still on the wire.
+    NoLinger,
+    /// A workflow step fails only on a 5xx: a 4xx step goes on as done.
+    StepFailsOnlyOn5xx,
+    /// A key's lock given back while a cancelled attempt of it is on the wire.
+    UnlockWhileLingering,
+    /// Retry-After read only on an error status (the old host's rule), so a
+    /// retried 2xx goes early.
+    RetryAfterOnlyOnErrors,
+    /// A drain counts what it resent as done, whatever the answer (a 5xx
+    /// included): it says nothing remains while operations wait to retry.
+    ResentCountsAsDone,
     /// Retries never pay the retry budget.
     NoBudget,
     /// Tabs neither announce nor hear breaker and budget news.
@@ -116,6 +136,8 @@ pub struct EngineConfig {
     pub seed: u64,
     /// What the platform says now (`navigator.onLine`, true where unknown).
     pub online: bool,
+    /// The platform has the Background Sync API (`SyncManager`).
+    pub sync_api: bool,
     /// The tabs and workers of the origin hear each other (a BroadcastChannel
     /// beside a shared outbox): one breaker and one budget per origin (fleet.rs).
     pub shared: bool,
@@ -273,12 +295,15 @@ pub struct Engine {
     /// Cancelled attempts whose fetch may still be on the wire, and their
     /// key: none of those keys is sent again until it ends (attempt.rs).
     pub(crate) lingering: Vec<(Io, String)>,
+    /// Key locks whose task ended while an attempt of the key lingers.
+    pub(crate) linger_locks: Vec<String>,
     /// `result(key)` calls waiting for the operation to settle.
     pub(crate) result_waiters: Vec<kept::Waiter>,
     /// When the waiting `result(key)` calls read the store again.
     pub(crate) result_watch_at: Option<f64>,
     /// When the started client announces its store and resends what is stored.
-    ready_at: Option<f64>,
+    pub(crate) ready_at: Option<f64>,
+    pub(crate) sync: BackgroundSync,
     /// Runs this client has read or run (`client.run(id)` answers from it).
     #[cfg(feature = "workflows")]
     pub(crate) runs_seen: Vec<RunInfo>,
@@ -309,9 +334,11 @@ impl Engine {
             drain: Drainer::default(),
             queries: Vec::new(),
             lingering: Vec::new(),
+            linger_locks: Vec::new(),
             result_waiters: Vec::new(),
             result_watch_at: None,
             ready_at: None,
+            sync: BackgroundSync::new(config.sync_api),
             #[cfg(feature = "workflows")]
             runs_seen: Vec::new(),
             forgetting: Vec::new(),
@@ -427,6 +454,7 @@ impl Engine {
         self.push(Action::Flush);
         self.release_probes(None);
         self.drain.stop();
+        self.close_passes();
         self.each_call(now, call::Wake::Close);
         self.cancel_resends(now);
         self.close_results(now);
@@ -473,6 +501,7 @@ impl Engine {
 
     /// An attempt got an answer. `retry_after`: its `Retry-After` header.
     pub fn answered(&mut self, now: Now, io: Io, status: u16, retry_after: Option<&str>) {
+        let retry_after = retry_after.filter(|_| status >= 400 || !self.is(Mutant::RetryAfterOnlyOnErrors));
         let retry_after_ms = retry_after.and_then(|v| parse_retry_after(v, now.wall));
         self.attempt_ended(
             now,
@@ -617,7 +646,7 @@ impl Engine {
             Task::Call(_) => self.busy_ended(now),
             // A round's own resends block nothing: the plan saw only calls busy.
             Task::Resend(r) => self.round_resend_done(now, &r.key, r.settled, r.progressed),
-            Task::Expire(e) => self.round_task_done(now, !e.left_to_holder, e.left_to_holder),
+            Task::Expire(e) => self.round_task_done(now, !e.left_to_holder, e.left_to_holder, e.removed),
             #[cfg(feature = "workflows")]
             Task::Run(_) => {}
         }
@@ -820,5 +849,7 @@ impl Engine {
 mod tests;
 #[cfg(test)]
 mod fleet_tests;
+#[cfg(test)]
+mod pass_tests;
 #[cfg(all(test, feature = "workflows"))]
 mod run_tests;

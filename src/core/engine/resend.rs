@@ -132,7 +132,7 @@ impl Engine {
         match (&r.phase, done) {
             (Phase::Locking(_), Done::Locked(granted)) => {
                 r.lock = Held::new(LockName::Key(r.key.clone()), granted);
-                if !granted {
+                if !granted && !self.is(Mutant::ResendBesideLiveCall) {
                     r.progressed = false;
                     return false;
                 }
@@ -195,8 +195,8 @@ impl Engine {
     /// Sends the record now if it is due and its origin's breaker lets it.
     fn resend_send(&mut self, now: Now, r: &mut Resend, record: Record) -> bool {
         let due_at = if r.forced { record.not_before } else { record.next_attempt_at.max(record.not_before) };
-        let live_here =
-            self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
+        let live_here = !self.is(Mutant::ResendBesideLiveCall)
+            && self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
         // Past its TTL (a record queued behind others in a long round): the
         // next round's plan expires it.
         let expired = record.expired_at != 0.0 || record.created_at + self.options.ttl_ms as f64 <= now.wall;
@@ -290,13 +290,14 @@ impl Engine {
                 // `client.result(key)` (a call that joined got it instead).
                 let keep = r.callers.is_empty();
                 self.deliver(r, io, status, attempt, keep);
-                let (write, key) = (self.io(), r.key.clone());
-                if keep {
-                    let data = crate::core::kept::KeptResult { key: key.clone(), status, settled_at: now.wall }.encode();
-                    self.push(Action::Keep { io: write, key, data, status, attempts: attempt, response: io });
+                let key = r.key.clone();
+                let write = if keep {
+                    self.keep_answer(now, key, status, attempt, io)
                 } else {
+                    let write = self.io();
                     self.push(Action::Delete { io: write, key, step: Step::ResendSettled });
-                }
+                    write
+                };
                 r.phase = Phase::Deleting { io: write, deliver: None };
                 true
             }
@@ -368,7 +369,9 @@ impl Engine {
         true
     }
 
+    /// The record is written back: it stays for a later retry.
     fn resend_then(&mut self, now: Now, r: &mut Resend, then: Then) {
+        self.want_sync();
         let attempts = r.record.as_ref().map_or(0, |rec| rec.attempts);
         match then {
             Then::Deferred(reason) => self.reject_joiners(now, r, ErrorKind::Queued, Some(reason), attempts),

@@ -24,7 +24,7 @@ use super::{Action, Arg, CallId, Cause, CauseText, Done, Engine, Event, Failure,
 use crate::core::contract::{ErrorKind, EventKind, StoreAction, WorkflowState};
 use crate::core::key::{fingerprint, uuid_v4};
 use crate::core::options::{refused, Expect, OptionError};
-use crate::core::journal::{is_valid_run_id, step_refuses, is_valid_step_name, run_key, RunFailure, RunMeta, RunState, StepMeta, StepState};
+use crate::core::journal::{is_valid_run_id, step_refuses_in, is_valid_step_name, run_key, RunFailure, RunMeta, RunState, StepMeta, StepState};
 
 /// How often a run another context executes is read again to learn its end
 /// (a BroadcastChannel note wakes it sooner).
@@ -269,7 +269,7 @@ impl Engine {
             (Phase::Watching { .. }, RunInput::Changed) => self.watch_again(now, r),
             (Phase::Running, RunInput::Reached { index, name, undo }) => self.decide_step(now, r, index, name, undo),
             // A Response the step returned with a refusing status fails it.
-            (Phase::Running, RunInput::StepDone { index, status: Some(status), .. }) if step_refuses(status) => {
+            (Phase::Running, RunInput::StepDone { index, status: Some(status), .. }) if step_refuses_in(self, status) => {
                 self.push(Action::StepRefused { id: r.id.clone(), index, status });
                 self.fail_run(now, r, RunFailure::Failed)
             }
@@ -602,6 +602,19 @@ impl Engine {
     /// One waiting for a store call ends when it completes.
     pub(crate) fn close_runs(&mut self, now: Now) {
         self.push(Action::StopRuns);
+        // The stopped runs' requests still in flight answer nobody here:
+        // their answers are kept for the run's next runner (call.rs).
+        for task in self.tasks.iter_mut() {
+            if let Task::Call(c) = task {
+                // Those not answered yet (an answered call keeps its list until it ends).
+                for call in c.steps.drain(..) {
+                    if let Some(i) = c.callers.iter().position(|x| *x == call) {
+                        c.callers.remove(i);
+                        self.actions.push_back(Action::Reject { call, failure: Failure::new(ErrorKind::Closed) });
+                    }
+                }
+            }
+        }
         self.each_task(now, |t| matches!(t, Task::Run(_)), |engine, task, now| match task {
             Task::Run(r) => {
                 for call in r.starters.drain(..).chain(r.waiters.drain(..)).collect::<Vec<_>>() {

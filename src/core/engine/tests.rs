@@ -17,12 +17,12 @@ pub(super) struct Harness {
 
 pub(super) fn harness(persistent: bool, policy: RetryPolicy) -> Harness {
     let options = Options { policy, ..Options::default() };
-    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true, shared: false });
+    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true, sync_api: false, shared: false });
     engine.set_listening(u32::MAX);
     Harness { engine, now: T0, next_call: 0 }
 }
 
-fn quick() -> RetryPolicy {
+pub(super) fn quick() -> RetryPolicy {
     RetryPolicy { max_attempts: 2, ..RetryPolicy::default() }
 }
 
@@ -36,7 +36,7 @@ impl Harness {
         std::iter::from_fn(|| self.engine.poll_action()).collect()
     }
 
-    fn post(&mut self, key: &str, body: &str) -> CallId {
+    pub(super) fn post(&mut self, key: &str, body: &str) -> CallId {
         self.next_call += 1;
         let call = CallId(self.next_call);
         self.engine.call(
@@ -59,7 +59,7 @@ impl Harness {
     }
 
     /// Runs a durable call's lock, read and persist; returns its first attempt.
-    fn durable_post(&mut self, key: &str, stored: &mut Vec<Record>) -> (CallId, Io) {
+    pub(super) fn durable_post(&mut self, key: &str, stored: &mut Vec<Record>) -> (CallId, Io) {
         let call = self.post(key, key);
         let lock = only(self.actions(), |a| matches!(a, Action::Lock { .. }));
         self.engine.locked(self.t(), io_of(&lock), true);
@@ -158,6 +158,8 @@ pub(super) fn kinds(actions: &[Action]) -> Vec<&'static str> {
             Action::StopRuns => "stop-runs",
             Action::Keep { .. } => "keep",
             Action::Kept { .. } => "kept",
+            Action::Drained { .. } => "drained",
+            Action::RegisterSync => "register-sync",
         })
         .collect()
 }
@@ -277,7 +279,10 @@ fn exhausted_live_bounds_leave_the_record_queued() {
     let put = only(h.actions(), |a| matches!(a, Action::Put { .. }));
     h.engine.wrote(h.t(), io_of(&put), Ok(()));
     let end = h.actions();
-    assert_eq!(kinds(&end), ["queued", "reject", "unlock", "lock"], "queued, then the drainer starts");
+    assert_eq!(kinds(&end), ["queued", "reject", "unlock"], "queued; no round before the record is due");
+    let due = h.engine.poll_timeout().expect("the drainer wakes when the record is due");
+    let Action::Put { record, .. } = &put else { unreachable!() };
+    assert_eq!(due, record.next_attempt_at - T0, "at the record's next attempt");
     let Action::Reject { call: rejected, failure } = &end[1] else { unreachable!() };
     assert_eq!(
         (*rejected, failure.kind, failure.reason, failure.attempts),
@@ -301,6 +306,10 @@ fn a_record_queued_behind_a_live_call_is_resent_when_that_call_ends() {
         stored[1] = (**record).clone();
     }
     h.engine.wrote(h.t(), io_of(&put), Ok(()));
+    assert_eq!(kinds(&h.actions()), ["queued", "reject", "unlock"]);
+    // c's round comes when c is due.
+    h.now = T0 + stored[1].next_attempt_at - T0;
+    h.engine.handle_timeout(h.t());
     let drain_lock = only(h.actions(), |a| matches!(a, Action::Lock { name: LockName::Drain, .. }));
     h.engine.locked(h.t(), io_of(&drain_lock), true);
     let list = only(h.actions(), |a| matches!(a, Action::List { .. }));
