@@ -22,7 +22,9 @@
 //! browsers share them over a BroadcastChannel (src/core/engine/fleet.rs:
 //! modelled here as heard at once; the Chromium test measures the real
 //! thing). A retry the budget cannot pay waits until it can, as a durable
-//! call's queued record does.
+//! call's queued record does. Also a brownout, where a budget is meant to
+//! bind: the server up with room for every call but failing half of them
+//! with a 503, so successes keep resetting the breakers' counts.
 //!
 //! Model 2 re-creates aws-samples/aws-arch-backoff-simulator (Brooker,
 //! "Exponential Backoff and Jitter"): N clients update one OCC row. Each reads
@@ -83,17 +85,28 @@ fn herd_policy() -> RetryPolicy {
 
 /// Refuses connections, then serves the first `capacity` requests of each
 /// wall-clock second and answers 503 to the rest. Requests come in time order.
+/// In a brownout it does not refuse connections during the outage: it answers
+/// 503 to one request in two (drawn), within the same capacity.
 struct Server {
     capacity: u32,
     outage_ms: u64,
     second: u64,
     served: u32,
+    brownout: Option<SplitMix64>,
 }
 
 impl Server {
+    fn new(capacity: u32, outage_ms: u64, brownout: bool) -> Server {
+        let brownout = brownout.then(|| SplitMix64::new(SEED ^ 0xB70E));
+        Server { capacity, outage_ms, second: 0, served: 0, brownout }
+    }
+
     fn answer(&mut self, now_ms: u64) -> Outcome {
         if now_ms < self.outage_ms {
-            return Outcome::Network;
+            let Some(rng) = self.brownout.as_mut() else { return Outcome::Network };
+            if rng.up_to(1) == 0 {
+                return Outcome::Response { status: 503, retry_after_ms: None };
+            }
         }
         if now_ms / 1_000 != self.second {
             (self.second, self.served) = (now_ms / 1_000, 0);
@@ -124,7 +137,7 @@ struct HerdRun {
 
 fn run_herd(strategy: Strategy, capacity: u32) -> HerdRun {
     let policy = herd_policy();
-    let mut server = Server { capacity, outage_ms: OUTAGE_MS, second: 0, served: 0 };
+    let mut server = Server::new(capacity, OUTAGE_MS, false);
     let mut seeds = SplitMix64::new(SEED);
     let mut queue = BinaryHeap::new();
     let mut clients: Vec<Client> = (0..CLIENTS)
@@ -208,6 +221,8 @@ struct Fleet {
     /// Calls each tab makes, one a second (each must succeed).
     calls: u32,
     outage_ms: u64,
+    /// The server answers half its requests with a 503 instead of being down.
+    brownout: bool,
 }
 
 impl Fleet {
@@ -249,7 +264,7 @@ struct FleetRun {
 fn run_fleet(fleet: Fleet, capacity: u32) -> FleetRun {
     let policy = herd_policy();
     let budget_config = BudgetConfig::default();
-    let mut server = Server { capacity, outage_ms: fleet.outage_ms, second: 0, served: 0 };
+    let mut server = Server::new(capacity, fleet.outage_ms, fleet.brownout);
     let mut seeds = SplitMix64::new(SEED ^ 0x7AB5);
     let mut queue = BinaryHeap::new();
     let owner = |o: Owner, id: usize| if o == Owner::User { id / TABS } else { id };
@@ -515,10 +530,10 @@ fn main() {
 
     use Owner::{Off, Tab as PerTab, User};
     let combos = [(PerTab, Off), (User, Off), (User, User), (Off, Off), (Off, PerTab), (Off, User)];
-    let fleets = |calls: u32, outage_ms: u64, capacities: &[u32]| -> Vec<FleetRun> {
+    let fleets = |calls: u32, outage_ms: u64, capacities: &[u32], brownout: bool| -> Vec<FleetRun> {
         let runs = capacities
             .iter()
-            .flat_map(|&c| combos.iter().map(move |&(breaker, budget)| (c, Fleet { breaker, budget, calls, outage_ms })));
+            .flat_map(|&c| combos.iter().map(move |&(breaker, budget)| (c, Fleet { breaker, budget, calls, outage_ms, brownout })));
         runs.map(|(c, f)| run_fleet(f, c)).collect()
     };
     let _ = write!(
@@ -529,11 +544,14 @@ fn main() {
          cannot pay waits until it can (a durable call's queued record). Per user: one breaker and one budget shared by \
          its tabs, heard at once (the Chromium test measures the real BroadcastChannel).\n\n{}\n\
          The same users, each tab making 10 calls, one a second (a busy page), C = 100:\n\n{}\n\
-         The same busy page through a 5-minute outage, C = 100:\n\n{}",
+         The same busy page through a 5-minute outage, C = 100:\n\n{}\n\
+         A 5-minute brownout instead: the server is up, with room for every call (C = 5,000; the tabs make 4,000 a \
+         second), but answers 503 to one request in two; each tab calls once a second, 300 calls, through it:\n\n{}",
         USERS * TABS,
-        fleet_table(&fleets(1, OUTAGE_MS, &CAPACITIES)),
-        fleet_table(&fleets(10, OUTAGE_MS, &CAPACITIES[..1])),
-        fleet_table(&fleets(10, 300_000, &CAPACITIES[..1])),
+        fleet_table(&fleets(1, OUTAGE_MS, &CAPACITIES, false)),
+        fleet_table(&fleets(10, OUTAGE_MS, &CAPACITIES[..1], false)),
+        fleet_table(&fleets(10, 300_000, &CAPACITIES[..1], false)),
+        fleet_table(&fleets(300, 300_000, &[5_000], true)),
     );
 
     let (plain_calls, plain_ms) = occ_mean(false);
