@@ -37,7 +37,12 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
         // The host's timer fired: it has none set now.
         client.armed = -1.0;
     }
-    let engine = client.engine.as_mut().ok_or(Malformed)?;
+    let Some(engine) = client.engine.as_mut() else {
+        // Another tab's news can reach a client between opening its channel
+        // and its start: nothing to apply it to yet, and nothing is lost (the
+        // engine's hello, once started, asks the others again).
+        return if matches!(op, In::Heard | In::RemoteSettled) { Ok(Ok(())) } else { Err(Malformed) };
+    };
     let done = Ok(Ok(()));
     match op {
         In::Start => {}
