@@ -18,7 +18,7 @@ mod sim;
 use std::sync::OnceLock;
 
 use durafetch::core::engine::Mutant;
-use sim::host::MAX_IDLE_STREAK;
+use sim::checker::MAX_IDLE_STREAK;
 use sim::report::run_seed;
 use sim::runs::{describe, failing, full_range, run, run_config, run_seeds, seeds, stderr, Runs, OPS};
 use sim::world::Config;
@@ -190,6 +190,7 @@ fn broken_protocols_are_caught() {
         (Mutant::RetryAfterOnlyOnErrors, "the server asked"),
         (Mutant::StepFailsOnlyOn5xx, "committed done on status"),
         (Mutant::ResentCountsAsDone, "drain said nothing remains"),
+        (Mutant::OfflineFactIgnored, "ran out of attempts after"),
         (Mutant::NoBudget, "budget:"),
         (Mutant::UnsharedOrigins, "while the breaker"),
         (Mutant::ProbeWithoutLock, "two probes at once"),

@@ -95,8 +95,18 @@ pub fn start(sim: &Rc<Sim>) {
         }
         s.log(|| format!("network down{}", if known { " (the device knows: offline)" } else { "" }));
         if known {
+            // navigator.onLine turns false at once; each context's 'offline'
+            // event comes a task or more later, so a fetch may fail in between
+            // (the host then reports the platform's fact with the failure).
             s.device_offline.set(true);
-            s.alive_clients().iter().for_each(|c| c.offline());
+            for c in s.alive_clients() {
+                let (sim, delay) = (s.clone(), s.draw(0, 300));
+                s.exec.after(delay, move || {
+                    if sim.device_offline.get() && c.alive.get() {
+                        c.offline();
+                    }
+                });
+            }
         }
         let back = s.clone();
         s.exec.after(s.draw(100, 10_000), move || {

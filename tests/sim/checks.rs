@@ -56,6 +56,11 @@ pub struct Checks {
     pub drains_left_some: u64,
     pub pages_shown: u64,
     pub sync_registrations: u64,
+    /// Live calls that ran out of attempts (each after exactly maxAttempts
+    /// that counted); failed attempts the host reported while the device
+    /// was offline, some before the engine's 'offline' event.
+    pub exhausted_checked: u64,
+    pub offline_failures: u64,
 }
 
 impl Checks {
@@ -82,6 +87,8 @@ impl Checks {
         self.drains_left_some += o.drains_left_some;
         self.pages_shown += o.pages_shown;
         self.sync_registrations += o.sync_registrations;
+        self.exhausted_checked += o.exhausted_checked;
+        self.offline_failures += o.offline_failures;
     }
 }
 

@@ -26,6 +26,7 @@ use durafetch::core::record::Record;
 use durafetch::core::retry_after::parse_retry_after;
 
 use super::app;
+use super::checker::Checker;
 use super::checks::Sending;
 use super::fleet::CHANNEL_MS;
 use super::drains::{self, DrainAsk};
@@ -35,10 +36,6 @@ use super::ledger::{AttemptAt, Report, Sender};
 use super::net::{dispatch, Reply};
 use super::store::{DELETE_DELAY_MS, LIST_MS, STORE_MS};
 use super::world::Sim;
-
-/// Idle rounds allowed back to back (a kick or a clock jump forward may
-/// start one at once); more is a spin.
-pub const MAX_IDLE_STREAK: u64 = 3;
 
 /// The caller's AbortSignal.
 pub struct Abort {
@@ -126,12 +123,6 @@ enum Payload {
 }
 
 /// Check only: what this host saw of the drainer's current round.
-#[derive(Default)]
-struct Round {
-    started: u64,
-    resend_locks: u32,
-    refused: u32,
-}
 
 pub struct Host {
     pub sim: Rc<Sim>,
@@ -156,13 +147,6 @@ pub struct Host {
     /// Deletes held back to share a transaction (io/idb.js), not yet sent.
     held_deletes: RefCell<Vec<Box<dyn FnOnce(&Rc<Host>)>>>,
     timer: Cell<u64>,
-    /// The attempt number of the last 'attempt' event, for the send that follows it.
-    attempt: Cell<u32>,
-    /// The Retry-After (ms) of the last answer per key, for the 'retry' that follows it.
-    asked: RefCell<BTreeMap<String, Option<u64>>>,
-    round: RefCell<Option<Round>>,
-    idle_streak: Cell<u64>,
-    last_idle_end: Cell<Option<u64>>,
     waiters: RefCell<BTreeMap<u32, Waiter>>,
     /// Runs whose workflow code runs here.
     execs: RefCell<BTreeSet<usize>>,
@@ -174,8 +158,8 @@ pub struct Host {
     /// Check only: origins whose breaker opened on this tab's own verdict,
     /// until the engine has done what the verdict asked (telling the others).
     opened: RefCell<Vec<String>>,
-    /// The status each step's Response had, until the engine commits or refuses the step.
-    step_statuses: RefCell<BTreeMap<(String, u32), u16>>,
+    /// What is noted only to check the engine (checker.rs).
+    check: Checker,
 }
 
 fn step_label(step: Step, prefix: &'static str) -> &'static str {
@@ -288,19 +272,14 @@ impl Host {
             payloads: RefCell::new(BTreeMap::new()),
             held: RefCell::new(BTreeSet::new()),
             realm_waiting: RefCell::new(BTreeMap::new()),
-            step_statuses: RefCell::new(BTreeMap::new()),
             held_deletes: RefCell::new(Vec::new()),
             timer: Cell::new(0),
-            attempt: Cell::new(0),
-            asked: RefCell::new(BTreeMap::new()),
-            round: RefCell::new(None),
-            idle_streak: Cell::new(0),
-            last_idle_end: Cell::new(None),
             waiters: RefCell::new(BTreeMap::new()),
             execs: RefCell::new(BTreeSet::new()),
             kept: RefCell::new(BTreeMap::new()),
             hearing: Cell::new(false),
             opened: RefCell::new(Vec::new()),
+            check: Checker::new(!online),
         })
     }
 
@@ -398,6 +377,7 @@ impl Host {
         let exec_now = self.sim.exec.now();
         let asked = self.calls.borrow().values().filter(|c| c.floor > exec_now).count() as u64;
         self.sim.ledger.borrow_mut().checks.asked_waits_at_wake += asked;
+        self.check.told(false);
         self.with_engine(|engine, now| engine.online(now));
     }
 
@@ -430,6 +410,7 @@ impl Host {
     }
 
     pub fn offline(self: &Rc<Self>) {
+        self.check.told(true);
         self.with_engine(|engine, now| engine.offline(now));
     }
 
@@ -506,7 +487,7 @@ impl Host {
     /// Response (the engine decides whether that status fails it).
     pub fn step_done(self: &Rc<Self>, id: &str, index: u32, status: u16) {
         let id = id.to_string();
-        self.step_statuses.borrow_mut().insert((id.clone(), index), status);
+        self.check.step_answered(&id, index, status);
         self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index), status: Some(status) }).expect("a valid step")));
     }
 
@@ -688,10 +669,8 @@ impl Host {
 
     fn perform(self: &Rc<Self>, action: Action) {
         match action {
-            Action::Send { io, source, key, timeout_ms, attempt, .. } => {
-                self.attempt.set(attempt);
-                self.send(io, source, key, timeout_ms)
-            }
+            // The attempt number is counted from what the network carries.
+            Action::Send { io, source, key, timeout_ms, .. } => self.send(io, source, key, timeout_ms),
             // The host aborts the fetch: its promise rejects (AbortError) on
             // a later task, and the host reports that end like any other.
             // The request itself may still reach the server: the network
@@ -699,6 +678,7 @@ impl Host {
             Action::Cancel { io } => {
                 self.sim.log(|| format!("c{} cancel io {}", self.instance, io.0));
                 self.sim.fleet.borrow_mut().ended(self.instance, io.0, false);
+                self.check.cancelled(io.0);
                 self.cancelled.borrow_mut().insert(io.0);
                 // A fetch rejects on abort at once, or (a custom fetch, an
                 // upload in progress) a while later: its request stays on
@@ -850,7 +830,7 @@ impl Host {
                 }
                 if drain {
                     self.sim.log(|| format!("c{} drain round ends", self.instance));
-                    self.round_ended();
+                    self.check.round_ended(self.instance, self.sim.exec.now(), &mut self.sim.ledger.borrow_mut());
                 }
             }
             Action::PutRun { io, key, meta } => {
@@ -926,7 +906,7 @@ impl Host {
             Action::Execute { id } => self.execute(&id),
             Action::StepGo { id, index, go } => self.step_go(&id, index, go),
             Action::StepCommitted { id, index } => {
-                if let Some(status) = self.step_statuses.borrow_mut().remove(&(id.clone(), index)).filter(|s| *s >= 400) {
+                if let Some(status) = self.check.take_step_status(&id, index).filter(|s| *s >= 400) {
                     self.violation(format!("c{}: {id} step {index} committed done on status {status}", self.instance));
                 }
                 if let Some(r) = run_of(&id) {
@@ -936,7 +916,7 @@ impl Host {
             // The step failed: its code stops (io/runs.js rejects the step).
             Action::StepRefused { id, index, status } => {
                 // The README: a step whose Response is a 4xx or 5xx fails; 1xx-3xx are answers.
-                let answered = self.step_statuses.borrow_mut().remove(&(id.clone(), index));
+                let answered = self.check.take_step_status(&id, index);
                 if status < 400 || answered != Some(status) {
                     self.violation(format!("c{}: {id} step {index} failed on status {status} (answered {answered:?})", self.instance));
                 }
@@ -979,7 +959,7 @@ impl Host {
         let Some(key) = key else {
             return self.violation("an unkeyed send in a simulation of keyed calls".into());
         };
-        let (op_key, body, sender, url) = match &source {
+        let (op_key, body, sender, url, number) = match &source {
             Source::Call(call) => {
                 let mut calls = self.calls.borrow_mut();
                 let Some(c) = calls.get_mut(&call.0) else {
@@ -989,16 +969,18 @@ impl Host {
                 // A durable call's schedule starts when its record is stored
                 // and locked, and its first attempt goes at that instant.
                 let started = *c.started.get_or_insert(sim.exec.now());
+                // The attempt number is counted from what the network carries.
+                let attempt = self.check.sent(io.0, &c.key, Some(call.0));
                 let sender = Sender::Live {
                     call: c.id,
-                    attempt: self.attempt.get(),
+                    attempt,
                     started,
                     floor: c.floor,
                     resubmission: c.resubmission,
                     aborted: c.signal.aborted(),
                     durable: c.durable,
                 };
-                (c.key.clone(), c.body.clone(), sender, c.url.clone())
+                (c.key.clone(), c.body.clone(), sender, c.url.clone(), attempt)
             }
             Source::Record(record) => {
                 if sim.fault(sim.cfg.p_replay_fail) {
@@ -1008,8 +990,9 @@ impl Host {
                         engine.failed(now, io, AttemptFailure::BeforeReplay)
                     });
                 }
+                self.check.sent(io.0, &record.key, None);
                 let sender = Sender::Resend { not_before: record.not_before };
-                (record.key.clone(), record.body.clone().unwrap_or_default(), sender, record.url.clone())
+                (record.key.clone(), record.body.clone().unwrap_or_default(), sender, record.url.clone(), record.attempts + 1)
             }
         };
         let stored_key = op_key.clone();
@@ -1032,7 +1015,7 @@ impl Host {
         };
         sim.ledger.borrow_mut().on_attempt(op, &key, &sender, &at);
         sim.log(|| format!("c{} send {key} op {op} timeout {timeout_ms} io {}", self.instance, io.0));
-        sim.fleet.borrow_mut().sent(self.instance, io.0, origin_of(&url), self.attempt.get(), sim.exec.now());
+        sim.fleet.borrow_mut().sent(self.instance, io.0, origin_of(&url), number, sim.exec.now());
         // The host's span for this attempt (io/tracing.js): a resend links
         // to the one its record keeps.
         if let Source::Record(record) = &source {
@@ -1040,8 +1023,6 @@ impl Host {
         }
         let trace = sim.ledger.borrow_mut().new_span(op);
         self.engine.borrow_mut().traced(io, &trace);
-        // The Retry-After that counts is this attempt's answer's.
-        self.asked.borrow_mut().remove(&op_key);
         // The README: within one origin, no operation is in flight twice at
         // once. One client, always; across tabs, under Web Locks (without
         // them, the README's stated limit). A dead tab's sends are dropped
@@ -1082,16 +1063,16 @@ impl Host {
                 match reply {
                     Reply::Answered { status, retry_after } => {
                         let asked = retry_after.as_deref().and_then(|v| parse_retry_after(v, now.wall));
-                        host.asked.borrow_mut().insert(op_key.clone(), asked);
+                        host.check.answered(io.0, &op_key, status, asked);
                         host.sim.log(|| format!("c{} {op_key} -> {status}", host.instance));
                         host.hold(io, Payload::Response(status));
                         host.engine.borrow_mut().answered(now, io, status, retry_after.as_deref());
                     }
                     Reply::Network => {
-                        host.asked.borrow_mut().insert(op_key.clone(), None);
-                        host.sim.log(|| format!("c{} {op_key} -> network error", host.instance));
+                        let offline = host.failed_offline(io, Some(&op_key));
+                        host.sim.log(|| format!("c{} {op_key} -> network error{}", host.instance, if offline { " (offline)" } else { "" }));
                         host.hold(io, Payload::Cause);
-                        host.engine.borrow_mut().failed(now, io, AttemptFailure::Network { offline: false });
+                        host.engine.borrow_mut().failed(now, io, AttemptFailure::Network { offline });
                     }
                 }
                 host.drive();
@@ -1111,7 +1092,10 @@ impl Host {
     fn delete_now(self: &Rc<Self>, io: Io, key: String, step: Step) {
         let fails = self.store_fault();
         let sim = self.sim.clone();
-        let settled = matches!(step, Step::CallSettled | Step::ResendSettled);
+        // Check only: settled means its latest attempt here got an answer
+        // `retryOn` does not retry, and a record (not a kept answer) goes;
+        // whatever the engine calls this delete.
+        let answered = self.check.settles(&key, &self.sim.cfg.policy.retry_on);
         let k = key.clone();
         let ttl = self.sim.cfg.ttl_ms as f64;
         self.sim.exec.after(STORE_MS, move || {
@@ -1119,13 +1103,13 @@ impl Host {
                 let removed = sim.store.borrow_mut().remove(&k);
                 // Check only: a kept answer removed unread past its TTL.
                 let kept = removed.and_then(|v| KeptResult::decode(v.data.as_deref()?).ok());
-                if kept.is_some_and(|kept| kept.settled_at + ttl <= sim.now_ms()) {
+                if kept.as_ref().is_some_and(|kept| kept.settled_at + ttl <= sim.now_ms()) {
                     let op = sim.ledger.borrow().key_op.get(&k).copied();
                     if let Some(op) = op {
                         sim.ledger.borrow_mut().ops[op].kept_expired = true;
                     }
                 }
-                if settled {
+                if answered && kept.is_none() {
                     sim.ledger.borrow_mut().settled(&k, sim.exec.now());
                 }
                 sim.log(|| format!("delete {k}"));
@@ -1160,12 +1144,22 @@ impl Host {
     }
 
     /// A cancelled attempt's fetch ended: its promise rejected (AbortError).
+    /// An attempt's fetch failed: the platform's fact (navigator.onLine),
+    /// maybe ahead of its 'offline' event, goes with it.
+    fn failed_offline(&self, io: Io, key: Option<&str>) -> bool {
+        let offline = self.sim.device_offline.get();
+        self.check.failed(io.0, key, offline);
+        self.sim.ledger.borrow_mut().checks.offline_failures += offline as u64;
+        offline
+    }
+
     fn aborted(&self, engine: &mut Engine, now: Now, io: Io) {
         let (c, sd) = (self.cancelled.borrow().contains(&io.0), self.sending.borrow().contains_key(&io.0));
         self.sim.log(|| format!("c{} abort of io {} ends its fetch {c} {sd}", self.instance, io.0));
         if self.cancelled.borrow_mut().remove(&io.0) && self.sending.borrow_mut().remove(&io.0).is_some() {
+            let offline = self.failed_offline(io, None);
             self.hold(io, Payload::Cause);
-            engine.failed(now, io, AttemptFailure::Network { offline: false });
+            engine.failed(now, io, AttemptFailure::Network { offline });
         }
     }
 
@@ -1174,7 +1168,7 @@ impl Host {
         match event {
             Event::Retry { key, attempt, delay_ms, resumed, .. } => {
                 let Some(key) = key else { return };
-                let asked = self.asked.borrow_mut().remove(&key).flatten();
+                let asked = self.check.take_asked(&key);
                 let op = self.sim.ledger.borrow().key_op.get(&key).copied().unwrap_or(usize::MAX);
                 let backoff = self.sim.cfg.policy.backoff;
                 self.sim.ledger.borrow_mut().on_wait(op, attempt.saturating_sub(1), delay_ms, asked, backoff);
@@ -1218,8 +1212,12 @@ impl Host {
             }
             Event::Queued { key, reason, .. } => {
                 self.sim.fleet.borrow_mut().figures.budget_refusals += (reason == QueueReason::Budget) as u64;
-                self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str()))
+                self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str()));
+                if reason == QueueReason::Exhausted {
+                    self.check_exhausted(&key);
+                }
             }
+            Event::GiveUp { key: Some(key), reason: GiveUpReason::Exhausted, .. } => self.check_exhausted(&key),
             Event::GiveUp { reason: GiveUpReason::Budget, .. } => self.sim.fleet.borrow_mut().figures.budget_refusals += 1,
             Event::Breaker { origin, state } => match state {
                 Transition::Opened if !self.hearing.get() => self.opened.borrow_mut().push(origin),
@@ -1227,6 +1225,19 @@ impl Host {
                 _ => {}
             },
             Event::GiveUp { .. } | Event::Workflow { .. } | Event::StoreSelected => {}
+        }
+    }
+
+    /// A live call ran out of attempts: it made exactly maxAttempts that
+    /// counted, as the network saw them (a failure while the device was
+    /// offline counts for nothing).
+    fn check_exhausted(&self, key: &str) {
+        let Some(id) = self.call_by_key(key) else { return };
+        let sent = self.check.counted(id);
+        let max = self.sim.cfg.policy.max_attempts;
+        self.sim.ledger.borrow_mut().checks.exhausted_checked += 1;
+        if sent != max {
+            self.violation(format!("c{}: {key} ran out of attempts after {sent} that counted, maxAttempts {max}", self.instance));
         }
     }
 
@@ -1304,49 +1315,13 @@ impl Host {
         });
         match step {
             Step::DrainLock if granted => {
-                *self.round.borrow_mut() = Some(Round { started: exec_now, ..Round::default() })
+                self.check.round_started(exec_now)
             }
-            Step::ResendLock => {
-                if let Some(round) = self.round.borrow_mut().as_mut() {
-                    round.resend_locks += 1;
-                    round.refused += !granted as u32;
-                }
-            }
+            Step::ResendLock => self.check.resend_lock(granted),
             Step::ExpireLock if !granted => self.sim.ledger.borrow_mut().checks.expiries_left_to_holder += 1,
             _ => {}
         }
         self.later(0, step_label(step, "done"), move |_, engine, now| engine.locked(now, io, granted));
-    }
-
-    /// Check only: a round whose ready resends all found their key locked
-    /// elsewhere must be followed by a wait, not by another round at once.
-    fn round_ended(&self) {
-        let Some(round) = self.round.borrow_mut().take() else {
-            return;
-        };
-        let now = self.sim.exec.now();
-        if round.resend_locks == 0 || round.refused < round.resend_locks {
-            if round.resend_locks > 0 {
-                self.idle_streak.set(0);
-                self.last_idle_end.set(None);
-            }
-            return;
-        }
-        let back_to_back = self.last_idle_end.get() == Some(round.started);
-        let streak = if back_to_back { self.idle_streak.get() + 1 } else { 1 };
-        self.idle_streak.set(streak);
-        self.last_idle_end.set(Some(now));
-        let mut ledger = self.sim.ledger.borrow_mut();
-        let c = &mut ledger.checks;
-        c.idle_rounds += 1;
-        c.longest_idle_streak = c.longest_idle_streak.max(streak);
-        if streak == MAX_IDLE_STREAK + 1 {
-            ledger.checks.long_idle_streaks += 1;
-            ledger.violations.push(format!(
-                "spin: client {} ran {streak} drain rounds back to back by t={now} ms, each finding every ready key locked elsewhere",
-                self.instance
-            ));
-        }
     }
 
     /// Check only: what a drain round's listing shows.

@@ -1,6 +1,7 @@
 //! The deterministic simulation behind tests/simulation.rs.
 
 pub mod app;
+pub mod checker;
 pub mod checks;
 pub mod dates;
 pub mod drains;

@@ -117,6 +117,9 @@ pub enum Mutant {
     /// Retry-After read only on an error status (the old host's rule), so a
     /// retried 2xx goes early.
     RetryAfterOnlyOnErrors,
+    /// A fetch that failed while the platform says offline is judged as if
+    /// online until the 'offline' event comes: it counts toward maxAttempts.
+    OfflineFactIgnored,
     /// A drain counts what it resent as done, whatever the answer (a 5xx
     /// included): it says nothing remains while operations wait to retry.
     ResentCountsAsDone,
@@ -514,7 +517,7 @@ impl Engine {
         let end = match failure {
             AttemptFailure::Network { offline } => {
                 // The platform knows before its 'offline' event arrives.
-                if offline {
+                if offline && !self.is(Mutant::OfflineFactIgnored) {
                     self.offline(now);
                 }
                 AttemptEnd::Outcome { outcome: Outcome::Network, held: true }
