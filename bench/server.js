@@ -15,25 +15,17 @@ import { fileURLToPath } from 'node:url';
 import { hasTaskset } from './lib/child.js';
 import { interleave, percentile, median, round } from './lib/stats.js';
 import { startRedis, startPostgres } from '../js-tests/server/services.js';
+import { CONTENDERS as ALL_CONTENDERS, selectContenders } from './server-contenders.js';
 
 const ROUNDS = Number(process.env.BENCH_SERVER_ROUNDS ?? 8);
 const SEQ_PER_ROUND = 300;
 const CONCURRENCY = 64;
 const CONC_PER_ROUND = 2_000;
 
-export const CONTENDERS = [
-  ['express', { kind: 'express', guard: 'none' }],
-  ['express + durafetch/server, memory', { kind: 'express', guard: 'durafetch', store: 'memory' }],
-  ['express + durafetch/server, Redis', { kind: 'express', guard: 'durafetch', store: 'redis' }],
-  ['express + durafetch/server, Redis (node-redis v4 client)', { kind: 'express', guard: 'durafetch', store: 'redis-v4' }],
-  ['express + durafetch/server, PostgreSQL', { kind: 'express', guard: 'durafetch', store: 'postgres' }],
-  ['express + express-idempotency, Redis', { kind: 'express', guard: 'express-idempotency' }],
-  ['express + @node-idempotency/core, Redis', { kind: 'express', guard: 'node-idempotency' }],
-  ['fetch handler', { kind: 'fetch', guard: 'none' }],
-  ['fetch handler + idempotent(), memory', { kind: 'fetch', guard: 'durafetch', store: 'memory' }],
-  ['fetch handler + idempotent(), Redis', { kind: 'fetch', guard: 'durafetch', store: 'redis' }],
-  ['fetch handler + idempotent(), PostgreSQL', { kind: 'fetch', guard: 'durafetch', store: 'postgres' }],
-];
+// BENCH_SERVER_ONLY=<regex>: only the contenders it matches, and their bare baselines (for quick comparisons;
+// make bench-server runs them all).
+const only = process.env.BENCH_SERVER_ONLY ? new RegExp(process.env.BENCH_SERVER_ONLY) : undefined;
+const CONTENDERS = only ? selectContenders(only) : ALL_CONTENDERS;
 
 async function startTarget(config) {
   const script = fileURLToPath(new URL('./server-target.js', import.meta.url));

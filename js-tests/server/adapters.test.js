@@ -91,6 +91,99 @@ test('toNodeListener: a fetch handler on Node http, replays, binary bodies, cook
   }
 });
 
+test('toNodeListener in front of a wrapper: the idempotent() answer it gets is a Response it can change or read', async () => {
+  let runs = 0;
+  const orders = idempotent(async (request) => { runs += 1; return Response.json({ run: runs, body: await request.json() }, { status: 201 }); });
+  const { base, close } = await listen(toNodeListener(async (request) => {
+    const answer = await orders(request);
+    if (new URL(request.url).pathname === '/copy') return new Response(answer.body, { status: answer.status, headers: answer.headers });
+    answer.headers.set('x-wrapped', 'yes');
+    return answer;
+  }));
+  try {
+    const first = await send(base, 'w1');
+    assert.deepEqual([first.status, first.headers.get('x-wrapped'), await first.json()], [201, 'yes', { run: 1, body: { item: 'tea' } }]);
+    const copied = await send(base, 'w1', { path: '/copy' });
+    assert.equal(copied.status, 422, 'another path under the same key');
+    await copied.text();
+    const fresh = await send(base, 'w2', { path: '/copy' });
+    assert.deepEqual([fresh.status, await fresh.json()], [201, { run: 2, body: { item: 'tea' } }], 'its body read as a stream by the wrapper');
+    const replay = await send(base, 'w2', { path: '/copy' });
+    assert.deepEqual([replay.headers.get('idempotent-replayed'), await replay.json()], ['true', { run: 2, body: { item: 'tea' } }]);
+  } finally {
+    await close();
+  }
+});
+
+// toNodeListener and Express with a memoryStore() take the engine's direct
+// path into the core's records (one call before the handler, one after):
+// the same rules as every store, checked here on an injected clock.
+for (const face of ['toNodeListener', 'Express']) {
+  test(`memoryStore behind ${face}: 409 while the lease holds, a takeover after it, the late answer refused; 422, 403, release on 5xx`, async () => {
+    let t = Date.now();
+    const options = { now: () => t, lockTimeoutMs: 5_000 };
+    let runs = 0;
+    const gates = [1, 2].map(() => { let open; const opened = new Promise((resolve) => { open = resolve; }); return { open, opened }; });
+    const answer = async (path, run) => {
+      if (path === '/slow' && run <= 2) await gates[run - 1].opened;
+      return path === '/fail' ? [503, `failed ${run}`] : [201, `run ${run}`];
+    };
+    const started = async (n) => { for (let i = 0; i < 500 && runs < n; i++) await new Promise((resolve) => setTimeout(resolve, 2)); };
+    let listener;
+    if (face === 'Express') {
+      const app = express();
+      app.use(express.json());
+      app.use(expressIdempotency(options));
+      app.post(['/slow', '/fail'], async (req, res) => { runs += 1; const [status, text] = await answer(req.path, runs); res.status(status).send(text); });
+      listener = app;
+    } else {
+      listener = toNodeListener(idempotent(async (request) => {
+        runs += 1;
+        const [status, text] = await answer(new URL(request.url).pathname, runs);
+        return new Response(text, { status });
+      }, options));
+    }
+    const { base, close } = await listen(listener);
+    try {
+      const first = send(base, 'lease', { path: '/slow' });
+      await started(1);
+      const busy = await send(base, 'lease', { path: '/slow' });
+      assert.deepEqual([busy.status, busy.headers.get('retry-after')], [409, '1']);
+      await busy.text();
+      t += 5_000; // the lease ends on the injected clock: a resend takes the key over
+      const second = send(base, 'lease', { path: '/slow' });
+      await started(2);
+      gates[0].open(); // the first owner answers while the second holds the key
+      const late = await first;
+      assert.deepEqual([late.status, await late.text()], [201, 'run 1'], 'the first caller still gets its own answer');
+      gates[1].open();
+      const taken = await second;
+      assert.deepEqual([taken.status, await taken.text()], [201, 'run 2']);
+      const replay = await send(base, 'lease', { path: '/slow' });
+      assert.deepEqual([replay.headers.get('idempotent-replayed'), await replay.text()], ['true', 'run 2'], 'the late answer was refused');
+      const quoted = await send(base, '"lease"', { path: '/slow' });
+      assert.deepEqual([quoted.headers.get('idempotent-replayed'), await quoted.text()], ['true', 'run 2'], 'the sf-string form is the same key');
+      const fresh = await send(base, '"quoted-first"', { path: '/slow' });
+      assert.equal(await fresh.text(), 'run 3');
+      const freshBare = await send(base, 'quoted-first', { path: '/slow' });
+      assert.deepEqual([freshBare.headers.get('idempotent-replayed'), await freshBare.text()], ['true', 'run 3'], 'claimed quoted, replayed bare');
+      const other = await send(base, 'lease', { path: '/slow', body: '{"item":"coffee"}' });
+      assert.equal(other.status, 422);
+      await other.text();
+      const stranger = await send(base, 'lease', { path: '/slow', headers: { authorization: 'Bearer someone-else' } });
+      assert.equal(stranger.status, 403);
+      await stranger.text();
+      for (const expected of ['failed 4', 'failed 5']) {
+        const failed = await send(base, 'fails', { path: '/fail' });
+        assert.deepEqual([failed.status, await failed.text()], [503, expected], 'a 5xx is released: the resend runs');
+      }
+      assert.equal(runs, 5);
+    } finally {
+      await close();
+    }
+  });
+}
+
 test('Express: replays, 409/422 problems, writeHead headers, next(err) releases, raw bodies, oversized answers', async () => {
   const runs = { orders: 0, fail: 0, big: 0, raw: 0 };
   let releaseHeld;

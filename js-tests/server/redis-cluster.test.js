@@ -54,7 +54,8 @@ const FIXTURE_CLIENT = { 'node-redis v6': 'redis', 'node-redis v4': 'redis4', io
 test('conformance on a Redis Cluster through node-redis v6, node-redis v4 and ioredis cluster clients, as they are', { timeout: 120_000 }, async () => {
   for (const [name, make] of Object.entries(CLIENTS)) {
     const store = redisStore(await make());
-    const results = await runConformance({ idempotent, store, storeClock: redisClusterStoreClock(cluster) });
+    const storeClock = redisClusterStoreClock(cluster);
+    const results = await runConformance({ idempotent, store, storeClock }).finally(() => storeClock.close());
     assert.equal(results.length, CASES.length);
     const failed = results.filter((r) => !r.ok);
     assert.deepEqual(failed, [], `${name}: ${failed.map((f) => `${f.name}: ${f.error}`).join('\n\n')}`);

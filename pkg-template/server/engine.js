@@ -7,10 +7,12 @@
 // A store may answer synchronously (memoryStore does): then nothing here
 // awaits or arms a timer, and claim/finish return their result directly.
 // Callers handle both (`isThenable`); that keeps the in-process store's
-// cost per request at a few microseconds.
+// cost per request at a few microseconds. A memoryStore() used as it is
+// lives in the core itself: admission, fingerprint, claim and verdict are
+// then one call into the module, settling and storing another.
 import { Engine } from './server.js';
 import { IdempotencyError } from './errors.js';
-import { memoryStore } from './stores/memory.js';
+import { memoryStore, recordsOf } from './stores/memory.js';
 
 class StoreTimeout extends Error {
   constructor(ms) {
@@ -21,27 +23,39 @@ class StoreTimeout extends Error {
 
 export const isThenable = (value) => value !== null && typeof value === 'object' && typeof value.then === 'function';
 
-/** Settles like `pending`, or rejects after `ms`; `onLate` sees a value that came too late. */
-function withTimeout(pending, ms, onLate) {
+/**
+ * A Promise of `onValue(value)` once `pending` resolves, or of `onError(error)`
+ * once it rejects or `ms` have passed (a StoreTimeout); `onLate` sees a value
+ * that came after the timeout. The handlers run in `pending`'s own reaction:
+ * no Promise wrapped around another, so the caller resumes one microtask
+ * after the store answers.
+ */
+function within(pending, ms, onValue, onError, onLate) {
   return new Promise((resolve, reject) => {
-    let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; reject(new StoreTimeout(ms)); }, ms);
+    let done = false;
+    const settle = (handle, x) => {
+      try { resolve(handle(x)); } catch (error) { reject(error); }
+    };
+    const timer = setTimeout(() => { done = true; settle(onError, new StoreTimeout(ms)); }, ms);
     pending.then(
-      (value) => { if (timedOut) onLate?.(value); else { clearTimeout(timer); resolve(value); } },
-      (error) => { if (!timedOut) { clearTimeout(timer); reject(error); } },
+      (value) => { if (done) onLate?.(value); else { done = true; clearTimeout(timer); settle(onValue, value); } },
+      (error) => { if (!done) { done = true; clearTimeout(timer); settle(onError, error); } },
     );
   });
 }
 
-/** `store.method(...)`: its value, or a Promise of it bounded by `ms`. A synchronous throw becomes a rejection. */
-function callStore(store, method, args, ms, onLate) {
-  let result;
+/** `call()`: a store method's result, or a rejected Promise if it threw. */
+function attempt(call) {
   try {
-    result = store[method](...args);
+    return call();
   } catch (error) {
     return Promise.reject(error);
   }
-  return isThenable(result) ? withTimeout(Promise.resolve(result), ms, onLate) : result;
+}
+
+/** 16 random hex digits: this engine's part of every owner token it makes. */
+function randomHex() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,6 +92,12 @@ export function createEngine(options = {}) {
   const leaseMs = core.leaseMs;
   const ttlMs = core.ttlMs;
   const onStoreError = options.onStoreError;
+  // Owner tokens: unique per claim across every process sharing the store
+  // (64 random bits per engine, then a counter), and a short flat string:
+  // a record keeps its owner for the whole lease. Drawn at the first claim:
+  // workerd allows no random values at a module's top level.
+  let instance;
+  let claims = 0;
 
   /** Tells the operator; never lets their callback break a request. */
   function report(error, step, id) {
@@ -96,10 +116,18 @@ export function createEngine(options = {}) {
     if (IdempotencyError.is(error)) throw error;
   }
 
+  /** A fresh owner token. */
+  function nextOwner() {
+    instance ??= randomHex();
+    claims += 1;
+    return `${instance}${claims.toString(36)}`;
+  }
+
   function release(claim) {
-    const released = callStore(store, 'release', [claim.key, claim.owner], timeoutMs);
+    if (claim.records !== undefined) return claim.records.release(claim.key, claim.owner);
+    const released = attempt(() => store.release(claim.key, claim.owner));
     if (!isThenable(released)) return released === true;
-    return released.then((r) => r === true, (error) => { report(error, 'release', claim.key); return false; });
+    return within(released, timeoutMs, (r) => r === true, (error) => { report(error, 'release', claim.key); return false; });
   }
 
   function decided(key, owner, claimant, reply) {
@@ -107,6 +135,25 @@ export function createEngine(options = {}) {
     // decision); every other reply, well-formed or not, is the core's to judge.
     const verdict = reply?.claimed === true ? null : core.decide(reply?.claimed, reply?.fingerprint, reply?.response, claimant);
     return { verdict, reply, key, owner, startedAt: performance.now() };
+  }
+
+  /**
+   * Claims the key for `claimant`. Returns (or resolves with)
+   * `{ verdict, reply, key, owner }`: verdict null means "run the handler,
+   * then call finish or release"; otherwise answer with the verdict (a
+   * problem, or a replay of `reply.response`).
+   */
+  function claim(key, claimant) {
+    const owner = nextOwner();
+    const reply = attempt(() => store.claim(key, { fingerprint: claimant, owner, now: clock(), leaseMs }));
+    if (!isThenable(reply)) return decided(key, owner, claimant, reply);
+    return within(reply, timeoutMs, (r) => decided(key, owner, claimant, r), (error) => {
+      rethrowSetup(error);
+      report(error, 'claim', key);
+      return decided(key, owner, claimant, undefined); // unreachable: the core answers 503
+    },
+    // A claim that lands after we answered 503 would block the key for a lease: give it back.
+    (late) => { if (late && late.claimed === true) release({ key, owner }); });
   }
 
   /**
@@ -124,8 +171,9 @@ export function createEngine(options = {}) {
       if (performance.now() - claim.startedAt + delay + timeoutMs >= leaseMs) return false;
       await sleep(delay);
       try {
-        const result = callStore(store, 'complete', [claim.key, { owner: claim.owner, response: record, now: clock(), ttlMs }], timeoutMs);
-        return (isThenable(result) ? await result : result) === true;
+        const result = attempt(() => store.complete(claim.key, { owner: claim.owner, response: record, now: clock(), ttlMs }));
+        if (!isThenable(result)) return result === true;
+        return await within(result, timeoutMs, (r) => r === true, (next) => { throw next; });
       } catch (next) {
         error = next;
       }
@@ -163,22 +211,36 @@ export function createEngine(options = {}) {
       throw new IdempotencyError('invalid-scope', `scope(request) must return a string, null or undefined, got ${typeof scope}`);
     },
 
+    claim,
+
     /**
-     * Claims the key for `claimant`. Returns (or resolves with)
-     * `{ verdict, reply, key, owner }`: verdict null means "run the handler,
-     * then call finish or release".
+     * For a body already held (bytes, or text whose UTF-8 bytes are the
+     * body) and the default scope and fingerprint: admission, fingerprint
+     * and claim. Returns undefined (pass through), or a claim (or a Promise
+     * of one) as claim() does; an inadmissible key is a claim whose verdict
+     * is its problem. With a memoryStore() all of it is one call into the core.
      */
-    claim(key, claimant) {
-      const owner = crypto.randomUUID();
-      const reply = callStore(store, 'claim', [key, { fingerprint: claimant, owner, now: clock(), leaseMs }], timeoutMs,
-        // A claim that lands after we answered 503 would block the key for a lease: give it back.
-        (late) => { if (late && late.claimed === true) release({ key, owner }); });
-      if (!isThenable(reply)) return decided(key, owner, claimant, reply);
-      return reply.then((r) => decided(key, owner, claimant, r), (error) => {
-        rethrowSetup(error);
-        report(error, 'claim', key);
-        return decided(key, owner, claimant, undefined); // unreachable: the core answers 503
-      });
+    admitAndClaim(method, headerValue, pathAndQuery, body, scope) {
+      const records = recordsOf(store);
+      if (records !== undefined) {
+        const owner = nextOwner();
+        const now = clock();
+        const r = typeof body === 'string'
+          ? core.claimInText(records, method, headerValue, pathAndQuery, body, scope, owner, now)
+          : core.claimIn(records, method, headerValue, pathAndQuery, body, scope, owner, now);
+        if (r === undefined) return undefined;
+        // Claimed: true (the key is the header as sent) or the key. Else a problem, or a replay whose `response` is the stored bytes.
+        if (r === true) return { verdict: null, reply: undefined, key: headerValue, owner, records };
+        return typeof r === 'string' ? { verdict: null, reply: undefined, key: r, owner, records } : { verdict: r, reply: r };
+      }
+      // admit, then claimant, in one call: the claimant, a space, the key.
+      const begun = typeof body === 'string'
+        ? core.beginText(method, headerValue, pathAndQuery, body, scope)
+        : core.begin(method, headerValue, pathAndQuery, body, scope);
+      if (begun === undefined) return undefined;
+      if (typeof begun !== 'string') return { verdict: begun, reply: undefined };
+      const at = begun.indexOf(' ');
+      return claim(begun.slice(at + 1), begun.slice(0, at));
     },
 
     /**
@@ -188,20 +250,15 @@ export function createEngine(options = {}) {
      * answer is stored.
      */
     finish(claim, status, headers, body) {
+      if (claim.records !== undefined) return core.finishIn(claim.records, claim.key, claim.owner, status, headers, body, clock());
       const record = core.settle(status, headers, body, storeLimit);
       if (record === undefined) {
         const released = release(claim);
         return isThenable(released) ? released.then(() => false) : false;
       }
-      const completion = { owner: claim.owner, response: record, now: clock(), ttlMs };
-      let stored;
-      try {
-        stored = callStore(store, 'complete', [claim.key, completion], timeoutMs);
-      } catch (error) {
-        return completeUntilStored(claim, record, error);
-      }
+      const stored = attempt(() => store.complete(claim.key, { owner: claim.owner, response: record, now: clock(), ttlMs }));
       if (!isThenable(stored)) return stored === true;
-      return stored.then((r) => r === true, (error) => completeUntilStored(claim, record, error));
+      return within(stored, timeoutMs, (r) => r === true, (error) => completeUntilStored(claim, record, error));
     },
 
     release,

@@ -61,12 +61,18 @@ function readAndPutBack(req, limit) {
   });
 }
 
+/** What a parser left in req.body, as bytes or as text (JSON for an object), or undefined: no parser ran. */
+function parsedBody(req) {
+  const body = req.body;
+  if (body instanceof Uint8Array || typeof body === 'string') return body;
+  if (body !== undefined && body !== null && (req._body || Object.keys(body).length > 0)) return JSON.stringify(body);
+  return undefined;
+}
+
 /** The bytes to fingerprint: what a parser left in req.body, or the raw body. */
 function bodyBytes(req, limit) {
-  const body = req.body;
-  if (body instanceof Uint8Array) return body;
-  if (typeof body === 'string') return encoder.encode(body);
-  if (body !== undefined && body !== null && (req._body || Object.keys(body).length > 0)) return encoder.encode(JSON.stringify(body));
+  const parsed = parsedBody(req);
+  if (parsed !== undefined) return typeof parsed === 'string' ? encoder.encode(parsed) : parsed;
   if (req.readableEnded || !hasBody(req)) return EMPTY;
   if ((declaredLength(req.headers['content-length']) ?? 0) > limit) return TOO_LARGE;
   return readAndPutBack(req, limit);
@@ -110,16 +116,38 @@ function headerText(res) {
 // and cost ~17 µs of CPU per request in Node 20, about as much as the rest of
 // the middleware. Instead the response prototype (Node's ServerResponse,
 // found from `res`) gets pass-through wrappers once, and a response being
-// captured is registered in a WeakMap: an uncaptured response pays one
-// WeakMap lookup per write/end.
-const captures = new WeakMap(); // res -> { maxBodyBytes, chunks, size, done }
+// captured holds its capture under a symbol (Express has already given each
+// response its own properties and prototype; a WeakMap cost more, in its
+// lookups and in the collector's handling of it): an uncaptured response
+// pays one missing-property load per write/end.
+const CAPTURE = Symbol('durafetch.server.capture');
 const INSTALLED = Symbol.for('durafetch.server.capture');
 
-function collect(c, chunk, encoding) {
-  if (chunk === undefined || chunk === null || typeof chunk === 'function' || c.size > c.maxBodyBytes) return;
-  const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
-  c.size += bytes.byteLength;
-  if (c.size <= c.maxBodyBytes) c.chunks.push(bytes);
+class Capture {
+  constructor(engine, claim) {
+    this.engine = engine;
+    this.claim = claim;
+    this.maxBodyBytes = engine.maxBodyBytes;
+    this.first = undefined; // the first chunk; `more` holds the rest, when there are more
+    this.more = undefined;
+    this.size = 0;
+  }
+
+  collect(chunk, encoding) {
+    if (chunk === undefined || chunk === null || typeof chunk === 'function' || this.size > this.maxBodyBytes) return;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk;
+    this.size += bytes.byteLength;
+    if (this.size > this.maxBodyBytes) return;
+    if (this.first === undefined) this.first = bytes;
+    else (this.more ??= []).push(bytes);
+  }
+
+  /** The whole body, or undefined when it was over maxBodyBytes. */
+  body() {
+    if (this.size > this.maxBodyBytes) return undefined;
+    if (this.more === undefined) return this.first ?? EMPTY;
+    return Buffer.concat([this.first, ...this.more], this.size);
+  }
 }
 
 function install(res) {
@@ -131,35 +159,38 @@ function install(res) {
   proto.writeHead = function capturingWriteHead(status, reason, headers) {
     // Headers given here bypass res.getHeaders(): set them so they are seen.
     const given = typeof reason === 'string' ? headers : reason;
-    if (captures.has(this) && given && !Array.isArray(given)) {
+    if (this[CAPTURE] !== undefined && given && !Array.isArray(given)) {
       for (const [name, value] of Object.entries(given)) this.setHeader(name, value);
       return typeof reason === 'string' ? writeHead.call(this, status, reason) : writeHead.call(this, status);
     }
     return writeHead.apply(this, arguments);
   };
   proto.write = function capturingWrite(chunk, encoding, callback) {
-    const c = captures.get(this);
-    if (c !== undefined) collect(c, chunk, encoding);
+    this[CAPTURE]?.collect(chunk, encoding);
     return write.call(this, chunk, encoding, callback);
   };
   proto.end = function capturingEnd(chunk, encoding, callback) {
-    const c = captures.get(this);
+    const c = this[CAPTURE];
     if (c === undefined) return end.call(this, chunk, encoding, callback);
-    collect(c, chunk, encoding);
-    captures.delete(this);
-    const body = c.size > c.maxBodyBytes ? undefined : c.chunks.length === 1 ? c.chunks[0] : Buffer.concat(c.chunks, c.size);
-    const stored = c.done(this.statusCode, headerText(this), body);
+    c.collect(chunk, encoding);
+    this[CAPTURE] = undefined; // not `delete`: that would turn the object into a dictionary
+    const stored = c.engine.finish(c.claim, this.statusCode, headerText(this), c.body());
     // A synchronous store (memoryStore) has stored it already: end now.
-    if (isThenable(stored)) stored.finally(() => end.call(this, chunk, encoding, callback));
-    else end.call(this, chunk, encoding, callback);
+    if (isThenable(stored)) {
+      const ending = () => end.call(this, chunk, encoding, callback);
+      // A setup error (IdempotencyError) still surfaces, as before, once the response has ended.
+      stored.then(ending, (error) => { ending(); throw error; });
+    } else {
+      end.call(this, chunk, encoding, callback);
+    }
     return this;
   };
 }
 
-/** Captures the handler's answer; `done(status, headers, body)` runs before the real end. */
-function capture(res, maxBodyBytes, done) {
-  install(res);
-  captures.set(res, { maxBodyBytes, chunks: [], size: 0, done });
+/** Captures the handler's answer: `engine.finish(claim, …)` runs before the real end. */
+function capture(res, engine, claim) {
+  if (res[INSTALLED] !== true) install(res);
+  res[CAPTURE] = new Capture(engine, claim);
 }
 
 /** `app.use(expressIdempotency)` (the factory itself) instead of `app.use(expressIdempotency(options))`. */
@@ -178,17 +209,21 @@ export function expressIdempotency(options) {
 
   function proceed(claim, req, res, next) {
     if (claim.verdict !== null) return sendAnswer(res, claim);
-    capture(res, engine.maxBodyBytes, (status, headers, bytes) => engine.finish(claim, status, headers, bytes));
+    capture(res, engine, claim);
     next();
+  }
+
+  function claimed(key, claimant, req, res, next) {
+    const claim = engine.claim(key, claimant);
+    if (isThenable(claim)) claim.then((c) => proceed(c, req, res, next), next);
+    else proceed(claim, req, res, next);
   }
 
   function withBody(key, body, req, res, next) {
     if (body === TOO_LARGE) return sendProblem(res, engine.tooLarge(), true);
-    if (engine.customScope || engine.customFingerprint) return custom(key, body, req, res, next).catch(next);
+    if (!plain) return custom(key, body, req, res, next).catch(next);
     const scope = engine.checkScope(req.headers.authorization);
-    const claim = engine.claim(key, engine.claimant(req.method, req.originalUrl ?? req.url, body, scope));
-    if (isThenable(claim)) claim.then((c) => proceed(c, req, res, next), next);
-    else proceed(claim, req, res, next);
+    claimed(key, engine.claimant(req.method, req.originalUrl ?? req.url, body, scope), req, res, next);
   }
 
   async function custom(key, body, req, res, next) {
@@ -201,16 +236,37 @@ export function expressIdempotency(options) {
     proceed(claim, req, res, next);
   }
 
+  const plain = !engine.customScope && !engine.customFingerprint;
+
   return function durafetchIdempotency(req, res, next) {
-    const key = engine.admit(req.method, req.headers[engine.header]);
+    const header = req.headers[engine.header];
+    let parsed;
+    let claim;
+    let key;
+    let body;
+    try {
+      // The common case, a key and a body parser before this: admission,
+      // fingerprint and claim in one step.
+      parsed = header !== undefined && plain ? parsedBody(req) : undefined;
+      if (parsed !== undefined) {
+        claim = engine.admitAndClaim(req.method, header, req.originalUrl ?? req.url, parsed, engine.checkScope(req.headers.authorization));
+      } else {
+        key = engine.admit(req.method, header);
+        if (typeof key === 'string') body = bodyBytes(req, limit);
+      }
+    } catch (error) {
+      return next(error);
+    }
+    if (parsed !== undefined) {
+      if (claim === undefined) return next();
+      if (isThenable(claim)) claim.then((c) => proceed(c, req, res, next), next);
+      else proceed(claim, req, res, next);
+      return undefined;
+    }
     if (key === undefined) return next();
     if (typeof key !== 'string') return sendProblem(res, key);
-    try {
-      const body = bodyBytes(req, limit);
-      if (isThenable(body)) body.then((b) => withBody(key, b, req, res, next)).catch(next);
-      else withBody(key, body, req, res, next);
-    } catch (error) {
-      next(error);
-    }
+    if (isThenable(body)) body.then((b) => withBody(key, b, req, res, next)).catch(next);
+    else withBody(key, body, req, res, next);
+    return undefined;
   };
 }

@@ -6,19 +6,24 @@
 // gets a real one, built on first use. Only used for requests that came
 // through toNodeListener: Deno.serve and workerd read a Response's internal
 // body, so there idempotent() returns a plain Response.
+// Its headers are the handler's Response's own Headers object, not a copy.
 export class HeldResponse extends Response {
   #bytes;
+  #headers;
   #real;
 
-  constructor(bytes, init) {
-    super(null, init);
+  constructor(bytes, { status, statusText, headers }) {
+    super(null, { status, statusText });
     this.#bytes = bytes;
+    this.#headers = headers;
   }
 
   #materialize() {
-    this.#real ??= new Response(this.#bytes, { status: this.status, statusText: this.statusText, headers: this.headers });
+    this.#real ??= new Response(this.#bytes, { status: this.status, statusText: this.statusText, headers: this.#headers });
     return this.#real;
   }
+
+  get headers() { return this.#headers; }
 
   /** The bytes, if nobody has read the body as a stream yet. */
   heldBytes() {

@@ -37,30 +37,39 @@ export function idempotent(handler, options) {
   }
   const engine = createEngine(options);
 
-  async function idempotentHandler(request, ...rest) {
-    const key = engine.admit(request.method, request.headers.get(engine.header));
-    if (key === undefined) return handler(request, ...rest);
-    if (typeof key !== 'string') return problemResponse(key);
+  const plain = !engine.customScope && !engine.customFingerprint;
 
+  async function idempotentHandler(request, ...rest) {
+    const header = request.headers.get(engine.header) ?? undefined;
     // The body is read once, bounded, for the fingerprint; the handler gets a
     // request carrying the same bytes (or the original, unread, from
-    // toNodeListener, which already read it within the same bound).
+    // toNodeListener, which already read it within the same bound: then
+    // admission and fingerprint are one call into the core).
+    const handed = handedOff(request);
+    let claim;
     let forHandler = request;
-    let body = handedOff(request);
-    const fromNode = body !== undefined;
-    if (!fromNode) {
-      body = await readBounded(request, engine.maxRequestBytes);
-      if (body === TOO_LARGE) return problemResponse(engine.tooLarge());
-      forHandler = rebuild(request, body);
+    if (handed !== undefined && plain) {
+      claim = engine.admitAndClaim(request.method, header, pathAndQuery(request.url), handed, request.headers.get('authorization') ?? undefined);
+      if (claim === undefined) return handler(request, ...rest);
+    } else {
+      const key = engine.admit(request.method, header);
+      if (key === undefined) return handler(request, ...rest);
+      if (typeof key !== 'string') return problemResponse(key);
+      let body = handed;
+      if (body === undefined) {
+        body = await readBounded(request, engine.maxRequestBytes);
+        if (body === TOO_LARGE) return problemResponse(engine.tooLarge());
+        forHandler = rebuild(request, body);
+      }
+      const scope = engine.checkScope(engine.customScope
+        ? await engine.customScope(forHandler.clone())
+        : request.headers.get('authorization'));
+      const claimant = engine.customFingerprint
+        ? engine.customClaimant(await engine.customFingerprint(forHandler.clone()), scope)
+        : engine.claimant(request.method, pathAndQuery(request.url), body, scope);
+      claim = engine.claim(key, claimant);
     }
-    const scope = engine.checkScope(engine.customScope
-      ? await engine.customScope(forHandler.clone())
-      : request.headers.get('authorization'));
-    const claimant = engine.customFingerprint
-      ? engine.customClaimant(await engine.customFingerprint(forHandler.clone()), scope)
-      : engine.claimant(request.method, pathAndQuery(request.url), body, scope);
-
-    let claim = engine.claim(key, claimant);
+    const fromNode = handed !== undefined;
     if (isThenable(claim)) claim = await claim;
     if (claim.verdict !== null) return answerResponse(claim);
 

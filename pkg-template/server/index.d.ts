@@ -90,8 +90,11 @@ export type ClaimReply =
   | {
       claimed: false;
       fingerprint: string;
-      /** Epoch ms on the store's clock: the end of the lease (in flight) or of the answer's ttl (completed). */
-      until: number;
+      /**
+       * Epoch ms on the store's clock: the end of the lease (in flight) or of the answer's ttl
+       * (completed), when the store keeps it (redisStore does not: Redis ends the record itself).
+       */
+      until?: number;
       /** The stored answer (opaque bytes), or null while the first request is in flight. */
       response: Uint8Array | null;
     };

@@ -1,57 +1,56 @@
-// memoryStore(): records in a Map of this process. Each step is synchronous
-// (it returns its answer, not a Promise: the engine then neither awaits nor
-// arms a timer), so concurrent requests in this process cannot interleave
-// within it. Its clock is this process's (`now`, the middleware's clock).
-// Not shared between processes or instances: use Redis, PostgreSQL, a
-// Durable Object or Deno KV for that.
+// memoryStore(): records in this process, kept in the wasm module's memory
+// (the core's reference store, the one the claim simulation drives): not JS
+// objects, so a day of stored answers adds nothing to what the garbage
+// collector traces. Each step is synchronous (it returns its answer, not a
+// Promise: the engine then neither awaits nor arms a timer), so concurrent
+// requests in this process cannot interleave within it. The engine reaches
+// into it directly (one call into the module before the handler, one after);
+// a copy whose methods are wrapped is called through them. Its clock is this
+// process's (`now`, the middleware's clock). Not shared between processes or
+// instances: use Redis, PostgreSQL, a Durable Object or Deno KV for that.
+import { MemoryRecords } from '../server.js';
+
+const stores = new WeakMap(); // a memoryStore() -> { held: () => its records, claim, complete, release }
+
+/**
+ * The records behind `store` if it is a memoryStore() used as it is, for the
+ * engine's direct calls; undefined for any other store, or one whose
+ * methods were replaced or wrapped (those calls must go through them).
+ */
+export function recordsOf(store) {
+  const known = stores.get(store);
+  if (known === undefined) return undefined;
+  return store.claim === known.claim && store.complete === known.complete && store.release === known.release ? known.held() : undefined;
+}
 
 export function memoryStore() {
-  const records = new Map(); // id -> { fingerprint, owner, until, response }
-  let sweepAt = 1024;
-
-  // Expired records are dropped when the map has doubled since the last sweep:
-  // no timer, and O(1) amortised per claim.
-  function sweep(now) {
-    for (const [id, r] of records) if (r.until <= now) records.delete(id);
-    sweepAt = Math.max(1024, records.size * 2);
-  }
-
-  return {
+  // Made at first use: the ids' hash is keyed with random bytes, and workerd
+  // allows no random values at a module's top level.
+  let records;
+  const held = () => (records ??= new MemoryRecords(crypto.getRandomValues(new Uint8Array(16))));
+  const store = {
     claim(id, { fingerprint, owner, now, leaseMs }) {
-      const r = records.get(id);
-      if (r !== undefined && r.until > now) {
-        return { claimed: false, fingerprint: r.fingerprint, until: r.until, response: r.response };
-      }
-      records.set(id, { fingerprint, owner, until: now + leaseMs, response: null });
-      if (records.size >= sweepAt) sweep(now);
-      return { claimed: true };
+      return held().claim(id, fingerprint, owner, now, leaseMs);
     },
 
     complete(id, { owner, response, now, ttlMs }) {
-      const r = records.get(id);
-      if (r === undefined || r.owner !== owner || r.response !== null) return false;
-      r.response = response;
-      r.until = now + ttlMs;
-      return true;
+      return held().complete(id, owner, response, now, ttlMs);
     },
 
     release(id, owner) {
-      const r = records.get(id);
-      if (r === undefined || r.owner !== owner || r.response !== null) return false;
-      records.delete(id);
-      return true;
+      return held().release(id, owner);
     },
 
     /** Records still live at `now` (not part of the store interface). */
     size(now = Date.now()) {
-      let live = 0;
-      for (const r of records.values()) if (r.until > now) live += 1;
-      return live;
+      return held().live(now);
     },
 
     /** Forgets everything (not part of the store interface). */
     clear() {
-      records.clear();
+      held().clear();
     },
   };
+  stores.set(store, { held, claim: store.claim, complete: store.complete, release: store.release });
+  return store;
 }

@@ -51,8 +51,9 @@ function ioredis(client) {
     isCluster: client.isCluster,
     send(key, args) {
       if (client.status === 'end') return Promise.reject(closed());
-      if (client.isCluster && args[0] === 'WAIT') return masterOf(key).then((node) => call(node, args));
-      return call(client, args);
+      const sent = client.isCluster && args[0] === 'WAIT' ? masterOf(key).then((node) => call(node, args)) : call(client, args);
+      // A client quit() just before may still be closing: its refusal is the same setup error.
+      return sent.catch((error) => { throw client.status === 'end' ? closed() : error; });
     },
   };
 }

@@ -13,6 +13,7 @@
 pub mod admission;
 pub mod claimant;
 pub mod digest;
+pub mod memory;
 pub mod options;
 pub mod problem;
 pub mod record;

@@ -37,6 +37,8 @@ fn describes_body(name: &str) -> bool {
         || matches!(name, "etag" | "digest" | "repr-digest")
 }
 
+use std::borrow::Cow;
+
 use durafetch_wire::token::is_token;
 
 /// Headers as the shells hand them over: `name:value` lines (the form they
@@ -46,8 +48,9 @@ pub fn header_lines(text: &str) -> Vec<(&str, &str)> {
     text.split('\n').filter_map(|line| line.split_once(':')).collect()
 }
 
-/// The headers worth replaying, names lower-cased, in their order.
-pub fn storable_headers<'a>(headers: &[(&str, &'a str)], body_stored: bool) -> Vec<(String, &'a str)> {
+/// The headers worth replaying, names lower-cased (borrowed when they are
+/// already, as Headers and Node give them), in their order.
+pub fn storable_headers<'a>(headers: &[(&'a str, &'a str)], body_stored: bool) -> Vec<(Cow<'a, str>, &'a str)> {
     let mut named_by_connection: Vec<String> = Vec::new();
     for (name, value) in headers {
         if name.eq_ignore_ascii_case("connection") {
@@ -57,12 +60,13 @@ pub fn storable_headers<'a>(headers: &[(&str, &'a str)], body_stored: bool) -> V
     headers
         .iter()
         .filter_map(|&(name, value)| {
-            let name = name.to_ascii_lowercase();
+            let name: Cow<'a, str> =
+                if name.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(name.to_ascii_lowercase()) } else { Cow::Borrowed(name) };
             let keep = is_token(&name)
                 && !value.bytes().any(|b| b == b'\n' || b == b'\r' || b == 0)
-                && !HOP_BY_HOP.contains(&name.as_str())
-                && !NEVER_STORED.contains(&name.as_str())
-                && !named_by_connection.contains(&name)
+                && !HOP_BY_HOP.contains(&name.as_ref())
+                && !NEVER_STORED.contains(&name.as_ref())
+                && !named_by_connection.iter().any(|n| *n == name)
                 && (body_stored || !describes_body(&name));
             keep.then_some((name, value))
         })
@@ -70,7 +74,7 @@ pub fn storable_headers<'a>(headers: &[(&str, &'a str)], body_stored: bool) -> V
 }
 
 /// Encodes an answer; `body: None` records that its body was too large to keep.
-pub fn encode(status: u16, headers: &[(String, &str)], body: Option<&[u8]>) -> Vec<u8> {
+pub fn encode(status: u16, headers: &[(Cow<'_, str>, &str)], body: Option<&[u8]>) -> Vec<u8> {
     let head_len: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
     let mut out = Vec::with_capacity(MAGIC.len() + 6 + head_len + 1 + body.map_or(0, <[u8]>::len));
     out.extend_from_slice(MAGIC);
@@ -177,7 +181,7 @@ mod tests {
             ("bad name", "x"),
             ("X-Split", "a\r\nInjected: 1"),
         ];
-        let kept: Vec<String> = storable_headers(&h, true).into_iter().map(|(n, _)| n).collect();
+        let kept: Vec<String> = storable_headers(&h, true).into_iter().map(|(n, _)| n.into_owned()).collect();
         assert_eq!(kept, ["cache-control"]);
     }
 

@@ -11,13 +11,14 @@
 //! tells apart by type.
 
 mod js;
+mod memory;
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 
 use crate::core::admission::{admit, Admission};
 use crate::core::claimant::claimant;
-use crate::core::digest::{request_fingerprint, text_fingerprint};
+use crate::core::digest::{request_claimant, request_fingerprint, text_fingerprint};
 use crate::core::options::Policy;
 use crate::core::problem::Problem;
 use crate::core::settle::{settle, Body, Settlement};
@@ -28,10 +29,10 @@ use js::{millis, option_entries, Fields};
 
 #[wasm_bindgen]
 pub struct Engine {
-    policy: Policy,
+    pub(crate) policy: Policy,
 }
 
-fn problem(p: Problem) -> JsValue {
+pub(crate) fn problem(p: Problem) -> JsValue {
     Fields::new()
         .set("status", p.status())
         .set("body", p.body())
@@ -39,7 +40,7 @@ fn problem(p: Problem) -> JsValue {
         .build()
 }
 
-fn replay(stored: &StoredResponse) -> JsValue {
+pub(crate) fn replay(stored: &StoredResponse) -> JsValue {
     let headers = Array::new();
     for (name, value) in &stored.headers {
         headers.push(&Array::of2(&JsValue::from_str(name), &JsValue::from_str(value)));
@@ -58,6 +59,21 @@ fn replay(stored: &StoredResponse) -> JsValue {
 #[wasm_bindgen(js_name = requestTooLarge)]
 pub fn request_too_large() -> JsValue {
     problem(Problem::RequestTooLarge)
+}
+
+impl Engine {
+    fn begin_with(&self, method: &str, header: Option<&str>, path_and_query: &str, body: &[u8], scope: Option<&str>) -> JsValue {
+        match admit(&self.policy, method, header) {
+            Admission::PassThrough => JsValue::UNDEFINED,
+            Admission::Reject(p) => problem(p),
+            Admission::Claim(key) => {
+                let mut out = request_claimant(scope, method, path_and_query, body);
+                out.push(' ');
+                out.push_str(&key);
+                JsValue::from_str(&out)
+            }
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -125,6 +141,20 @@ impl Engine {
     /// path with query, and body bytes.
     pub fn claimant(&self, method: &str, path_and_query: &str, body: &[u8], scope: Option<String>) -> String {
         claimant(scope.as_deref(), &request_fingerprint(method, path_and_query, body))
+    }
+
+    /// `admit`, then `claimant`, in one crossing, for a host that holds the
+    /// body already (toNodeListener's bytes, what Express's parser left):
+    /// `undefined`: pass through; an object: a problem; a string: the
+    /// claimant, a space, then the key (neither contains a space).
+    pub fn begin(&self, method: &str, header: Option<String>, path_and_query: &str, body: &[u8], scope: Option<String>) -> JsValue {
+        self.begin_with(method, header.as_deref(), path_and_query, body, scope.as_deref())
+    }
+
+    /// `begin` with the body as text: its UTF-8 bytes are the body.
+    #[wasm_bindgen(js_name = beginText)]
+    pub fn begin_text(&self, method: &str, header: Option<String>, path_and_query: &str, body: &str, scope: Option<String>) -> JsValue {
+        self.begin_with(method, header.as_deref(), path_and_query, body.as_bytes(), scope.as_deref())
     }
 
     /// The claimant from the caller's own `fingerprint(request)` string.
