@@ -67,6 +67,9 @@ pkg: tools
 	  --sourcemap --log-level=warning --outfile=pkg/durafetch.js
 	node_modules/.bin/esbuild pkg-template/full.js --bundle --format=esm --minify --target=es2022 \
 	  --sourcemap --log-level=warning --outfile=pkg/workflows/durafetch.js
+	@# OpenTelemetry spans: a module of its own, imported only by a client given a `tracer`.
+	node_modules/.bin/esbuild pkg-template/io/tracing.js --format=esm --minify --target=es2022 \
+	  --log-level=warning --outfile=pkg/tracing.js
 	cp pkg-template/browser.js pkg-template/node.js pkg-template/workerd.js pkg-template/background-sync.js pkg-template/index.d.ts \
 	  pkg-template/package.json pkg-template/README.md pkg/
 	cp pkg-template/workflows/*.js pkg-template/workflows/index.d.ts pkg/workflows/

@@ -14,6 +14,18 @@
 //!     asked before each attempt and a rejection sends nothing and waits out
 //!     the rest of the cooldown.
 //!
+//! Model 3, a fleet of tabs: 1,000 users with 4 tabs each (4,000 tabs), each
+//! tab needing one request to succeed, the same outage. Every tab uses full
+//! jitter and a breaker (defaults); the breaker, and a retry budget (defaults:
+//! 500 tokens, 5 a retry, 10 after no answer, refunds, 1 a second) when there
+//! is one, are either each tab's own or one per user across its tabs, as
+//! browsers share them over a BroadcastChannel (src/core/engine/fleet.rs:
+//! modelled here as heard at once; the Chromium test measures the real
+//! thing). A retry the budget cannot pay waits until it can, as a durable
+//! call's queued record does. Also a brownout, where a budget is meant to
+//! bind: the server up with room for every call but failing half of them
+//! with a 503, so successes keep resetting the breakers' counts.
+//!
 //! Model 2 re-creates aws-samples/aws-arch-backoff-simulator (Brooker,
 //! "Exponential Backoff and Jitter"): N clients update one OCC row. Each reads
 //! the version, then writes it back; the write succeeds only if nobody wrote
@@ -28,6 +40,7 @@ use std::fmt::Write as _;
 
 use durafetch::core::backoff::Backoff;
 use durafetch::core::breaker::{Admission, Breaker, BreakerConfig};
+use durafetch::core::budget::{Budget, BudgetConfig};
 use durafetch::core::outcome::Outcome;
 use durafetch::core::rng::SplitMix64;
 use durafetch::core::schedule::{Decision, RetryPolicy, Schedule};
@@ -37,9 +50,13 @@ const CLIENTS: usize = 1_000;
 const OUTAGE_MS: u64 = 10_000;
 const START_SPREAD_MS: u64 = 1_000;
 const CAPACITIES: [u32; 2] = [100, 500];
+const USERS: usize = 1_000;
+const TABS: usize = 4;
 const OCC_CLIENTS: usize = 100;
 const OCC_RUNS: u64 = 100;
 const SVG_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/herd.svg");
+/// The tables as Markdown, for bench/results.md.
+const MD_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/herd.md");
 
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum Strategy {
@@ -68,16 +85,28 @@ fn herd_policy() -> RetryPolicy {
 
 /// Refuses connections, then serves the first `capacity` requests of each
 /// wall-clock second and answers 503 to the rest. Requests come in time order.
+/// In a brownout it does not refuse connections during the outage: it answers
+/// 503 to one request in two (drawn), within the same capacity.
 struct Server {
     capacity: u32,
+    outage_ms: u64,
     second: u64,
     served: u32,
+    brownout: Option<SplitMix64>,
 }
 
 impl Server {
+    fn new(capacity: u32, outage_ms: u64, brownout: bool) -> Server {
+        let brownout = brownout.then(|| SplitMix64::new(SEED ^ 0xB70E));
+        Server { capacity, outage_ms, second: 0, served: 0, brownout }
+    }
+
     fn answer(&mut self, now_ms: u64) -> Outcome {
-        if now_ms < OUTAGE_MS {
-            return Outcome::Network;
+        if now_ms < self.outage_ms {
+            let Some(rng) = self.brownout.as_mut() else { return Outcome::Network };
+            if rng.up_to(1) == 0 {
+                return Outcome::Response { status: 503, retry_after_ms: None };
+            }
         }
         if now_ms / 1_000 != self.second {
             (self.second, self.served) = (now_ms / 1_000, 0);
@@ -108,7 +137,7 @@ struct HerdRun {
 
 fn run_herd(strategy: Strategy, capacity: u32) -> HerdRun {
     let policy = herd_policy();
-    let mut server = Server { capacity, second: 0, served: 0 };
+    let mut server = Server::new(capacity, OUTAGE_MS, false);
     let mut seeds = SplitMix64::new(SEED);
     let mut queue = BinaryHeap::new();
     let mut clients: Vec<Client> = (0..CLIENTS)
@@ -175,6 +204,166 @@ fn per_second(sends_per_ms: &[u32]) -> Vec<u32> {
     sends_per_ms.chunks(1_000).map(|c| c.iter().sum()).collect()
 }
 
+// ---- Model 3: users with tabs ----
+
+/// Whose breaker (or budget) a tab asks: none, its own, or its user's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Off,
+    Tab,
+    User,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Fleet {
+    breaker: Owner,
+    budget: Owner,
+    /// Calls each tab makes, one a second (each must succeed).
+    calls: u32,
+    outage_ms: u64,
+    /// The server answers half its requests with a 503 instead of being down.
+    brownout: bool,
+}
+
+impl Fleet {
+    fn label(self) -> &'static str {
+        match (self.breaker, self.budget) {
+            (Owner::Tab, Owner::Off) => "breaker per tab",
+            (Owner::User, Owner::Off) => "breaker shared by the user's tabs",
+            (Owner::User, Owner::User) => "breaker and budget shared by the user's tabs",
+            (Owner::Off, Owner::Off) => "neither (full jitter only)",
+            (Owner::Off, Owner::Tab) => "budget per tab, no breaker",
+            (Owner::Off, Owner::User) => "budget shared by the user's tabs, no breaker",
+            _ => "other",
+        }
+    }
+}
+
+struct Tab {
+    rng: SplitMix64,
+    schedule: Schedule,
+    /// Indexes into the run's breakers and budgets: the tab's own, or its user's.
+    breaker: usize,
+    budget: usize,
+    /// The last attempt got no answer (what its retry costs).
+    no_answer: bool,
+    /// Calls still to make after this one.
+    left: u32,
+}
+
+struct FleetRun {
+    fleet: Fleet,
+    capacity: u32,
+    sends_per_ms: Vec<u32>,
+    calls: u64,
+    last_success_ms: u64,
+    succeeded: usize,
+    max_attempts_seen: u32,
+}
+
+fn run_fleet(fleet: Fleet, capacity: u32) -> FleetRun {
+    let policy = herd_policy();
+    let budget_config = BudgetConfig::default();
+    let mut server = Server::new(capacity, fleet.outage_ms, fleet.brownout);
+    let mut seeds = SplitMix64::new(SEED ^ 0x7AB5);
+    let mut queue = BinaryHeap::new();
+    let owner = |o: Owner, id: usize| if o == Owner::User { id / TABS } else { id };
+    let mut breakers: Vec<Breaker> = (0..USERS * TABS).map(|_| Breaker::new(BreakerConfig::default())).collect();
+    let mut budgets: Vec<Budget> = (0..USERS * TABS).map(|_| Budget::new(&budget_config)).collect();
+    let mut tabs: Vec<Tab> = (0..USERS * TABS)
+        .map(|id| {
+            let mut rng = SplitMix64::new(seeds.next_u64());
+            let start = rng.up_to(START_SPREAD_MS - 1);
+            queue.push(Reverse((start, id)));
+            let (breaker, budget) = (owner(fleet.breaker, id), owner(fleet.budget, id));
+            Tab { rng, schedule: Schedule::new(start as f64), breaker, budget, no_answer: false, left: fleet.calls - 1 }
+        })
+        .collect();
+    let mut run = FleetRun { fleet, capacity, sends_per_ms: Vec::new(), calls: 0, last_success_ms: 0, succeeded: 0, max_attempts_seen: 0 };
+    while let Some(Reverse((now, id))) = queue.pop() {
+        let tab = &mut tabs[id];
+        let at = now as f64;
+        // A retry pays the budget first (a first attempt never does), then the breaker admits it.
+        let cost = if fleet.budget != Owner::Off && tab.schedule.attempts() > 0 { budget_config.cost(tab.no_answer) } else { 0 };
+        let wait = if cost > 0 { budgets[tab.budget].wait_ms(&budget_config, cost, at) } else { 0 };
+        if wait > 0 {
+            // Jittered as the engine does (attempt.rs): [wait, 2 × wait].
+            queue.push(Reverse((now + wait + tab.rng.up_to(wait), id)));
+            continue;
+        }
+        if fleet.breaker != Owner::Off {
+            if let (Admission::Rejected { retry_in_ms }, _) = breakers[tab.breaker].admit(at) {
+                queue.push(Reverse((now + retry_in_ms.max(1), id)));
+                continue;
+            }
+        }
+        if tab.schedule.begin_attempt(&policy, at).is_err() {
+            continue;
+        }
+        if cost > 0 {
+            budgets[tab.budget].take(&budget_config, cost, at);
+        }
+        let ms = now as usize;
+        run.sends_per_ms.resize(run.sends_per_ms.len().max(ms + 1), 0);
+        run.sends_per_ms[ms] += 1;
+        run.calls += 1;
+        let outcome = server.answer(now);
+        let ok = outcome.status() == Some(200);
+        if fleet.breaker != Owner::Off {
+            let _ = if ok { breakers[tab.breaker].on_success() } else { breakers[tab.breaker].on_failure(at, &mut tab.rng) };
+        }
+        if ok && fleet.budget != Owner::Off {
+            budgets[tab.budget].deposit(&budget_config, if cost > 0 { cost } else { 1 }, at);
+        }
+        tab.no_answer = !matches!(outcome, Outcome::Response { .. });
+        match tab.schedule.after(&policy, &outcome, at, &mut tab.rng) {
+            Decision::Settle => {
+                run.succeeded += 1;
+                run.last_success_ms = now;
+                run.max_attempts_seen = run.max_attempts_seen.max(tab.schedule.attempts());
+                if tab.left > 0 {
+                    // The tab's next call, a second after this one started.
+                    tab.left -= 1;
+                    let next = now.max(tab.schedule_start() + 1_000);
+                    tab.schedule = Schedule::new(next as f64);
+                    tab.no_answer = false;
+                    queue.push(Reverse((next, id)));
+                }
+            }
+            Decision::Retry { delay_ms, .. } => queue.push(Reverse((now + delay_ms, id))),
+            Decision::GiveUp(_) => {}
+        }
+    }
+    run
+}
+
+impl Tab {
+    fn schedule_start(&self) -> u64 {
+        self.schedule.deadline_at(&herd_policy()) as u64 - herd_policy().deadline_ms
+    }
+}
+
+fn fleet_table(runs: &[FleetRun]) -> String {
+    let tabs = USERS * TABS * runs.first().map_or(1, |r| r.fleet.calls as usize);
+    let mut out = String::from(
+        "| breaker and budget | C (req/s) | peak ÷ C after recovery | total calls | all succeeded at (from t = 0) | attempts per call (mean / max) |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+    );
+    for r in runs {
+        let peak = peak_per_second(&r.sends_per_ms, r.fleet.outage_ms as usize) as f64 / r.capacity as f64;
+        let done = match r.succeeded {
+            n if n == tabs => format!("{:.1} s", r.last_success_ms as f64 / 1_000.0),
+            n => format!("never ({} of {tabs} gave up)", tabs - n),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {peak:.1} | {} | {done} | {:.1} / {} |",
+            r.fleet.label(), r.capacity, r.calls, r.calls as f64 / tabs as f64, r.max_attempts_seen
+        );
+    }
+    out
+}
+
 // ---- Model 2: the AWS OCC simulator ----
 
 /// Only what happens at the server touches shared state; each client hop
@@ -230,10 +419,10 @@ fn occ_mean(jitter: bool) -> (f64, f64) {
 
 // ---- Output: the Markdown table and the SVG chart ----
 
-fn print_herd_table(runs: &[HerdRun]) {
-    println!(
+fn herd_table(runs: &[HerdRun]) -> String {
+    let mut out = String::from(
         "| strategy | C (req/s) | peak ÷ C | peak ÷ C after recovery | total calls | all succeeded at \
-         (from t = 0) | calls per client (mean / max) |\n|---|---:|---:|---:|---:|---:|---:|"
+         (from t = 0) | calls per client (mean / max) |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in runs {
         let peak_over_c = |from_ms| peak_per_second(&r.sends_per_ms, from_ms) as f64 / r.capacity as f64;
@@ -241,12 +430,14 @@ fn print_herd_table(runs: &[HerdRun]) {
             CLIENTS => format!("{:.1} s", r.last_success_ms as f64 / 1_000.0),
             n => format!("never ({} of {CLIENTS} gave up)", CLIENTS - n),
         };
-        println!(
+        let _ = writeln!(
+            out,
             "| {} | {} | {:.1} | {:.1} | {} | {done} | {:.1} / {} |",
             r.strategy.label(), r.capacity, peak_over_c(0), peak_over_c(OUTAGE_MS as usize),
             r.calls, r.calls as f64 / CLIENTS as f64, r.max_attempts_seen,
         );
     }
+    out
 }
 
 const COLORS: [&str; 3] = ["#d62728", "#1f77b4", "#2ca02c"];
@@ -326,29 +517,58 @@ fn draw_axes(svg: &mut String, x: &dyn Fn(f64) -> f64, y: &dyn Fn(f64) -> f64, x
 
 fn main() {
     let policy = herd_policy();
-    println!(
-        "# Thundering herd: {CLIENTS} clients, server down {} s then C req/s; seed {SEED:#x}\n\n\
+    let mut md = format!(
+        "### Thundering herd: {CLIENTS} clients, server down {} s then C req/s; seed {SEED:#x}\n\n\
          Clients start uniformly over the first {START_SPREAD_MS} ms. maxAttempts {}, deadlineMs {}, \
          baseDelayMs {}, maxDelayMs {}, breaker {{ failureThreshold 5, cooldownMs 30000 }} per client. \
-         Answers are instant; 1 ms clock.\n",
+         Answers are instant; 1 ms clock.\n\n",
         OUTAGE_MS / 1_000, policy.max_attempts, policy.deadline_ms, policy.backoff.base_ms, policy.backoff.cap_ms
     );
     let runs: Vec<HerdRun> =
         CAPACITIES.iter().flat_map(|&c| Strategy::ALL.iter().map(move |&s| run_herd(s, c))).collect();
-    print_herd_table(&runs);
+    md += &herd_table(&runs);
+
+    use Owner::{Off, Tab as PerTab, User};
+    let combos = [(PerTab, Off), (User, Off), (User, User), (Off, Off), (Off, PerTab), (Off, User)];
+    let fleets = |calls: u32, outage_ms: u64, capacities: &[u32], brownout: bool| -> Vec<FleetRun> {
+        let runs = capacities
+            .iter()
+            .flat_map(|&c| combos.iter().map(move |&(breaker, budget)| (c, Fleet { breaker, budget, calls, outage_ms, brownout })));
+        runs.map(|(c, f)| run_fleet(f, c)).collect()
+    };
+    let _ = write!(
+        md,
+        "\n### {USERS} users × {TABS} tabs, the same outage\n\n\
+         Each of the {} tabs needs one request to succeed, with full jitter. The breaker is the default one, the retry \
+         budget too (500 tokens, a retry 5, 10 after no answer, paid back on success, 1 a second); a retry the budget \
+         cannot pay waits until it can (a durable call's queued record). Per user: one breaker and one budget shared by \
+         its tabs, heard at once (the Chromium test measures the real BroadcastChannel).\n\n{}\n\
+         The same users, each tab making 10 calls, one a second (a busy page), C = 100:\n\n{}\n\
+         The same busy page through a 5-minute outage, C = 100:\n\n{}\n\
+         A 5-minute brownout instead: the server is up, with room for every call (C = 5,000; the tabs make 4,000 a \
+         second), but answers 503 to one request in two; each tab calls once a second, 300 calls, through it:\n\n{}",
+        USERS * TABS,
+        fleet_table(&fleets(1, OUTAGE_MS, &CAPACITIES, false)),
+        fleet_table(&fleets(10, OUTAGE_MS, &CAPACITIES[..1], false)),
+        fleet_table(&fleets(10, 300_000, &CAPACITIES[..1], false)),
+        fleet_table(&fleets(300, 300_000, &[5_000], true)),
+    );
 
     let (plain_calls, plain_ms) = occ_mean(false);
     let (jitter_calls, jitter_ms) = occ_mean(true);
-    println!(
+    let _ = write!(
+        md,
         "\nAWS OCC model (aws-arch-backoff-simulator; {OCC_CLIENTS} clients, base 5, cap 2000, mean of {OCC_RUNS} \
          runs): no jitter {plain_calls:.0} writes (all done at {plain_ms:.0} ms), full jitter {jitter_calls:.0} \
-         writes ({jitter_ms:.0} ms): {:.0}% fewer calls, ratio {:.2}.",
+         writes ({jitter_ms:.0} ms): {:.0}% fewer calls, ratio {:.2}.\n",
         (1.0 - jitter_calls / plain_calls) * 100.0,
         jitter_calls / plain_calls
     );
+    print!("{md}");
+    std::fs::write(MD_PATH, &md).expect("write bench/herd.md");
 
     let first: Vec<&HerdRun> = runs.iter().filter(|r| r.capacity == CAPACITIES[0]).collect();
     let svg = herd_svg(&first, CAPACITIES[0]);
     std::fs::write(SVG_PATH, &svg).expect("write bench/herd.svg");
-    println!("\nWrote {SVG_PATH} ({} bytes).", svg.len());
+    println!("\nWrote {MD_PATH} and {SVG_PATH} ({} bytes).", svg.len());
 }

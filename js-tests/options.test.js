@@ -30,6 +30,13 @@ const bad = [
   [{ seed: -1 }, 'seed', /integer from 0/],
   [{ fetch: 'fetch' }, 'fetch', /a function/],
   [{ maxAtempts: 3 }, 'maxAtempts', /a known option/],
+  [{ retryBudget: 500 }, 'retryBudget', /false, or an object \{ capacity/],
+  [{ retryBudget: { capacity: 0 } }, 'retryBudget.capacity', /1 to 1000000/],
+  [{ retryBudget: { refillPerSecond: 0.5 } }, 'retryBudget.refillPerSecond', /integer/],
+  [{ retryBudget: { capacity: 8 } }, 'retryBudget.timeoutCost', /at most|the budget's capacity/],
+  [{ retryBudget: { tokens: 5 } }, 'retryBudget.tokens', /capacity, retryCost, timeoutCost, refillPerSecond/],
+  [{ tracer: {} }, 'tracer', /OpenTelemetry Tracer/],
+  [{ traceContext: 1 }, 'traceContext', /a function/],
 ];
 
 for (const [options, option, expected] of bad) {
@@ -73,6 +80,10 @@ test('undefined values and no options mean the defaults', async () => {
   const adapter = await createClient({ store: new (class { async get() {} async put() {} async delete() {} async list() { return []; } })() });
   assert.equal(adapter.store, 'adapter');
   await adapter.close();
+  // A budget turned off, or one whose retry costs its whole capacity.
+  for (const retryBudget of [false, { capacity: 10, retryCost: 10, timeoutCost: 10, refillPerSecond: 2 }]) {
+    await (await createClient({ retryBudget })).close();
+  }
 });
 
 test('per-call extras are validated too', async () => {

@@ -272,3 +272,26 @@ test('the package under test is the installed tarball, not the source tree', () 
   const resolved = import.meta.resolve('durafetch');
   assert.match(resolved, /\/node_modules\/durafetch\/node\.js$/);
 });
+
+test('the retry budget: retries stop when the origin has spent it, first attempts never do', async () => {
+  const url = server.script('/budget', [503]);
+  const retryBudget = { capacity: 10, retryCost: 5, timeoutCost: 10, refillPerSecond: 1 };
+  const client = await createClient({ ...fast, breaker: false, retryBudget });
+  const events = record(client, 'giveup');
+  // 10 tokens: two retries of 5 for the first call, none for the second.
+  assert.equal((await client.fetch(url, { method: 'POST', body: 'a', durable: false })).status, 503);
+  assert.equal((await client.fetch(url, { method: 'POST', body: 'b', durable: false })).status, 503);
+  const reqs = server.requests('/budget');
+  assert.deepEqual([...new Set(reqs.map((r) => r.key))].map((k) => reqs.filter((r) => r.key === k).length), [3, 1]);
+  assert.deepEqual(events.map((e) => [e.reason, e.attempts, e.status]), [['budget', 3, 503], ['budget', 1, 503]]);
+
+  // Another origin has its own bucket; no answer at all: a retry costs 10,
+  // so one goes, then 'exhausted', saying the budget is why.
+  const down = `http://127.0.0.1:1/unreachable`;
+  const error = await client.fetch(down, { method: 'POST', body: 'c', durable: false }).catch((e) => e);
+  assert.equal(error.kind, 'exhausted');
+  assert.equal(error.reason, 'budget');
+  assert.equal(error.attempts, 2);
+  assert.match(error.message, /retry budget is spent/);
+  await client.close();
+});

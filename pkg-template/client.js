@@ -45,9 +45,12 @@ export function random(n) {
   return pool.subarray(used, (used += n));
 }
 
-/** A JS value as the core reads it (src/shell/options.rs). A store adapter's
- *  methods are read by name: a class instance keeps them on its prototype. */
-function encodeValue(enc, v, depth, adapter) {
+/** Options whose methods are read by name: a class instance (a store
+ *  adapter, an OpenTelemetry Tracer) keeps them on its prototype. */
+const METHODS = { store: ['get', 'put', 'delete', 'list'], tracer: ['startSpan'] };
+
+/** A JS value as the core reads it (src/shell/options.rs). */
+function encodeValue(enc, v, depth, methods) {
   if (v === undefined) return enc.u8(0);
   if (v === null) return enc.u8(1);
   if (typeof v === 'boolean') return enc.u8(v ? 3 : 2);
@@ -60,9 +63,9 @@ function encodeValue(enc, v, depth, adapter) {
     for (const item of v) encodeValue(enc, item, depth - 1);
     return enc;
   }
-  const names = adapter ? ['get', 'put', 'delete', 'list'] : Object.keys(v);
+  const names = methods ?? Object.keys(v);
   enc.u8(8).u32(names.length);
-  for (const name of names) encodeValue(enc.str(name), v[name], depth - 1, !adapter && depth === MAX_DEPTH && name === 'store');
+  for (const name of names) encodeValue(enc.str(name), v[name], depth - 1, !methods && depth === MAX_DEPTH ? METHODS[name] : undefined);
   return enc;
 }
 
@@ -73,7 +76,8 @@ export class DurafetchClient {
   #next = 0;
   #unlisten = () => {};
 
-  static async create(options) {
+  /** `loadTracing`: the entry's loader of io/tracing.js (used only with a `tracer`). */
+  static async create(options, loadTracing) {
     const enc = new Encoder();
     encodeValue(enc, options, MAX_DEPTH);
     const core = new Core(enc, options);
@@ -89,6 +93,8 @@ export class DurafetchClient {
     host.core = core;
     host.keyHeader = core.keyHeader;
     host.storeInfo = { store: opened.name, persistent: opened.persistent, ...(opened.note ? { note: opened.note } : {}) };
+    // Spans only for those who pass a tracer: its module is fetched then.
+    if (options?.tracer) host.tracing = new (await loadTracing()).Tracing(options.tracer, options.traceContext);
     client._host = host;
     client.store = opened.name;
     client.#listenToPlatform();
@@ -96,7 +102,7 @@ export class DurafetchClient {
     // caller attached its listeners), the engine announces the store and
     // resends what an earlier page left.
     const online = globalThis.navigator?.onLine !== false;
-    const start = (id) => host.input(IN_START).u32(id).bool(opened.persistent).bool(online).bool(hasSyncApi());
+    const start = (id) => host.input(IN_START).u32(id).bool(opened.persistent).bool(online).bool(hasSyncApi()).bool(host.shared);
     await client._ask((id) => host.run(start(id).raw(random(8))));
     return client;
   }
@@ -161,6 +167,13 @@ export class DurafetchClient {
     const host = this._host;
     const id = this._id();
     const call = { resolve, reject, request };
+    // The context active now is the parent of this call's attempts' spans
+    // (a context getter that throws leaves them without one).
+    if (host.tracing) {
+      try {
+        call.traceContext = host.tracing.active();
+      } catch {}
+    }
     host.calls.set(id, call);
     const signal = request.signal;
     if (signal) {
@@ -274,10 +287,11 @@ export class DurafetchClient {
   }
 }
 
-/** Builds createClient around a loader that instantiates the wasm once. */
-export function makeCreateClient(loadWasm, Client = DurafetchClient) {
+/** Builds createClient around a loader that instantiates the wasm once, and
+ *  one that imports the tracing module (a file of its own beside the entry). */
+export function makeCreateClient(loadWasm, Client = DurafetchClient, loadTracing) {
   return async function createClient(options) {
     await loadWasm();
-    return Client.create(options);
+    return Client.create(options, loadTracing);
   };
 }

@@ -30,6 +30,8 @@ export const IN_RUN_INFO = 23;
 export const IN_DRAIN = 24;
 export const IN_VISIBLE = 25;
 export const IN_SYNC_REGISTERED = 26;
+export const IN_HEARD = 27;
+export const IN_TRACED = 28;
 export const OUT_SEND = 0;
 export const OUT_CANCEL = 1;
 export const OUT_RESOLVE = 2;
@@ -64,6 +66,7 @@ export const OUT_RUNS = 30;
 export const OUT_INFO = 31;
 export const OUT_DRAINED = 32;
 export const OUT_REGISTER_SYNC = 33;
+export const OUT_ANNOUNCE = 34;
 export const RUN_EVENT_CHANGED = 0;
 export const RUN_EVENT_STEP_REACHED = 1;
 export const RUN_EVENT_STEP_DONE = 2;
@@ -81,16 +84,16 @@ export const EVENT_WORKFLOW = 7;
 
 // Names, by their number.
 export const ERROR_KINDS = ['invalid-option', 'key-reuse', 'not-replayable', 'invalid-request', 'aborted', 'circuit-open', 'exhausted', 'deadline', 'closed', 'unsupported-runtime', 'queued', 'storage', 'before-replay', 'workflow-failed', 'workflow-mismatch', 'step-status'];
-export const GIVE_UP_REASONS = ['exhausted', 'deadline', 'aborted', 'closed', 'circuit-open', 'expired'];
-export const QUEUE_REASONS = ['exhausted', 'deadline', 'circuit-open', 'closed', 'in-flight-elsewhere', 'offline'];
+export const GIVE_UP_REASONS = ['exhausted', 'deadline', 'aborted', 'closed', 'circuit-open', 'expired', 'budget'];
+export const QUEUE_REASONS = ['exhausted', 'deadline', 'circuit-open', 'closed', 'in-flight-elsewhere', 'offline', 'budget'];
 export const EVENT_TYPES = ['attempt', 'retry', 'giveup', 'breaker', 'settled', 'queued', 'store', 'workflow'];
 export const RETRY_REASONS = ['network', 'timeout', 'status'];
 export const BREAKER_STATES = ['open', 'half-open', 'closed'];
 export const STORE_ACTIONS = ['get', 'put', 'delete', 'list', 'quarantine', 'open'];
 export const WORKFLOW_STATES = ['started', 'step-started', 'step-completed', 'completed', 'failed', 'compensated'];
 export const RUN_STATES = ['running', 'completed', 'failed'];
-export const FIELDS = ['key', 'method', 'url', 'headers', 'body', 'fingerprint', 'attempts', 'times', 'id', 'name', 'nonce', 'state', 'steps', 'status'];
+export const FIELDS = ['key', 'method', 'url', 'headers', 'body', 'fingerprint', 'attempts', 'times', 'id', 'name', 'nonce', 'state', 'steps', 'status', 'trace'];
 
 // Words, by their number.
-export const EXPECTED = ['an object', 'an integer from 1 to 1000', 'an integer number of milliseconds from 0 to 2147483647', 'an integer number of milliseconds from 1 to 2147483647', 'an array of HTTP statuses, integers from 100 to 599', 'a header name such as \'Idempotency-Key\'', 'false, or an object { failureThreshold, cooldownMs }', 'one of: failureThreshold, cooldownMs', '\'auto\', \'memory\', \'indexeddb\', or an object with get, put, delete and list functions', 'an integer number of milliseconds from 1 to 9007199254740991', 'an array of header names', 'an integer from 0 to 9007199254740991', 'an object of workflow functions: { name: async (step, input) => … }', 'a function, under a name of 1 to 100 visible ASCII characters, no \'"\'', 'no workflows here: import { createClient } from \'durafetch/workflows\' for a client that runs them', 'a function', 'a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, retryOn, idempotencyHeader, breaker, store, ttlMs, redactHeaders, seed, fetch, beforeReplay, backgroundSync, workflows', '1 to 255 visible ASCII characters, no \'"\'', 'a boolean', '1 to 200 visible ASCII characters, no \'"\'', '1 to 100 visible ASCII characters, no \'"\'', 'the name of a workflow given to createClient'];
+export const EXPECTED = ['an object', 'an integer from 1 to 1000', 'an integer number of milliseconds from 0 to 2147483647', 'an integer number of milliseconds from 1 to 2147483647', 'an array of HTTP statuses, integers from 100 to 599', 'a header name such as \'Idempotency-Key\'', 'false, or an object { failureThreshold, cooldownMs }', 'one of: failureThreshold, cooldownMs', '\'auto\', \'memory\', \'indexeddb\', or an object with get, put, delete and list functions', 'an integer number of milliseconds from 1 to 9007199254740991', 'an array of header names', 'an integer from 0 to 9007199254740991', 'an object of workflow functions: { name: async (step, input) => … }', 'a function, under a name of 1 to 100 visible ASCII characters, no \'"\'', 'no workflows here: import { createClient } from \'durafetch/workflows\' for a client that runs them', 'a function', 'a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, retryOn, idempotencyHeader, breaker, retryBudget, store, ttlMs, redactHeaders, seed, fetch, beforeReplay, backgroundSync, tracer, traceContext, workflows', '1 to 255 visible ASCII characters, no \'"\'', 'a boolean', '1 to 200 visible ASCII characters, no \'"\'', '1 to 100 visible ASCII characters, no \'"\'', 'the name of a workflow given to createClient', 'false, or an object { capacity, retryCost, timeoutCost, refillPerSecond }', 'one of: capacity, retryCost, timeoutCost, refillPerSecond', 'an integer from 1 to 1000000', 'an integer from 1 to the budget\'s capacity', 'an OpenTelemetry Tracer (an object with a startSpan method), e.g. trace.getTracer(\'app\')'];
 export const CAUSE_TEXTS = ['the stored record for this key is unreadable', 'the run could not be stored', 'the stored run is unreadable', 'no run with this id is stored: it never started, or ended longer than ttlMs ago'];

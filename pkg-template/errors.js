@@ -43,7 +43,8 @@ function messageFor(kind, d) {
       return `Circuit open for ${d.origin} after repeated failures: failing fast without sending; ` +
         `next probe in ${d.retryAfterMs} ms`;
     case 'exhausted':
-      return `${what} got no answer after ${tries}${why}`;
+      return `${what} got no answer after ${tries}${d.reason === 'budget'
+        ? ` (${d.origin}'s retry budget is spent: no more retries until it refills or something succeeds; see retryBudget)` : ''}${why}`;
     case 'deadline':
       return `${what} got no answer within deadlineMs (${tries})${why}`;
     case 'closed':

@@ -37,6 +37,44 @@ export interface BreakerOptions {
 }
 
 /**
+ * A retry budget per origin: a token bucket every retry pays from (a first
+ * attempt never pays and is never refused). The defaults are AWS SDKs'
+ * standard retry mode: 500 tokens, a retry 5, a retry after a timeout or a
+ * network error 10, a retry that succeeds pays its cost back and a first
+ * attempt that succeeds adds 1; plus a refill with time, so an operation
+ * queued in the outbox is resent even while nothing succeeds.
+ */
+export interface RetryBudgetOptions {
+  /** Tokens the bucket holds (1 to 1000000). @default 500 */
+  capacity?: number;
+  /** What a retry after an answer (a 503, a 429) costs (at most `capacity`). @default 5 */
+  retryCost?: number;
+  /** What a retry after a timeout or a network error costs (at most `capacity`). @default 10 */
+  timeoutCost?: number;
+  /** Tokens added per second (1 to 1000000). @default 1 */
+  refillPerSecond?: number;
+}
+
+/**
+ * The part of an OpenTelemetry `Tracer` durafetch calls (what
+ * `trace.getTracer(name)` of `@opentelemetry/api` returns): structurally
+ * typed, so durafetch needs no `@opentelemetry/*` package.
+ */
+export interface OpenTelemetryTracer {
+  startSpan(name: string, options?: {
+    kind?: number;
+    attributes?: Record<string, string | number | boolean>;
+    links?: { context: { traceId: string; spanId: string; traceFlags: number; isRemote?: boolean } }[];
+    root?: boolean;
+  }, context?: unknown): {
+    spanContext(): { traceId: string; spanId: string; traceFlags: number; traceState?: { serialize(): string } };
+    setAttribute(key: string, value: string | number | boolean): unknown;
+    setStatus(status: { code: number; message?: string }): unknown;
+    end(): void;
+  };
+}
+
+/**
  * One stored value, as the outbox keeps it and a store adapter receives it:
  * the key (index it) and the core's bytes (an operation's method, URL,
  * headers, body and schedule; never a header named in `redactHeaders`, nor
@@ -73,8 +111,19 @@ export interface DurafetchOptions {
   retryOn?: readonly number[];
   /** Header that carries the key on unsafe methods. @default 'Idempotency-Key' */
   idempotencyHeader?: string;
-  /** One breaker per origin, or `false` for none. @default { failureThreshold: 5, cooldownMs: 30000 } */
+  /**
+   * One breaker per origin, or `false` for none. In browsers the tabs and
+   * workers of an origin share it (and the retry budget): they open
+   * together, and one of them sends the probe. @default { failureThreshold: 5, cooldownMs: 30000 }
+   */
   breaker?: BreakerOptions | false;
+  /**
+   * A retry budget per origin (token bucket), or `false` for none: a retry it
+   * cannot pay for ends a live call (giveup reason 'budget', kind 'exhausted')
+   * or queues a durable one until it can.
+   * @default { capacity: 500, retryCost: 5, timeoutCost: 10, refillPerSecond: 1 }
+   */
+  retryBudget?: RetryBudgetOptions | false;
   /** Where the outbox keeps operations: 'auto' is IndexedDB where it exists, else memory. @default 'auto' */
   store?: 'auto' | 'memory' | 'indexeddb' | DurafetchStore;
   /** How long a stored operation may still be resent (keep it under the server's key retention). @default 86400000 */
@@ -91,6 +140,19 @@ export interface DurafetchOptions {
    * or nothing to send it as is. The idempotency key is set after it.
    */
   beforeReplay?: (request: Request) => Request | void | undefined | Promise<Request | void | undefined>;
+  /**
+   * An OpenTelemetry Tracer: one span of kind CLIENT per attempt sent, with
+   * the HTTP client attributes, `http.request.resend_count` on resends and a
+   * `traceparent` header; a resend by a later page links to the first
+   * attempt's span. Without it, no tracing code is loaded.
+   */
+  tracer?: OpenTelemetryTracer;
+  /**
+   * The context to parent an attempt's span, read when `fetch` is called,
+   * e.g. `() => context.active()` of `@opentelemetry/api`. Default: the
+   * OpenTelemetry API's global context manager's active context, if one is registered.
+   */
+  traceContext?: () => unknown;
   /**
    * When an operation stays stored, register the 'durafetch' Background Sync tag
    * on the origin's service-worker registration (where there is one and the
@@ -155,8 +217,11 @@ export interface RetryEvent {
   resumed: boolean;
 }
 
-/** 'expired': a stored operation outlived ttlMs and was not resent. */
-export type GiveUpReason = 'exhausted' | 'deadline' | 'aborted' | 'closed' | 'circuit-open' | 'expired';
+/**
+ * 'expired': a stored operation outlived ttlMs and was not resent; 'budget': the
+ * origin's retry budget could not pay for another retry.
+ */
+export type GiveUpReason = 'exhausted' | 'deadline' | 'aborted' | 'closed' | 'circuit-open' | 'expired' | 'budget';
 
 export interface GiveUpEvent {
   key: string | null;
@@ -187,10 +252,11 @@ export interface SettledEvent {
 /**
  * Why a durable call ended 'queued' (its record stays and is resent with its key):
  * its live bounds ran out (`exhausted`, `deadline`), its origin's breaker is open,
- * the client closed, another tab or worker is sending it, or the device is offline
- * (stored at once, sent when back online, no attempt spent).
+ * the client closed, another tab or worker is sending it, the device is offline
+ * (stored at once, sent when back online, no attempt spent), or the origin's
+ * retry budget cannot pay for a retry yet (resent once it can).
  */
-export type QueueReason = 'exhausted' | 'deadline' | 'circuit-open' | 'closed' | 'in-flight-elsewhere' | 'offline';
+export type QueueReason = 'exhausted' | 'deadline' | 'circuit-open' | 'closed' | 'in-flight-elsewhere' | 'offline' | 'budget';
 
 /** A durable call got no definitive answer: it stays stored and will be resent with its key. */
 export interface QueuedEvent {
@@ -315,7 +381,8 @@ export class DurafetchError extends Error {
   /** 'aborted', 'exhausted', 'deadline', 'queued': the request that failed. */
   method?: string;
   url?: string;
-  /** 'queued': why it is queued, and the last attempt's status if it got one. */
+  /** 'queued': why it is queued, and the last attempt's status if it got one.
+   *  'exhausted' with reason 'budget': the origin's retry budget stopped the retries. */
   reason?: QueueReason;
   status?: number;
   /** 'storage': the storage call that failed. */

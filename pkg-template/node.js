@@ -9,7 +9,7 @@ let loaded = false;
 export const createClient = makeCreateClient(() => {
   if (!loaded) initSync(readFileSync(new URL('./durafetch.wasm', import.meta.url)));
   loaded = true;
-}, Client);
+}, Client, () => import('./tracing.js'));
 
 /** In a service worker: drains the outbox on 'durafetch' sync events and at start. */
 export function handleBackgroundSync(options) {

@@ -7,7 +7,7 @@ import { Client, DurafetchError, initSync, makeCreateClient } from './durafetch.
 
 export { DurafetchError };
 
-export const createClient = makeCreateClient(() => initSync(wasmModule), Client);
+export const createClient = makeCreateClient(() => initSync(wasmModule), Client, () => import('./tracing.js'));
 
 /** In a service worker: drains the outbox on 'durafetch' sync events and at start. */
 export function handleBackgroundSync(options) {

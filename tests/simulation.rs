@@ -44,7 +44,7 @@ const EXPIRY_CRASH: &str = "delete:expire-delete";
 /// least once (it crashes at every boundary; these are the ones each
 /// guarantee rests on). `done:*` is a store call that committed, its tab
 /// dead before hearing so; `reply:*` an answer that arrived at a dead tab.
-const CRASH_POINTS: [&str; 37] = [
+const CRASH_POINTS: [&str; 39] = [
     "get:call-read",
     "put:call-persist",
     "done:call-persist",
@@ -82,6 +82,8 @@ const CRASH_POINTS: [&str; 37] = [
     "execute",
     "step-go",
     "put:result-keep",
+    "announce",
+    "lock:probe-lock",
 ];
 
 /// The exactly-once properties over every seed, and the figures. The
@@ -126,6 +128,7 @@ fn summary() {
         ("drain rounds with every ready key locked elsewhere", c.idle_rounds),
         ("server-asked waits in progress at a resume", c.asked_waits_at_wake),
         ("records in flight past their TTL", c.in_flight_past_ttl + c.expiries_left_to_holder),
+        ("resends linked to their first attempt's span", totals.resend_links),
         ("drain() calls answered", c.drains_answered),
         ("operations settled by drains", c.drains_settled),
         ("drains that left operations for later", c.drains_left_some),
@@ -188,10 +191,35 @@ fn broken_protocols_are_caught() {
         (Mutant::StepFailsOnlyOn5xx, "committed done on status"),
         (Mutant::ResentCountsAsDone, "drain said nothing remains"),
         (Mutant::OfflineFactIgnored, "ran out of attempts after"),
+        (Mutant::NoBudget, "budget:"),
+        (Mutant::UnsharedOrigins, "while the breaker"),
+        (Mutant::ProbeWithoutLock, "two probes at once"),
     ];
     for (mutant, expected) in cases {
         let caught = (0..500).find(|&seed| run(seed, mutant, false).violations.iter().any(|v| v.contains(expected)));
         assert!(caught.is_some(), "{mutant:?} was never caught as '{expected}' in 500 seeds");
+    }
+}
+
+/// One breaker and one retry budget per origin across tabs (src/core/engine/
+/// fleet.rs, attempt.rs; checked in tests/sim/fleet.rs): no client retries
+/// beyond what its bucket could pay; once a tab's breaker opens and it has
+/// told the others, no tab that heard sends to that origin for the shortest
+/// cooldown, and until it closes they have at most one attempt out (the
+/// probe, under the probe lock, which a failed prober keeps through the
+/// cooldown it opened). The mutants NoBudget, UnsharedOrigins and
+/// ProbeWithoutLock each break one of these (`broken_protocols_are_caught`).
+#[test]
+fn one_breaker_and_one_budget_per_origin_across_tabs() {
+    let runs = main_run();
+    for what in ["budget:", "fleet:"] {
+        assert_eq!(failing(runs, what), 0, "{}", describe("one_breaker_and_one_budget", &runs.failures, what));
+    }
+    if full_range() {
+        let f = &runs.totals.fleet;
+        assert!(f.budget_refusals > 0, "the budget never refused a retry: nothing was shown");
+        assert!(f.shared_opens > 0 && f.sends_while_open > 0, "no breaker opened across tabs with traffic after: nothing was shown");
+        assert!(f.notes > 0, "no tab heard another");
     }
 }
 

@@ -34,6 +34,7 @@ export async function buildWithEsbuild(outdir) {
   // esbuild keeps `new URL('./durafetch.wasm', import.meta.url)` as is: the
   // app ships the .wasm beside the bundle (as the package's docs say).
   await copyFile(`${PACKAGE_DIR}durafetch.wasm`, path.join(outdir, 'durafetch.wasm'));
+  await copyFile(`${PACKAGE_DIR}tracing.js`, path.join(outdir, 'tracing.js'));
   for (const page of ['page/index.html', 'workers/workers.html']) {
     await copyFile(`${FIXTURES}${page}`, path.join(outdir, path.basename(page)));
   }

@@ -38,6 +38,7 @@ test('esbuild bundle in a page: keyed POST survives a dropped response', { timeo
   assert.equal(result.scope, 'Window');
   assert.deepEqual(server.servedWasm(), [{ path: '/esbuild/durafetch.wasm', sha256: wasmSha256 }]);
   assert.deepEqual(unexpectedLogs(logs), []);
+  expectTracedOnlyWithATracer(await runPageScenario(browser, `${server.origin}/esbuild/index.html`, 'durafetchTracedScenario'), /^\/esbuild\/tracing\.js$/);
 });
 
 test('Vite build in a page: keyed POST survives a dropped response', { timeout: 120_000 }, async () => {
@@ -53,4 +54,15 @@ test('Vite build in a page: keyed POST survives a dropped response', { timeout: 
   assert.match(served[0].path, /^\/vite\/assets\/durafetch-[\w-]+\.wasm$/);
   assert.equal(served[0].sha256, wasmSha256);
   assert.deepEqual(unexpectedLogs(logs), []);
+  expectTracedOnlyWithATracer(await runPageScenario(browser, `${server.origin}/vite/index.html`, 'durafetchTracedScenario'), /^\/vite\/assets\/tracing-[\w-]+\.js$/);
 });
+
+/** The page fetched durafetch's tracing module only for the client given a
+ *  tracer (`tracing` matches its path), and that client made a span per attempt. */
+function expectTracedOnlyWithATracer({ result, logs }, tracing) {
+  const fetched = server.served().filter((p) => tracing.test(p));
+  assert.equal(fetched.length, 1, `the tracing module was fetched once, by the traced page: ${server.served().join(', ')}`);
+  expectSurvivedDrop(result, server, 'a traced page');
+  assert.deepEqual(result.spans.map((s) => [s.name, s.attributes['http.request.resend_count'] ?? null]), [['POST', null], ['POST', 1]]);
+  assert.deepEqual(unexpectedLogs(logs), []);
+}

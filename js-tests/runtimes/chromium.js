@@ -33,8 +33,9 @@ export async function launchChromium() {
   };
 }
 
-/** Opens `url` and runs the scenario the page exposes as `globalThis.durafetchScenario`. */
-export async function runPageScenario(browser, url) {
+/** Opens `url` and runs the scenario the page exposes as `globalThis.durafetchScenario`
+ *  (or another of its scenarios, by name). */
+export async function runPageScenario(browser, url, scenario = 'durafetchScenario') {
   const page = await browser.context.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
@@ -45,7 +46,7 @@ export async function runPageScenario(browser, url) {
   } catch (error) {
     throw new Error(`${url} never exposed its scenario: ${logs.join('\n')}`, { cause: error });
   }
-  const result = await page.evaluate(() => globalThis.durafetchScenario());
+  const result = await page.evaluate((name) => globalThis[name](), scenario);
   return { page, result, logs };
 }
 

@@ -45,6 +45,7 @@ export async function startOriginServer({ staticRoots = {}, dropsPerKey = 1 } = 
   const answers = new Map(); // key -> { body, answer }
   const unkeyed = []; // POSTs that came without a key (should be none)
   const servedWasm = []; // { path, sha256 }
+  const served = []; // every static path served
   const sockets = new Set();
   const held = []; // { key, socket } of first receipts held open on /orders/held
   let orders = 0;
@@ -92,6 +93,7 @@ export async function startOriginServer({ staticRoots = {}, dropsPerKey = 1 } = 
       return res.writeHead(404).end('not found');
     }
     const ext = path.extname(target);
+    served.push(urlPath);
     if (ext === '.wasm') servedWasm.push({ path: urlPath, sha256: sha256(bytes) });
     res.writeHead(200, {
       'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
@@ -133,6 +135,8 @@ export async function startOriginServer({ staticRoots = {}, dropsPerKey = 1 } = 
     totalEffects: () => [...effects.values()].reduce((a, b) => a + b, 0),
     unkeyed: () => unkeyed.length,
     servedWasm: () => servedWasm.slice(),
+    /** Every static file served, by path. */
+    served: () => served.slice(),
     /** Waits (bounded) until `count` first receipts are held; returns their keys. */
     async waitForHeld(count, ms = 15_000) {
       const end = Date.now() + ms;

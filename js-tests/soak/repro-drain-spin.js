@@ -38,7 +38,7 @@ const server = http.createServer((req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${server.address().port}`;
 const profile = mkdtempSync(join(tmpdir(), 'durafetch-repro-'));
-const page = (t) => `${url}/soak/page.html?tab=${t}&o=${encodeURIComponent(JSON.stringify({ breaker: false }))}`;
+const page = (t) => `${url}/soak/page.html?tab=${t}&o=${encodeURIComponent(JSON.stringify({ breaker: false, retryBudget: false }))}`;
 const context = await launchContext(profile);
 await context.addInitScript(COUNT_GETALL);
 try {

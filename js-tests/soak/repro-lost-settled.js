@@ -64,7 +64,7 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${server.address().port}`;
 const profile = mkdtempSync(join(tmpdir(), 'durafetch-repro-'));
 const events = [];
-const tab = new SoakTab(0, [], `${url}/soak/page.html?tab=0&o=${encodeURIComponent(JSON.stringify({ breaker: false }))}`, (e) => events.push(e));
+const tab = new SoakTab(0, [], `${url}/soak/page.html?tab=0&o=${encodeURIComponent(JSON.stringify({ breaker: false, retryBudget: false }))}`, (e) => events.push(e));
 const context = await launchContext(profile);
 await context.addInitScript(INSTRUMENT);
 const tally = {};

@@ -1,5 +1,6 @@
 // A small app written against durafetch's types. `tsc --noEmit` must accept
 // every line, and every `@ts-expect-error` must really be an error.
+import { context, trace } from '@opentelemetry/api';
 import { createClient, DurafetchError, handleBackgroundSync } from 'durafetch';
 import { createClient as createWorkflowClient } from 'durafetch/workflows';
 import type {
@@ -24,6 +25,10 @@ const options: DurafetchOptions = {
   retryOn: [429, 503],
   idempotencyHeader: 'X-Request-Id',
   breaker: { failureThreshold: 3, cooldownMs: 10_000 },
+  retryBudget: { capacity: 100, retryCost: 5, timeoutCost: 10, refillPerSecond: 2 },
+  // The Tracer of @opentelemetry/api is one, as it is.
+  tracer: trace.getTracer('shop'),
+  traceContext: () => context.active(),
   store,
   ttlMs: 60 * 60 * 1000,
   redactHeaders: ['x-api-key'],
@@ -130,6 +135,10 @@ export async function mistakes(client: DurafetchClient) {
   await createClient({ maxAttempts: '5' });
   // @ts-expect-error breaker is an object or false
   await createClient({ breaker: 'off' });
+  // @ts-expect-error a budget's numbers are numbers
+  await createClient({ retryBudget: { capacity: '100' } });
+  // @ts-expect-error a tracer starts spans
+  await createClient({ tracer: { startActiveSpan() {} } });
   // @ts-expect-error no such store
   await createClient({ store: 'localStorage' });
   // @ts-expect-error a store adapter needs get, put, delete and list

@@ -8,10 +8,10 @@ import { Encoder } from '../codec.js';
 import {
   BREAKER_STATES, ERROR_KINDS, GIVE_UP_REASONS, QUEUE_REASONS, RETRY_REASONS, STORE_ACTIONS,
   EVENT_BREAKER, EVENT_GIVEUP, EVENT_QUEUED, EVENT_RETRY, EVENT_SETTLED, EVENT_STORE,
-  IN_ANSWERED, IN_FAILED, IN_GOT, IN_LISTED, IN_LOCKED, IN_QUARANTINED, IN_REMOTE_SETTLED, IN_SYNC_REGISTERED, IN_TIMER,
-  IN_WROTE, OUT_CANCEL, OUT_CLOSE_STORE, OUT_DELETE, OUT_DRAINED, OUT_EMIT, OUT_GET, OUT_KEEP, OUT_KEPT, OUT_LIST,
-  OUT_LOCK, OUT_PENDING, OUT_FLUSH, OUT_PUT, OUT_QUARANTINE, OUT_REGISTER_SYNC, OUT_REJECT, OUT_RELEASE, OUT_RESOLVE,
-  OUT_RESUMED, OUT_SEND, OUT_STARTED, OUT_TIMER, OUT_UNLOCK,
+  IN_ANSWERED, IN_FAILED, IN_GOT, IN_HEARD, IN_LISTED, IN_LOCKED, IN_QUARANTINED, IN_REMOTE_SETTLED, IN_SYNC_REGISTERED,
+  IN_TIMER, IN_TRACED, IN_WROTE, OUT_ANNOUNCE, OUT_CANCEL, OUT_CLOSE_STORE, OUT_DELETE, OUT_DRAINED, OUT_EMIT, OUT_GET,
+  OUT_KEEP, OUT_KEPT, OUT_LIST, OUT_LOCK, OUT_PENDING, OUT_FLUSH, OUT_PUT, OUT_QUARANTINE, OUT_REGISTER_SYNC, OUT_REJECT,
+  OUT_RELEASE, OUT_RESOLVE, OUT_RESUMED, OUT_SEND, OUT_STARTED, OUT_TIMER, OUT_UNLOCK,
 } from '../contract.js';
 import { DurafetchError, causeText, unreadable } from '../errors.js';
 import { openChannel } from './channel.js';
@@ -38,6 +38,8 @@ export class Host {
   resumed = 0;
   /** What 'store' 'selected' says: { store, persistent, note? }. */
   storeInfo = null;
+  /** Spans for attempts (io/tracing.js), when the client was given a tracer. */
+  tracing = null;
   #enc = new Encoder();
   #payloads = new Map();
   #sending = new Map();
@@ -75,9 +77,17 @@ export class Host {
     while (d.more()) this.perform(d.u8(), d);
   }
 
-  /** Another context of the store settled an operation or wrote a run. */
+  /** Whether the other tabs and workers of the origin hear this client (a channel beside a shared store). */
+  get shared() {
+    return this.#channel !== null;
+  }
+
+  /** Another context of the store settled an operation, wrote a run, or has
+   *  breaker and budget news (the engine reads those bytes itself). */
   heard(note) {
-    if (!this.core || note === null || typeof note !== 'object' || typeof note.settled !== 'string') return;
+    if (!this.core || note === null || typeof note !== 'object') return;
+    if (note.fleet instanceof Uint8Array) return this.run(this.input(IN_HEARD).bytes(note.fleet));
+    if (typeof note.settled !== 'string') return;
     this.run(this.input(IN_REMOTE_SETTLED).str(note.settled).u32(note.status >>> 0).u32(note.attempts >>> 0));
   }
 
@@ -123,10 +133,13 @@ export class Host {
           record = { method: d.str(), url: d.str(), headers: [] };
           for (let n = d.u32(); n > 0; n--) record.headers.push([d.str(), d.str()]);
           record.body = d.u8() ? d.bytes() : null;
+          record.trace = d.optStr();
         }
-        const { method, url } = record ?? this.calls.get(id).request;
+        const call = this.calls.get(id);
+        const { method, url } = record ?? call.request;
         this.emitEvent('attempt', { key, method, url, attempt, resumed });
-        return this.#send(io, record ? this.#replay(record, key) : this.#live(this.calls.get(id), key));
+        const trace = this.tracing && { io, method, url, attempt, parent: call?.traceContext, link: record?.trace };
+        return this.#send(io, record ? this.#replay(record, key, trace) : this.#live(call, key, trace));
       }
       // Abort the fetch; its end (an AbortError, or an answer that was
       // already on its way) is reported like any other: until then the
@@ -219,6 +232,7 @@ export class Host {
       }
       case OUT_REGISTER_SYNC:
         return registerSync().then((ok) => this.run(this.input(IN_SYNC_REGISTERED).bool(ok)));
+      case OUT_ANNOUNCE: return this.tell({ fleet: d.bytes() });
       default:
         throw new Error(`durafetch: the core asked for action ${op}, which this build does not perform`);
     }
@@ -302,6 +316,7 @@ export class Host {
       (response) => {
         this.#sending.delete(io);
         if (!(response instanceof Response)) return this.#failed(io, new TypeError('fetch did not return a Response'), false);
+        this.tracing?.end(io, response);
         this.#hold(io, response);
         this.run(this.input(IN_ANSWERED).u32(io).u32(response.status).optStr(response.headers.get('retry-after') ?? undefined));
       },
@@ -313,6 +328,7 @@ export class Host {
   }
 
   #failed(io, error, beforeReplay) {
+    this.tracing?.end(io, undefined, error);
     this.#hold(io, error);
     const enc = this.input(IN_FAILED).u32(io).bool(beforeReplay);
     // A fact for the engine: the platform may know it is offline before its 'offline' event.
@@ -330,10 +346,11 @@ export class Host {
 
   /** The caller's request. Its own signal is not passed: its abort reaches
    *  the engine, which cancels the attempt through ours. */
-  #live(call, key) {
+  #live(call, key, trace) {
     return (signal) => {
       const request = call.request;
       if (key !== null) (request.headers ??= new Headers()).set(this.keyHeader, key);
+      if (trace) this.#traced(trace, (request.headers ??= new Headers()));
       const init = { method: request.method, signal };
       if (request.headers) init.headers = request.headers;
       if (request.body) init.body = request.body;
@@ -344,7 +361,7 @@ export class Host {
   /** A stored operation, rebuilt. Redacted headers were never stored:
    *  `beforeReplay(request)` may put them back or return another Request;
    *  the key header is set last so a hook cannot drop it. */
-  #replay(record, key) {
+  #replay(record, key, trace) {
     return async (signal) => {
       let base = new Request(record.url, { method: record.method, headers: record.headers });
       if (this.beforeReplay) {
@@ -357,8 +374,15 @@ export class Host {
       }
       const headers = new Headers(base.headers);
       if (key !== null) headers.set(this.keyHeader, key);
+      if (trace) this.#traced(trace, headers);
       return this.#fetch(base, { headers, body: record.body ?? undefined, signal });
     };
+  }
+
+  /** The attempt's span starts as it is sent; the engine keeps its trace
+   *  context with the stored operation, for a later page's resend to link to. */
+  #traced(trace, headers) {
+    this.run(this.input(IN_TRACED).u32(trace.io).str(this.tracing.start(trace.io, trace, headers)));
   }
 
   // ---- store and locks -------------------------------------------------
@@ -446,7 +470,8 @@ export class Host {
   }
 }
 
-/** A lock's name: the drain round's, or an operation's (or a run's) key. */
+/** A lock's name: the drain round's, an operation's (or a run's) key, or an origin's probe. */
 function lockName(d) {
-  return d.u8() ? `durafetch:key:${d.str()}` : 'durafetch:drain';
+  const tag = d.u8();
+  return tag ? `durafetch:${tag === 1 ? 'key' : 'probe'}:${d.str()}` : 'durafetch:drain';
 }

@@ -25,7 +25,7 @@ export class RunHost extends Host {
 
   heard(note) {
     if (this.core && typeof note?.run === 'string') {
-      return this.run(this.input(IN_RUN_EVENT).u8(RUN_EVENT_CHANGED).str(note.run).u32(0).str('').bool(false));
+      return this.run(this.input(IN_RUN_EVENT).u8(RUN_EVENT_CHANGED).str(note.run).u32(0).str('').bool(false).u32(0));
     }
     return super.heard(note);
   }

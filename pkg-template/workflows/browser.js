@@ -1,6 +1,8 @@
 // Browsers, workers and Deno: the .wasm is fetched beside this file. Bundlers
 // that understand `new URL(..., import.meta.url)` (Vite, webpack 5) emit it as
-// an asset; with esbuild, copy durafetch-workflows.wasm next to the bundle.
+// an asset; with esbuild, copy durafetch-workflows.wasm next to the bundle, and
+// ../tracing.js (fetched only by a client given a `tracer`; `?no-inline`: Vite
+// would otherwise inline so small a file into every page as a data URL).
 import { handle } from '../background-sync.js';
 import { Client, DurafetchError, init, makeCreateClient } from './durafetch.js';
 
@@ -13,7 +15,7 @@ export const createClient = makeCreateClient(() => {
     throw error;
   });
   return ready;
-}, Client);
+}, Client, () => import(/* @vite-ignore */ new URL('../tracing.js?no-inline', import.meta.url).href));
 
 /** In a service worker: drains the outbox on 'durafetch' sync events and at start. */
 export function handleBackgroundSync(options) {

@@ -68,6 +68,10 @@ impl Breaker {
         self.state
     }
 
+    pub fn config(&self) -> &BreakerConfig {
+        &self.config
+    }
+
     /// Asks to send one request at `now_ms`. A `Probe` must be followed by
     /// exactly one of `on_success`, `on_failure` or `on_abandon`.
     pub fn admit(&mut self, now_ms: f64) -> (Admission, Option<Transition>) {
@@ -124,6 +128,55 @@ impl Breaker {
     pub fn on_abandon(&mut self) {
         if let BreakerState::HalfOpen { .. } = self.state {
             self.state = BreakerState::HalfOpen { probing: false };
+        }
+    }
+
+    // ---- what another tab of the origin reports (engine/fleet.rs) -----
+
+    /// Another tab counted a failure. Counted here too while closed, so the
+    /// tabs of an origin open on their failures together, not each on its
+    /// own threshold. A probe of ours in flight decides alone.
+    pub fn peer_failure(&mut self, now_ms: f64, rng: &mut SplitMix64) -> Option<Transition> {
+        match self.state {
+            BreakerState::Closed { .. } => self.on_failure(now_ms, rng),
+            _ => None,
+        }
+    }
+
+    /// Another tab's success ended a run of failures, or it reports its count.
+    pub fn peer_count(&mut self, failures: u32) {
+        if let BreakerState::Closed { failures: ours } = self.state {
+            // A success (0) resets; a count from a tab that saw more raises ours.
+            let failures = if failures == 0 { 0 } else { ours.max(failures) };
+            self.state = BreakerState::Closed { failures };
+        }
+    }
+
+    /// Another tab's breaker opened until `until_ms` (on our clock). The
+    /// later until stands, so tabs that opened together reach their probe
+    /// together and one of them takes it; a probe of ours in flight decides.
+    pub fn peer_opened(&mut self, until_ms: f64) -> Option<Transition> {
+        match self.state {
+            BreakerState::HalfOpen { probing: true } => None,
+            BreakerState::Open { until_ms: ours } => {
+                self.state = BreakerState::Open { until_ms: ours.max(until_ms) };
+                None
+            }
+            _ => {
+                self.state = BreakerState::Open { until_ms };
+                Some(Transition::Opened)
+            }
+        }
+    }
+
+    /// Another tab's probe succeeded.
+    pub fn peer_closed(&mut self) -> Option<Transition> {
+        match self.state {
+            BreakerState::Closed { .. } => None,
+            _ => {
+                self.state = BreakerState::Closed { failures: 0 };
+                Some(Transition::Closed)
+            }
         }
     }
 
@@ -223,6 +276,32 @@ mod tests {
             seen.insert(until_ms as u64);
         }
         assert!(seen.len() > 100, "the cooldowns are spread, not one value");
+    }
+
+    #[test]
+    fn peers_open_count_and_close_it() {
+        let mut b = breaker();
+        b.peer_failure(0.0, &mut no_jitter());
+        b.peer_count(1);
+        assert_eq!(b.state(), BreakerState::Closed { failures: 1 });
+        b.peer_count(0);
+        assert_eq!(b.state(), BreakerState::Closed { failures: 0 });
+        b.peer_count(2);
+        assert_eq!(b.peer_failure(5.0, &mut no_jitter()), Some(Transition::Opened));
+        // Two tabs opened together: the later until stands, either way round.
+        assert_eq!(b.peer_opened(4_000.0), None);
+        assert_eq!(b.state(), BreakerState::Open { until_ms: 4_000.0 });
+        assert_eq!(b.peer_opened(10.0), None);
+        assert_eq!(b.state(), BreakerState::Open { until_ms: 4_000.0 });
+        assert_eq!(b.admit(4_000.0).0, Admission::Probe);
+        // Our probe is out: another tab's news waits for its verdict.
+        assert_eq!(b.peer_opened(9_000.0), None);
+        assert_eq!(b.peer_failure(4_001.0, &mut no_jitter()), None);
+        assert_eq!(b.on_success(), Some(Transition::Closed));
+        b.peer_count(3);
+        assert_eq!(b.peer_opened(9_000.0), Some(Transition::Opened));
+        assert_eq!(b.peer_closed(), Some(Transition::Closed));
+        assert_eq!(b.peer_closed(), None);
     }
 
     #[test]

@@ -64,6 +64,8 @@ names! {
         CircuitOpen = "circuit-open",
         /// A stored operation outlived ttlMs and was not resent.
         Expired = "expired",
+        /// The origin's retry budget could not pay for another retry.
+        Budget = "budget",
     }
 }
 
@@ -78,6 +80,8 @@ names! {
         InFlightElsewhere = "in-flight-elsewhere",
         /// The device is offline: stored at once, sent when back online.
         Offline = "offline",
+        /// The origin's retry budget could not pay for a retry: resent once it can.
+        Budget = "budget",
     }
 }
 
@@ -133,13 +137,14 @@ impl GiveUpReason {
             GiveUpReason::Deadline => QueueReason::Deadline,
             GiveUpReason::CircuitOpen => QueueReason::CircuitOpen,
             GiveUpReason::Closed => QueueReason::Closed,
+            GiveUpReason::Budget => QueueReason::Budget,
             _ => QueueReason::Exhausted,
         }
     }
 
     pub fn error_kind(self) -> ErrorKind {
         match self {
-            GiveUpReason::Exhausted | GiveUpReason::Expired => ErrorKind::Exhausted,
+            GiveUpReason::Exhausted | GiveUpReason::Expired | GiveUpReason::Budget => ErrorKind::Exhausted,
             GiveUpReason::Deadline => ErrorKind::Deadline,
             GiveUpReason::Aborted => ErrorKind::Aborted,
             GiveUpReason::Closed => ErrorKind::Closed,

@@ -7,6 +7,7 @@
 use crate::prelude::*;
 pub mod backoff;
 pub mod breaker;
+pub mod budget;
 pub mod codec;
 pub mod contract;
 pub mod engine;

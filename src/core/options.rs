@@ -9,6 +9,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use super::breaker::BreakerConfig;
+use super::budget::BudgetConfig;
 use super::key::is_header_name;
 use super::outcome::StatusSet;
 use super::schedule::RetryPolicy;
@@ -40,12 +41,17 @@ crate::core::contract::names! {
         Workflow = "a function, under a name of 1 to 100 visible ASCII characters, no '\"'",
         WorkflowsEntry = "no workflows here: import { createClient } from 'durafetch/workflows' for a client that runs them",
         Function = "a function",
-        KnownOption = "a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, retryOn, idempotencyHeader, breaker, store, ttlMs, redactHeaders, seed, fetch, beforeReplay, backgroundSync, workflows",
+        KnownOption = "a known option: maxAttempts, baseDelayMs, maxDelayMs, deadlineMs, attemptTimeoutMs, retryOn, idempotencyHeader, breaker, retryBudget, store, ttlMs, redactHeaders, seed, fetch, beforeReplay, backgroundSync, tracer, traceContext, workflows",
         Key = "1 to 255 visible ASCII characters, no '\"'",
         Boolean = "a boolean",
         RunId = "1 to 200 visible ASCII characters, no '\"'",
         StepName = "1 to 100 visible ASCII characters, no '\"'",
         WorkflowName = "the name of a workflow given to createClient",
+        RetryBudget = "false, or an object { capacity, retryCost, timeoutCost, refillPerSecond }",
+        RetryBudgetField = "one of: capacity, retryCost, timeoutCost, refillPerSecond",
+        Tokens = "an integer from 1 to 1000000",
+        Cost = "an integer from 1 to the budget's capacity",
+        Tracer = "an OpenTelemetry Tracer (an object with a startSpan method), e.g. trace.getTracer('app')",
     }
 }
 
@@ -67,6 +73,8 @@ pub struct Options {
     pub policy: RetryPolicy,
     pub idempotency_header: String,
     pub breaker: Option<BreakerConfig>,
+    /// One retry budget per origin (budget.rs), or none.
+    pub retry_budget: Option<BudgetConfig>,
     pub store: StoreChoice,
     pub ttl_ms: u64,
     /// Lower-case, defaults included.
@@ -86,6 +94,7 @@ impl Default for Options {
             policy: RetryPolicy::default(),
             idempotency_header: "Idempotency-Key".into(),
             breaker: Some(BreakerConfig::default()),
+            retry_budget: Some(BudgetConfig::default()),
             store: StoreChoice::Auto,
             // Stripe keeps keys for 24 h: after that a resend may apply twice.
             ttl_ms: 24 * 60 * 60 * 1000,
@@ -132,6 +141,30 @@ fn parse_breaker(v: &Value) -> Result<Option<BreakerConfig>, OptionError> {
         }
     }
     Ok(Some(config))
+}
+
+fn parse_budget(v: &Value) -> Result<Option<BudgetConfig>, OptionError> {
+    let entries = match v {
+        Value::Bool(false) | Value::Null => return Ok(None),
+        Value::Bool(true) => return Ok(Some(BudgetConfig::default())),
+        Value::Object(entries) => entries,
+        _ => return Err(error("retryBudget", Expect::RetryBudget)),
+    };
+    const FIELDS: [&str; 4] = ["capacity", "retryCost", "timeoutCost", "refillPerSecond"];
+    let d = BudgetConfig::default();
+    let mut n = [d.capacity, d.retry_cost, d.timeout_cost, d.refill_per_sec];
+    for (name, value) in entries.iter().filter(|(_, v)| !matches!(v, Value::Undefined)) {
+        let path = ["retryBudget.", name].concat();
+        let Some(i) = FIELDS.iter().position(|f| f == name) else {
+            return Err(error(&path, Expect::RetryBudgetField));
+        };
+        n[i] = integer(&path, value, 1, 1_000_000, Expect::Tokens)? as u32;
+    }
+    // A cost the bucket cannot hold would never be paid: the retry would wait forever.
+    if let Some(i) = (1..3).find(|&i| n[i] > n[0]) {
+        return Err(error(&["retryBudget.", FIELDS[i]].concat(), Expect::Cost));
+    }
+    Ok(Some(BudgetConfig { capacity: n[0], retry_cost: n[1], timeout_cost: n[2], refill_per_sec: n[3] }))
 }
 
 fn parse_store(v: &Value) -> Result<StoreChoice, OptionError> {
@@ -188,6 +221,12 @@ impl Options {
                     _ => return Err(error(name, Expect::HeaderName)),
                 },
                 "breaker" => o.breaker = parse_breaker(value)?,
+                "retryBudget" => o.retry_budget = parse_budget(value)?,
+                // Its spans are the host's (io/tracing.js): only its shape is checked here.
+                "tracer" => match value {
+                    Value::Object(methods) if methods.iter().any(|(m, v)| m == "startSpan" && matches!(v, Value::Function)) => {}
+                    _ => return Err(error(name, Expect::Tracer)),
+                },
                 "store" => o.store = parse_store(value)?,
                 "ttlMs" => {
                     let expected = Expect::Ttl;
@@ -233,7 +272,7 @@ impl Options {
                     Value::Bool(on) => o.background_sync = *on,
                     _ => return Err(error(name, Expect::Boolean)),
                 },
-                "fetch" | "beforeReplay" => {
+                "fetch" | "beforeReplay" | "traceContext" => {
                     if !matches!(value, Value::Function) {
                         return Err(error(name, Expect::Function));
                     }
@@ -265,6 +304,7 @@ mod tests {
         assert_eq!(o.policy.max_attempts, 5);
         assert_eq!(o.policy.deadline_ms, 30_000);
         assert_eq!(o.breaker, Some(BreakerConfig { failure_threshold: 5, cooldown_ms: 30_000 }));
+        assert_eq!(o.retry_budget, Some(BudgetConfig { capacity: 500, retry_cost: 5, timeout_cost: 10, refill_per_sec: 1 }));
     }
 
     #[test]
@@ -298,6 +338,11 @@ mod tests {
         assert_eq!(o.redact_headers, ["authorization", "cookie", "proxy-authorization", "x-api-key"]);
         assert_eq!(o.seed, Some(42));
         assert_eq!(parse(&[("breaker", Value::Bool(false))]).unwrap().breaker, None);
+        assert_eq!(parse(&[("retryBudget", Value::Bool(false))]).unwrap().retry_budget, None);
+        let budget = parse(&[("retryBudget", Value::Object(vec![("capacity".into(), Value::Number(50.0)), ("refillPerSecond".into(), Value::Number(2.0))]))]);
+        assert_eq!(budget.unwrap().retry_budget, Some(BudgetConfig { capacity: 50, refill_per_sec: 2, ..BudgetConfig::default() }));
+        let tracer = Value::Object(vec![("startSpan".into(), Value::Function)]);
+        assert!(parse(&[("tracer", tracer), ("traceContext", Value::Function)]).is_ok());
     }
 
     #[test]
@@ -323,5 +368,13 @@ mod tests {
         assert_eq!(rejects("fetch", Value::Str("x".into())), "fetch");
         assert_eq!(rejects("backgroundSync", Value::Str("no".into())), "backgroundSync");
         assert_eq!(rejects("maxAtempts", Value::Number(3.0)), "maxAtempts");
+        assert_eq!(rejects("retryBudget", Value::Number(1.0)), "retryBudget");
+        let budget = |name: &str, n: f64| Value::Object(vec![(name.into(), Value::Number(n))]);
+        assert_eq!(rejects("retryBudget", budget("capacity", 0.0)), "retryBudget.capacity");
+        assert_eq!(rejects("retryBudget", budget("refillPerSecond", 0.5)), "retryBudget.refillPerSecond");
+        assert_eq!(rejects("retryBudget", budget("retryCost", 501.0)), "retryBudget.retryCost");
+        assert_eq!(rejects("retryBudget", budget("tokens", 1.0)), "retryBudget.tokens");
+        assert_eq!(rejects("tracer", Value::Object(vec![])), "tracer");
+        assert_eq!(rejects("traceContext", Value::Str("x".into())), "traceContext");
     }
 }

@@ -158,6 +158,8 @@ mod tests {
             next_attempt_at: next,
             not_before: 0.0,
             expired_at: 0.0,
+            no_answer: false,
+            trace: None,
         }
     }
 

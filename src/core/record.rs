@@ -81,6 +81,23 @@ pub struct Record {
     /// Written before the expiry is reported, so the decision survives a
     /// crash and a clock set back: an expired record is never resent.
     pub expired_at: f64,
+    /// The last attempt got no answer (a timeout or a network error): its
+    /// retry costs the retry budget's `timeout_cost` (budget.rs).
+    pub no_answer: bool,
+    /// The W3C trace context (`traceparent` form) of the first traced
+    /// attempt: a resend by a later page links its span to it. Never a
+    /// header: the host makes it from the span it started.
+    pub trace: Option<String>,
+}
+
+/// A trace context as the host writes it: `00-<32 hex>-<16 hex>-<2 hex>`.
+pub fn is_trace_context(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 55
+        && b.iter().enumerate().all(|(i, c)| match i {
+            2 | 35 | 52 => *c == b'-',
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+        })
 }
 
 crate::core::contract::names! {
@@ -100,6 +117,7 @@ crate::core::contract::names! {
         State = "state",
         Steps = "steps",
         Status = "status",
+        Trace = "trace",
     }
 }
 
@@ -153,6 +171,11 @@ impl Record {
         for t in [self.created_at, self.seq, self.next_attempt_at, self.not_before, self.expired_at] {
             w.f64(t);
         }
+        // A trailer only when there is something in it: a record without
+        // one is byte for byte what versions before it wrote and read.
+        if self.no_answer || self.trace.is_some() {
+            w.bool(self.no_answer).opt_str(self.trace.as_deref());
+        }
         w.bytes
     }
 
@@ -192,8 +215,16 @@ impl Record {
         for t in times.iter_mut() {
             *t = field(r.finite(), Field::Times)?;
         }
+        let (mut no_answer, mut trace) = (false, None);
         if !r.is_empty() {
-            return Err(DecodeError::Field(Field::Times));
+            no_answer = field(r.bool(), Field::Trace)?;
+            trace = match field(r.opt_string(), Field::Trace)? {
+                Some(t) if !is_trace_context(&t) => return Err(DecodeError::Field(Field::Trace)),
+                t => t,
+            };
+            if !r.is_empty() {
+                return Err(DecodeError::Field(Field::Trace));
+            }
         }
         let [created_at, seq, next_attempt_at, not_before, expired_at] = times;
         Ok(Record {
@@ -209,6 +240,8 @@ impl Record {
             next_attempt_at,
             not_before,
             expired_at,
+            no_answer,
+            trace,
         })
     }
 }
@@ -243,15 +276,23 @@ pub mod tests {
             next_attempt_at: 1500.0,
             not_before: 0.0,
             expired_at: 0.0,
+            no_answer: false,
+            trace: None,
         }
     }
+
+    pub const TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
     #[test]
     fn a_record_reads_back() {
         let r = record("k1", "http://127.0.0.1/x", Some(b"hi"));
         assert_eq!(Record::decode(&r.encode()), Ok(r.clone()));
-        let no_body = Record { body: None, fingerprint: fingerprint("POST", &r.url, b""), ..r };
+        let no_body = Record { body: None, fingerprint: fingerprint("POST", &r.url, b""), ..r.clone() };
         assert_eq!(Record::decode(&no_body.encode()), Ok(no_body));
+        let traced = Record { no_answer: true, trace: Some(TRACE.into()), ..r.clone() };
+        assert_eq!(Record::decode(&traced.encode()), Ok(traced));
+        let failed = Record { no_answer: true, ..r };
+        assert_eq!(Record::decode(&failed.encode()), Ok(failed));
     }
 
     #[test]
@@ -270,7 +311,9 @@ pub mod tests {
             (vec![7, 1], DecodeError::NotARecord),
             (version, DecodeError::UnknownSchema),
             (encoded[..encoded.len() - 1].to_vec(), DecodeError::Field(Field::Times)),
-            ([&encoded[..], &[0]].concat(), DecodeError::Field(Field::Times)),
+            ([&encoded[..], &[0]].concat(), DecodeError::Field(Field::Trace)),
+            ([&encoded[..], &[0, 0, 0]].concat(), DecodeError::Field(Field::Trace)),
+            (with(&|r| r.trace = Some("00-not-a-trace".into())), DecodeError::Field(Field::Trace)),
             (with(&|r| r.key = String::new()), DecodeError::Field(Field::Key)),
             (with(&|r| r.method = "BAD METHOD".into()), DecodeError::Field(Field::Method)),
             (with(&|r| r.url = "file:///etc/passwd".into()), DecodeError::Field(Field::Url)),

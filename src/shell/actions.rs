@@ -29,6 +29,8 @@ pub fn write(w: &mut Writer, action: &Action) {
                         Some(body) => w.u8(1).bytes(body),
                         None => w.u8(0),
                     };
+                    // The first traced attempt's span context: the resend's span links to it.
+                    w.opt_str(record.trace.as_deref());
                 }
             }
         }
@@ -92,6 +94,9 @@ pub fn write(w: &mut Writer, action: &Action) {
         Action::RegisterSync => {
             w.u8(Out::RegisterSync as u8);
         }
+        Action::Announce { note } => {
+            w.u8(Out::Announce as u8).bytes(note);
+        }
         #[cfg(feature = "workflows")]
         action => runs::write(w, action),
     }
@@ -101,6 +106,7 @@ fn lock_name(w: &mut Writer, name: &LockName) {
     match name {
         LockName::Drain => w.u8(0),
         LockName::Key(key) => w.u8(1).str(key),
+        LockName::Probe(origin) => w.u8(2).str(origin),
     };
 }
 

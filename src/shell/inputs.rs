@@ -24,10 +24,11 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
         let persistent = r.bool()?;
         let online = r.bool()?;
         let sync_api = r.bool()?;
+        let shared = r.bool()?;
         let seed = u64::from_le_bytes(random::<8>(r)?);
         let options = client.options.clone();
         let seed = options.seed.unwrap_or(seed);
-        let mut engine = Engine::new(EngineConfig { options, persistent, seed, online, sync_api });
+        let mut engine = Engine::new(EngineConfig { options, persistent, seed, online, sync_api, shared });
         engine.start(now, call);
         client.engine = Some(engine);
         return Ok(Ok(()));
@@ -36,7 +37,12 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
         // The host's timer fired: it has none set now.
         client.armed = -1.0;
     }
-    let engine = client.engine.as_mut().ok_or(Malformed)?;
+    let Some(engine) = client.engine.as_mut() else {
+        // Another tab's news can reach a client between opening its channel
+        // and its start: nothing to apply it to yet, and nothing is lost (the
+        // engine's hello, once started, asks the others again).
+        return if matches!(op, In::Heard | In::RemoteSettled) { Ok(Ok(())) } else { Err(Malformed) };
+    };
     let done = Ok(Ok(()));
     match op {
         In::Start => {}
@@ -147,6 +153,11 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
             let status = u16::try_from(r.u32()?).map_err(|_| Malformed)?;
             let attempts = r.u32()?;
             engine.remote_settled(now, &key, status, attempts);
+        }
+        In::Heard => engine.heard(now, r.bytes()?),
+        In::Traced => {
+            let io = Io(r.u32()?);
+            engine.traced(io, r.str()?);
         }
         #[cfg(feature = "workflows")]
         op => return runs::apply(engine, op, r, now, out),

@@ -36,6 +36,8 @@ crate::core::contract::names! {
         Drain = "drain",
         Visible = "visible",
         SyncRegistered = "sync_registered",
+        Heard = "heard",
+        Traced = "traced",
     }
 }
 
@@ -76,6 +78,7 @@ crate::core::contract::names! {
         Info = "info",
         Drained = "drained",
         RegisterSync = "register_sync",
+        Announce = "announce",
     }
 }
 

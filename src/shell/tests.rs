@@ -22,7 +22,7 @@ fn input(op: In) -> Writer {
 fn started_client(out: &mut Writer) -> Client {
     let mut client = Client::create(&options(&[]), out).expect("defaults");
     let mut start = input(In::Start);
-    start.u32(99).bool(false).bool(true).bool(false).bytes.extend_from_slice(&[0; 8]);
+    start.u32(99).bool(false).bool(true).bool(false).bool(false).bytes.extend_from_slice(&[0; 8]);
     client.input(&start.bytes, out);
     let mut started = Writer::new();
     started.u8(Status::Done as u8).u8(Out::Timer as u8).f64(5.0).u8(Out::Started as u8).u32(99);
@@ -73,6 +73,23 @@ fn malformed_input_is_reported_not_a_panic() {
         client.input(bytes, &mut out);
         assert_eq!(out.bytes, [Status::Malformed as u8], "{bytes:?}");
     }
+}
+
+#[test]
+fn another_tabs_news_before_the_start_is_ignored_not_malformed() {
+    let mut out = Writer::new();
+    let mut client = Client::create(&options(&[]), &mut out).expect("defaults");
+    let mut heard = input(In::Heard);
+    heard.bytes(&[1, 1]);
+    let mut settled = input(In::RemoteSettled);
+    settled.str("k1").u32(201).u32(1);
+    for bytes in [heard.bytes, settled.bytes] {
+        client.input(&bytes, &mut out);
+        assert_eq!(out.bytes, [Status::Done as u8]);
+    }
+    // Anything else before the start is still a host's bug.
+    client.input(&input(In::Online).bytes, &mut out);
+    assert_eq!(out.bytes, [Status::Malformed as u8]);
 }
 
 #[test]

@@ -239,6 +239,8 @@ fn corrupt(sim: &Rc<Sim>, n: u64) {
         next_attempt_at: 0.0,
         not_before: 0.0,
         expired_at: 0.0,
+        no_answer: false,
+        trace: None,
     };
     let mut data = record.encode();
     match sim.draw(0, 3) {

@@ -13,13 +13,14 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
+use durafetch::core::breaker::Transition;
 use durafetch::core::contract::{ErrorKind, GiveUpReason, QueueReason};
 use durafetch::core::engine::{
     Action, Arg, AttemptFailure, CallId, CallRequest, Cause, DrainFor, Engine, EngineConfig, Event, Io, LockName, Now, RunInput,
     Source, Step, StepGo,
 };
 use durafetch::core::kept::KeptResult;
-use durafetch::core::key::uuid_v4;
+use durafetch::core::key::{origin_of, uuid_v4};
 use durafetch::core::options::Options;
 use durafetch::core::record::Record;
 use durafetch::core::retry_after::parse_retry_after;
@@ -27,6 +28,7 @@ use durafetch::core::retry_after::parse_retry_after;
 use super::app;
 use super::checker::Checker;
 use super::checks::Sending;
+use super::fleet::CHANNEL_MS;
 use super::drains::{self, DrainAsk};
 use super::stored::StoredValue;
 use super::workflows::{self, run_id, run_of, step_name, STEPS, WORKFLOW};
@@ -87,6 +89,7 @@ struct CallState {
     op: usize,
     id: u64,
     key: String,
+    url: String,
     body: Vec<u8>,
     durable: bool,
     resubmission: bool,
@@ -149,6 +152,12 @@ pub struct Host {
     execs: RefCell<BTreeSet<usize>>,
     /// Kept results read for `result(key)`: their status.
     kept: RefCell<BTreeMap<String, u16>>,
+    /// Check only: the engine is hearing another tab's news (what it
+    /// reports meanwhile was caused by that tab).
+    hearing: Cell<bool>,
+    /// Check only: origins whose breaker opened on this tab's own verdict,
+    /// until the engine has done what the verdict asked (telling the others).
+    opened: RefCell<Vec<String>>,
     /// What is noted only to check the engine (checker.rs).
     check: Checker,
 }
@@ -173,7 +182,7 @@ fn step_label(step: Step, prefix: &'static str) -> &'static str {
         CallAborted => "call-aborted", DrainLock => "drain-lock", DrainList => "drain-list",
         Quarantine => "quarantine", ResendLock => "resend-lock", ResendReread => "resend-reread",
         ResendDeferred => "resend-deferred", ResendProgress => "resend-progress", ResendSettled => "resend-settled",
-        ExpireLock => "expire-lock", ExpireReread => "expire-reread", ExpireMark => "expire-mark",
+        ProbeLock => "probe-lock", ExpireLock => "expire-lock", ExpireReread => "expire-reread", ExpireMark => "expire-mark",
         ExpireDelete => "expire-delete", PendingList => "pending-list", RunLock => "run-lock",
         RunRead => "run-read", RunJournal => "run-journal", ResultRead => "result-read", ResultKeep => "result-keep",
         ResultDelete => "result-delete", Scan => "scan",
@@ -222,6 +231,7 @@ fn label(action: &Action) -> &'static str {
         Action::StopRuns => "stop-runs",
         Action::Keep { .. } => "put:result-keep",
         Action::Kept { .. } => "kept",
+        Action::Announce { .. } => "announce",
         Action::Drained { .. } => "drained",
         Action::RegisterSync => "register-sync",
     }
@@ -237,11 +247,14 @@ impl Host {
             breaker: cfg.breaker,
             ttl_ms: cfg.ttl_ms,
             workflows: vec![WORKFLOW.into()],
+            retry_budget: cfg.budget,
             ..Options::default()
         };
         let seed = sim.rng.borrow_mut().next_u64();
         let online = !sim.device_offline.get();
-        let config = EngineConfig { options, persistent: true, seed, online, sync_api: cfg.drains.sync_api };
+        // Tabs (Web Locks) hear each other; processes sharing an adapter do not.
+        let config = EngineConfig { options, persistent: true, seed, online, sync_api: cfg.drains.sync_api, shared: cfg.web_locks };
+        sim.fleet.borrow_mut().started(instance, sim.exec.now());
         let mut engine = Engine::new(config);
         engine.mutant = cfg.mutant;
         engine.set_listening(u32::MAX);
@@ -264,6 +277,8 @@ impl Host {
             waiters: RefCell::new(BTreeMap::new()),
             execs: RefCell::new(BTreeSet::new()),
             kept: RefCell::new(BTreeMap::new()),
+            hearing: Cell::new(false),
+            opened: RefCell::new(Vec::new()),
             check: Checker::new(!online),
         })
     }
@@ -301,6 +316,7 @@ impl Host {
                 op: call.op,
                 id: call.id,
                 key: key.clone(),
+                url: call.url.clone(),
                 body: call.body.clone(),
                 durable,
                 resubmission: call.resubmission,
@@ -357,11 +373,19 @@ impl Host {
 
     /// The 'online' event.
     pub fn online(self: &Rc<Self>) {
+        self.sim.fleet.borrow_mut().closed(None);
         let exec_now = self.sim.exec.now();
         let asked = self.calls.borrow().values().filter(|c| c.floor > exec_now).count() as u64;
         self.sim.ledger.borrow_mut().checks.asked_waits_at_wake += asked;
         self.check.told(false);
         self.with_engine(|engine, now| engine.online(now));
+    }
+
+    /// Another tab's announcement arrives (BroadcastChannel).
+    pub fn hear(self: &Rc<Self>, note: &[u8]) {
+        self.hearing.set(true);
+        self.with_engine(|engine, now| engine.heard(now, note));
+        self.hearing.set(false);
     }
 
     /// `client.drain()`, or a sync event's drain.
@@ -400,6 +424,8 @@ impl Host {
     /// The tab dies: everything it held in memory is gone, its locks too.
     pub fn die(&self) {
         self.alive.set(false);
+        self.sim.fleet.borrow_mut().died(self.instance);
+        self.opened.borrow_mut().clear();
         self.stop_runs();
         self.sending.borrow_mut().clear();
         self.cancelled.borrow_mut().clear();
@@ -579,6 +605,11 @@ impl Host {
             }
             self.perform(action);
         }
+        // The engine has done all it had to: the others have been told.
+        let now = self.sim.exec.now();
+        for origin in self.opened.borrow_mut().drain(..) {
+            self.sim.fleet.borrow_mut().opened(self.instance, &origin, now);
+        }
         self.arm_timer();
     }
 
@@ -646,6 +677,7 @@ impl Host {
             // already has it.
             Action::Cancel { io } => {
                 self.sim.log(|| format!("c{} cancel io {}", self.instance, io.0));
+                self.sim.fleet.borrow_mut().ended(self.instance, io.0, false);
                 self.check.cancelled(io.0);
                 self.cancelled.borrow_mut().insert(io.0);
                 // A fetch rejects on abort at once, or (a custom fetch, an
@@ -705,7 +737,9 @@ impl Host {
                     // A new record (a resubmission may follow a settled one): a new life.
                     let op = self.sim.ledger.borrow().key_op.get(&record.key).copied();
                     if let Some(op) = op {
-                        self.sim.ledger.borrow_mut().ops[op].settled_at = None;
+                        let mut ledger = self.sim.ledger.borrow_mut();
+                        ledger.ops[op].settled_at = None;
+                        ledger.ops[op].linked = None;
                     }
                 }
                 let fails = self.store_fault();
@@ -778,6 +812,7 @@ impl Host {
                 });
             }
             Action::Lock { io, name, wait, step } => self.lock(io, name, wait, step),
+            Action::Announce { note } => self.announce(note),
             Action::Unlock { name } => {
                 self.sim.log(|| format!("c{} unlock {name:?}", self.instance));
                 let drain = name == LockName::Drain;
@@ -905,6 +940,8 @@ impl Host {
                 if self.closed.get() {
                     app::retire(&self.sim, self.instance);
                 }
+                // Its channel closes with its store (io/host.js): it hears and tells no more.
+                self.sim.fleet.borrow_mut().died(self.instance);
             }
         }
     }
@@ -922,7 +959,7 @@ impl Host {
         let Some(key) = key else {
             return self.violation("an unkeyed send in a simulation of keyed calls".into());
         };
-        let (op_key, body, sender, stored_key) = match &source {
+        let (op_key, body, sender, url, number) = match &source {
             Source::Call(call) => {
                 let mut calls = self.calls.borrow_mut();
                 let Some(c) = calls.get_mut(&call.0) else {
@@ -943,7 +980,7 @@ impl Host {
                     aborted: c.signal.aborted(),
                     durable: c.durable,
                 };
-                (c.key.clone(), c.body.clone(), sender, c.key.clone())
+                (c.key.clone(), c.body.clone(), sender, c.url.clone(), attempt)
             }
             Source::Record(record) => {
                 if sim.fault(sim.cfg.p_replay_fail) {
@@ -955,9 +992,10 @@ impl Host {
                 }
                 self.check.sent(io.0, &record.key, None);
                 let sender = Sender::Resend { not_before: record.not_before };
-                (record.key.clone(), record.body.clone().unwrap_or_default(), sender, record.key.clone())
+                (record.key.clone(), record.body.clone().unwrap_or_default(), sender, record.url.clone(), record.attempts + 1)
             }
         };
+        let stored_key = op_key.clone();
         let op = sim.ledger.borrow().key_op.get(&op_key).copied();
         let Some(op) = op else {
             return self.violation(format!(
@@ -977,6 +1015,14 @@ impl Host {
         };
         sim.ledger.borrow_mut().on_attempt(op, &key, &sender, &at);
         sim.log(|| format!("c{} send {key} op {op} timeout {timeout_ms} io {}", self.instance, io.0));
+        sim.fleet.borrow_mut().sent(self.instance, io.0, origin_of(&url), number, sim.exec.now());
+        // The host's span for this attempt (io/tracing.js): a resend links
+        // to the one its record keeps.
+        if let Source::Record(record) = &source {
+            sim.ledger.borrow_mut().on_link(op, record.trace.as_deref());
+        }
+        let trace = sim.ledger.borrow_mut().new_span(op);
+        self.engine.borrow_mut().traced(io, &trace);
         // The README: within one origin, no operation is in flight twice at
         // once. One client, always; across tabs, under Web Locks (without
         // them, the README's stated limit). A dead tab's sends are dropped
@@ -1008,6 +1054,8 @@ impl Host {
                     return host.drive();
                 }
                 host.sending.borrow_mut().remove(&io.0);
+                let definitive = matches!(reply, Reply::Answered { status, .. } if !host.sim.cfg.policy.retry_on.contains(status));
+                host.sim.fleet.borrow_mut().ended(host.instance, io.0, definitive);
                 if host.crash_here(if resend { "reply:resend" } else { "reply:live" }) {
                     return;
                 }
@@ -1163,13 +1211,20 @@ impl Host {
                 }
             }
             Event::Queued { key, reason, .. } => {
+                self.sim.fleet.borrow_mut().figures.budget_refusals += (reason == QueueReason::Budget) as u64;
                 self.sim.log(|| format!("c{} queued {key} ({})", self.instance, reason.as_str()));
                 if reason == QueueReason::Exhausted {
                     self.check_exhausted(&key);
                 }
             }
             Event::GiveUp { key: Some(key), reason: GiveUpReason::Exhausted, .. } => self.check_exhausted(&key),
-            Event::GiveUp { .. } | Event::Breaker { .. } | Event::Workflow { .. } | Event::StoreSelected => {}
+            Event::GiveUp { reason: GiveUpReason::Budget, .. } => self.sim.fleet.borrow_mut().figures.budget_refusals += 1,
+            Event::Breaker { origin, state } => match state {
+                Transition::Opened if !self.hearing.get() => self.opened.borrow_mut().push(origin),
+                Transition::Closed => self.sim.fleet.borrow_mut().closed(Some(&origin)),
+                _ => {}
+            },
+            Event::GiveUp { .. } | Event::Workflow { .. } | Event::StoreSelected => {}
         }
     }
 
@@ -1189,6 +1244,23 @@ impl Host {
     fn report(&self, key: &str, report: Report) {
         self.sim.log(|| format!("c{} report {key} {report:?}", self.instance));
         self.sim.ledger.borrow_mut().report(key, report, self.sim.exec.now());
+    }
+
+    /// The engine's news goes to every other tab of the seed, a channel hop
+    /// later (BroadcastChannel): those open now hear it, if still alive.
+    fn announce(self: &Rc<Self>, note: Vec<u8>) {
+        let now = self.sim.exec.now();
+        let mut peers = self.sim.alive_clients();
+        peers.extend(self.sim.closing.borrow().iter().filter(|h| h.alive.get()).cloned());
+        for peer in peers.into_iter().filter(|p| p.instance != self.instance) {
+            let (note, sim, from) = (note.clone(), self.sim.clone(), self.instance);
+            self.sim.exec.after(CHANNEL_MS, move || {
+                if peer.alive.get() {
+                    sim.fleet.borrow_mut().delivered(from, peer.instance, now, sim.exec.now());
+                    peer.hear(&note);
+                }
+            });
+        }
     }
 
     fn lock(self: &Rc<Self>, io: Io, name: LockName, wait: bool, step: Step) {
@@ -1287,5 +1359,6 @@ fn lock_name(name: &LockName) -> String {
     match name {
         LockName::Drain => "drain".into(),
         LockName::Key(key) => ["key:", key].concat(),
+        LockName::Probe(origin) => ["probe:", origin].concat(),
     }
 }

@@ -3,6 +3,7 @@
 //! reading of the documented option rules to compare `Options::parse` with.
 
 use durafetch::core::breaker::BreakerConfig;
+use durafetch::core::budget::BudgetConfig;
 use durafetch::core::key::fingerprint;
 use durafetch::core::options::{Options, StoreChoice};
 use durafetch::core::outcome::StatusSet;
@@ -10,7 +11,7 @@ use durafetch::core::record::Record;
 use durafetch::core::value::Value;
 use proptest::prelude::*;
 
-pub const OPTION_NAMES: [&str; 15] = [
+pub const OPTION_NAMES: [&str; 18] = [
     "maxAttempts",
     "baseDelayMs",
     "maxDelayMs",
@@ -25,6 +26,9 @@ pub const OPTION_NAMES: [&str; 15] = [
     "seed",
     "fetch",
     "beforeReplay",
+    "retryBudget",
+    "tracer",
+    "traceContext",
     "backgroundSync",
 ];
 
@@ -49,7 +53,7 @@ pub fn number() -> impl Strategy<Value = f64> {
 pub fn name() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => prop::sample::select(OPTION_NAMES.to_vec()).prop_map(String::from),
-        2 => prop::sample::select(vec!["failureThreshold", "cooldownMs", "get", "put", "delete", "list", "v", "key"])
+        2 => prop::sample::select(vec!["failureThreshold", "cooldownMs", "get", "put", "delete", "list", "v", "key", "capacity", "retryCost", "timeoutCost", "refillPerSecond", "startSpan"])
             .prop_map(String::from),
         1 => "\\PC{0,12}",
         1 => any::<String>(),
@@ -102,6 +106,12 @@ fn limits(name: &str) -> Vec<Value> {
             v.extend([adapter(&["get", "put", "delete", "list"]), adapter(&["get", "put", "delete"])]);
             v
         }
+        "retryBudget" => ["capacity", "retryCost", "timeoutCost", "refillPerSecond"]
+            .iter()
+            .flat_map(|k| numbers(1.0, 1_000_000.0).into_iter().map(move |n| field(k, n)))
+            .chain([Value::Bool(true), Value::Bool(false), Value::Number(1.0)])
+            .collect(),
+        "tracer" => vec![adapter(&["startSpan"]), adapter(&[]), Value::Function, Value::Null],
         "backgroundSync" => vec![Value::Bool(false), Value::Bool(true), Value::Null, Value::Number(0.0)],
         _ => vec![Value::Function, Value::Null, Value::Str("fetch".into())],
     }
@@ -137,6 +147,17 @@ pub fn valid_entry() -> impl Strategy<Value = (String, Value)> {
             Value::Object(fields)
         }),
     ];
+    // Costs within the capacity: a valid budget.
+    let budget = prop_oneof![
+        Just(Value::Bool(false)),
+        Just(Value::Bool(true)),
+        (1u64..=1_000_000, 1u64..=1_000_000, prop::option::of(1u64..=1_000_000)).prop_map(|(capacity, refill, cost)| {
+            let mut fields = vec![("capacity".to_string(), num(capacity)), ("refillPerSecond".to_string(), num(refill))];
+            fields.push(("timeoutCost".to_string(), num(cost.unwrap_or(10).min(capacity))));
+            fields.push(("retryCost".to_string(), num(capacity.min(5))));
+            Value::Object(fields)
+        }),
+    ];
     let adapter = ["get", "put", "delete", "list", "extra"].map(|m| (m.to_string(), Value::Function)).to_vec();
     let store = prop_oneof![
         prop::sample::select(vec!["auto", "memory", "indexeddb"]).prop_map(|s| Value::Str(s.into())),
@@ -159,6 +180,9 @@ pub fn valid_entry() -> impl Strategy<Value = (String, Value)> {
         Just(Value::Function).prop_map(entry("beforeReplay")),
         any::<bool>().prop_map(Value::Bool).prop_map(entry("backgroundSync")),
         Just(Value::Undefined).prop_map(entry("maxAttempts")),
+        budget.prop_map(entry("retryBudget")),
+        Just(Value::Object(vec![("startSpan".into(), Value::Function)])).prop_map(entry("tracer")),
+        Just(Value::Function).prop_map(entry("traceContext")),
     ]
 }
 
@@ -199,7 +223,33 @@ pub fn check_option(name: &str, v: &Value) -> Result<(), String> {
         "ttlMs" => ok(integer_in(v, 1.0, SAFE_MAX)),
         "redactHeaders" => ok(list_of(v, &|i| matches!(i, Value::Str(h) if is_token(h)))),
         "seed" => ok(integer_in(v, 0.0, SAFE_MAX)),
-        "fetch" | "beforeReplay" => ok(*v == Value::Function),
+        "fetch" | "beforeReplay" | "traceContext" => ok(*v == Value::Function),
+        "tracer" => ok(matches!(v, Value::Object(f) if f.iter().any(|(k, x)| k == "startSpan" && *x == Value::Function))),
+        "retryBudget" => match v {
+            Value::Bool(_) | Value::Null => Ok(()),
+            Value::Object(fields) => {
+                let mut config = BudgetConfig::default();
+                for (k, x) in fields.iter().filter(|(_, x)| *x != Value::Undefined) {
+                    let slot = match k.as_str() {
+                        "capacity" => &mut config.capacity,
+                        "retryCost" => &mut config.retry_cost,
+                        "timeoutCost" => &mut config.timeout_cost,
+                        "refillPerSecond" => &mut config.refill_per_sec,
+                        _ => return Err(format!("retryBudget.{k}")),
+                    };
+                    match *x {
+                        Value::Number(n) if integer_in(x, 1.0, 1_000_000.0) => *slot = n as u32,
+                        _ => return Err(format!("retryBudget.{k}")),
+                    }
+                }
+                match (config.retry_cost > config.capacity, config.timeout_cost > config.capacity) {
+                    (true, _) => Err("retryBudget.retryCost".into()),
+                    (_, true) => Err("retryBudget.timeoutCost".into()),
+                    _ => Ok(()),
+                }
+            }
+            _ => Err(name.into()),
+        },
         "backgroundSync" => ok(matches!(v, Value::Bool(_))),
         _ => Err(name.into()),
     }
@@ -251,6 +301,19 @@ pub fn expected_options(entries: &[(String, Value)]) -> Options {
                 }
             }
             ("seed", v) => o.seed = Some(n(v)),
+            ("retryBudget", Value::Object(fields)) => {
+                let mut config = BudgetConfig::default();
+                for (k, v) in fields.iter().filter(|(_, v)| *v != Value::Undefined) {
+                    match k.as_str() {
+                        "capacity" => config.capacity = n(v) as u32,
+                        "retryCost" => config.retry_cost = n(v) as u32,
+                        "timeoutCost" => config.timeout_cost = n(v) as u32,
+                        _ => config.refill_per_sec = n(v) as u32,
+                    }
+                }
+                o.retry_budget = Some(config);
+            }
+            ("retryBudget", v) => o.retry_budget = (*v == Value::Bool(true)).then(BudgetConfig::default),
             ("backgroundSync", Value::Bool(on)) => o.background_sync = *on,
             _ => {}
         }
@@ -283,6 +346,8 @@ pub fn record() -> impl Strategy<Value = Record> {
             next_attempt_at: t.2,
             not_before: t.3,
             expired_at: t.4,
+            no_answer: attempts % 2 == 1,
+            trace: (attempts % 3 == 0).then(|| format!("00-{:032x}-{:016x}-01", attempts, attempts)),
         }
     })
 }

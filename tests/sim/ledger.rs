@@ -90,6 +90,10 @@ pub struct OpLog {
     pub settled_undeleted: bool,
     /// Its kept answer was removed unread, past ttlMs after it settled.
     pub kept_expired: bool,
+    /// The spans the host started for its attempts (trace contexts), and
+    /// the one its resends link to, once one did (this life of its record).
+    pub spans: Vec<String>,
+    pub linked: Option<String>,
 }
 
 pub struct Ledger {
@@ -108,6 +112,9 @@ pub struct Ledger {
     pub live_attempts: u64,
     pub resend_attempts: u64,
     pub waits_checked: u64,
+    next_span: u64,
+    /// Resends that linked to an earlier attempt's span.
+    pub resend_links: u64,
 }
 
 /// Who sends an attempt, for the checks.
@@ -145,6 +152,8 @@ impl Ledger {
             live_attempts: 0,
             resend_attempts: 0,
             waits_checked: 0,
+            next_span: 0,
+            resend_links: 0,
         }
     }
 
@@ -245,6 +254,39 @@ impl Ledger {
                     self.violation(format!("op {op}: wait {delay_ms} ms before retry {n} exceeds {bound} ms"));
                 }
             }
+        }
+    }
+
+    /// A span for an attempt of `op`: its trace id names the operation.
+    pub fn new_span(&mut self, op: usize) -> String {
+        self.next_span += 1;
+        let span = format!("00-{:032x}-{:016x}-01", op + 1, self.next_span);
+        if let Some(log) = self.ops.get_mut(op) {
+            log.spans.push(span.clone());
+        }
+        span
+    }
+
+    /// A resend of `op` links to the span its record keeps: one of its own
+    /// earlier attempts', and (with Web Locks: one sender at a time) always
+    /// the same one.
+    pub fn on_link(&mut self, op: usize, trace: Option<&str>) {
+        let Some(trace) = trace else { return };
+        let web_locks = self.web_locks;
+        let log = &mut self.ops[op];
+        let what = if !log.spans.iter().any(|s| s == trace) {
+            Some(format!("op {op}: a resend links to span {trace}, which no attempt of it had"))
+        } else {
+            match log.linked.replace(trace.to_string()) {
+                Some(before) if before != trace && web_locks => {
+                    Some(format!("op {op}: a resend links to span {trace}, an earlier one to {before}"))
+                }
+                _ => None,
+            }
+        };
+        self.resend_links += 1;
+        if let Some(what) = what {
+            self.violation(what);
         }
     }
 

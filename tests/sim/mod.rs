@@ -6,6 +6,7 @@ pub mod checks;
 pub mod dates;
 pub mod drains;
 pub mod exec;
+pub mod fleet;
 pub mod host;
 pub mod ledger;
 pub mod net;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::app::{self, HEAL_AT_MS};
+use super::fleet::FleetFigures;
 use super::ledger::{Checks, Faults, Report};
 use super::world::{Config, Sim};
 
@@ -52,6 +53,10 @@ pub struct Totals {
     pub steps_rerun: u64,
     /// Results kept for result(key) still stored at the end (read, or left to ttlMs).
     pub kept_left: u64,
+    /// The fleet rules: budgets, shared breakers (tests/sim/fleet.rs).
+    pub fleet: FleetFigures,
+    /// Resends whose span linked to an earlier attempt's.
+    pub resend_links: u64,
 }
 
 pub struct SeedRun {
@@ -74,7 +79,13 @@ pub fn run_seed(cfg: Config, trace: bool) -> SeedRun {
     }
     violations.extend(end_checks(&sim, &mut totals));
     {
+        let mut fleet = sim.fleet.borrow_mut();
+        violations.append(&mut fleet.violations);
+        totals.fleet = fleet.figures.clone();
+    }
+    {
         let ledger = sim.ledger.borrow();
+        totals.resend_links = ledger.resend_links;
         totals.faults = ledger.faults.clone();
         totals.checks = ledger.checks.clone();
         totals.live_attempts = ledger.live_attempts;
@@ -219,7 +230,8 @@ impl Totals {
         sum!(seeds.two_client_seeds.no_web_lock_seeds.ops.non_durable.accepted.never_persisted.effects.refused.duplicates);
         sum!(lost.naive_effects.naive_duplicates.reported_status.reported_settled.unreported.reported_expired.reported_aborted);
         sum!(live_attempts.resend_attempts.waits_checked.polls);
-        sum!(runs.runs_done.runs_failed.runs_lost.steps_rerun.kept_left);
+        sum!(runs.runs_done.runs_failed.runs_lost.steps_rerun.kept_left.resend_links);
+        self.fleet.add(&o.fleet);
         let (f, g) = (&mut self.faults, &o.faults);
         for (label, n) in &g.crashes {
             *f.crashes.entry(label).or_default() += n;
@@ -275,6 +287,8 @@ impl Totals {
              operations reported both expired and settled: {} (excused: {} resubmitted by the caller, {} without Web Locks); \
              known bug 6: {} operations reported 'expired' after 'settled', a crash having prevented the delete; \
              workflows: {} runs of 3 steps ({} done, {} failed, lost: {}), {} interrupted steps run again with their key; {} results kept for result(key) left unread; \
+             fleet: {} retries (the tightest client spent {:.0}% of what its budget allowed; {} retries the budget could not pay for), {} breakers opened and told to the other tabs, \
+             {} sends checked against them, {} notes between tabs; {} resends linked to an earlier attempt's span; \
              drain(): {} answered ({} operations settled by them, {} left some for later, none wrongly said nothing remained), {} pages shown, {} sync registrations; {} calls ran out of attempts, each after exactly maxAttempts that counted ({} failures while the device was offline, not counted)",
             self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.non_durable, self.never_persisted,
             self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes, f.closes,
@@ -290,6 +304,8 @@ impl Totals {
             c.marked_expired_before_ttl, c.expired_and_settled, c.expired_and_settled_resubmitted,
             c.expired_and_settled_without_locks, c.expired_after_settled,
             self.runs, self.runs_done, self.runs_failed, self.runs_lost, self.steps_rerun, self.kept_left,
+            self.fleet.retries, self.fleet.tightest_budget * 100.0, self.fleet.budget_refusals, self.fleet.shared_opens, self.fleet.sends_while_open,
+            self.fleet.notes, self.resend_links,
             c.drains_answered, c.drains_settled, c.drains_left_some, c.pages_shown, c.sync_registrations,
             c.exhausted_checked, c.offline_failures,
         )

@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use durafetch::core::breaker::BreakerConfig;
+use durafetch::core::budget::BudgetConfig;
 use durafetch::core::engine::Mutant;
 use durafetch::core::rng::SplitMix64;
 use durafetch::core::schedule::RetryPolicy;
 use super::stored::StoredValue;
 
 use super::checks::InFlight;
+use super::fleet::FleetCheck;
 use super::exec::Exec;
 use super::host::Host;
 use super::ledger::Ledger;
@@ -49,6 +51,8 @@ pub struct Config {
     pub web_locks: bool,
     pub policy: RetryPolicy,
     pub breaker: Option<BreakerConfig>,
+    /// Small, so that it binds: a few retries' worth, refilled slowly.
+    pub budget: Option<BudgetConfig>,
     pub ttl_ms: u64,
     pub p_drop_request: f64,
     pub p_drop_response: f64,
@@ -179,6 +183,12 @@ impl Config {
             // Drawn last, so every earlier field is what it was for a seed.
             p_accepted_later: if r.chance(0.3) { r.unit() * 0.1 } else { 0.0 },
             drains: DrainConfig::for_seed(seed),
+            // Drawn after every other field, for the same reason.
+            budget: (!r.chance(0.3)).then(|| BudgetConfig {
+                capacity: r.range(10, 60) as u32,
+                refill_per_sec: r.range(1, 5) as u32,
+                ..BudgetConfig::default()
+            }),
         };
         if cfg.p_accepted_later > 0.0 {
             cfg.policy.retry_on.insert(202);
@@ -207,6 +217,8 @@ pub struct Sim {
     pub ledger: RefCell<Ledger>,
     /// Check only: attempts on the wire, by key and client.
     pub in_flight: InFlight,
+    /// Check only: the fleet rules (breaker and budget across tabs).
+    pub fleet: RefCell<FleetCheck>,
     pub clients: RefCell<Vec<Option<Rc<Host>>>>,
     /// Closed clients whose last calls are still ending.
     pub closing: RefCell<Vec<Rc<Host>>>,
@@ -229,6 +241,7 @@ impl Sim {
             server: RefCell::new(Server::default()),
             ledger: RefCell::new(Ledger::new(cfg.ops, cfg.runs, cfg.web_locks)),
             in_flight: InFlight::default(),
+            fleet: RefCell::new(FleetCheck::new(cfg.web_locks, cfg.budget, cfg.breaker.map(|b| b.cooldown_ms))),
             clients: RefCell::new(vec![None; cfg.clients]),
             closing: RefCell::new(Vec::new()),
             next_instance: Cell::new(1),

@@ -43,6 +43,9 @@ pub enum LockName {
     Key(String),
     /// One drain round at a time among the clients sharing a store.
     Drain,
+    /// The half-open probe of an origin, when tabs share breakers: one
+    /// probe per origin, not one per tab.
+    Probe(String),
 }
 
 /// Why a store call or lock is made: for traces and the simulation's crash
@@ -64,6 +67,7 @@ pub enum Step {
     ResendDeferred,
     ResendProgress,
     ResendSettled,
+    ProbeLock,
     ExpireLock,
     ExpireReread,
     ExpireMark,
@@ -291,4 +295,7 @@ pub enum Action {
     /// Register the `'durafetch'` sync tag on the origin's service-worker
     /// registration; answer `sync_registered` (false where there is none).
     RegisterSync,
+    /// Tell the other tabs and workers of the origin (fleet.rs): breaker and
+    /// budget news, as bytes they hand their engine (`heard`).
+    Announce { note: Vec<u8> },
 }

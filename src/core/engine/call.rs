@@ -16,7 +16,7 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
-use super::attempt::{Attempt, Send};
+use super::attempt::{Attempt, ProbeWait, Refused, Send, Started};
 use super::lock::Held;
 use super::{
     Action, Arg, AttemptEnd, CallId, CallRequest, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, PendingOp,
@@ -68,6 +68,8 @@ enum Phase {
         granted: Option<bool>,
     },
     Sending(Attempt),
+    /// Its next attempt is the origin's probe: waiting for the probe lock.
+    Probing(ProbeWait),
     /// An earlier attempt of its key, cancelled, may still be on the wire:
     /// the next one waits for it to end (attempt.rs), within the deadline.
     Blocked,
@@ -136,8 +138,14 @@ impl Call {
             Phase::Reading(x) | Phase::Persisting(x) | Phase::Locking(x) => x == io,
             Phase::Starting { put, lock, .. } => put == io || lock == io,
             Phase::Saving { io: x, .. } | Phase::Ending { io: x, .. } => x == io,
+            Phase::Probing(ref p) => p.io == io,
             _ => false,
         }
+    }
+
+    /// Its record while an attempt is out (durable calls).
+    pub fn record_mut(&mut self) -> Option<&mut Record> {
+        self.record.as_mut()
     }
 
     pub fn wake_at(&self, policy: &RetryPolicy) -> Option<f64> {
@@ -230,6 +238,8 @@ impl Engine {
                 next_attempt_at: now.wall,
                 not_before: 0.0,
                 expired_at: 0.0,
+                no_answer: false,
+                trace: None,
             }),
             _ => None,
         };
@@ -367,6 +377,16 @@ impl Engine {
                 self.push(Action::Get { io, key, step: Step::CallRead });
                 c.phase = Phase::Reading(io);
                 true
+            }
+            (Phase::Probing(_), Done::Locked(granted)) => {
+                let Phase::Probing(p) = ::core::mem::replace(&mut c.phase, Phase::Blocked) else { return true };
+                if c.aborted || self.closed {
+                    self.probe_unused(&c.url, granted);
+                    c.schedule.forget_attempt();
+                    return if c.aborted { self.end_aborted(now, c) } else { self.end_closed(now, c) };
+                }
+                let started = self.probe_locked(now, p, granted, Source::Call(c.callers[0]), &c.url, false);
+                self.call_started(now, c, started.map(Started::Sent))
             }
             (&Phase::Saving { until, server_asked, .. }, Done::Wrote(result)) => {
                 if result.is_err() {
@@ -514,19 +534,35 @@ impl Engine {
             number: plan.attempt,
             resumed: false,
             timeout_ms: plan.timeout_ms,
+            retry: (plan.attempt > 1).then(|| no_answer(c.last_outcome)),
         };
-        match self.send_attempt(now, Source::Call(c.callers[0]), send) {
-            Ok(attempt) => {
+        let started = self.send_attempt(now, Source::Call(c.callers[0]), send);
+        self.call_started(now, c, started)
+    }
+
+    /// The next attempt went out, waits for the probe lock, or was refused.
+    fn call_started(&mut self, now: Now, c: &mut Call, started: Result<Started, Refused>) -> bool {
+        match started {
+            Ok(Started::Sent(attempt)) => {
                 if let Some(previous) = c.last.take() {
                     self.push(Action::Release { io: previous });
                 }
                 c.phase = Phase::Sending(attempt);
                 true
             }
-            Err(retry_in_ms) => {
+            Ok(Started::Probing(wait)) => {
+                c.phase = Phase::Probing(wait);
+                true
+            }
+            Err(refused) => {
                 c.schedule.forget_attempt();
                 let status = c.last_outcome.and_then(|o| o.status());
-                self.give_up(now, c, GiveUpReason::CircuitOpen, plan.attempt - 1, status, retry_in_ms)
+                let (reason, retry_in_ms) = match refused {
+                    Refused::Breaker(ms) => (GiveUpReason::CircuitOpen, ms),
+                    Refused::Budget(ms) => (GiveUpReason::Budget, ms),
+                };
+                let attempts = c.schedule.attempts();
+                self.give_up(now, c, reason, attempts, status, retry_in_ms)
             }
         }
     }
@@ -584,6 +620,12 @@ impl Engine {
             },
             Decision::GiveUp(give_up) => self.give_up(now, c, give_up.into(), attempt, outcome.status(), 0),
             Decision::Retry { delay_ms, reason, server_asked } => {
+                // A retry the budget cannot pay by the end of the wait: end now, not after it.
+                let cost = self.retry_cost(Some(no_answer(Some(outcome))));
+                let short = self.budget_wait(&c.url, cost, now.mono + delay_ms as f64);
+                if short > 0 {
+                    return self.give_up(now, c, GiveUpReason::Budget, attempt, outcome.status(), delay_ms + short);
+                }
                 self.emit(EventKind::Retry, || Event::Retry {
                     key: c.key.clone(),
                     attempt,
@@ -598,6 +640,7 @@ impl Engine {
                     record.attempts = attempt;
                     record.next_attempt_at = next;
                     record.not_before = if server_asked { next } else { 0.0 };
+                    record.no_answer = no_answer(Some(outcome));
                     let io = self.io();
                     self.push(Action::Put { io, record: Box::new(record.clone()), step: Step::CallProgress });
                     c.phase = Phase::Saving { io, until, server_asked };
@@ -729,6 +772,10 @@ impl Engine {
                     failure.origin = Some(origin_of(&c.url).to_string());
                     failure.retry_after_ms = Some(retry_in_ms);
                 }
+                if reason == GiveUpReason::Budget {
+                    // 'exhausted', and why: the origin's budget, not maxAttempts.
+                    (failure.reason, failure.origin) = (Some(QueueReason::Budget), Some(origin_of(&c.url).to_string()));
+                }
                 self.reject_all(c, failure);
             }
         }
@@ -756,8 +803,9 @@ impl Engine {
             return false;
         };
         record.attempts = record.attempts.max(attempts);
+        record.no_answer = no_answer(last_outcome);
         (record.next_attempt_at, record.not_before) = match last_outcome {
-            _ if reason == GiveUpReason::CircuitOpen => (now.wall + retry_in_ms as f64, 0.0),
+            _ if matches!(reason, GiveUpReason::CircuitOpen | GiveUpReason::Budget) => (now.wall + retry_in_ms as f64, 0.0),
             Some(o) => match after_resend(&self.options.policy, record.attempts, &o, now.wall, &mut self.rng) {
                 ResendDecision::RetryAt { next_attempt_at, not_before, .. } => (next_attempt_at, not_before),
                 ResendDecision::Settle => (now.wall, 0.0),
@@ -915,4 +963,10 @@ impl Engine {
         }
     }
 
+}
+
+/// Whether an attempt got no answer (a timeout or a network error): its
+/// retry costs the budget more. None (no attempt yet) counts as an answer.
+fn no_answer(outcome: Option<Outcome>) -> bool {
+    matches!(outcome, Some(Outcome::Network | Outcome::Timeout))
 }

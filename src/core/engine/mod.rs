@@ -24,12 +24,13 @@ use crate::prelude::*;
 mod action;
 mod attempt;
 mod background;
-mod breakers;
 mod call;
 mod drain;
 mod expire;
+mod fleet;
 mod kept;
 mod lock;
+mod origins;
 mod pass;
 mod resend;
 #[cfg(feature = "workflows")]
@@ -53,8 +54,9 @@ use crate::core::outcome::Outcome;
 use crate::core::record::{kind_of, DecodeError, Kind, Record};
 use crate::core::retry_after::parse_retry_after;
 use crate::core::rng::SplitMix64;
+use crate::core::codec::Writer;
 use background::BackgroundSync;
-use breakers::Breakers;
+use origins::Origins;
 use call::Call;
 use drain::Drainer;
 use expire::Expire;
@@ -121,6 +123,12 @@ pub enum Mutant {
     /// A drain counts what it resent as done, whatever the answer (a 5xx
     /// included): it says nothing remains while operations wait to retry.
     ResentCountsAsDone,
+    /// Retries never pay the retry budget.
+    NoBudget,
+    /// Tabs neither announce nor hear breaker and budget news.
+    UnsharedOrigins,
+    /// A shared breaker's probe goes without the origin's probe lock.
+    ProbeWithoutLock,
 }
 
 pub struct EngineConfig {
@@ -133,6 +141,9 @@ pub struct EngineConfig {
     pub online: bool,
     /// The platform has the Background Sync API (`SyncManager`).
     pub sync_api: bool,
+    /// The tabs and workers of the origin hear each other (a BroadcastChannel
+    /// beside a shared outbox): one breaker and one budget per origin (fleet.rs).
+    pub shared: bool,
 }
 
 /// An argument as the caller passed it: absent, of the right type, or not
@@ -277,7 +288,10 @@ pub struct Engine {
     /// Orders records created in the same millisecond.
     seq: f64,
     pub(crate) tasks: Vec<Task>,
-    pub(crate) breakers: Breakers,
+    pub(crate) origins: Origins,
+    /// Breaker and budget news for the other tabs (fleet.rs).
+    pub(crate) shared: bool,
+    notes: Writer,
     pub(crate) drain: Drainer,
     /// Callers' questions waiting for their read.
     queries: Vec<(CallId, Io, Query)>,
@@ -308,7 +322,9 @@ pub struct Engine {
 impl Engine {
     pub fn new(config: EngineConfig) -> Engine {
         Engine {
-            breakers: Breakers::new(config.options.breaker),
+            origins: Origins::new(config.options.breaker, config.options.retry_budget),
+            shared: config.shared,
+            notes: Writer::new(),
             options: config.options,
             persistent: config.persistent,
             rng: SplitMix64::new(config.seed),
@@ -360,6 +376,7 @@ impl Engine {
     /// the caller can attach listeners first), the store is announced and
     /// everything stored is resent once, as after `resume()`.
     pub fn start(&mut self, now: Now, call: CallId) {
+        self.hello();
         #[cfg(feature = "workflows")]
         if self.persistent && !self.options.workflows.is_empty() {
             return self.scan(call);
@@ -379,6 +396,9 @@ impl Engine {
     }
 
     pub fn poll_action(&mut self) -> Option<Action> {
+        if self.actions.is_empty() {
+            self.flush_notes();
+        }
         self.actions.pop_front()
     }
 
@@ -391,7 +411,8 @@ impl Engine {
             #[cfg(feature = "workflows")]
             Task::Run(r) => r.wake_at(),
         });
-        tasks.chain(self.drain.wake_at()).chain(self.result_watch_at).chain(self.ready_at).reduce(f64::min)
+        let lists = tasks.chain(self.drain.wake_at()).chain(self.result_watch_at).chain(self.ready_at);
+        lists.chain(self.origins.wake_at()).reduce(f64::min)
     }
 
     /// The platform's `online` event (and `resume()`'s effect): breakers
@@ -399,12 +420,13 @@ impl Engine {
     pub fn online(&mut self, now: Now) {
         let was_offline = !self.online;
         self.online = true;
-        for origin in self.breakers.close_all() {
+        for origin in self.origins.close_all() {
             self.emit(EventKind::Breaker, || Event::Breaker {
                 origin,
                 state: crate::core::breaker::Transition::Closed,
             });
         }
+        self.release_probes(None);
         if was_offline {
             self.each_call(now, call::Wake::Online);
         }
@@ -433,6 +455,7 @@ impl Engine {
         }
         self.closed = true;
         self.push(Action::Flush);
+        self.release_probes(None);
         self.drain.stop();
         self.close_passes();
         self.each_call(now, call::Wake::Close);
@@ -475,6 +498,7 @@ impl Engine {
             self.emit(EventKind::Store, || Event::StoreSelected);
             self.resume(now);
         }
+        self.release_probes(Some(now.mono));
         self.settle_idle();
     }
 
@@ -826,6 +850,8 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod fleet_tests;
 #[cfg(test)]
 mod pass_tests;
 #[cfg(all(test, feature = "workflows"))]

@@ -20,6 +20,8 @@ fn stored(key: &str, created_at: f64, next_attempt_at: f64, not_before: f64) -> 
         next_attempt_at,
         not_before,
         expired_at: 0.0,
+        no_answer: false,
+        trace: None,
     }
 }
 
@@ -109,7 +111,7 @@ fn drain_goes_through_the_breaker() {
     let policy = RetryPolicy { max_attempts: 1, ..RetryPolicy::default() };
     let mut h = harness(true, policy);
     h.engine.options.breaker = Some(crate::core::breaker::BreakerConfig { failure_threshold: 1, cooldown_ms: 10_000 });
-    h.engine.breakers = breakers::Breakers::new(h.engine.options.breaker);
+    h.engine.origins = origins::Origins::new(h.engine.options.breaker, h.engine.options.retry_budget);
     let mut records = vec![];
     let (_, io) = h.durable_post("live", &mut records);
     h.engine.answered(h.t(), io, 503, None);
@@ -200,7 +202,7 @@ fn close_rejects_a_waiting_drain_and_a_failed_listing_rejects_it_with_the_cause(
 
 fn synced(api: bool, background_sync: bool) -> Harness {
     let options = Options { policy: quick(), background_sync, breaker: None, ..Options::default() };
-    let mut engine = Engine::new(EngineConfig { options, persistent: true, seed: 7, online: true, sync_api: api });
+    let mut engine = Engine::new(EngineConfig { options, persistent: true, seed: 7, online: true, sync_api: api, shared: false });
     engine.set_listening(u32::MAX);
     Harness { engine, now: T0, next_call: 0 }
 }

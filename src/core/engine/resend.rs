@@ -9,7 +9,7 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
-use super::attempt::{Attempt, Send};
+use super::attempt::{Attempt, ProbeWait, Refused, Send, Started};
 use super::lock::Held;
 use super::{
     Action, AttemptEnd, CallId, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, Source, Step, Stored,
@@ -45,6 +45,8 @@ enum Phase {
     Locking(Io),
     Reading(Io),
     Sending(Attempt),
+    /// Its attempt is the origin's probe: waiting for the probe lock.
+    Probing(ProbeWait),
     /// Writing the record back; then `then` is told.
     Saving {
         io: Io,
@@ -60,7 +62,8 @@ enum Phase {
 
 #[derive(Clone, Copy)]
 enum Then {
-    Nothing,
+    /// Not sent (the breaker, the budget): it waits for its next attempt.
+    Deferred(QueueReason),
     Retry { attempt: u32, delay_ms: u64, reason: RetryReason, status: Option<u16> },
     ReplayFailed { cause: Io },
 }
@@ -77,8 +80,14 @@ impl Resend {
         match self.phase {
             Phase::Locking(x) | Phase::Reading(x) => x == io,
             Phase::Saving { io: x, .. } | Phase::Deleting { io: x, .. } => x == io,
+            Phase::Probing(ref p) => p.io == io,
             Phase::Sending(_) => false,
         }
+    }
+
+    /// The record while an attempt of it is out.
+    pub fn record_mut(&mut self) -> Option<&mut Record> {
+        self.record.as_mut()
     }
 
     pub fn wake_at(&self) -> Option<f64> {
@@ -146,6 +155,18 @@ impl Engine {
                     self.resend_done(now, r)
                 }
             },
+            (Phase::Probing(_), Done::Locked(granted)) => {
+                let (Phase::Probing(p), Some(record)) = (::core::mem::replace(&mut r.phase, Phase::Locking(io)), r.record.take()) else {
+                    return self.resend_done(now, r);
+                };
+                if self.closed {
+                    self.probe_unused(&record.url, granted);
+                    return self.resend_done(now, r);
+                }
+                let source = Source::Record(Box::new(record.clone()));
+                let started = self.probe_locked(now, p, granted, source, &record.url, true);
+                self.resend_started(now, r, record, started.map(Started::Sent))
+            }
             (&Phase::Saving { then, .. }, Done::Wrote(result)) => {
                 if result.is_err() {
                     self.store_error(now, StoreAction::Put, io);
@@ -172,7 +193,7 @@ impl Engine {
     }
 
     /// Sends the record now if it is due and its origin's breaker lets it.
-    fn resend_send(&mut self, now: Now, r: &mut Resend, mut record: Record) -> bool {
+    fn resend_send(&mut self, now: Now, r: &mut Resend, record: Record) -> bool {
         let due_at = if r.forced { record.not_before } else { record.next_attempt_at.max(record.not_before) };
         let live_here = !self.is(Mutant::ResendBesideLiveCall)
             && self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
@@ -191,16 +212,33 @@ impl Engine {
             number: record.attempts + 1,
             resumed: true,
             timeout_ms: self.options.policy.attempt_timeout_ms,
+            retry: (record.attempts > 0).then_some(record.no_answer),
         };
-        match self.send_attempt(now, Source::Record(Box::new(record.clone())), send) {
-            Ok(attempt) => {
+        let started = self.send_attempt(now, Source::Record(Box::new(record.clone())), send);
+        self.resend_started(now, r, record, started)
+    }
+
+    /// Its attempt went out, waits for the probe lock, or was refused (it
+    /// is written back with when to try: the breaker's, or the budget's).
+    fn resend_started(&mut self, now: Now, r: &mut Resend, mut record: Record, started: Result<Started, Refused>) -> bool {
+        match started {
+            Ok(Started::Sent(attempt)) => {
                 r.record = Some(record);
                 r.phase = Phase::Sending(attempt);
                 true
             }
-            Err(retry_in_ms) => {
-                record.next_attempt_at = now.wall + retry_in_ms.max(1) as f64;
-                self.resend_save(r, record, Then::Nothing, Step::ResendDeferred)
+            Ok(Started::Probing(wait)) => {
+                r.record = Some(record);
+                r.phase = Phase::Probing(wait);
+                true
+            }
+            Err(refused) => {
+                let (ms, reason) = match refused {
+                    Refused::Breaker(ms) => (ms, QueueReason::CircuitOpen),
+                    Refused::Budget(ms) => (ms, QueueReason::Budget),
+                };
+                record.next_attempt_at = now.wall + ms.max(1) as f64;
+                self.resend_save(r, record, Then::Deferred(reason), Step::ResendDeferred)
             }
         }
     }
@@ -269,6 +307,7 @@ impl Engine {
                 }
                 record.next_attempt_at = next_attempt_at;
                 record.not_before = not_before;
+                record.no_answer = !matches!(outcome, Outcome::Response { .. });
                 let then = Then::Retry { attempt, delay_ms, reason, status: outcome.status() };
                 self.resend_save(r, record, then, Step::ResendProgress)
             }
@@ -335,7 +374,7 @@ impl Engine {
         self.want_sync();
         let attempts = r.record.as_ref().map_or(0, |rec| rec.attempts);
         match then {
-            Then::Nothing => self.reject_joiners(now, r, ErrorKind::Queued, Some(QueueReason::Exhausted), attempts),
+            Then::Deferred(reason) => self.reject_joiners(now, r, ErrorKind::Queued, Some(reason), attempts),
             Then::Retry { attempt, delay_ms, reason, status } => {
                 let key = Some(r.key.clone());
                 self.emit(EventKind::Retry, || Event::Retry { key, attempt, delay_ms, reason, status, resumed: true });

@@ -17,7 +17,7 @@ pub(super) struct Harness {
 
 pub(super) fn harness(persistent: bool, policy: RetryPolicy) -> Harness {
     let options = Options { policy, ..Options::default() };
-    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true, sync_api: false });
+    let mut engine = Engine::new(EngineConfig { options, persistent, seed: 7, online: true, sync_api: false, shared: false });
     engine.set_listening(u32::MAX);
     Harness { engine, now: T0, next_call: 0 }
 }
@@ -127,6 +127,7 @@ pub(super) fn kinds(actions: &[Action]) -> Vec<&'static str> {
             Action::Unlock { .. } => "unlock",
             Action::Pending { .. } => "pending",
             Action::CloseStore => "close-store",
+            Action::Announce { .. } => "announce",
             #[cfg(feature = "workflows")]
             Action::Emit(Event::Workflow { .. }) => "workflow",
             #[cfg(feature = "workflows")]
