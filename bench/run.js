@@ -67,7 +67,9 @@ const table = renderTable(buildRows(results));
 const failed = failures.length ? `\n\nSections that failed: ${failures.join('; ')}` : '';
 const server = `## durafetch/server: added latency and throughput per store\n\n${renderServerTable(results.server)}\n\n${SERVER_NOTES}`;
 const twiggy = readFileSync(new URL('./twiggy.md', import.meta.url), 'utf8').trim();
-const markdown = `# durafetch benchmarks\n\n${describeRun()}\n\n${table}\n\n${NOTES}\n\n${twiggy}\n\n${server}${failed}\n`;
+// Written by `cargo run --release --example herd` (make bench runs it first).
+const herd = readFileSync(new URL('./herd.md', import.meta.url), 'utf8').trim();
+const markdown = `# durafetch benchmarks\n\n${describeRun()}\n\n${table}\n\n${NOTES}\n\n${twiggy}\n\n## Load on a recovering server (bench/herd.rs)\n\n${herd}\n\n${server}${failed}\n`;
 writeFileSync(new URL('./results.md', import.meta.url), markdown);
 console.log(markdown);
 process.exitCode = failures.length ? 1 : 0;
