@@ -64,10 +64,11 @@ impl Engine {
 
     pub(crate) fn answer_result(&mut self, now: Now, w: Waiter, woken: bool, io: Io, done: Done) {
         match done {
+            // Read once: its reader has it when its delete is done, so a
+            // reader in another tab after this one finds nothing.
             Done::Got(Ok(Some(Stored::Result(kept)))) => {
-                self.push(Action::Kept { call: w.call, key: Some(kept.key.clone()) });
-                // Read once.
                 let io = self.io();
+                self.kept_readers.push((io, w.call));
                 self.forget(io, kept.key);
             }
             // Read before it settled: read again.

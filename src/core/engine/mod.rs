@@ -313,6 +313,9 @@ pub struct Engine {
     /// Deletes nobody waits for (a kept result read, an ended run past its
     /// TTL): the store closes after them.
     pub(crate) forgetting: Vec<(Io, String)>,
+    /// `result(key)` callers answered once their kept answer's delete
+    /// (in `forgetting`, by io) is done.
+    pub(crate) kept_readers: Vec<(Io, CallId)>,
     actions: VecDeque<Action>,
     store_closed: bool,
     #[cfg(feature = "sim-mutants")]
@@ -345,6 +348,7 @@ impl Engine {
             #[cfg(feature = "workflows")]
             runs_seen: Vec::new(),
             forgetting: Vec::new(),
+            kept_readers: Vec::new(),
             actions: VecDeque::new(),
             store_closed: false,
             #[cfg(feature = "sim-mutants")]
@@ -738,9 +742,13 @@ impl Engine {
                 query => self.answer_listing(now, caller, io, done, query),
             }
         } else if let Some(f) = self.forgetting.iter().position(|(x, _)| *x == io) {
-            self.forgetting.swap_remove(f);
+            let (_, key) = self.forgetting.swap_remove(f);
             if matches!(done, Done::Wrote(Err(_))) {
                 self.store_error(now, StoreAction::Delete, io);
+            }
+            if let Some(r) = self.kept_readers.iter().position(|(x, _)| *x == io) {
+                let (_, call) = self.kept_readers.swap_remove(r);
+                self.push(Action::Kept { call, key: Some(key) });
             }
         } else {
             self.drop_late(io, &done);
