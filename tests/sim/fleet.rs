@@ -51,7 +51,8 @@ impl FleetFigures {
 
 struct Instance {
     started: u64,
-    retries: u64,
+    /// Retries sent, per origin: each origin has its own bucket.
+    retries: BTreeMap<String, u64>,
     answers: u64,
 }
 
@@ -98,7 +99,7 @@ impl FleetCheck {
     }
 
     pub fn started(&mut self, instance: u64, now: u64) {
-        self.instances.insert(instance, Instance { started: now, retries: 0, answers: 0 });
+        self.instances.insert(instance, Instance { started: now, retries: BTreeMap::new(), answers: 0 });
         self.alive.insert(instance);
     }
 
@@ -116,20 +117,22 @@ impl FleetCheck {
         let Some(inst) = self.instances.get_mut(&instance) else { return };
         let started = inst.started;
         if number > 1 {
-            inst.retries += 1;
+            let retries = inst.retries.entry(origin.to_string()).or_insert(0);
+            *retries += 1;
+            let retries = *retries;
             self.figures.retries += 1;
             if let Some(b) = self.budget {
                 let answers = if self.shared { self.answers } else { inst.answers };
                 let allowance = b.capacity as f64
                     + b.refill_per_sec as f64 * (now - started) as f64 / 1000.0
                     + b.timeout_cost.max(b.retry_cost) as f64 * answers as f64;
-                let spent = (inst.retries * b.retry_cost.min(b.timeout_cost) as u64) as f64;
+                let spent = (retries * b.retry_cost.min(b.timeout_cost) as u64) as f64;
                 self.figures.tightest_budget = self.figures.tightest_budget.max(spent / allowance);
                 if spent > allowance {
                     self.violations.push(format!(
-                        "budget: c{instance} sent its retry {} (at least {spent} tokens) at t={now} ms, its bucket allowed {allowance:.1} \
+                        "budget: c{instance} sent its retry {retries} to {origin} (at least {spent} tokens) at t={now} ms, its bucket allowed {allowance:.1} \
                          (capacity {}, refill {}/s over {} ms, {answers} answers paid back)",
-                        inst.retries, b.capacity, b.refill_per_sec, now - started
+                        b.capacity, b.refill_per_sec, now - started
                     ));
                 }
             }
