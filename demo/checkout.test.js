@@ -47,6 +47,9 @@ test('checkout lane: a reload during step 2, the new page finishes the run, each
     const id = await startCheckout(page);
     // Step 2 reached the server: the hold is placed, its answer is held back.
     await eventually(() => checkoutStats(demo.app), (s) => s.runs[id]?.reserve.effects === 1, 'step 2 to reach the server');
+    // The page draws step 1's end from its 'workflow' event, which may come
+    // a moment after step 2's request left.
+    await page.waitForFunction((run) => document.querySelector(`#checkout-runs li[data-run="${run}"] .step[data-step="charge"]`)?.dataset.state === 'done', id, { timeout: 30_000 });
     const before = await checkoutRow(page, id);
     assert.equal(before.steps.charge.state, 'done');
     assert.equal(before.steps.reserve.state, 'running', 'step 2 is on its way when the page reloads');

@@ -70,10 +70,7 @@ pub fn plan(
         let origin = origin_of(&r.url);
         let holder = blocked.iter().find(|(o, ..)| *o == origin).map(|(_, busy, _)| *busy);
         if busy(&r.key) {
-            // Being sent: it holds its origin, and is never expired under its
-            // sender. Its sender may end and leave it stored (a workflow run
-            // that failed around its step): the drainer looks again then.
-            out.waits_for_busy = true;
+            // Being sent: it holds its origin, and is never expired under its sender.
             match blocked.iter_mut().find(|(o, ..)| *o == origin) {
                 // Behind a ready head: its queue stops here.
                 Some(entry) => entry.2 = None,
@@ -231,7 +228,7 @@ mod tests {
         assert_eq!(p.wake_at_ms, Some(500.0));
         assert!(p.waits_for_busy, "b2 waits for b, whose send ends at no known time");
         let p = plan(&records[..1], 100.0, DAY, |_| false, |k| k == "a");
-        assert!(p.waits_for_busy, "a itself: its sender may end and leave it stored");
+        assert!(!p.waits_for_busy, "nothing waits behind a");
     }
 
     #[test]
