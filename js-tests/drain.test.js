@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createClient, DurafetchError, handleBackgroundSync } from 'durafetch';
 import { FileStore } from './file-store.js';
 import { startTestServer } from './scripted-server.js';
+import { PATIENT, PATIENT_MS } from './patient.js';
 
 let server;
 const dirs = [];
@@ -29,7 +30,7 @@ const stored = (dir) => readdirSync(dir).filter((f) => f.endsWith('.rec')).lengt
 /** Queues one keyed POST to `url` (its only attempt answered 503) in a client that then closes. */
 async function queueOne(dir, url) {
   // A minute of backoff: only drain() resends it in this test.
-  const client = await createClient({ store: new FileStore(dir), maxAttempts: 1, baseDelayMs: 60_000, maxDelayMs: 60_000 });
+  const client = await createClient({ store: new FileStore(dir), ...PATIENT });
   const error = await client.fetch(url, { method: 'POST', body: 'order' }).catch((e) => e);
   assert.equal(error.kind, 'queued');
   await client.close();
@@ -40,7 +41,7 @@ test('drain() resends a stored operation now, without waiting out its backoff, a
   const dir = tempDir();
   const url = server.script('/drain-ok', [503, 201]);
   const key = await queueOne(dir, url);
-  const client = await createClient({ store: new FileStore(dir), baseDelayMs: 60_000, maxDelayMs: 60_000 });
+  const client = await createClient({ store: new FileStore(dir), baseDelayMs: PATIENT_MS, maxDelayMs: PATIENT_MS, seed: 1 });
   const settled = [];
   client.on('settled', (e) => settled.push(e.key));
   assert.deepEqual(await client.drain(), { settled: 1, remaining: 0 });
@@ -54,7 +55,7 @@ test('drain() never deletes what has no definitive answer: a 503 leaves it store
   const dir = tempDir();
   const url = server.script('/drain-503', [503]);
   const key = await queueOne(dir, url);
-  const client = await createClient({ store: new FileStore(dir), baseDelayMs: 60_000, maxDelayMs: 60_000 });
+  const client = await createClient({ store: new FileStore(dir), baseDelayMs: PATIENT_MS, maxDelayMs: PATIENT_MS, seed: 1 });
   assert.deepEqual(await client.drain(), { settled: 0, remaining: 1 });
   assert.equal(server.requests('/drain-503').length, 2, 'resent once in the pass');
   assert.equal(stored(dir), 1);

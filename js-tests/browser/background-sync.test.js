@@ -7,6 +7,7 @@
 // context.setOffline hangs until a worker restarts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { PATIENT as patient } from '../patient.js';
 import { launch, openClient, openPage, pageEvents, readStore, withServer } from './harness.js';
 import { serviceWorkers } from './service-workers.js';
 import { readRecord } from '../record-bytes.js';
@@ -16,8 +17,8 @@ let browser;
 before(async () => { browser = await launch(); });
 after(() => browser.close());
 
-/** Long backoff: a page never resends on its own timer during a test. */
-const PATIENT = { maxAttempts: 1, baseDelayMs: 60_000, maxDelayMs: 60_000, breaker: false };
+/** A page never resends on its own timer during a test. */
+const PATIENT = { ...patient, breaker: false };
 
 /** A page of `server`'s origin whose service worker runs handleBackgroundSync. */
 function openWithWorker(server, options = PATIENT) {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { launch, openClient, pageEvents, readStore, withServer } from './harness.js';
 import { readRecord } from '../record-bytes.js';
 import { until } from '../scripted-server.js';
+import { PATIENT } from '../patient.js';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -121,7 +122,7 @@ test('offline: a durable call is stored and queued without spending an attempt; 
 test('order is preserved across a reload', () => withServer(async (server) => {
   const url = server.script('/order', ['drop']);
   // A long backoff: only the reload's resend may send them.
-  const page = await openClient(browser.context, server, { maxAttempts: 1, breaker: false, baseDelayMs: 60_000, maxDelayMs: 60_000 });
+  const page = await openClient(browser.context, server, { ...PATIENT, breaker: false });
   for (let i = 0; i < 5; i++) {
     assert.equal((await page.evaluate(([u, n]) => window.send(`${u}?n=${n}`, { method: 'POST', body: String(n) }), [url, i])).error.kind, 'queued');
   }
@@ -135,7 +136,7 @@ test('order is preserved across a reload', () => withServer(async (server) => {
 
 test('TTL: an expired operation is not resent, it is removed and reported', () => withServer(async (server) => {
   const url = server.script('/ttl', ['drop']);
-  const page = await openClient(browser.context, server, { maxAttempts: 1, baseDelayMs: 60_000, maxDelayMs: 60_000 });
+  const page = await openClient(browser.context, server, PATIENT);
   const { error } = await page.evaluate((u) => window.send(u, { method: 'POST', body: 'stale' }), url);
   const sent = server.requests('/ttl').length;
   await new Promise((r) => setTimeout(r, 20));
@@ -151,7 +152,7 @@ test('TTL: an expired operation is not resent, it is removed and reported', () =
 
 test('corrupt and foreign records are quarantined, reported, kept; the good one still goes', () => withServer(async (server) => {
   const url = server.script('/corrupt', ['drop', 200]);
-  const page = await openClient(browser.context, server, { maxAttempts: 1, baseDelayMs: 60_000, maxDelayMs: 60_000 });
+  const page = await openClient(browser.context, server, PATIENT);
   await page.evaluate((u) => window.send(u, { method: 'POST', body: 'good' }), url);
   await page.evaluate(() => new Promise((resolve, reject) => {
     const open = indexedDB.open('durafetch');

@@ -2,8 +2,10 @@
 // reloads): js-tests/workflows/checkout.js against the scripted server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, withServer } from './harness.js';
+import { launch, openPage, readStore, withServer } from './harness.js';
+import { readRecord } from '../record-bytes.js';
 import { until } from '../scripted-server.js';
+import { PATIENT } from '../patient.js';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -15,7 +17,7 @@ function openWorkflowPage(server, base, { version = 1, page, options = {} } = {}
   return openPage(browser.context, `${server.url}/page/workflow.html?${query}`, page);
 }
 
-const events = (page, type) => page.evaluate((t) => window.events.filter((e) => e.event === t), type);
+const events = (page, type) => page.evaluate((t) => window.events.filter((e) => !t || e.event === t), type);
 const steps = async (page) => (await events(page, 'workflow')).map((e) => `${e.state}${e.step ? ` ${e.step}` : ''}`);
 
 test('reload in the middle of step 2: step 1 is not resent, step 2 is resent with its key and applied once, the new page gets the result', () => withServer(async (server) => {
@@ -100,14 +102,21 @@ test('a run resumed under changed code stops with workflow-mismatch', () => with
 test('an operation queued in tab B and resent by tab A: B hears it settled and reads it with result(key)', () => withServer(async (server) => {
   const url = server.script('/tabs/orders', ['drop', 201]);
   const base = `${server.url}/tabs`;
-  // B gives up after one attempt (its resends wait a minute); A resends it now.
-  const b = await openWorkflowPage(server, base, { options: { maxAttempts: 1, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
+  // B gives up after one attempt and never resends it itself; A resends it now.
+  const b = await openWorkflowPage(server, base, { options: PATIENT });
   const sent = await b.evaluate((u) => window.send(u, { method: 'POST', body: '{}', idempotencyKey: 'order-46' }), url);
   assert.equal(sent.error?.kind, 'queued', JSON.stringify(sent));
+  // The premise: B's own resend is not due while this test runs.
+  const [stored] = (await readStore(b, 'outbox')).map((r) => readRecord(r.data));
+  assert.ok(stored.nextAttemptAt > Date.now() + 60_000, `B resends at ${stored.nextAttemptAt}, now ${Date.now()}`);
   const a = await openWorkflowPage(server, base);
   await b.evaluate(() => { window.kept = window.result('order-46'); });
   await a.evaluate(() => window.client.resume());
-  await until(async () => (await events(a, 'settled')).length === 1, 10_000, "A's 'settled'");
+  await until(async () => (await events(a, 'settled')).length === 1, 10_000, "A's 'settled'").catch(async (e) => {
+    // What each tab and the server saw, for a failure seen once in a full suite.
+    const seen = { a: await events(a), b: await events(b), requests: server.requests('/tabs/orders') };
+    throw new Error(`${e.message}: ${JSON.stringify(seen)}`);
+  });
   await until(async () => (await events(b, 'settled')).length === 1, 10_000, "B's 'settled'");
   const [inA] = await events(a, 'settled');
   const [inB] = await events(b, 'settled');

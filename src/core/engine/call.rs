@@ -337,12 +337,7 @@ impl Engine {
                 };
                 c.lock = Held::new(LockName::Key(c.key.clone().unwrap_or_default()), granted);
                 if !wrote {
-                    let mut failure = c.failure(ErrorKind::Storage, 0);
-                    (failure.action, failure.sent, failure.cause) =
-                        (Some(StoreAction::Put), Some(false), Some(Cause::Io(put)));
-                    self.reject_all(c, failure);
-                    self.release(&mut c.lock);
-                    return false;
+                    return self.store_failed(now, c, StoreAction::Put, put);
                 }
                 if c.aborted {
                     return self.end_aborted(now, c);
@@ -354,14 +349,7 @@ impl Engine {
             }
             (Phase::Persisting(_), Done::Wrote(Ok(()))) if c.aborted => self.end_aborted(now, c),
             (Phase::Persisting(_), Done::Wrote(Ok(()))) => self.first_attempt(now, c),
-            (Phase::Persisting(_), Done::Wrote(Err(()))) => {
-                let mut failure = c.failure(ErrorKind::Storage, 0);
-                (failure.action, failure.sent, failure.cause) =
-                    (Some(StoreAction::Put), Some(false), Some(Cause::Io(io)));
-                self.reject_all(c, failure);
-                self.release(&mut c.lock);
-                false
-            }
+            (Phase::Persisting(_), Done::Wrote(Err(()))) => self.store_failed(now, c, StoreAction::Put, io),
             (Phase::Locking(_), Done::Locked(granted)) => {
                 c.lock = Held::new(LockName::Key(c.key.clone().unwrap_or_default()), granted);
                 if !granted {
@@ -419,16 +407,24 @@ impl Engine {
         }
     }
 
+    /// The store failed this call before it sent anything: its callers get
+    /// the failure. A record stored under its key before (a resubmission, a
+    /// resumed workflow step) stays as it was, and a round looks at it again
+    /// soon: a round that planned while this call held the key skipped it.
+    fn store_failed(&mut self, now: Now, c: &mut Call, action: StoreAction, io: Io) -> bool {
+        let mut failure = c.failure(ErrorKind::Storage, 0);
+        (failure.action, failure.cause) = (Some(action), Some(Cause::Io(io)));
+        failure.sent = (action == StoreAction::Put).then_some(false);
+        self.reject_all(c, failure);
+        self.release(&mut c.lock);
+        self.drain_soon(now);
+        false
+    }
+
     fn call_read(&mut self, now: Now, c: &mut Call, io: Io, result: Result<Option<Stored>, ()>) -> bool {
         let key = c.key.clone().unwrap_or_default();
         match result {
-            Err(()) => {
-                let mut failure = c.failure(ErrorKind::Storage, 0);
-                (failure.action, failure.cause) = (Some(StoreAction::Get), Some(Cause::Io(io)));
-                self.reject_all(c, failure);
-                self.release(&mut c.lock);
-                false
-            }
+            Err(()) => self.store_failed(now, c, StoreAction::Get, io),
             Ok(Some(Stored::Result(kept))) => {
                 // Resubmitted after it settled in the background: its kept answer.
                 for call in c.callers.drain(..).collect::<Vec<_>>() {

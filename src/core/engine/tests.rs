@@ -333,6 +333,37 @@ fn a_record_queued_behind_a_live_call_is_resent_when_that_call_ends() {
 }
 
 #[test]
+fn a_record_skipped_while_its_key_was_busy_is_looked_at_again_when_the_store_failed_its_call() {
+    // A record of key "a" is stored and due (an earlier page's).
+    let mut stored = vec![];
+    harness(true, quick()).durable_post("a", &mut stored);
+    let mut h = harness(true, quick());
+    // A call of "a" (a resubmission, or a resumed workflow step) holds the key...
+    h.post("a", "a");
+    let lock = only(h.actions(), |a| matches!(a, Action::Lock { .. }));
+    h.engine.locked(h.t(), io_of(&lock), true);
+    let get = only(h.actions(), |a| matches!(a, Action::Get { .. }));
+    // ...while a round plans: the key is busy here, the round skips it.
+    h.engine.resume(h.t());
+    let drain_lock = only(h.actions(), |a| matches!(a, Action::Lock { name: LockName::Drain, .. }));
+    h.engine.locked(h.t(), io_of(&drain_lock), true);
+    let list = only(h.actions(), |a| matches!(a, Action::List { .. }));
+    h.engine.listed(h.t(), io_of(&list), Ok(stored.iter().cloned().map(Stored::Record).collect()));
+    assert_eq!(kinds(&h.actions()), ["release", "unlock"]);
+    // The store fails the call's read: the record stays as it was.
+    h.engine.got(h.t(), io_of(&get), Err(()));
+    assert_eq!(kinds(&h.actions()), ["reject", "unlock"]);
+    assert_eq!(h.engine.poll_timeout(), Some(super::drain::STORE_RETRY_MS), "a round looks again");
+    h.advance_to_timeout();
+    let drain_lock = only(h.actions(), |a| matches!(a, Action::Lock { name: LockName::Drain, .. }));
+    h.engine.locked(h.t(), io_of(&drain_lock), true);
+    let list = only(h.actions(), |a| matches!(a, Action::List { .. }));
+    h.engine.listed(h.t(), io_of(&list), Ok(stored.iter().cloned().map(Stored::Record).collect()));
+    let actions = h.actions();
+    assert!(actions.iter().any(|a| matches!(a, Action::Lock { name: LockName::Key(k), .. } if k == "a")), "{actions:?}");
+}
+
+#[test]
 fn offline_a_durable_call_is_stored_and_queued_without_an_attempt() {
     let mut h = harness(true, RetryPolicy::default());
     h.engine.offline(h.t());
