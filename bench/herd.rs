@@ -41,6 +41,7 @@ use std::fmt::Write as _;
 use durafetch::core::backoff::Backoff;
 use durafetch::core::breaker::{Admission, Breaker, BreakerConfig};
 use durafetch::core::budget::{Budget, BudgetConfig};
+use durafetch::core::clock::Mono;
 use durafetch::core::outcome::Outcome;
 use durafetch::core::rng::SplitMix64;
 use durafetch::core::schedule::{Decision, RetryPolicy, Schedule};
@@ -146,14 +147,14 @@ fn run_herd(strategy: Strategy, capacity: u32) -> HerdRun {
             let start = rng.up_to(START_SPREAD_MS - 1);
             queue.push(Reverse((start, id)));
             let breaker = (strategy == Strategy::FullJitterBreaker).then(|| Breaker::new(BreakerConfig::default()));
-            Client { rng, schedule: Schedule::new(start as f64), breaker }
+            Client { rng, schedule: Schedule::new(Mono(start as f64)), breaker }
         })
         .collect();
     let mut run = HerdRun { strategy, capacity, ..HerdRun::default() };
 
     while let Some(Reverse((now, id))) = queue.pop() {
         let client = &mut clients[id];
-        let at = now as f64;
+        let at = Mono(now as f64);
         if let Some((Admission::Rejected { retry_in_ms }, _)) = client.breaker.as_mut().map(|b| b.admit(at)) {
             // Answers are instant, so no probe is ever in flight: retry_in_ms > 0.
             queue.push(Reverse((now + retry_in_ms.max(1), id)));
@@ -276,13 +277,13 @@ fn run_fleet(fleet: Fleet, capacity: u32) -> FleetRun {
             let start = rng.up_to(START_SPREAD_MS - 1);
             queue.push(Reverse((start, id)));
             let (breaker, budget) = (owner(fleet.breaker, id), owner(fleet.budget, id));
-            Tab { rng, schedule: Schedule::new(start as f64), breaker, budget, no_answer: false, left: fleet.calls - 1 }
+            Tab { rng, schedule: Schedule::new(Mono(start as f64)), breaker, budget, no_answer: false, left: fleet.calls - 1 }
         })
         .collect();
     let mut run = FleetRun { fleet, capacity, sends_per_ms: Vec::new(), calls: 0, last_success_ms: 0, succeeded: 0, max_attempts_seen: 0 };
     while let Some(Reverse((now, id))) = queue.pop() {
         let tab = &mut tabs[id];
-        let at = now as f64;
+        let at = Mono(now as f64);
         // A retry pays the budget first (a first attempt never does), then the breaker admits it.
         let cost = if fleet.budget != Owner::Off && tab.schedule.attempts() > 0 { budget_config.cost(tab.no_answer) } else { 0 };
         let wait = if cost > 0 { budgets[tab.budget].wait_ms(&budget_config, cost, at) } else { 0 };
@@ -325,7 +326,7 @@ fn run_fleet(fleet: Fleet, capacity: u32) -> FleetRun {
                     // The tab's next call, a second after this one started.
                     tab.left -= 1;
                     let next = now.max(tab.schedule_start() + 1_000);
-                    tab.schedule = Schedule::new(next as f64);
+                    tab.schedule = Schedule::new(Mono(next as f64));
                     tab.no_answer = false;
                     queue.push(Reverse((next, id)));
                 }
@@ -339,7 +340,7 @@ fn run_fleet(fleet: Fleet, capacity: u32) -> FleetRun {
 
 impl Tab {
     fn schedule_start(&self) -> u64 {
-        self.schedule.deadline_at(&herd_policy()) as u64 - herd_policy().deadline_ms
+        self.schedule.deadline_at(&herd_policy()).0 as u64 - herd_policy().deadline_ms
     }
 }
 

@@ -12,6 +12,7 @@ mod inputs;
 
 use durafetch::core::backoff::Backoff;
 use durafetch::core::breaker::{Admission, Breaker, BreakerConfig, BreakerState};
+use durafetch::core::clock::{Mono, Wall};
 use durafetch::core::key::{fingerprint, is_header_name, is_valid_key, origin_of};
 use durafetch::core::options::Options;
 use durafetch::core::outbox::{after_resend, plan, Resend};
@@ -157,7 +158,7 @@ proptest! {
 
     #[test]
     fn retry_after_never_panics_and_reads_delay_seconds(value in "\\PC{0,40}|[ \t]{0,2}[0-9]{1,25}[ \t]{0,2}", now in number()) {
-        let got = parse_retry_after(&value, now);
+        let got = parse_retry_after(&value, Wall(now));
         let trimmed = value.trim_matches(|c| c == ' ' || c == '\t');
         if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
             let seconds = trimmed.parse::<u64>().unwrap_or(u64::MAX);
@@ -167,7 +168,7 @@ proptest! {
 
     #[test]
     fn retry_after_dates_read_back_against_any_clock(at in 0u64..8_000_000_000_000, now in prop_oneof![number(), 0.0..8e12f64]) {
-        let wait = parse_retry_after(&dates::http_date(at), now);
+        let wait = parse_retry_after(&dates::http_date(at), Wall(now));
         let date = (at / 1000 * 1000) as f64;
         let expected = if (date - now).is_finite() && date - now > 0.0 { (date - now).ceil() as u64 } else { 0 };
         prop_assert_eq!(wait, Some(expected));
@@ -284,11 +285,11 @@ proptest! {
     #[test]
     fn schedules_obey_their_bounds_under_any_clock(p in policy(), steps in prop::collection::vec((outcome(), number(), number()), 0..16), seed in any::<u64>()) {
         let mut rng = SplitMix64::new(seed);
-        let mut schedule = Schedule::new(steps.first().map_or(0.0, |s| s.1));
+        let mut schedule = Schedule::new(Mono(steps.first().map_or(0.0, |s| s.1)));
         for (outcome, at, answered_at) in steps {
-            let Ok(plan) = schedule.begin_attempt(&p, at) else { break };
+            let Ok(plan) = schedule.begin_attempt(&p, Mono(at)) else { break };
             prop_assert!(plan.attempt <= p.max_attempts && plan.timeout_ms <= p.attempt_timeout_ms);
-            match schedule.after(&p, &outcome, answered_at, &mut rng) {
+            match schedule.after(&p, &outcome, Mono(answered_at), &mut rng) {
                 Decision::Settle => prop_assert!(outcome.retry_reason(&p.retry_on).is_none()),
                 Decision::Retry { delay_ms, server_asked: true, .. } => prop_assert_eq!(Some(delay_ms), match outcome { Outcome::Response { retry_after_ms, .. } => retry_after_ms, _ => None }),
                 Decision::Retry { delay_ms, .. } => prop_assert!(delay_ms <= p.backoff.ceiling_ms(plan.attempt - 1)),
@@ -307,16 +308,16 @@ proptest! {
         for op in ops {
             let was_closed = matches!(b.state(), BreakerState::Closed { .. });
             match op {
-                BreakerOp::Admit(now) => match b.admit(now).0 {
+                BreakerOp::Admit(now) => match b.admit(Mono(now)).0 {
                     Admission::Allowed => prop_assert!(was_closed),
-                    Admission::Probe => prop_assert_eq!(b.admit(now).0, Admission::Rejected { retry_in_ms: 0 }),
+                    Admission::Probe => prop_assert_eq!(b.admit(Mono(now)).0, Admission::Rejected { retry_in_ms: 0 }),
                     Admission::Rejected { .. } => prop_assert!(!was_closed),
                 },
                 BreakerOp::Success => {
                     let _ = b.on_success();
                 }
                 BreakerOp::Failure(now) => {
-                    let _ = b.on_failure(now, &mut rng);
+                    let _ = b.on_failure(Mono(now), &mut rng);
                 }
                 BreakerOp::Abandon => b.on_abandon(),
             }
@@ -325,13 +326,13 @@ proptest! {
 
     #[test]
     fn outbox_planning_never_panics_and_sends_one_per_origin(records in prop::collection::vec(record(), 0..8), now in number(), ttl in any::<u64>(), attempts in any::<u32>(), o in outcome(), p in policy()) {
-        let round = plan(&records, now, ttl, |k| k.len() % 2 == 0, |k| k.len() % 3 == 0);
+        let round = plan(&records, Wall(now), ttl, |k| k.len() % 2 == 0, |k| k.len() % 3 == 0);
         let origin = |k: &String| records.iter().find(|r| &r.key == k).map(|r| origin_of(&r.url));
         let origins: std::collections::BTreeSet<_> = round.ready.iter().map(origin).collect();
         prop_assert!(origins.iter().all(Option::is_some) && round.ready.iter().all(|k| !round.expired.contains(k)));
         prop_assert_eq!(origins.len(), round.ready.len(), "one resend per origin");
-        if let Resend::RetryAt { next_attempt_at, not_before, .. } = after_resend(&p, attempts, &o, now, &mut SplitMix64::new(1)) {
-            prop_assert!(next_attempt_at.is_finite() && not_before.is_finite());
+        if let Resend::RetryAt { next_attempt_at, not_before, .. } = after_resend(&p, attempts, &o, Wall(now), &mut SplitMix64::new(1)) {
+            prop_assert!(next_attempt_at.0.is_finite() && not_before.0.is_finite());
         }
     }
 }

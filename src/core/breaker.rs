@@ -14,6 +14,7 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use super::clock::Mono;
 use super::rng::SplitMix64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +32,7 @@ impl Default for BreakerConfig {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum BreakerState {
     Closed { failures: u32 },
-    Open { until_ms: f64 },
+    Open { until: Mono },
     HalfOpen { probing: bool },
 }
 
@@ -72,13 +73,13 @@ impl Breaker {
         &self.config
     }
 
-    /// Asks to send one request at `now_ms`. A `Probe` must be followed by
+    /// Asks to send one request at `now`. A `Probe` must be followed by
     /// exactly one of `on_success`, `on_failure` or `on_abandon`.
-    pub fn admit(&mut self, now_ms: f64) -> (Admission, Option<Transition>) {
+    pub fn admit(&mut self, now: Mono) -> (Admission, Option<Transition>) {
         match self.state {
             BreakerState::Closed { .. } => (Admission::Allowed, None),
-            BreakerState::Open { until_ms } if now_ms < until_ms => {
-                let left = super::num::ceil_ms(until_ms - now_ms);
+            BreakerState::Open { until } if now < until => {
+                let left = super::num::ceil_ms(until - now);
                 (Admission::Rejected { retry_in_ms: left }, None)
             }
             BreakerState::Open { .. } => {
@@ -108,19 +109,19 @@ impl Breaker {
         }
     }
 
-    pub fn on_failure(&mut self, now_ms: f64, rng: &mut SplitMix64) -> Option<Transition> {
+    pub fn on_failure(&mut self, now: Mono, rng: &mut SplitMix64) -> Option<Transition> {
         match self.state {
             BreakerState::Closed { failures } => {
                 let failures = failures.saturating_add(1);
                 if failures >= self.config.failure_threshold {
-                    self.open(now_ms, rng)
+                    self.open(now, rng)
                 } else {
                     self.state = BreakerState::Closed { failures };
                     None
                 }
             }
             BreakerState::Open { .. } => None,
-            BreakerState::HalfOpen { .. } => self.open(now_ms, rng),
+            BreakerState::HalfOpen { .. } => self.open(now, rng),
         }
     }
 
@@ -136,9 +137,9 @@ impl Breaker {
     /// Another tab counted a failure. Counted here too while closed, so the
     /// tabs of an origin open on their failures together, not each on its
     /// own threshold. A probe of ours in flight decides alone.
-    pub fn peer_failure(&mut self, now_ms: f64, rng: &mut SplitMix64) -> Option<Transition> {
+    pub fn peer_failure(&mut self, now: Mono, rng: &mut SplitMix64) -> Option<Transition> {
         match self.state {
-            BreakerState::Closed { .. } => self.on_failure(now_ms, rng),
+            BreakerState::Closed { .. } => self.on_failure(now, rng),
             _ => None,
         }
     }
@@ -152,18 +153,18 @@ impl Breaker {
         }
     }
 
-    /// Another tab's breaker opened until `until_ms` (on our clock). The
+    /// Another tab's breaker opened until `until` (on our clock). The
     /// later until stands, so tabs that opened together reach their probe
     /// together and one of them takes it; a probe of ours in flight decides.
-    pub fn peer_opened(&mut self, until_ms: f64) -> Option<Transition> {
+    pub fn peer_opened(&mut self, until: Mono) -> Option<Transition> {
         match self.state {
             BreakerState::HalfOpen { probing: true } => None,
-            BreakerState::Open { until_ms: ours } => {
-                self.state = BreakerState::Open { until_ms: ours.max(until_ms) };
+            BreakerState::Open { until: ours } => {
+                self.state = BreakerState::Open { until: ours.max(until) };
                 None
             }
             _ => {
-                self.state = BreakerState::Open { until_ms };
+                self.state = BreakerState::Open { until };
                 Some(Transition::Opened)
             }
         }
@@ -180,11 +181,11 @@ impl Breaker {
         }
     }
 
-    fn open(&mut self, now_ms: f64, rng: &mut SplitMix64) -> Option<Transition> {
-        let now_ms = if now_ms.is_finite() { now_ms } else { 0.0 };
+    fn open(&mut self, now: Mono, rng: &mut SplitMix64) -> Option<Transition> {
+        let now = if now.0.is_finite() { now } else { Mono(0.0) };
         let full = self.config.cooldown_ms;
         let cooldown = full - rng.up_to(full / 2);
-        self.state = BreakerState::Open { until_ms: now_ms + cooldown as f64 };
+        self.state = BreakerState::Open { until: now + cooldown as f64 };
         Some(Transition::Opened)
     }
 }
@@ -209,57 +210,57 @@ mod tests {
     #[test]
     fn opens_after_threshold_consecutive_failures() {
         let mut b = breaker();
-        assert_eq!(b.on_failure(0.0, &mut no_jitter()), None);
-        assert_eq!(b.on_failure(0.0, &mut no_jitter()), None);
-        assert_eq!(b.on_failure(10.0, &mut no_jitter()), Some(Transition::Opened));
-        assert_eq!(b.admit(10.0), (Admission::Rejected { retry_in_ms: 1_000 }, None));
-        assert_eq!(b.admit(509.5), (Admission::Rejected { retry_in_ms: 501 }, None));
+        assert_eq!(b.on_failure(Mono(0.0), &mut no_jitter()), None);
+        assert_eq!(b.on_failure(Mono(0.0), &mut no_jitter()), None);
+        assert_eq!(b.on_failure(Mono(10.0), &mut no_jitter()), Some(Transition::Opened));
+        assert_eq!(b.admit(Mono(10.0)), (Admission::Rejected { retry_in_ms: 1_000 }, None));
+        assert_eq!(b.admit(Mono(509.5)), (Admission::Rejected { retry_in_ms: 501 }, None));
     }
 
     #[test]
     fn a_success_resets_the_count() {
         let mut b = breaker();
-        b.on_failure(0.0, &mut no_jitter());
-        b.on_failure(0.0, &mut no_jitter());
+        b.on_failure(Mono(0.0), &mut no_jitter());
+        b.on_failure(Mono(0.0), &mut no_jitter());
         b.on_success();
-        b.on_failure(0.0, &mut no_jitter());
-        b.on_failure(0.0, &mut no_jitter());
-        assert_eq!(b.admit(0.0).0, Admission::Allowed);
+        b.on_failure(Mono(0.0), &mut no_jitter());
+        b.on_failure(Mono(0.0), &mut no_jitter());
+        assert_eq!(b.admit(Mono(0.0)).0, Admission::Allowed);
     }
 
     #[test]
     fn one_probe_after_cooldown_then_close_on_success() {
         let mut b = breaker();
         (0..3).for_each(|_| {
-            b.on_failure(0.0, &mut no_jitter());
+            b.on_failure(Mono(0.0), &mut no_jitter());
         });
-        assert_eq!(b.admit(1_000.0), (Admission::Probe, Some(Transition::HalfOpened)));
-        assert_eq!(b.admit(1_001.0), (Admission::Rejected { retry_in_ms: 0 }, None));
+        assert_eq!(b.admit(Mono(1_000.0)), (Admission::Probe, Some(Transition::HalfOpened)));
+        assert_eq!(b.admit(Mono(1_001.0)), (Admission::Rejected { retry_in_ms: 0 }, None));
         assert_eq!(b.on_success(), Some(Transition::Closed));
-        assert_eq!(b.admit(1_002.0), (Admission::Allowed, None));
+        assert_eq!(b.admit(Mono(1_002.0)), (Admission::Allowed, None));
     }
 
     #[test]
     fn failed_probe_reopens_for_a_full_cooldown() {
         let mut b = breaker();
         (0..3).for_each(|_| {
-            b.on_failure(0.0, &mut no_jitter());
+            b.on_failure(Mono(0.0), &mut no_jitter());
         });
-        assert_eq!(b.admit(1_000.0).0, Admission::Probe);
-        assert_eq!(b.on_failure(1_200.0, &mut no_jitter()), Some(Transition::Opened));
-        assert_eq!(b.admit(2_199.0), (Admission::Rejected { retry_in_ms: 1 }, None));
-        assert_eq!(b.admit(2_200.0).0, Admission::Probe);
+        assert_eq!(b.admit(Mono(1_000.0)).0, Admission::Probe);
+        assert_eq!(b.on_failure(Mono(1_200.0), &mut no_jitter()), Some(Transition::Opened));
+        assert_eq!(b.admit(Mono(2_199.0)), (Admission::Rejected { retry_in_ms: 1 }, None));
+        assert_eq!(b.admit(Mono(2_200.0)).0, Admission::Probe);
     }
 
     #[test]
     fn abandoned_probe_lets_the_next_caller_probe() {
         let mut b = breaker();
         (0..3).for_each(|_| {
-            b.on_failure(0.0, &mut no_jitter());
+            b.on_failure(Mono(0.0), &mut no_jitter());
         });
-        assert_eq!(b.admit(1_000.0).0, Admission::Probe);
+        assert_eq!(b.admit(Mono(1_000.0)).0, Admission::Probe);
         b.on_abandon();
-        assert_eq!(b.admit(1_000.0), (Admission::Probe, None));
+        assert_eq!(b.admit(Mono(1_000.0)), (Admission::Probe, None));
     }
 
     #[test]
@@ -269,11 +270,11 @@ mod tests {
         for _ in 0..500 {
             let mut b = breaker();
             (0..3).for_each(|_| {
-                b.on_failure(0.0, &mut rng);
+                b.on_failure(Mono(0.0), &mut rng);
             });
-            let BreakerState::Open { until_ms } = b.state() else { panic!("open") };
-            assert!((500.0..=1_000.0).contains(&until_ms), "{until_ms}");
-            seen.insert(until_ms as u64);
+            let BreakerState::Open { until } = b.state() else { panic!("open") };
+            assert!((500.0..=1_000.0).contains(&until.0), "{until:?}");
+            seen.insert(until.0 as u64);
         }
         assert!(seen.len() > 100, "the cooldowns are spread, not one value");
     }
@@ -281,25 +282,25 @@ mod tests {
     #[test]
     fn peers_open_count_and_close_it() {
         let mut b = breaker();
-        b.peer_failure(0.0, &mut no_jitter());
+        b.peer_failure(Mono(0.0), &mut no_jitter());
         b.peer_count(1);
         assert_eq!(b.state(), BreakerState::Closed { failures: 1 });
         b.peer_count(0);
         assert_eq!(b.state(), BreakerState::Closed { failures: 0 });
         b.peer_count(2);
-        assert_eq!(b.peer_failure(5.0, &mut no_jitter()), Some(Transition::Opened));
+        assert_eq!(b.peer_failure(Mono(5.0), &mut no_jitter()), Some(Transition::Opened));
         // Two tabs opened together: the later until stands, either way round.
-        assert_eq!(b.peer_opened(4_000.0), None);
-        assert_eq!(b.state(), BreakerState::Open { until_ms: 4_000.0 });
-        assert_eq!(b.peer_opened(10.0), None);
-        assert_eq!(b.state(), BreakerState::Open { until_ms: 4_000.0 });
-        assert_eq!(b.admit(4_000.0).0, Admission::Probe);
+        assert_eq!(b.peer_opened(Mono(4_000.0)), None);
+        assert_eq!(b.state(), BreakerState::Open { until: Mono(4_000.0) });
+        assert_eq!(b.peer_opened(Mono(10.0)), None);
+        assert_eq!(b.state(), BreakerState::Open { until: Mono(4_000.0) });
+        assert_eq!(b.admit(Mono(4_000.0)).0, Admission::Probe);
         // Our probe is out: another tab's news waits for its verdict.
-        assert_eq!(b.peer_opened(9_000.0), None);
-        assert_eq!(b.peer_failure(4_001.0, &mut no_jitter()), None);
+        assert_eq!(b.peer_opened(Mono(9_000.0)), None);
+        assert_eq!(b.peer_failure(Mono(4_001.0), &mut no_jitter()), None);
         assert_eq!(b.on_success(), Some(Transition::Closed));
         b.peer_count(3);
-        assert_eq!(b.peer_opened(9_000.0), Some(Transition::Opened));
+        assert_eq!(b.peer_opened(Mono(9_000.0)), Some(Transition::Opened));
         assert_eq!(b.peer_closed(), Some(Transition::Closed));
         assert_eq!(b.peer_closed(), None);
     }
@@ -308,9 +309,9 @@ mod tests {
     fn late_success_while_open_keeps_it_open() {
         let mut b = breaker();
         (0..3).for_each(|_| {
-            b.on_failure(0.0, &mut no_jitter());
+            b.on_failure(Mono(0.0), &mut no_jitter());
         });
         assert_eq!(b.on_success(), None);
-        assert!(matches!(b.admit(1.0).0, Admission::Rejected { .. }));
+        assert!(matches!(b.admit(Mono(1.0)).0, Admission::Rejected { .. }));
     }
 }

@@ -12,6 +12,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use super::clock::Wall;
 use super::key::is_valid_key;
 use super::record::{body_of, field, key_field, kind_of, writer_for, DecodeError, Field, Kind};
 
@@ -90,7 +91,7 @@ pub struct RunMeta {
     pub nonce: String,
     /// The input's fingerprint: the same id with another input is refused.
     pub fingerprint: String,
-    pub created_at: f64,
+    pub created_at: Wall,
     pub state: RunState,
     pub failure: Option<RunFailure>,
     pub steps: Vec<StepMeta>,
@@ -99,7 +100,7 @@ pub struct RunMeta {
 impl RunMeta {
     pub fn encode(&self) -> Vec<u8> {
         let mut w = writer_for(Kind::Run);
-        w.str(&self.id).str(&self.name).str(&self.nonce).str(&self.fingerprint).f64(self.created_at);
+        w.str(&self.id).str(&self.name).str(&self.nonce).str(&self.fingerprint).f64(self.created_at.0);
         let failure = match self.failure {
             None => 0,
             Some(RunFailure::Failed) => 1,
@@ -124,7 +125,7 @@ impl RunMeta {
         let name = field(r.string(), Field::Name)?;
         let nonce = key_field(r, Field::Nonce)?;
         let fingerprint = field(r.string(), Field::Fingerprint)?;
-        let created_at = field(r.finite(), Field::Times)?;
+        let created_at = Wall(field(r.finite(), Field::Times)?);
         let state = match field(r.u8(), Field::State)? {
             0 => RunState::Running,
             1 => RunState::Done,
@@ -170,7 +171,7 @@ mod tests {
             name: "checkout".into(),
             nonce: "6f1c".into(),
             fingerprint: "abc".into(),
-            created_at: 5.0,
+            created_at: Wall(5.0),
             state: RunState::Running,
             failure: None,
             steps: vec![StepMeta { name: "charge".into(), state: StepState::Done, undo: true }],

@@ -5,6 +5,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use super::clock::Wall;
 use super::record::{body_of, field, key_field, kind_of, writer_for, DecodeError, Field, Kind};
 
 /// A resumed operation's answer, kept for `client.result(key)` (nobody
@@ -13,13 +14,13 @@ use super::record::{body_of, field, key_field, kind_of, writer_for, DecodeError,
 pub struct KeptResult {
     pub key: String,
     pub status: u16,
-    pub settled_at: f64,
+    pub settled_at: Wall,
 }
 
 impl KeptResult {
     pub fn encode(&self) -> Vec<u8> {
         let mut w = writer_for(Kind::Result);
-        w.str(&self.key).u32(self.status as u32).f64(self.settled_at);
+        w.str(&self.key).u32(self.status as u32).f64(self.settled_at.0);
         w.bytes
     }
 
@@ -33,7 +34,7 @@ impl KeptResult {
             Ok(s @ 100..=599) => s as u16,
             _ => return Err(DecodeError::Field(Field::Status)),
         };
-        let settled_at = field(r.finite(), Field::Times)?;
+        let settled_at = Wall(field(r.finite(), Field::Times)?);
         Ok(KeptResult { key, status, settled_at })
     }
 }
@@ -44,7 +45,7 @@ mod tests {
 
     #[test]
     fn a_kept_answer_reads_back() {
-        let kept = KeptResult { key: "k".into(), status: 201, settled_at: 5.0 };
+        let kept = KeptResult { key: "k".into(), status: 201, settled_at: Wall(5.0) };
         assert_eq!(KeptResult::decode(&kept.encode()), Ok(kept.clone()));
         let bad = KeptResult { status: 42, ..kept };
         assert_eq!(KeptResult::decode(&bad.encode()), Err(DecodeError::Field(Field::Status)));

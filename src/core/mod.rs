@@ -1,13 +1,14 @@
 //! The pure core: every retry decision, with no I/O, no clock and no global
-//! randomness. Time comes in as epoch milliseconds and randomness as a seeded
-//! generator, so the same inputs always give the same decisions: tests run on
-//! a virtual clock and never sleep.
+//! randomness. Time comes in on two clocks (clock.rs) and randomness as a
+//! seeded generator, so the same inputs always give the same decisions: tests
+//! run on a virtual clock and never sleep.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 pub mod backoff;
 pub mod breaker;
 pub mod budget;
+pub mod clock;
 pub mod codec;
 pub mod contract;
 pub mod engine;

@@ -14,6 +14,7 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use super::clock::Wall;
 use super::codec::{Malformed, Reader, Writer};
 use super::key::{fingerprint, is_header_name, is_valid_key};
 
@@ -68,19 +69,19 @@ pub struct Record {
     pub body: Option<Vec<u8>>,
     pub fingerprint: String,
     pub attempts: u32,
-    /// Epoch ms. With `seq`, fixes the resend order per origin.
-    pub created_at: f64,
+    /// With `seq`, fixes the resend order per origin.
+    pub created_at: Wall,
     /// Breaks ties between records created in the same millisecond.
     pub seq: f64,
-    pub next_attempt_at: f64,
-    /// Epoch ms before which the server asked not to be sent this again
-    /// (Retry-After); 0 when it did not ask. A forced resend (`resume()`,
+    pub next_attempt_at: Wall,
+    /// Before it the server asked not to be sent this again (Retry-After);
+    /// `EPOCH` when it did not ask. A forced resend (`resume()`,
     /// `online`, a new client) skips our own backoff, never this.
-    pub not_before: f64,
-    /// Epoch ms when a client decided the record expired (0: it has not).
+    pub not_before: Wall,
+    /// When a client decided the record expired (stored as 0 when none).
     /// Written before the expiry is reported, so the decision survives a
     /// crash and a clock set back: an expired record is never resent.
-    pub expired_at: f64,
+    pub expired_at: Option<Wall>,
     /// The last attempt got no answer (a timeout or a network error): its
     /// retry costs the retry budget's `timeout_cost` (budget.rs).
     pub no_answer: bool,
@@ -168,7 +169,8 @@ impl Record {
             None => w.u8(0),
         };
         w.str(&self.fingerprint).u32(self.attempts);
-        for t in [self.created_at, self.seq, self.next_attempt_at, self.not_before, self.expired_at] {
+        let expired_at = self.expired_at.unwrap_or(Wall(0.0)).0;
+        for t in [self.created_at.0, self.seq, self.next_attempt_at.0, self.not_before.0, expired_at] {
             w.f64(t);
         }
         // A trailer only when there is something in it: a record without
@@ -235,11 +237,11 @@ impl Record {
             body,
             fingerprint: stored,
             attempts,
-            created_at,
+            created_at: Wall(created_at),
             seq,
-            next_attempt_at,
-            not_before,
-            expired_at,
+            next_attempt_at: Wall(next_attempt_at),
+            not_before: Wall(not_before),
+            expired_at: (expired_at != 0.0).then_some(Wall(expired_at)),
             no_answer,
             trace,
         })
@@ -271,11 +273,11 @@ pub mod tests {
             body: body.map(<[u8]>::to_vec),
             fingerprint: fingerprint("POST", url, body.unwrap_or_default()),
             attempts: 2,
-            created_at: 1000.0,
+            created_at: Wall(1000.0),
             seq: 0.0,
-            next_attempt_at: 1500.0,
-            not_before: 0.0,
-            expired_at: 0.0,
+            next_attempt_at: Wall(1500.0),
+            not_before: Wall::EPOCH,
+            expired_at: None,
             no_answer: false,
             trace: None,
         }
@@ -319,7 +321,7 @@ pub mod tests {
             (with(&|r| r.url = "file:///etc/passwd".into()), DecodeError::Field(Field::Url)),
             (with(&|r| r.headers.push(("bad name".into(), "x".into()))), DecodeError::Field(Field::Headers)),
             (with(&|r| r.body = Some(b"ho".to_vec())), DecodeError::FingerprintMismatch),
-            (with(&|r| r.created_at = f64::NAN), DecodeError::Field(Field::Times)),
+            (with(&|r| r.created_at = Wall(f64::NAN)), DecodeError::Field(Field::Times)),
         ];
         for (bytes, expected) in cases {
             assert_eq!(Record::decode(&bytes), Err(expected), "{expected:?}");

@@ -6,11 +6,12 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use super::clock::Wall;
 use super::http_date::parse_http_date;
 
-/// The wait in milliseconds that `value` asks for, measured from `now_ms`
-/// (epoch milliseconds). A date in the past means "now" (0).
-pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<u64> {
+/// The wait in milliseconds that `value` asks for, measured from `now`. A
+/// date in the past means "now" (0).
+pub fn parse_retry_after(value: &str, now: Wall) -> Option<u64> {
     let value = value.trim_matches(|c| c == ' ' || c == '\t');
     if value.is_empty() {
         return None;
@@ -20,7 +21,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<u64> {
         let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
         return Some(seconds.saturating_mul(1000));
     }
-    let wait = parse_http_date(value)? - now_ms;
+    let wait = parse_http_date(value)? - now.0;
     Some(if wait.is_finite() { super::num::ceil_ms(wait) } else { 0 })
 }
 
@@ -33,9 +34,9 @@ mod tests {
 
     #[test]
     fn seconds() {
-        assert_eq!(parse_retry_after("120", 0.0), Some(120_000));
-        assert_eq!(parse_retry_after(" 0 ", 0.0), Some(0));
-        assert_eq!(parse_retry_after("99999999999999999999999", 0.0), Some(u64::MAX));
+        assert_eq!(parse_retry_after("120", Wall(0.0)), Some(120_000));
+        assert_eq!(parse_retry_after(" 0 ", Wall(0.0)), Some(0));
+        assert_eq!(parse_retry_after("99999999999999999999999", Wall(0.0)), Some(u64::MAX));
     }
 
     #[test]
@@ -46,25 +47,25 @@ mod tests {
             "Sunday, 06-Nov-94 08:49:37 GMT",
             "Sun Nov  6 08:49:37 1994",
         ] {
-            assert_eq!(parse_retry_after(v, now), Some(5_000), "{v}");
+            assert_eq!(parse_retry_after(v, Wall(now)), Some(5_000), "{v}");
         }
     }
 
     #[test]
     fn past_date_means_now() {
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", RFC_EXAMPLE_MS + 1.0), Some(0));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", Wall(RFC_EXAMPLE_MS + 1.0)), Some(0));
     }
 
     #[test]
     fn garbage_is_ignored() {
         for v in ["", "soon", "-1", "1.5", "12s", "Sun, 32 Nov 1994 08:49:37 GMT", "\u{1F600}"] {
-            assert_eq!(parse_retry_after(v, 0.0), None, "{v:?}");
+            assert_eq!(parse_retry_after(v, Wall(0.0)), None, "{v:?}");
         }
     }
 
     #[test]
     fn non_finite_now_does_not_panic() {
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", f64::NAN), Some(0));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", f64::NEG_INFINITY), Some(0));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", Wall(f64::NAN)), Some(0));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", Wall(f64::NEG_INFINITY)), Some(0));
     }
 }

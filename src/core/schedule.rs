@@ -11,6 +11,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use super::backoff::Backoff;
+use super::clock::Mono;
 use super::contract::GiveUpReason;
 use super::outcome::{Outcome, RetryReason, StatusSet};
 use super::rng::SplitMix64;
@@ -70,22 +71,22 @@ pub enum Decision {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Schedule {
-    started_at_ms: f64,
+    started_at: Mono,
     attempts: u32,
 }
 
 impl Schedule {
-    pub fn new(now_ms: f64) -> Self {
-        Schedule { started_at_ms: now_ms, attempts: 0 }
+    pub fn new(now: Mono) -> Self {
+        Schedule { started_at: now, attempts: 0 }
     }
 
     pub fn attempts(&self) -> u32 {
         self.attempts
     }
 
-    /// Epoch ms after which no attempt may start.
-    pub fn deadline_at(&self, policy: &RetryPolicy) -> f64 {
-        let started = if self.started_at_ms.is_finite() { self.started_at_ms } else { 0.0 };
+    /// When no attempt may start any more.
+    pub fn deadline_at(&self, policy: &RetryPolicy) -> Mono {
+        let started = if self.started_at.0.is_finite() { self.started_at } else { Mono(0.0) };
         started + policy.deadline_ms as f64
     }
 
@@ -95,18 +96,18 @@ impl Schedule {
         self.attempts = self.attempts.saturating_sub(1);
     }
 
-    fn remaining_ms(&self, policy: &RetryPolicy, now_ms: f64) -> u64 {
-        let elapsed = now_ms - self.started_at_ms;
+    fn remaining_ms(&self, policy: &RetryPolicy, now: Mono) -> u64 {
+        let elapsed = now - self.started_at;
         let elapsed = if elapsed > 0.0 { elapsed as u64 } else { 0 };
         policy.deadline_ms.saturating_sub(elapsed)
     }
 
     /// Starts the next attempt, or says why none may start.
-    pub fn begin_attempt(&mut self, policy: &RetryPolicy, now_ms: f64) -> Result<AttemptPlan, GiveUp> {
+    pub fn begin_attempt(&mut self, policy: &RetryPolicy, now: Mono) -> Result<AttemptPlan, GiveUp> {
         if self.attempts >= policy.max_attempts {
             return Err(GiveUp::Exhausted);
         }
-        let remaining = self.remaining_ms(policy, now_ms);
+        let remaining = self.remaining_ms(policy, now);
         if remaining == 0 {
             return Err(GiveUp::Deadline);
         }
@@ -115,7 +116,7 @@ impl Schedule {
     }
 
     /// Decides what follows the outcome of the attempt just made.
-    pub fn after(&self, policy: &RetryPolicy, outcome: &Outcome, now_ms: f64, rng: &mut SplitMix64) -> Decision {
+    pub fn after(&self, policy: &RetryPolicy, outcome: &Outcome, now: Mono, rng: &mut SplitMix64) -> Decision {
         let Some(reason) = outcome.retry_reason(&policy.retry_on) else {
             return Decision::Settle;
         };
@@ -128,7 +129,7 @@ impl Schedule {
         };
         // Resending early would ignore the server; waiting past the deadline
         // would break the caller's bound. Neither: settle now.
-        if delay_ms >= self.remaining_ms(policy, now_ms) {
+        if delay_ms >= self.remaining_ms(policy, now) {
             return Decision::GiveUp(GiveUp::Deadline);
         }
         Decision::Retry { delay_ms, reason, server_asked }
@@ -147,7 +148,7 @@ mod tests {
     /// `took_ms` and ends with the next scripted outcome.
     fn run(policy: &RetryPolicy, script: &[Outcome], took_ms: u64, seed: u64) -> (Vec<u64>, u32, Decision) {
         let mut rng = SplitMix64::new(seed);
-        let mut now = 1_700_000_000_000.0;
+        let mut now = Mono(1_700_000_000_000.0);
         let mut schedule = Schedule::new(now);
         let mut waits = vec![];
         loop {
@@ -156,12 +157,12 @@ mod tests {
                 Err(give_up) => return (waits, schedule.attempts(), Decision::GiveUp(give_up)),
             };
             assert!(plan.timeout_ms <= policy.attempt_timeout_ms);
-            now += took_ms.min(plan.timeout_ms) as f64;
+            now = now + took_ms.min(plan.timeout_ms) as f64;
             let outcome = script[(plan.attempt as usize - 1).min(script.len() - 1)];
             match schedule.after(policy, &outcome, now, &mut rng) {
                 Decision::Retry { delay_ms, .. } => {
                     waits.push(delay_ms);
-                    now += delay_ms as f64;
+                    now = now + delay_ms as f64;
                 }
                 end => return (waits, schedule.attempts(), end),
             }
@@ -210,10 +211,10 @@ mod tests {
     #[test]
     fn attempt_timeout_is_clipped_by_the_deadline() {
         let p = RetryPolicy { deadline_ms: 2_500, attempt_timeout_ms: 1_000, ..RetryPolicy::default() };
-        let mut s = Schedule::new(0.0);
-        assert_eq!(s.begin_attempt(&p, 0.0).unwrap().timeout_ms, 1_000);
-        assert_eq!(s.begin_attempt(&p, 2_000.0).unwrap().timeout_ms, 500);
-        assert_eq!(s.begin_attempt(&p, 2_500.0), Err(GiveUp::Deadline));
+        let mut s = Schedule::new(Mono(0.0));
+        assert_eq!(s.begin_attempt(&p, Mono(0.0)).unwrap().timeout_ms, 1_000);
+        assert_eq!(s.begin_attempt(&p, Mono(2_000.0)).unwrap().timeout_ms, 500);
+        assert_eq!(s.begin_attempt(&p, Mono(2_500.0)), Err(GiveUp::Deadline));
     }
 
     #[test]
@@ -241,19 +242,19 @@ mod tests {
     #[test]
     fn a_forgotten_attempt_gives_its_place_back() {
         let p = RetryPolicy { max_attempts: 1, ..RetryPolicy::default() };
-        let mut s = Schedule::new(0.0);
-        assert!(s.begin_attempt(&p, 0.0).is_ok());
+        let mut s = Schedule::new(Mono(0.0));
+        assert!(s.begin_attempt(&p, Mono(0.0)).is_ok());
         s.forget_attempt();
-        assert_eq!(s.begin_attempt(&p, 1.0).map(|a| a.attempt), Ok(1));
-        assert_eq!(s.deadline_at(&p), 30_000.0);
+        assert_eq!(s.begin_attempt(&p, Mono(1.0)).map(|a| a.attempt), Ok(1));
+        assert_eq!(s.deadline_at(&p), Mono(30_000.0));
     }
 
     #[test]
     fn clock_jumps_never_panic_or_extend_forever() {
         let p = RetryPolicy::default();
-        let mut s = Schedule::new(1_000.0);
-        assert!(s.begin_attempt(&p, -1e18).is_ok());
-        assert!(s.begin_attempt(&p, f64::NAN).is_ok());
-        assert_eq!(s.begin_attempt(&p, 1e18), Err(GiveUp::Deadline));
+        let mut s = Schedule::new(Mono(1_000.0));
+        assert!(s.begin_attempt(&p, Mono(-1e18)).is_ok());
+        assert!(s.begin_attempt(&p, Mono(f64::NAN)).is_ok());
+        assert_eq!(s.begin_attempt(&p, Mono(1e18)), Err(GiveUp::Deadline));
     }
 }

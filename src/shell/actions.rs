@@ -65,9 +65,9 @@ pub fn write(w: &mut Writer, action: &Action) {
         Action::Pending { call, ops } => {
             w.u8(Out::Pending as u8).u32(call.0).u32(ops.len() as u32);
             for op in ops {
-                w.str(&op.key).str(&op.method).str(&op.url).u32(op.attempts).f64(op.created_at);
+                w.str(&op.key).str(&op.method).str(&op.url).u32(op.attempts).f64(op.created_at.0);
                 match op.next_attempt_at {
-                    Some(at) => w.u8(1).f64(at),
+                    Some(at) => w.u8(1).f64(at.0),
                     None => w.u8(0),
                 };
                 w.bool(op.durable);
@@ -167,7 +167,7 @@ fn event(w: &mut Writer, e: &Event) {
 
 #[cfg(feature = "workflows")]
 pub fn run_info(w: &mut Writer, info: &crate::core::engine::RunInfo) {
-    w.str(&info.id).str(&info.name).u8(info.state as u8).u32(info.steps).f64(info.created_at);
+    w.str(&info.id).str(&info.name).u8(info.state as u8).u32(info.steps).f64(info.created_at.0);
 }
 
 #[cfg(feature = "workflows")]

@@ -10,7 +10,7 @@ use crate::prelude::*;
 use super::ops::In;
 use super::Client;
 use crate::core::codec::{Malformed, Reader, Writer};
-use crate::core::engine::{Arg, AttemptFailure, CallId, CallRequest, DrainFor, Engine, EngineConfig, Io, Now, Stored};
+use crate::core::engine::{Arg, AttemptFailure, CallId, CallRequest, DrainFor, Engine, EngineConfig, Io, Mono, Now, Stored, Wall};
 use crate::core::options::OptionError;
 
 type Applied = Result<Result<(), OptionError>, Malformed>;
@@ -18,7 +18,7 @@ type Applied = Result<Result<(), OptionError>, Malformed>;
 pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
     let r = &mut Reader::new(bytes);
     let op = *In::ALL.get(r.u8()? as usize).ok_or(Malformed)?;
-    let now = Now { wall: r.finite()?, mono: r.finite()? };
+    let now = Now { wall: Wall(r.finite()?), mono: Mono(r.finite()?) };
     if op == In::Start {
         let call = CallId(r.u32()?);
         let persistent = r.bool()?;
@@ -35,7 +35,7 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
     }
     if op == In::Timer {
         // The host's timer fired: it has none set now.
-        client.armed = -1.0;
+        client.armed = None;
     }
     let Some(engine) = client.engine.as_mut() else {
         // Another tab's news can reach a client between opening its channel

@@ -19,7 +19,7 @@ pub mod ops;
 mod options;
 
 use crate::core::codec::{Malformed, Writer};
-use crate::core::engine::Engine;
+use crate::core::engine::{Engine, Mono};
 use crate::core::options::{OptionError, Options, StoreChoice};
 
 /// One client: its options until the host has opened the store, then the engine.
@@ -27,7 +27,7 @@ pub struct Client {
     options: Options,
     engine: Option<Engine>,
     /// The wake-up the host's timer is set for (-1: none).
-    armed: f64,
+    armed: Option<Mono>,
 }
 
 /// The first byte of every answer to an input.
@@ -54,7 +54,7 @@ impl Client {
                     StoreChoice::Adapter => 3,
                 };
                 out.u8(Status::Done as u8).u8(store).str(&options.idempotency_header);
-                Some(Client { options, engine: None, armed: -1.0 })
+                Some(Client { options, engine: None, armed: None })
             }
             Err(error) => {
                 refused(out, &error);
@@ -89,10 +89,11 @@ impl Client {
         let Some(engine) = self.engine.as_mut() else {
             return;
         };
-        let next = engine.poll_timeout().unwrap_or(-1.0);
+        let next = engine.poll_timeout();
         if next != self.armed {
             self.armed = next;
-            out.u8(ops::Out::Timer as u8).f64(next);
+            // -1 on the wire: no timer.
+            out.u8(ops::Out::Timer as u8).f64(next.map_or(-1.0, |at| at.0));
         }
         while let Some(action) = engine.poll_action() {
             actions::write(out, &action);

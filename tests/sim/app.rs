@@ -9,6 +9,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use durafetch::core::clock::Wall;
 use durafetch::core::contract::ErrorKind;
 use durafetch::core::key::fingerprint;
 use durafetch::core::record::Record;
@@ -234,11 +235,11 @@ fn corrupt(sim: &Rc<Sim>, n: u64) {
         body: Some(b"op-0".to_vec()),
         fingerprint: fingerprint("POST", "http://127.0.0.1:8001/orders", b"op-0"),
         attempts: 0,
-        created_at: sim.now_ms(),
+        created_at: Wall(sim.now_ms()),
         seq: 0.0,
-        next_attempt_at: 0.0,
-        not_before: 0.0,
-        expired_at: 0.0,
+        next_attempt_at: Wall::EPOCH,
+        not_before: Wall::EPOCH,
+        expired_at: None,
         no_answer: false,
         trace: None,
     };
@@ -307,6 +308,12 @@ fn issue(sim: &Rc<Sim>, op: usize, resubmission: bool) {
         if let CallResult::Failed(kind) = result {
             ledger.ops[op].failed = Some(kind);
         }
+        // Queued: its answer, once a background resend gets it, is kept for
+        // `result(key)`, which the application asks for later in some tab.
+        let read = match (result, &key) {
+            (CallResult::Failed(ErrorKind::Queued), Some(key)) if durable => Some(key.clone()),
+            _ => None,
+        };
         match (result, key) {
             (CallResult::Status(status), Some(key)) => ledger.report(&key, Report::Status(status), now),
             (CallResult::Failed(ErrorKind::Aborted), Some(key)) => ledger.report(&key, Report::Aborted, now),
@@ -317,6 +324,36 @@ fn issue(sim: &Rc<Sim>, op: usize, resubmission: bool) {
             (CallResult::Failed(ErrorKind::Exhausted | ErrorKind::Deadline | ErrorKind::CircuitOpen), _) if !durable => {}
             (other, _) => ledger.violations.push(format!("op {op}: the call ended with {other:?}")),
         }
+        drop(ledger);
+        if let Some(key) = read.filter(|_| s.rng.borrow_mut().chance(0.5)) {
+            // Sometimes twice: the second finds nothing (read once).
+            let reads = 1 + s.rng.borrow_mut().chance(0.3) as u32;
+            read_later(&s, op, key, reads, ISSUE_WINDOW_MS);
+        }
+    });
+}
+
+/// The application asks `client.result(key)` for op `op` within
+/// `within_ms`, `reads` times, in whichever tab is open then; a read again
+/// comes at once or much later.
+fn read_later(sim: &Rc<Sim>, op: usize, key: String, reads: u32, within_ms: u64) {
+    let s = sim.clone();
+    sim.exec.after(sim.draw(0, within_ms), move || {
+        let clients = s.alive_clients();
+        if clients.is_empty() {
+            return read_later(&s, op, key, reads, within_ms);
+        }
+        let client = clients[s.draw(0, clients.len() as u64 - 1) as usize].clone();
+        let (asked_at, sim) = (s.exec.now(), s.clone());
+        s.log(|| format!("c{} result({key}) asked", client.instance));
+        client.result(key.clone(), move |result| {
+            sim.log(|| format!("result({key}) answered {result:?}"));
+            sim.ledger.borrow_mut().result_read(op, asked_at, sim.exec.now(), result);
+            if reads > 1 {
+                let within_ms = if sim.rng.borrow_mut().chance(0.5) { 30 } else { ISSUE_WINDOW_MS };
+                read_later(&sim, op, key, reads - 1, within_ms);
+            }
+        });
     });
 }
 

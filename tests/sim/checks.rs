@@ -61,6 +61,13 @@ pub struct Checks {
     /// was offline, some before the engine's 'offline' event.
     pub exhausted_checked: u64,
     pub offline_failures: u64,
+    /// `result(key)` reads (app.rs): answered with a kept status, with
+    /// null; asked after another read got the answer, and of those, answered
+    /// again (each after the answer was kept again or its delete failed).
+    pub results_read: u64,
+    pub results_null: u64,
+    pub results_after_a_read: u64,
+    pub results_read_again: u64,
 }
 
 impl Checks {
@@ -89,6 +96,10 @@ impl Checks {
         self.sync_registrations += o.sync_registrations;
         self.exhausted_checked += o.exhausted_checked;
         self.offline_failures += o.offline_failures;
+        self.results_read += o.results_read;
+        self.results_null += o.results_null;
+        self.results_after_a_read += o.results_after_a_read;
+        self.results_read_again += o.results_read_again;
     }
 }
 

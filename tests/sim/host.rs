@@ -16,8 +16,8 @@ use std::rc::Rc;
 use durafetch::core::breaker::Transition;
 use durafetch::core::contract::{ErrorKind, GiveUpReason, QueueReason};
 use durafetch::core::engine::{
-    Action, Arg, AttemptFailure, CallId, CallRequest, Cause, DrainFor, Engine, EngineConfig, Event, Io, LockName, Now, RunInput,
-    Source, Step, StepGo,
+    Action, Arg, AttemptFailure, CallId, CallRequest, Cause, DrainFor, Engine, EngineConfig, Event, Io, LockName, Mono, Now, RunInput,
+    Source, Step, StepGo, Wall,
 };
 use durafetch::core::kept::KeptResult;
 use durafetch::core::key::{origin_of, uuid_v4};
@@ -79,7 +79,7 @@ pub struct Call {
 }
 
 /// What the caller's promise settles with: a Response status or a kind.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CallResult {
     Status(u16),
     Failed(ErrorKind),
@@ -285,7 +285,7 @@ impl Host {
 
     /// The wall clock (which jumps) and the virtual monotonic clock.
     fn now(&self) -> Now {
-        Now { wall: self.sim.now_ms(), mono: self.sim.exec.now() as f64 }
+        Now { wall: Wall(self.sim.now_ms()), mono: Mono(self.sim.exec.now() as f64) }
     }
 
     /// Runs `f` on the engine, then performs what it asks.
@@ -750,7 +750,7 @@ impl Host {
                         sim.store.borrow_mut().insert(record.key.clone(), StoredValue::new(&record.key, record.encode()));
                         sim.ledger.borrow_mut().record_written(&record.key);
                         sim.log(|| {
-                            format!("put {} attempts {} next {}", record.key, record.attempts, record.next_attempt_at)
+                            format!("put {} attempts {} next {}", record.key, record.attempts, record.next_attempt_at.0)
                         });
                     }
                 });
@@ -866,7 +866,10 @@ impl Host {
                 self.sim.exec.after(STORE_MS, move || {
                     if !fails {
                         sim.store.borrow_mut().insert(k.clone(), StoredValue::new(&k, data));
-                        sim.ledger.borrow_mut().settled(&k, sim.exec.now());
+                        let mut ledger = sim.ledger.borrow_mut();
+                        ledger.settled(&k, sim.exec.now());
+                        ledger.kept(&k, sim.exec.now());
+                        drop(ledger);
                         sim.log(|| format!("keep {k} {status}"));
                     }
                 });
@@ -991,7 +994,7 @@ impl Host {
                     });
                 }
                 self.check.sent(io.0, &record.key, None);
-                let sender = Sender::Resend { not_before: record.not_before };
+                let sender = Sender::Resend { not_before: record.not_before.0 };
                 (record.key.clone(), record.body.clone().unwrap_or_default(), sender, record.url.clone(), record.attempts + 1)
             }
         };
@@ -1005,7 +1008,7 @@ impl Host {
         };
         let at = AttemptAt {
             mono: sim.exec.now(),
-            wall: self.now().wall,
+            wall: self.now().wall.0,
             web_locks: sim.cfg.web_locks,
             record_stored: sim.store.borrow().contains_key(&stored_key),
             max_attempts: sim.cfg.policy.max_attempts,
@@ -1103,7 +1106,7 @@ impl Host {
                 let removed = sim.store.borrow_mut().remove(&k);
                 // Check only: a kept answer removed unread past its TTL.
                 let kept = removed.and_then(|v| KeptResult::decode(v.data.as_deref()?).ok());
-                if kept.as_ref().is_some_and(|kept| kept.settled_at + ttl <= sim.now_ms()) {
+                if kept.as_ref().is_some_and(|kept| kept.settled_at.0 + ttl <= sim.now_ms()) {
                     let op = sim.ledger.borrow().key_op.get(&k).copied();
                     if let Some(op) = op {
                         sim.ledger.borrow_mut().ops[op].kept_expired = true;
@@ -1115,6 +1118,10 @@ impl Host {
                 sim.log(|| format!("delete {k}"));
             }
         });
+        // A kept answer whose delete after a read failed is still there to read.
+        if fails && step == Step::ResultDelete {
+            self.sim.ledger.borrow_mut().kept(&key, self.sim.exec.now());
+        }
         if fails && step == Step::CallAborted {
             let op = self.sim.ledger.borrow().key_op.get(&key).copied();
             if let Some(op) = op {
@@ -1135,7 +1142,7 @@ impl Host {
     fn note_kept_expiry(&self, key: &str) {
         let ttl = self.sim.cfg.ttl_ms as f64;
         let kept = self.sim.store.borrow().get(key).and_then(|v| KeptResult::decode(v.data.as_deref()?).ok());
-        if kept.is_some_and(|kept| kept.settled_at + ttl <= self.sim.now_ms()) {
+        if kept.is_some_and(|kept| kept.settled_at.0 + ttl <= self.sim.now_ms()) {
             let op = self.sim.ledger.borrow().key_op.get(key).copied();
             if let Some(op) = op {
                 self.sim.ledger.borrow_mut().ops[op].kept_expired = true;
@@ -1334,7 +1341,7 @@ impl Host {
         ledger.checks.in_flight_past_ttl +=
             records.iter().filter(|r| busy.contains(&r.key) && now >= r.created_at + ttl).count() as u64;
         ledger.checks.marked_expired_before_ttl +=
-            records.iter().filter(|r| r.expired_at != 0.0 && now < r.created_at + ttl).count() as u64;
+            records.iter().filter(|r| r.expired_at.is_some() && now < r.created_at + ttl).count() as u64;
     }
 
     /// Check only: no attempt of a record we expire is in flight (with Web

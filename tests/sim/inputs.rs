@@ -4,6 +4,7 @@
 
 use durafetch::core::breaker::BreakerConfig;
 use durafetch::core::budget::BudgetConfig;
+use durafetch::core::clock::Wall;
 use durafetch::core::key::fingerprint;
 use durafetch::core::options::{Options, StoreChoice};
 use durafetch::core::outcome::StatusSet;
@@ -341,11 +342,11 @@ pub fn record() -> impl Strategy<Value = Record> {
             headers,
             body,
             attempts,
-            created_at: t.0,
+            created_at: Wall(t.0),
             seq: t.1,
-            next_attempt_at: t.2,
-            not_before: t.3,
-            expired_at: t.4,
+            next_attempt_at: Wall(t.2),
+            not_before: Wall(t.3),
+            expired_at: (t.4 != 0.0).then_some(Wall(t.4)),
             no_answer: attempts % 2 == 1,
             trace: (attempts % 3 == 0).then(|| format!("00-{:032x}-{:016x}-01", attempts, attempts)),
         }

@@ -4,6 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use durafetch::core::backoff::Backoff;
+use durafetch::core::contract::ErrorKind;
+
+use super::host::CallResult;
 
 pub use super::checks::Checks;
 
@@ -45,6 +48,8 @@ pub enum Report {
     Status(u16),
     /// The 'settled' event (live or resumed): at least once per operation.
     Settled(u16),
+    /// `result(key)` resolved with a kept answer of this status.
+    Read(u16),
     Expired,
     Aborted,
 }
@@ -53,7 +58,7 @@ impl Report {
     /// The status a definitive answer was reported with, by either channel.
     pub fn status(self) -> Option<u16> {
         match self {
-            Report::Status(s) | Report::Settled(s) => Some(s),
+            Report::Status(s) | Report::Settled(s) | Report::Read(s) => Some(s),
             _ => None,
         }
     }
@@ -90,6 +95,11 @@ pub struct OpLog {
     pub settled_undeleted: bool,
     /// Its kept answer was removed unread, past ttlMs after it settled.
     pub kept_expired: bool,
+    /// When the last `result(key)` read that got its kept answer was asked
+    /// and answered; when that answer was last kept, or its delete after a
+    /// read failed (then a later read may get it again).
+    pub read_at: Option<(u64, u64)>,
+    pub kept_again_at: Option<u64>,
     /// The spans the host started for its attempts (trace contexts), and
     /// the one its resends link to, once one did (this life of its record).
     pub spans: Vec<String>,
@@ -300,6 +310,41 @@ impl Ledger {
         if let Some(&op) = self.key_op.get(key) {
             self.ops[op].settled_at = Some(now);
             self.ops[op].settled_undeleted = false;
+        }
+    }
+
+    /// A kept answer was written (or one read failed to go): a later read may get it.
+    pub fn kept(&mut self, key: &str, now: u64) {
+        if let Some(&op) = self.key_op.get(key) {
+            self.ops[op].kept_again_at = Some(now);
+        }
+    }
+
+    /// `result(key)` for op `op`, asked at `asked_at`, answered now. Its
+    /// status is checked against the server's answer with the others
+    /// (report.rs); a kept answer is read once: a read asked after another
+    /// got it finds nothing, unless it was kept again since.
+    pub fn result_read(&mut self, op: usize, asked_at: u64, now: u64, result: Option<CallResult>) {
+        let log = &mut self.ops[op];
+        let after_a_read = log.read_at.filter(|&(_, first)| asked_at > first);
+        self.checks.results_after_a_read += after_a_read.is_some() as u64;
+        match result {
+            Some(CallResult::Status(status)) => {
+                self.checks.results_read += 1;
+                log.reports.push(Report::Read(status));
+                if let Some((first_asked, first)) = after_a_read {
+                    self.checks.results_read_again += 1;
+                    if log.kept_again_at.map_or(true, |kept| kept < first_asked) {
+                        let what = format!("read twice: op {op}'s kept answer went to a read at t={first} ms and again to one asked at t={asked_at} ms");
+                        self.violation(what);
+                    }
+                }
+                self.ops[op].read_at = Some((asked_at, now));
+            }
+            None => self.checks.results_null += 1,
+            // The client closed, or the store failed the read.
+            Some(CallResult::Failed(ErrorKind::Closed | ErrorKind::Storage)) => {}
+            Some(other) => self.violation(format!("op {op}: result(key) ended with {other:?}")),
         }
     }
 

@@ -286,7 +286,8 @@ impl Totals {
              {} records found marked expired with the wall clock back before their TTL (expired, not resent), \
              operations reported both expired and settled: {} (excused: {} resubmitted by the caller, {} without Web Locks); \
              known bug 6: {} operations reported 'expired' after 'settled', a crash having prevented the delete; \
-             workflows: {} runs of 3 steps ({} done, {} failed, lost: {}), {} interrupted steps run again with their key; {} results kept for result(key) left unread; \
+             workflows: {} runs of 3 steps ({} done, {} failed, lost: {}), {} interrupted steps run again with their key; \
+             result(key): {} reads got a kept answer (each the server's), {} got null, {} were asked after another read got the answer ({} got it again, each after it was kept again or its delete failed); {} results kept left unread; \
              fleet: {} retries (the tightest client spent {:.0}% of what its budget allowed; {} retries the budget could not pay for), {} breakers opened and told to the other tabs, \
              {} sends checked against them, {} notes between tabs; {} resends linked to an earlier attempt's span; \
              drain(): {} answered ({} operations settled by them, {} left some for later, none wrongly said nothing remained), {} pages shown, {} sync registrations; {} calls ran out of attempts, each after exactly maxAttempts that counted ({} failures while the device was offline, not counted)",
@@ -303,7 +304,7 @@ impl Totals {
             c.expiries_left_to_holder, c.expired_under_sender, c.repeated_expired, c.repeated_settled, c.repeated_settled_after_crash,
             c.marked_expired_before_ttl, c.expired_and_settled, c.expired_and_settled_resubmitted,
             c.expired_and_settled_without_locks, c.expired_after_settled,
-            self.runs, self.runs_done, self.runs_failed, self.runs_lost, self.steps_rerun, self.kept_left,
+            self.runs, self.runs_done, self.runs_failed, self.runs_lost, self.steps_rerun, c.results_read, c.results_null, c.results_after_a_read, c.results_read_again, self.kept_left,
             self.fleet.retries, self.fleet.tightest_budget * 100.0, self.fleet.budget_refusals, self.fleet.shared_opens, self.fleet.sends_while_open,
             self.fleet.notes, self.resend_links,
             c.drains_answered, c.drains_settled, c.drains_left_some, c.pages_shown, c.sync_registrations,

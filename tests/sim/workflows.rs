@@ -137,7 +137,7 @@ fn step_answered(host: &Rc<Host>, r: usize, index: u32, key: String, result: Cal
             // Or its kept answer is past its TTL on the wall clock (a clock
             // jump can do it at once): its delete may not have committed yet.
             let kept_past_ttl = host.sim.store.borrow().get(&key).and_then(|v| KeptResult::decode(v.data.as_deref()?).ok())
-                .is_some_and(|kept| kept.settled_at + host.sim.cfg.ttl_ms as f64 <= host.sim.now_ms());
+                .is_some_and(|kept| kept.settled_at.0 + host.sim.cfg.ttl_ms as f64 <= host.sim.now_ms());
             let expired = {
                 let ledger = host.sim.ledger.borrow();
                 ledger.ops[op].reports.contains(&Report::Expired) || ledger.ops[op].kept_expired || kept_past_ttl

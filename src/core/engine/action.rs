@@ -10,6 +10,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use crate::core::breaker::Transition;
+use crate::core::clock::Wall;
 use crate::core::contract::{ErrorKind, GiveUpReason, QueueReason, StoreAction};
 #[cfg(feature = "workflows")]
 use crate::core::contract::WorkflowState;
@@ -198,7 +199,7 @@ pub struct RunInfo {
     pub name: String,
     pub state: RunState,
     pub steps: u32,
-    pub created_at: f64,
+    pub created_at: Wall,
 }
 
 /// An operation not yet settled, for `pending()`.
@@ -208,9 +209,9 @@ pub struct PendingOp {
     pub method: String,
     pub url: String,
     pub attempts: u32,
-    pub created_at: f64,
+    pub created_at: Wall,
     /// Stored operations only.
-    pub next_attempt_at: Option<f64>,
+    pub next_attempt_at: Option<Wall>,
     pub durable: bool,
 }
 

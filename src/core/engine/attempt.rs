@@ -20,7 +20,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::{Action, Engine, Event, Io, LockName, Mutant, Now, Source, Step, Task};
+use super::{Action, Engine, Event, Io, LockName, Mono, Mutant, Now, Source, Step, Task};
 use crate::core::breaker::{Admission, BreakerState, Transition};
 use crate::core::contract::EventKind;
 use crate::core::key::origin_of;
@@ -32,7 +32,7 @@ pub(crate) const PROBE_ELSEWHERE_MS: u64 = 250;
 pub(crate) struct Attempt {
     pub io: Io,
     /// Monotonic ms.
-    pub timeout_at: f64,
+    pub timeout_at: Mono,
     /// The one request a half-open breaker lets through.
     probe: bool,
     /// It holds the origin's probe lock: given back after its verdict.
@@ -89,7 +89,7 @@ impl Engine {
     }
 
     /// How long until the origin's budget holds `cost` at monotonic time `at` (0: it does).
-    pub(crate) fn budget_wait(&mut self, url: &str, cost: u32, at: f64) -> u64 {
+    pub(crate) fn budget_wait(&mut self, url: &str, cost: u32, at: Mono) -> u64 {
         match self.origins.budget {
             Some(config) if cost > 0 => self.origins.get(origin_of(url)).budget.wait_ms(&config, cost, at),
             _ => 0,
@@ -196,7 +196,7 @@ impl Engine {
             // tab that has not heard yet can take it and probe early.
             let o = self.origins.get(origin);
             match o.breaker.as_ref().map(|b| b.state()) {
-                Some(BreakerState::Open { until_ms }) if o.probe_held && !self.closed => o.release_at = Some(until_ms),
+                Some(BreakerState::Open { until }) if o.probe_held && !self.closed => o.release_at = Some(until),
                 _ => self.let_go_probe(origin),
             }
         }
@@ -221,7 +221,7 @@ impl Engine {
 
     /// Probe locks kept through a cooldown that has ended (all of them when
     /// `now` is None: closing, or back online) are given back.
-    pub(crate) fn release_probes(&mut self, now: Option<f64>) {
+    pub(crate) fn release_probes(&mut self, now: Option<Mono>) {
         for origin in self.origins.release_probes(now) {
             self.push(Action::Unlock { name: LockName::Probe(origin) });
         }

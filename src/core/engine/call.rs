@@ -19,8 +19,8 @@ use crate::prelude::*;
 use super::attempt::{Attempt, ProbeWait, Refused, Send, Started};
 use super::lock::Held;
 use super::{
-    Action, Arg, AttemptEnd, CallId, CallRequest, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, PendingOp,
-    Source, Step, Stored, Task,
+    Action, Arg, AttemptEnd, CallId, CallRequest, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Mono, Mutant, Now, PendingOp,
+    Source, Step, Stored, Task, Wall,
 };
 use crate::core::contract::{ErrorKind, EventKind, GiveUpReason, QueueReason, StoreAction};
 use crate::core::key::{choose_key, fingerprint, is_valid_key, origin_of, uuid_v4, KeyChoice};
@@ -49,9 +49,9 @@ pub(crate) struct Call {
     lock: Held,
     /// The caller's signal fired: it ends at the next step it can.
     aborted: bool,
-    created_at: f64,
+    created_at: Wall,
     /// Ended 'queued': when (monotonic) its record is due for the drainer.
-    queued_due: Option<f64>,
+    queued_due: Option<Mono>,
     phase: Phase,
 }
 
@@ -76,11 +76,11 @@ enum Phase {
     /// Writing progress after a transient outcome; then waiting until `until`.
     Saving {
         io: Io,
-        until: f64,
+        until: Mono,
         server_asked: bool,
     },
     Waiting {
-        until: f64,
+        until: Mono,
         server_asked: bool,
     },
     /// Waiting for 'online' (a call that cannot be stored), until its deadline.
@@ -148,7 +148,7 @@ impl Call {
         self.record.as_mut()
     }
 
-    pub fn wake_at(&self, policy: &RetryPolicy) -> Option<f64> {
+    pub fn wake_at(&self, policy: &RetryPolicy) -> Option<Mono> {
         match &self.phase {
             Phase::Sending(a) => Some(a.timeout_at),
             Phase::Waiting { until, .. } => Some(*until),
@@ -236,8 +236,8 @@ impl Engine {
                 created_at: now.wall,
                 seq: self.next_seq(),
                 next_attempt_at: now.wall,
-                not_before: 0.0,
-                expired_at: 0.0,
+                not_before: Wall::EPOCH,
+                expired_at: None,
                 no_answer: false,
                 trace: None,
             }),
@@ -635,7 +635,7 @@ impl Engine {
                     let next = now.wall + delay_ms as f64;
                     record.attempts = attempt;
                     record.next_attempt_at = next;
-                    record.not_before = if server_asked { next } else { 0.0 };
+                    record.not_before = if server_asked { next } else { Wall::EPOCH };
                     record.no_answer = no_answer(Some(outcome));
                     let io = self.io();
                     self.push(Action::Put { io, record: Box::new(record.clone()), step: Step::CallProgress });
@@ -801,14 +801,14 @@ impl Engine {
         record.attempts = record.attempts.max(attempts);
         record.no_answer = no_answer(last_outcome);
         (record.next_attempt_at, record.not_before) = match last_outcome {
-            _ if matches!(reason, GiveUpReason::CircuitOpen | GiveUpReason::Budget) => (now.wall + retry_in_ms as f64, 0.0),
+            _ if matches!(reason, GiveUpReason::CircuitOpen | GiveUpReason::Budget) => (now.wall + retry_in_ms as f64, Wall::EPOCH),
             Some(o) => match after_resend(&self.options.policy, record.attempts, &o, now.wall, &mut self.rng) {
                 ResendDecision::RetryAt { next_attempt_at, not_before, .. } => (next_attempt_at, not_before),
-                ResendDecision::Settle => (now.wall, 0.0),
+                ResendDecision::Settle => (now.wall, Wall::EPOCH),
             },
-            None => (now.wall, 0.0),
+            None => (now.wall, Wall::EPOCH),
         };
-        c.queued_due = Some(now.mono + (record.next_attempt_at.max(record.not_before) - now.wall).max(0.0));
+        c.queued_due = Some(now.mono_of(record.next_attempt_at.max(record.not_before)).max(now.mono));
         let end = End::Queued { reason: reason.queued(), attempts, status, cause };
         if self.is(Mutant::ForgetWhenQueued) {
             return self.end_with_delete(c, end, Step::CallQueued);

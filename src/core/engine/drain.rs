@@ -14,7 +14,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use super::pass::{Pass, PassCaller};
-use super::{Action, Done, Engine, Event, Io, LockName, Mutant, Now, Step, Stored, Task};
+use super::{Action, Done, Engine, Event, Io, LockName, Mono, Mutant, Now, Step, Stored, Task};
 use crate::core::contract::{EventKind, StoreAction};
 use crate::core::sort::{search, sorted_order};
 use crate::core::outbox::plan;
@@ -37,10 +37,23 @@ pub(crate) struct Drainer {
     pub(crate) pass: Option<Pass>,
     /// `drain()` callers waiting for a pass to end.
     pub(crate) callers: Vec<PassCaller>,
-    wake_at: Option<f64>,
+    wake_at: Option<Mono>,
     waits_for_busy: bool,
     /// Unreadable records reported and left in place (the store cannot move them).
     reported: Vec<String>,
+}
+
+/// What one of a round's tasks (a resend, an expiry) did with its record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Handled {
+    /// Its key was locked elsewhere: left to whoever holds it.
+    LeftToHolder,
+    /// Looked at under its key's lock: sent and stored again, deferred,
+    /// not due, or found gone.
+    #[default]
+    Looked,
+    /// Its record is deleted: it settled (a resend) or expired (an expiry).
+    Removed,
 }
 
 #[derive(Default)]
@@ -58,9 +71,11 @@ enum Phase {
     },
     Working {
         outstanding: u32,
+        /// A task looked at its record (else every key was locked elsewhere).
         progressed: bool,
-        expiry_waits: bool,
-        plan_wake: Option<f64>,
+        /// A task left its key to the context holding it.
+        left_to_holder: bool,
+        plan_wake: Option<Mono>,
         had_ready: bool,
         /// Operations left in the store: those listed, but for expiries
         /// that removed theirs.
@@ -88,7 +103,7 @@ impl Drainer {
         }
     }
 
-    pub fn wake_at(&self) -> Option<f64> {
+    pub fn wake_at(&self) -> Option<Mono> {
         self.wake_at
     }
 
@@ -103,7 +118,7 @@ impl Drainer {
     }
 }
 
-fn earliest(a: Option<f64>, b: f64) -> f64 {
+fn earliest(a: Option<Mono>, b: Mono) -> Mono {
     a.map_or(b, |a| a.min(b))
 }
 
@@ -136,7 +151,7 @@ impl Engine {
     }
 
     /// A round at `at` (monotonic) at the latest.
-    pub(crate) fn drain_at(&mut self, at: f64) {
+    pub(crate) fn drain_at(&mut self, at: Mono) {
         if !self.closed {
             self.drain.wake_at = Some(earliest(self.drain.wake_at, at));
         }
@@ -299,7 +314,7 @@ impl Engine {
         let outstanding = (round.expired.len() + round.ready.len()) as u32;
         let had_ready = !round.ready.is_empty();
         // The plan's due times are on the wall clock; the timer is not.
-        let plan_wake = round.wake_at_ms.map(|at| now.mono_of(at));
+        let plan_wake = round.wake_at.map(|at| now.mono_of(at));
         let queues = round.ready.iter().cloned().zip(round.behind.into_iter().map(|mut b| {
             b.reverse();
             b
@@ -312,7 +327,7 @@ impl Engine {
         self.drain.phase = Phase::Working {
             outstanding,
             progressed: false,
-            expiry_waits: false,
+            left_to_holder: false,
             plan_wake,
             had_ready,
             remaining,
@@ -344,7 +359,8 @@ impl Engine {
     /// A round's resend ended. Settled, the next record of its origin goes
     /// now (its order kept, no new listing); otherwise the origin waits for
     /// the next round.
-    pub(crate) fn round_resend_done(&mut self, now: Now, key: &str, settled: bool, progressed: bool) {
+    pub(crate) fn round_resend_done(&mut self, now: Now, key: &str, did: Handled) {
+        let settled = did == Handled::Removed;
         if settled {
             self.pass_settled();
         }
@@ -359,7 +375,7 @@ impl Engine {
                         queues[i].0 = next.clone();
                         let mut listed = None;
                         if let Phase::Working { progressed: p, listed: l, .. } = &mut self.drain.phase {
-                            *p |= progressed;
+                            *p |= did != Handled::LeftToHolder;
                             listed = l.iter().position(|r| r.key == next).map(|i| l.swap_remove(i));
                         }
                         return self.spawn_round_resend(next, listed);
@@ -370,17 +386,18 @@ impl Engine {
                 }
             }
         }
-        self.round_task_done(now, progressed, false, false);
+        self.round_task_done(now, did);
     }
 
-    /// One of the round's resends or expiries ended; `removed`: an expiry
-    /// deleted its record.
-    pub(crate) fn round_task_done(&mut self, now: Now, progressed: bool, left_to_holder: bool, removed: bool) {
-        if let Phase::Working { outstanding, progressed: p, expiry_waits, remaining, .. } = &mut self.drain.phase {
+    /// One of the round's resends or expiries ended, having done `did`.
+    pub(crate) fn round_task_done(&mut self, now: Now, did: Handled) {
+        if let Phase::Working { outstanding, progressed, left_to_holder, remaining, .. } = &mut self.drain.phase {
             *outstanding = outstanding.saturating_sub(1);
-            *p |= progressed;
-            *expiry_waits |= left_to_holder;
-            *remaining -= removed as u32;
+            match did {
+                Handled::LeftToHolder => *left_to_holder = true,
+                Handled::Looked => *progressed = true,
+                Handled::Removed => (*progressed, *remaining) = (true, remaining.saturating_sub(1)),
+            }
             if *outstanding == 0 {
                 self.finish_round(now);
             }
@@ -388,7 +405,7 @@ impl Engine {
     }
 
     fn finish_round(&mut self, now: Now) {
-        let Phase::Working { progressed, expiry_waits, plan_wake, had_ready, remaining, .. } = self.drain.phase else {
+        let Phase::Working { progressed, left_to_holder, plan_wake, had_ready, remaining, .. } = self.drain.phase else {
             return;
         };
         let retry = now.mono + LOCKED_RETRY_MS;
@@ -396,7 +413,7 @@ impl Engine {
             // The forced pass is over: nothing more can go now. An expiry
             // another context holds the key of is looked at again soon.
             self.end_pass(remaining);
-            if expiry_waits {
+            if left_to_holder {
                 Some(earliest(plan_wake, retry))
             } else {
                 plan_wake
@@ -409,7 +426,7 @@ impl Engine {
         self.end_round(now, true, wake);
     }
 
-    fn end_round(&mut self, now: Now, locked: bool, wake: Option<f64>) {
+    fn end_round(&mut self, now: Now, locked: bool, wake: Option<Mono>) {
         if locked {
             self.push(Action::Unlock { name: LockName::Drain });
         }

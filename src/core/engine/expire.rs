@@ -9,6 +9,7 @@
 
 #[allow(unused_imports)]
 use crate::prelude::*;
+use super::drain::Handled;
 use super::lock::Held;
 use super::{Action, Done, Now, Engine, Event, Io, LockName, Step, Stored, Task};
 use crate::core::contract::{EventKind, GiveUpReason, StoreAction};
@@ -16,10 +17,8 @@ use crate::core::contract::{EventKind, GiveUpReason, StoreAction};
 pub(crate) struct Expire {
     key: String,
     lock: Held,
-    /// Another context holds the key: look again soon.
-    pub left_to_holder: bool,
-    /// Its record is deleted.
-    pub removed: bool,
+    /// What it did, for its round.
+    pub did: Handled,
     phase: Phase,
 }
 
@@ -43,7 +42,7 @@ impl Engine {
     pub(crate) fn spawn_expire(&mut self, key: String) {
         let io = self.io();
         self.push(Action::Lock { io, name: LockName::Key(key.to_string()), wait: false, step: Step::ExpireLock });
-        self.tasks.push(Task::Expire(Expire { key, lock: Held::default(), left_to_holder: false, removed: false, phase: Phase::Locking(io) }));
+        self.tasks.push(Task::Expire(Expire { key, lock: Held::default(), did: Handled::Looked, phase: Phase::Locking(io) }));
     }
 
     pub(crate) fn expire_io(&mut self, now: Now, e: &mut Expire, io: Io, done: Done) -> bool {
@@ -51,7 +50,7 @@ impl Engine {
             (Phase::Locking(_), Done::Locked(granted)) => {
                 e.lock = Held::new(LockName::Key(e.key.clone()), granted);
                 if !granted {
-                    e.left_to_holder = true;
+                    e.did = Handled::LeftToHolder;
                     return false;
                 }
                 let io = self.io();
@@ -62,11 +61,11 @@ impl Engine {
             (Phase::Reading(_), Done::Got(result)) => {
                 let ttl = self.options.ttl_ms as f64;
                 match result {
-                    Ok(Some(Stored::Record(mut r))) if r.expired_at != 0.0 || r.created_at + ttl <= now.wall => {
-                        if r.expired_at != 0.0 {
+                    Ok(Some(Stored::Record(mut r))) if r.expired_at.is_some() || r.created_at + ttl <= now.wall => {
+                        if r.expired_at.is_some() {
                             return self.report_expired(e, r.attempts);
                         }
-                        r.expired_at = now.wall;
+                        r.expired_at = Some(now.wall);
                         let (io, attempts) = (self.io(), r.attempts);
                         self.push(Action::Put { io, record: Box::new(r), step: Step::ExpireMark });
                         e.phase = Phase::Marking { io, attempts };
@@ -87,8 +86,9 @@ impl Engine {
                 }
             },
             (Phase::Deleting(_), Done::Wrote(result)) => {
-                e.removed = result.is_ok();
-                if result.is_err() {
+                if result.is_ok() {
+                    e.did = Handled::Removed;
+                } else {
                     self.store_error(now, StoreAction::Delete, io);
                 }
                 // `result(key)` callers learn there will be no answer.

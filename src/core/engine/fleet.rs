@@ -133,7 +133,7 @@ impl Engine {
             }
             // Half-open: a probe is out: open, and due.
             open => {
-                let until = if let BreakerState::Open { until_ms } = open { until_ms } else { now.mono };
+                let until = if let BreakerState::Open { until } = open { until } else { now.mono };
                 if let Some(w) = self.note(Tag::Opened, origin) {
                     w.f64((until - now.mono).max(0.0));
                 }

@@ -33,7 +33,7 @@ fn tab(persistent: bool, shared: bool, breaker: Option<BreakerConfig>, budget: O
 
 impl Tab {
     fn t(&self) -> Now {
-        Now { wall: T0 + self.mono, mono: self.mono }
+        Now { wall: Wall(T0 + self.mono), mono: Mono(self.mono) }
     }
 
     fn actions(&mut self) -> Vec<Action> {
@@ -73,7 +73,7 @@ impl Tab {
     }
 
     fn timer(&mut self) -> Vec<Action> {
-        self.mono = self.engine.poll_timeout().expect("a timer");
+        self.mono = self.engine.poll_timeout().expect("a timer").0;
         self.engine.handle_timeout(self.t());
         self.actions()
     }
@@ -225,7 +225,7 @@ fn one_tab_probes_under_the_lock_and_keeps_it_through_the_cooldown_it_opened() {
     let failed = a.answer_all(&sent, 503);
     assert!(!failed.iter().any(|x| matches!(x, Action::Unlock { .. })), "{failed:?}");
     b.hear(&failed);
-    let until = a.engine.poll_timeout().expect("the lock is given back at the cooldown's end");
+    let until = a.engine.poll_timeout().expect("the lock is given back at the cooldown's end").0;
     assert!((1_500.0..=2_000.0).contains(&until), "{until}");
     assert_eq!(a.timer(), [Action::Unlock { name: LockName::Probe(ORIGIN.into()) }]);
 }
@@ -246,7 +246,7 @@ fn a_tab_that_starts_later_learns_the_open_breaker_and_the_spent_budget() {
     let learned = late.hear(&state);
     assert!(learned.contains(&Action::Emit(Event::Breaker { origin: ORIGIN.into(), state: Transition::Opened })));
     assert_eq!(sends(&late.post(false)), 0, "open: fails fast");
-    assert_eq!(late.engine.origins.get(ORIGIN).budget.level(&SMALL, 0.0), 3.0);
+    assert_eq!(late.engine.origins.get(ORIGIN).budget.level(&SMALL, Mono(0.0)), 3.0);
 }
 
 #[test]

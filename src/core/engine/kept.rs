@@ -7,7 +7,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::{Action, Arg, CallId, Done, Engine, Event, Failure, Io, Now, Query, Step, Stored, Task};
+use super::{Action, Arg, CallId, Done, Engine, Event, Failure, Io, Mutant, Now, Query, Step, Stored, Task};
 use crate::core::key::is_valid_key;
 use crate::core::options::{refused, Expect, OptionError};
 
@@ -68,7 +68,11 @@ impl Engine {
             // reader in another tab after this one finds nothing.
             Done::Got(Ok(Some(Stored::Result(kept)))) => {
                 let io = self.io();
-                self.kept_readers.push((io, w.call));
+                if self.is(Mutant::AnswerReadBeforeDelete) {
+                    self.push(Action::Kept { call: w.call, key: Some(kept.key.clone()) });
+                } else {
+                    self.kept_readers.push((io, w.call));
+                }
                 self.forget(io, kept.key);
             }
             // Read before it settled: read again.

@@ -38,6 +38,7 @@ mod run;
 
 pub use action::{Action, CallId, Cause, CauseText, Event, Failure, Io, LockName, PendingOp, Source, Step};
 pub use pass::DrainFor;
+pub use crate::core::clock::{Mono, Now, Wall};
 #[cfg(feature = "workflows")]
 pub use action::{RunInfo, RunOutcome, StepGo};
 #[cfg(feature = "workflows")]
@@ -63,25 +64,6 @@ use expire::Expire;
 use resend::Resend;
 #[cfg(feature = "workflows")]
 use run::Run;
-
-/// The time of an event on two clocks. What is stored and compared across
-/// pages and restarts (a record's creation, its next attempt, a server's
-/// Retry-After date) is on the wall clock, epoch ms (`Date.now()`). Timers
-/// (attempt timeouts, backoff waits, deadlines, breaker cooldowns) run on
-/// a monotonic clock in ms (`performance.now()`), like setTimeout: setting
-/// the wall clock neither cuts a wait nor stalls one.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Now {
-    pub wall: f64,
-    pub mono: f64,
-}
-
-impl Now {
-    /// The wall-clock time `at` as a monotonic time.
-    pub fn mono_of(self, wall_at: f64) -> f64 {
-        self.mono + (wall_at - self.wall)
-    }
-}
 
 /// A deliberately broken protocol, compiled in only for the simulation's
 /// mutation checks (feature `sim-mutants`): each must make it fail.
@@ -129,6 +111,9 @@ pub enum Mutant {
     UnsharedOrigins,
     /// A shared breaker's probe goes without the origin's probe lock.
     ProbeWithoutLock,
+    /// `result(key)` is answered with a kept answer before its delete is
+    /// done: a read asked meanwhile, in any tab, gets it again.
+    AnswerReadBeforeDelete,
 }
 
 pub struct EngineConfig {
@@ -303,9 +288,9 @@ pub struct Engine {
     /// `result(key)` calls waiting for the operation to settle.
     pub(crate) result_waiters: Vec<kept::Waiter>,
     /// When the waiting `result(key)` calls read the store again.
-    pub(crate) result_watch_at: Option<f64>,
+    pub(crate) result_watch_at: Option<Mono>,
     /// When the started client announces its store and resends what is stored.
-    pub(crate) ready_at: Option<f64>,
+    pub(crate) ready_at: Option<Mono>,
     pub(crate) sync: BackgroundSync,
     /// Runs this client has read or run (`client.run(id)` answers from it).
     #[cfg(feature = "workflows")]
@@ -407,7 +392,7 @@ impl Engine {
     }
 
     /// When to call [`Engine::handle_timeout`] next (monotonic ms).
-    pub fn poll_timeout(&self) -> Option<f64> {
+    pub fn poll_timeout(&self) -> Option<Mono> {
         let tasks = self.tasks.iter().filter_map(|t| match t {
             Task::Call(c) => c.wake_at(&self.options.policy),
             Task::Resend(r) => r.wake_at(),
@@ -416,7 +401,7 @@ impl Engine {
             Task::Run(r) => r.wake_at(),
         });
         let lists = tasks.chain(self.drain.wake_at()).chain(self.result_watch_at).chain(self.ready_at);
-        lists.chain(self.origins.wake_at()).reduce(f64::min)
+        lists.chain(self.origins.wake_at()).reduce(Mono::min)
     }
 
     /// The platform's `online` event (and `resume()`'s effect): breakers
@@ -652,8 +637,8 @@ impl Engine {
         match task {
             Task::Call(_) => self.busy_ended(now),
             // A round's own resends block nothing: the plan saw only calls busy.
-            Task::Resend(r) => self.round_resend_done(now, &r.key, r.settled, r.progressed),
-            Task::Expire(e) => self.round_task_done(now, !e.left_to_holder, e.left_to_holder, e.removed),
+            Task::Resend(r) => self.round_resend_done(now, &r.key, r.did),
+            Task::Expire(e) => self.round_task_done(now, e.did),
             #[cfg(feature = "workflows")]
             Task::Run(_) => {}
         }

@@ -10,6 +10,7 @@
 use crate::prelude::*;
 use crate::core::breaker::{Breaker, BreakerConfig, BreakerState};
 use crate::core::budget::{Budget, BudgetConfig};
+use crate::core::clock::Mono;
 
 pub(crate) struct Origins {
     pub breaker: Option<BreakerConfig>,
@@ -26,9 +27,9 @@ pub(crate) struct Origin {
     pub budget: Budget,
     /// This tab holds the origin's probe lock (shared breakers, attempt.rs):
     /// after its probe failed, until the cooldown it opened ends (`release_at`,
-    /// monotonic ms), so no other tab probes in that cooldown.
+    /// so no other tab probes in that cooldown.
     pub probe_held: bool,
-    pub release_at: Option<f64>,
+    pub release_at: Option<Mono>,
 }
 
 impl Origins {
@@ -55,14 +56,14 @@ impl Origins {
     }
 
     /// When a held probe lock is next given back.
-    pub fn wake_at(&self) -> Option<f64> {
-        self.list.iter().filter(|o| o.probe_held).filter_map(|o| o.release_at).reduce(f64::min)
+    pub fn wake_at(&self) -> Option<Mono> {
+        self.list.iter().filter(|o| o.probe_held).filter_map(|o| o.release_at).reduce(Mono::min)
     }
 
     /// The origins whose probe lock, kept through a cooldown, is to be
     /// given back at `now` (all of them with `now` None), no longer held. A
     /// lock whose probe is still out stays with it (attempt.rs gives it back).
-    pub fn release_probes(&mut self, now: Option<f64>) -> Vec<String> {
+    pub fn release_probes(&mut self, now: Option<Mono>) -> Vec<String> {
         let mut due = Vec::new();
         for o in self.list.iter_mut().filter(|o| o.probe_held) {
             if o.release_at.is_some_and(|at| now.map_or(true, |now| at <= now)) {

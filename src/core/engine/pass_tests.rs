@@ -15,11 +15,11 @@ fn stored(key: &str, created_at: f64, next_attempt_at: f64, not_before: f64) -> 
         body: Some(b"{}".to_vec()),
         fingerprint: crate::core::key::fingerprint("POST", URL, b"{}"),
         attempts: 1,
-        created_at,
+        created_at: Wall(created_at),
         seq: 0.0,
-        next_attempt_at,
-        not_before,
-        expired_at: 0.0,
+        next_attempt_at: Wall(next_attempt_at),
+        not_before: Wall(not_before),
+        expired_at: None,
         no_answer: false,
         trace: None,
     }
@@ -82,7 +82,7 @@ fn a_transient_answer_leaves_the_operation_stored_and_the_drain_says_it_remains(
         let actions = h.actions();
         assert_eq!(kinds(&actions), ["release", "put"], "never a delete without a definitive answer");
         let Action::Put { record: saved, .. } = &actions[1] else { unreachable!() };
-        assert!(saved.next_attempt_at > h.now && saved.attempts == 2);
+        assert!(saved.next_attempt_at > Wall(h.now) && saved.attempts == 2);
         h.engine.wrote(h.t(), io_of(&actions[1]), Ok(()));
         let actions = h.actions();
         assert_eq!(kinds(&actions), ["retry", "unlock", "unlock", "lock"]);
@@ -103,7 +103,7 @@ fn drain_never_sends_before_a_servers_retry_after() {
     let actions = h.round(&lock, &[asked]);
     assert_eq!(kinds(&actions), ["release", "drained", "unlock"]);
     assert_eq!(drained(&actions), Some((0, 1, true)));
-    assert_eq!(h.engine.poll_timeout(), Some(30_000.0), "the drainer wakes when the server said");
+    assert_eq!(h.engine.poll_timeout(), Some(Mono(30_000.0)), "the drainer wakes when the server said");
 }
 
 #[test]
@@ -129,7 +129,7 @@ fn drain_goes_through_the_breaker() {
     let actions = h.actions();
     assert_eq!(kinds(&actions), ["put"], "the open breaker defers it: nothing sent");
     let Action::Put { record: deferred, .. } = &actions[0] else { unreachable!() };
-    assert!(deferred.next_attempt_at > h.now);
+    assert!(deferred.next_attempt_at > Wall(h.now));
 }
 
 #[test]

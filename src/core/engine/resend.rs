@@ -10,9 +10,10 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 use super::attempt::{Attempt, ProbeWait, Refused, Send, Started};
+use super::drain::Handled;
 use super::lock::Held;
 use super::{
-    Action, AttemptEnd, CallId, Cause, Done, Engine, Event, Failure, Io, LockName, Mutant, Now, Source, Step, Stored,
+    Action, AttemptEnd, CallId, Cause, Done, Engine, Event, Failure, Io, LockName, Mono, Mutant, Now, Source, Step, Stored,
     Task,
 };
 use crate::core::contract::{ErrorKind, EventKind, QueueReason, StoreAction};
@@ -34,10 +35,8 @@ pub(crate) struct Resend {
     /// Callers that are workflow steps' requests (call.rs `steps`).
     steps: Vec<CallId>,
     lock: Held,
-    /// False when the key was locked elsewhere: nothing was done.
-    pub progressed: bool,
-    /// It got a definitive answer: the record is gone.
-    pub settled: bool,
+    /// What it did, for its round.
+    pub did: Handled,
     phase: Phase,
 }
 
@@ -90,7 +89,7 @@ impl Resend {
         self.record.as_mut()
     }
 
-    pub fn wake_at(&self) -> Option<f64> {
+    pub fn wake_at(&self) -> Option<Mono> {
         match &self.phase {
             Phase::Sending(a) => Some(a.timeout_at),
             _ => None,
@@ -122,8 +121,7 @@ impl Engine {
             callers: Vec::new(),
             steps: Vec::new(),
             lock: Held::default(),
-            progressed: true,
-            settled: false,
+            did: Handled::Looked,
             phase: Phase::Locking(io),
         }));
     }
@@ -133,7 +131,7 @@ impl Engine {
             (Phase::Locking(_), Done::Locked(granted)) => {
                 r.lock = Held::new(LockName::Key(r.key.clone()), granted);
                 if !granted && !self.is(Mutant::ResendBesideLiveCall) {
-                    r.progressed = false;
+                    r.did = Handled::LeftToHolder;
                     return false;
                 }
                 if self.closed {
@@ -199,7 +197,7 @@ impl Engine {
             && self.tasks.iter().any(|t| matches!(t, Task::Call(c) if c.key.as_deref() == Some(r.key.as_str())));
         // Past its TTL (a record queued behind others in a long round): the
         // next round's plan expires it.
-        let expired = record.expired_at != 0.0 || record.created_at + self.options.ttl_ms as f64 <= now.wall;
+        let expired = record.expired_at.is_some() || record.created_at + self.options.ttl_ms as f64 <= now.wall;
         // A cancelled attempt of it may still be on the wire: not twice at once.
         let lingering = self.is_lingering(&r.key);
         if due_at > now.wall || live_here || lingering || expired || self.closed || !self.online {
@@ -276,7 +274,7 @@ impl Engine {
         record.attempts = attempt;
         match after_resend(&self.options.policy, attempt, &outcome, now.wall, &mut self.rng) {
             Decision::Settle => {
-                r.settled = true;
+                r.did = Handled::Removed;
                 let status = outcome.status().unwrap_or(0);
                 if self.is(Mutant::DeleteBeforeSettled) {
                     let deliver = Some((io, status, attempt));

@@ -20,7 +20,7 @@ use crate::prelude::*;
 
 use super::action::{RunInfo, RunOutcome, StepGo};
 use super::lock::Held;
-use super::{Action, Arg, CallId, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Now, Step, Stored, Task};
+use super::{Action, Arg, CallId, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Mono, Now, Step, Stored, Task};
 use crate::core::contract::{ErrorKind, EventKind, StoreAction, WorkflowState};
 use crate::core::key::{fingerprint, uuid_v4};
 use crate::core::options::{refused, Expect, OptionError};
@@ -76,7 +76,7 @@ enum Phase {
     Running,
     Undoing(usize),
     /// Another context runs it (or nobody can yet): read again at `at`.
-    Watching { at: f64 },
+    Watching { at: Mono },
     Ended,
 }
 
@@ -112,7 +112,7 @@ impl Run {
         }
     }
 
-    pub fn wake_at(&self) -> Option<f64> {
+    pub fn wake_at(&self) -> Option<Mono> {
         match self.phase {
             Phase::Watching { at } => Some(at),
             _ => None,

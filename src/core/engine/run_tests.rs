@@ -131,7 +131,7 @@ fn a_run_another_context_holds_is_watched_and_taken_over_when_its_lock_frees() {
         name: "checkout".into(),
         nonce: "n".into(),
         fingerprint: "f".into(),
-        created_at: h.now,
+        created_at: Wall(h.now),
         state: RunState::Running,
         failure: None,
         steps: Vec::new(),

@@ -29,7 +29,12 @@ pub(super) fn quick() -> RetryPolicy {
 impl Harness {
     /// The wall clock is `now`; the monotonic clock started at T0.
     pub fn t(&self) -> Now {
-        Now { wall: self.now, mono: self.now - T0 }
+        self.at(self.now)
+    }
+
+    /// Wall-clock time `wall` on both clocks.
+    pub fn at(&self, wall: f64) -> Now {
+        Now { wall: Wall(wall), mono: Mono(wall - T0) }
     }
 
     pub fn actions(&mut self) -> Vec<Action> {
@@ -75,7 +80,7 @@ impl Harness {
     }
 
     pub fn advance_to_timeout(&mut self) {
-        self.now = T0 + self.engine.poll_timeout().expect("a timer is set");
+        self.now = T0 + self.engine.poll_timeout().expect("a timer is set").0;
         self.engine.handle_timeout(self.t());
     }
 }
@@ -186,7 +191,7 @@ fn a_get_is_sent_and_resolved_with_its_answer() {
     let actions = h.actions();
     assert_eq!(kinds(&actions), ["send"]);
     let io = io_of(&actions[0]);
-    h.engine.answered(Now { wall: h.now + 5.0, mono: h.now + 5.0 - T0 }, io, 200, None);
+    h.engine.answered(h.at(h.now + 5.0), io, 200, None);
     assert_eq!(
         h.actions(),
         [
@@ -255,9 +260,9 @@ fn a_transient_failure_is_written_then_resent_with_the_same_key_after_its_backof
     let actions = h.actions();
     assert_eq!(kinds(&actions), ["retry", "put"]);
     let Action::Put { record, .. } = &actions[1] else { unreachable!() };
-    assert_eq!((record.attempts, record.not_before), (1, 0.0));
+    assert_eq!((record.attempts, record.not_before), (1, Wall::EPOCH));
     h.engine.wrote(h.t(), io_of(&actions[1]), Ok(()));
-    assert_eq!(h.engine.poll_timeout(), Some(record.next_attempt_at - T0));
+    assert_eq!(h.engine.poll_timeout(), Some(Mono(record.next_attempt_at.0 - T0)));
     h.advance_to_timeout();
     let actions = h.actions();
     assert_eq!(kinds(&actions), ["send", "release"]);
@@ -282,7 +287,7 @@ fn exhausted_live_bounds_leave_the_record_queued() {
     assert_eq!(kinds(&end), ["queued", "reject", "unlock"], "queued; no round before the record is due");
     let due = h.engine.poll_timeout().expect("the drainer wakes when the record is due");
     let Action::Put { record, .. } = &put else { unreachable!() };
-    assert_eq!(due, record.next_attempt_at - T0, "at the record's next attempt");
+    assert_eq!(due, Mono(record.next_attempt_at.0 - T0), "at the record's next attempt");
     let Action::Reject { call: rejected, failure } = &end[1] else { unreachable!() };
     assert_eq!(
         (*rejected, failure.kind, failure.reason, failure.attempts),
@@ -308,7 +313,7 @@ fn a_record_queued_behind_a_live_call_is_resent_when_that_call_ends() {
     h.engine.wrote(h.t(), io_of(&put), Ok(()));
     assert_eq!(kinds(&h.actions()), ["queued", "reject", "unlock"]);
     // c's round comes when c is due.
-    h.now = T0 + stored[1].next_attempt_at - T0;
+    h.now = stored[1].next_attempt_at.0;
     h.engine.handle_timeout(h.t());
     let drain_lock = only(h.actions(), |a| matches!(a, Action::Lock { name: LockName::Drain, .. }));
     h.engine.locked(h.t(), io_of(&drain_lock), true);
@@ -316,7 +321,7 @@ fn a_record_queued_behind_a_live_call_is_resent_when_that_call_ends() {
     let listing = stored.iter().cloned().map(Stored::Record).collect();
     h.engine.listed(h.t(), io_of(&list), Ok(listing));
     assert_eq!(kinds(&h.actions()), ["release", "unlock"], "nothing ready: c waits behind b");
-    assert_eq!(h.engine.poll_timeout(), Some(10_000.0), "only b's attempt timeout: no wake-up of the drainer's own");
+    assert_eq!(h.engine.poll_timeout(), Some(Mono(10_000.0)), "only b's attempt timeout: no wake-up of the drainer's own");
     h.now += 50.0;
     h.engine.answered(h.t(), b_send, 201, None);
     let end = only(h.actions(), |a| matches!(a, Action::Delete { .. }));
@@ -353,7 +358,7 @@ fn a_record_skipped_while_its_key_was_busy_is_looked_at_again_when_the_store_fai
     // The store fails the call's read: the record stays as it was.
     h.engine.got(h.t(), io_of(&get), Err(()));
     assert_eq!(kinds(&h.actions()), ["reject", "unlock"]);
-    assert_eq!(h.engine.poll_timeout(), Some(super::drain::STORE_RETRY_MS), "a round looks again");
+    assert_eq!(h.engine.poll_timeout(), Some(Mono(super::drain::STORE_RETRY_MS)), "a round looks again");
     h.advance_to_timeout();
     let drain_lock = only(h.actions(), |a| matches!(a, Action::Lock { name: LockName::Drain, .. }));
     h.engine.locked(h.t(), io_of(&drain_lock), true);
@@ -378,7 +383,7 @@ fn offline_a_durable_call_is_stored_and_queued_without_an_attempt() {
     assert_eq!(kinds(&actions), ["queued", "reject", "unlock"]);
     let Action::Reject { failure, .. } = &actions[1] else { unreachable!() };
     assert_eq!((call, failure.reason, failure.attempts), (CallId(1), Some(QueueReason::Offline), 0));
-    h.engine.online(Now { wall: h.now + 1_000.0, mono: h.now + 1_000.0 - T0 });
+    h.engine.online(h.at(h.now + 1_000.0));
     assert_eq!(kinds(&h.actions()), ["lock"], "online forces a drain round");
 }
 
@@ -388,8 +393,8 @@ fn offline_a_call_that_cannot_be_stored_waits_for_the_network_within_its_deadlin
     h.engine.offline(h.t());
     h.post("k1", "{}");
     assert_eq!(h.actions(), [], "no attempt while offline");
-    assert_eq!(h.engine.poll_timeout(), Some(30_000.0));
-    h.engine.online(Now { wall: h.now + 2_000.0, mono: h.now + 2_000.0 - T0 });
+    assert_eq!(h.engine.poll_timeout(), Some(Mono(30_000.0)));
+    h.engine.online(h.at(h.now + 2_000.0));
     assert_eq!(kinds(&h.actions()), ["send", "lock"], "and a forced drain round");
 
     let mut h = harness(false, RetryPolicy::default());
@@ -410,7 +415,7 @@ fn an_attempt_that_fails_while_offline_does_not_count() {
     h.engine.offline(h.t());
     h.engine.failed(h.t(), io_of(&send), AttemptFailure::Network { offline: false });
     assert_eq!(kinds(&h.actions()), ["release"], "not exhausted: waiting for the network");
-    h.engine.online(Now { wall: h.now + 10.0, mono: h.now + 10.0 - T0 });
+    h.engine.online(h.at(h.now + 10.0));
     let actions = h.actions();
     assert_eq!(kinds(&actions), ["send", "lock"]);
     assert!(matches!(actions[0], Action::Send { attempt: 1, resumed: false, .. }), "still its first attempt");
@@ -423,9 +428,9 @@ fn resume_never_cuts_a_wait_the_server_asked_for() {
     let send = only(h.actions(), |a| matches!(a, Action::Send { .. }));
     h.engine.answered(h.t(), io_of(&send), 429, Some("3"));
     h.actions();
-    assert_eq!(h.engine.resume(Now { wall: h.now + 10.0, mono: h.now + 10.0 - T0 }), 0);
+    assert_eq!(h.engine.resume(h.at(h.now + 10.0)), 0);
     assert!(!h.actions().iter().any(|a| matches!(a, Action::Send { .. })));
-    assert_eq!(h.engine.poll_timeout(), Some(3_000.0));
+    assert_eq!(h.engine.poll_timeout(), Some(Mono(3_000.0)));
 }
 
 #[test]
