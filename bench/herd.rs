@@ -125,15 +125,54 @@ struct Client {
     breaker: Option<Breaker>,
 }
 
+/// What a run sent, and when its calls succeeded: both models' tables read it.
 #[derive(Default)]
-struct HerdRun {
-    strategy: Strategy,
+struct Tally {
     capacity: u32,
     sends_per_ms: Vec<u32>,
     calls: u64,
     last_success_ms: u64,
     succeeded: usize,
     max_attempts_seen: u32,
+}
+
+impl Tally {
+    fn new(capacity: u32) -> Tally {
+        Tally { capacity, ..Tally::default() }
+    }
+
+    /// An attempt goes at `now`.
+    fn sent(&mut self, now: u64) {
+        let ms = now as usize;
+        self.sends_per_ms.resize(self.sends_per_ms.len().max(ms + 1), 0);
+        self.sends_per_ms[ms] += 1;
+        self.calls += 1;
+    }
+
+    /// A call succeeded at `now`, after `attempts`.
+    fn success(&mut self, now: u64, attempts: u32) {
+        self.succeeded += 1;
+        self.last_success_ms = now;
+        self.max_attempts_seen = self.max_attempts_seen.max(attempts);
+    }
+
+    /// The most requests in a second from `from_ms` on, over C.
+    fn peak_over_c(&self, from_ms: usize) -> f64 {
+        peak_per_second(&self.sends_per_ms, from_ms) as f64 / self.capacity as f64
+    }
+
+    /// When all of `n` calls had succeeded, or how many gave up.
+    fn done(&self, n: usize) -> String {
+        match self.succeeded {
+            s if s == n => format!("{:.1} s", self.last_success_ms as f64 / 1_000.0),
+            s => format!("never ({} of {n} gave up)", n - s),
+        }
+    }
+}
+
+struct HerdRun {
+    strategy: Strategy,
+    tally: Tally,
 }
 
 fn run_herd(strategy: Strategy, capacity: u32) -> HerdRun {
@@ -150,7 +189,7 @@ fn run_herd(strategy: Strategy, capacity: u32) -> HerdRun {
             Client { rng, schedule: Schedule::new(Mono(start as f64)), breaker }
         })
         .collect();
-    let mut run = HerdRun { strategy, capacity, ..HerdRun::default() };
+    let mut run = HerdRun { strategy, tally: Tally::new(capacity) };
 
     while let Some(Reverse((now, id))) = queue.pop() {
         let client = &mut clients[id];
@@ -163,20 +202,13 @@ fn run_herd(strategy: Strategy, capacity: u32) -> HerdRun {
         if client.schedule.begin_attempt(&policy, at).is_err() {
             continue; // gave up: shows as succeeded < CLIENTS
         }
-        let ms = now as usize;
-        run.sends_per_ms.resize(run.sends_per_ms.len().max(ms + 1), 0);
-        run.sends_per_ms[ms] += 1;
-        run.calls += 1;
+        run.tally.sent(now);
         let outcome = server.answer(now);
         if let Some(breaker) = &mut client.breaker {
             let _transition = if outcome.status() == Some(200) { breaker.on_success() } else { breaker.on_failure(at, &mut client.rng) };
         }
         match client.schedule.after(&policy, &outcome, at, &mut client.rng) {
-            Decision::Settle => {
-                run.succeeded += 1;
-                run.last_success_ms = now;
-                run.max_attempts_seen = run.max_attempts_seen.max(client.schedule.attempts());
-            }
+            Decision::Settle => run.tally.success(now, client.schedule.attempts()),
             Decision::Retry { delay_ms, .. } => {
                 let exact = policy.backoff.ceiling_ms(client.schedule.attempts() - 1);
                 queue.push(Reverse((now + if strategy == Strategy::NoJitter { exact } else { delay_ms }, id)));
@@ -254,12 +286,7 @@ struct Tab {
 
 struct FleetRun {
     fleet: Fleet,
-    capacity: u32,
-    sends_per_ms: Vec<u32>,
-    calls: u64,
-    last_success_ms: u64,
-    succeeded: usize,
-    max_attempts_seen: u32,
+    tally: Tally,
 }
 
 fn run_fleet(fleet: Fleet, capacity: u32) -> FleetRun {
@@ -280,7 +307,7 @@ fn run_fleet(fleet: Fleet, capacity: u32) -> FleetRun {
             Tab { rng, schedule: Schedule::new(Mono(start as f64)), breaker, budget, no_answer: false, left: fleet.calls - 1 }
         })
         .collect();
-    let mut run = FleetRun { fleet, capacity, sends_per_ms: Vec::new(), calls: 0, last_success_ms: 0, succeeded: 0, max_attempts_seen: 0 };
+    let mut run = FleetRun { fleet, tally: Tally::new(capacity) };
     while let Some(Reverse((now, id))) = queue.pop() {
         let tab = &mut tabs[id];
         let at = Mono(now as f64);
@@ -304,10 +331,7 @@ fn run_fleet(fleet: Fleet, capacity: u32) -> FleetRun {
         if cost > 0 {
             budgets[tab.budget].take(&budget_config, cost, at);
         }
-        let ms = now as usize;
-        run.sends_per_ms.resize(run.sends_per_ms.len().max(ms + 1), 0);
-        run.sends_per_ms[ms] += 1;
-        run.calls += 1;
+        run.tally.sent(now);
         let outcome = server.answer(now);
         let ok = outcome.status() == Some(200);
         if fleet.breaker != Owner::Off {
@@ -319,9 +343,7 @@ fn run_fleet(fleet: Fleet, capacity: u32) -> FleetRun {
         tab.no_answer = !matches!(outcome, Outcome::Response { .. });
         match tab.schedule.after(&policy, &outcome, at, &mut tab.rng) {
             Decision::Settle => {
-                run.succeeded += 1;
-                run.last_success_ms = now;
-                run.max_attempts_seen = run.max_attempts_seen.max(tab.schedule.attempts());
+                run.tally.success(now, tab.schedule.attempts());
                 if tab.left > 0 {
                     // The tab's next call, a second after this one started.
                     tab.left -= 1;
@@ -350,16 +372,12 @@ fn fleet_table(runs: &[FleetRun]) -> String {
         "| breaker and budget | C (req/s) | peak ÷ C after recovery | total calls | all succeeded at (from t = 0) | attempts per call (mean / max) |\n\
          |---|---:|---:|---:|---:|---:|\n",
     );
-    for r in runs {
-        let peak = peak_per_second(&r.sends_per_ms, r.fleet.outage_ms as usize) as f64 / r.capacity as f64;
-        let done = match r.succeeded {
-            n if n == tabs => format!("{:.1} s", r.last_success_ms as f64 / 1_000.0),
-            n => format!("never ({} of {tabs} gave up)", tabs - n),
-        };
+    for FleetRun { fleet, tally: t } in runs {
+        let (peak, done) = (t.peak_over_c(fleet.outage_ms as usize), t.done(tabs));
         let _ = writeln!(
             out,
             "| {} | {} | {peak:.1} | {} | {done} | {:.1} / {} |",
-            r.fleet.label(), r.capacity, r.calls, r.calls as f64 / tabs as f64, r.max_attempts_seen
+            fleet.label(), t.capacity, t.calls, t.calls as f64 / tabs as f64, t.max_attempts_seen
         );
     }
     out
@@ -425,17 +443,12 @@ fn herd_table(runs: &[HerdRun]) -> String {
         "| strategy | C (req/s) | peak ÷ C | peak ÷ C after recovery | total calls | all succeeded at \
          (from t = 0) | calls per client (mean / max) |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
-    for r in runs {
-        let peak_over_c = |from_ms| peak_per_second(&r.sends_per_ms, from_ms) as f64 / r.capacity as f64;
-        let done = match r.succeeded {
-            CLIENTS => format!("{:.1} s", r.last_success_ms as f64 / 1_000.0),
-            n => format!("never ({} of {CLIENTS} gave up)", CLIENTS - n),
-        };
+    for HerdRun { strategy, tally: t } in runs {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.1} | {:.1} | {} | {done} | {:.1} / {} |",
-            r.strategy.label(), r.capacity, peak_over_c(0), peak_over_c(OUTAGE_MS as usize),
-            r.calls, r.calls as f64 / CLIENTS as f64, r.max_attempts_seen,
+            "| {} | {} | {:.1} | {:.1} | {} | {} | {:.1} / {} |",
+            strategy.label(), t.capacity, t.peak_over_c(0), t.peak_over_c(OUTAGE_MS as usize),
+            t.calls, t.done(CLIENTS), t.calls as f64 / CLIENTS as f64, t.max_attempts_seen,
         );
     }
     out
@@ -455,7 +468,7 @@ fn text(svg: &mut String, (x, y): (f64, f64), attrs: &str, body: &str) {
 /// Load per second over time. The y axis is logarithmic: the outage burst is
 /// ~40x C, so on a linear axis C and the jittered load would hug zero.
 fn herd_svg(runs: &[&HerdRun], capacity: u32) -> String {
-    let series: Vec<Vec<u32>> = runs.iter().map(|r| per_second(&r.sends_per_ms)).collect();
+    let series: Vec<Vec<u32>> = runs.iter().map(|r| per_second(&r.tally.sends_per_ms)).collect();
     let seconds = series.iter().map(Vec::len).max().unwrap_or(1) as f64;
     let x_max = (seconds / 50.0).ceil() * 50.0;
     let peak = series.iter().flatten().copied().max().unwrap_or(1).max(capacity) as f64;
@@ -568,7 +581,7 @@ fn main() {
     print!("{md}");
     std::fs::write(MD_PATH, &md).expect("write bench/herd.md");
 
-    let first: Vec<&HerdRun> = runs.iter().filter(|r| r.capacity == CAPACITIES[0]).collect();
+    let first: Vec<&HerdRun> = runs.iter().filter(|r| r.tally.capacity == CAPACITIES[0]).collect();
     let svg = herd_svg(&first, CAPACITIES[0]);
     std::fs::write(SVG_PATH, &svg).expect("write bench/herd.svg");
     println!("\nWrote {MD_PATH} and {SVG_PATH} ({} bytes).", svg.len());

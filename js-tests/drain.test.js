@@ -1,35 +1,21 @@
 // client.drain() in Node, over a file-system adapter store shared by two
 // clients (a page and a later one, as a service worker would be): what it
 // resends, what it answers, and what it never deletes.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { createClient, DurafetchError, handleBackgroundSync } from 'durafetch';
+import { fileFixture } from './file-fixture.js';
 import { FileStore } from './file-store.js';
-import { startTestServer } from './scripted-server.js';
 import { PATIENT, PATIENT_MS } from './patient.js';
 
-let server;
-const dirs = [];
-before(async () => { server = await startTestServer(); });
-after(async () => {
-  await server.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir() {
-  const dir = mkdtempSync(join(tmpdir(), 'durafetch-drain-'));
-  dirs.push(dir);
-  return dir;
-}
+const { server, tempDir } = await fileFixture('durafetch-drain-');
 
 const stored = (dir) => readdirSync(dir).filter((f) => f.endsWith('.rec')).length;
 
 /** Queues one keyed POST to `url` (its only attempt answered 503) in a client that then closes. */
 async function queueOne(dir, url) {
-  // A minute of backoff: only drain() resends it in this test.
+  // A day's backoff: only drain() resends it in this test.
   const client = await createClient({ store: new FileStore(dir), ...PATIENT });
   const error = await client.fetch(url, { method: 'POST', body: 'order' }).catch((e) => e);
   assert.equal(error.kind, 'queued');

@@ -1,25 +1,18 @@
 // The durable outbox in Node, with a file-system adapter store.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from 'durafetch';
 import { runScript } from './child-process.js';
+import { fileFixture } from './file-fixture.js';
 import { FileStore } from './file-store.js';
-import { startTestServer, until } from './scripted-server.js';
+import { until } from './scripted-server.js';
 
-let server;
-const dirs = [];
-before(async () => { server = await startTestServer(); });
-after(async () => {
-  await server.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { server, tempDir } = await fileFixture('durafetch-outbox-');
 
 function tempStore() {
-  const dir = mkdtempSync(join(tmpdir(), 'durafetch-outbox-'));
-  dirs.push(dir);
+  const dir = tempDir();
   return { dir, store: new FileStore(dir) };
 }
 

@@ -1,30 +1,16 @@
 // Durable workflows in Node: a checkout of three steps against a real
 // server, a process killed in the middle of a step and the run resumed by
 // the next one, compensation, the determinism guard, and result(key).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient, DurafetchError } from 'durafetch/workflows';
 import { runScript } from './child-process.js';
+import { fileFixture } from './file-fixture.js';
 import { FileStore } from './file-store.js';
-import { startTestServer, until } from './scripted-server.js';
+import { until } from './scripted-server.js';
 import { checkoutWorkflow } from './workflows/checkout.js';
 
-let server;
-const dirs = [];
-before(async () => { server = await startTestServer(); });
-after(async () => {
-  await server.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir() {
-  const dir = mkdtempSync(join(tmpdir(), 'durafetch-runs-'));
-  dirs.push(dir);
-  return dir;
-}
+const { server, tempDir } = await fileFixture('durafetch-runs-');
 
 const fast = { baseDelayMs: 5, maxDelayMs: 20, seed: 9 };
 let n = 0;
@@ -196,6 +182,43 @@ test('steps: one at a time, results structured-cloneable, names checked', async 
   const thrown = await failure('thrower');
   assert.equal(thrown.cause.message, 'the workflow\'s own bug');
   assert.equal(thrown.step, undefined, 'no step failed: the code after the steps threw');
+  await client.close();
+});
+
+test('a start() refused for its name leaves nothing behind: the next start() of that id runs with its own input', async () => {
+  const client = await createClient({ ...fast, store: 'memory', workflows: { echo: async (step, input) => input } });
+  await assert.rejects(client.start('nope', { from: 'refused' }, { id: 'echo-1' }), (e) => e.kind === 'invalid-option');
+  const run = await client.start('echo', { from: 'accepted' }, { id: 'echo-1' });
+  assert.deepEqual(await run.result(), { from: 'accepted' });
+  await client.close();
+});
+
+test("result(key) gets its answer while a listing reads many other kept answers before the read's delete is done", async () => {
+  const path = base().path('/many');
+  const url = server.url + path;
+  // A store whose deletes wait until a listing has been read: the engine's
+  // round lists every kept answer between result(key)'s read and its answer.
+  const values = new Map();
+  let listed;
+  const store = {
+    async get(key) { return values.get(key); },
+    async put(value) { values.set(value.key, value); },
+    async delete(key) { await listed?.promise; values.delete(key); },
+    async list() { const all = [...values.values()]; listed?.resolve(); return all; },
+  };
+  server.script(path, Array(70).fill(503));
+  const client = await createClient({ ...fast, maxAttempts: 1, breaker: false, retryBudget: false, store });
+  const keys = await Promise.all(Array.from({ length: 70 }, (_, i) =>
+    client.fetch(url, { method: 'POST', body: String(i), idempotencyKey: `many-${i}` }).then(() => null, (e) => e.key)));
+  server.script(path, Array(70).fill(201));
+  assert.deepEqual(await client.drain(), { settled: 70, remaining: 0 }, 'each answer kept, for result(key)');
+  listed = {};
+  listed.promise = new Promise((resolve) => { listed.resolve = resolve; });
+  const read = client.result(keys[0]);
+  client.resume();
+  const response = await read;
+  assert.equal(response?.status, 201, 'not null: its answer was read and deleted');
+  assert.equal((await response.json()).key, keys[0]);
   await client.close();
 });
 

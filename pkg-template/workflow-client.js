@@ -32,12 +32,17 @@ export class WorkflowClient extends DurafetchClient {
     const host = this._host;
     const runId = options?.id ?? newRunId();
     const runs = host.runs;
-    if (typeof runId === 'string' && !runs.starting.has(runId) && !runs.values.has(runId)) runs.starting.set(runId, clone);
+    const fresh = typeof runId === 'string' && !runs.starting.has(runId) && !runs.values.has(runId);
+    if (fresh) runs.starting.set(runId, clone);
     return this._ask((id) => {
       const enc = host.input(IN_START_RUN).u32(id);
       enc.arg(runId, typeof runId === 'string', (r) => enc.str(r)).str(String(name)).str(json).raw(random(16));
       host.run(enc, { id: runId, 'start(name)': name });
-    }).then((started) => this.#handle(started));
+    }).then((started) => this.#handle(started), (error) => {
+      // Refused: this input is not the run's (a later start() of the id brings its own).
+      if (fresh && runs.starting.get(runId) === clone) runs.starting.delete(runId);
+      throw error;
+    });
   }
 
   #info(id) {

@@ -1,9 +1,7 @@
-// What the tabs and workers sharing an IndexedDB store tell each other: an
-// operation settled in the background (its 'settled' listeners and
-// result(key) callers elsewhere learn it too), a run's journal changed
-// (whoever waits for its result reads it again at once), and what each
-// engine learned of an origin's breaker and retry budget (`{ fleet: bytes }`,
-// src/core/engine/fleet.rs: one breaker and one budget per origin).
+// The channel of the tabs and workers sharing an IndexedDB store: each
+// engine's notes, as bytes (src/core/engine/notes.rs: an answer kept, a
+// journal written, what each origin's breaker and retry budget learned).
+// The host posts them and hands what it hears to its engine.
 
 export function openChannel(receive) {
   if (typeof globalThis.BroadcastChannel !== 'function') return null;

@@ -8,7 +8,7 @@ import { Encoder } from '../codec.js';
 import {
   BREAKER_STATES, ERROR_KINDS, GIVE_UP_REASONS, QUEUE_REASONS, RETRY_REASONS, STORE_ACTIONS,
   EVENT_BREAKER, EVENT_GIVEUP, EVENT_QUEUED, EVENT_RETRY, EVENT_SETTLED, EVENT_STORE,
-  IN_ANSWERED, IN_FAILED, IN_GOT, IN_HEARD, IN_LISTED, IN_LOCKED, IN_QUARANTINED, IN_REMOTE_SETTLED, IN_SYNC_REGISTERED,
+  IN_ANSWERED, IN_FAILED, IN_GOT, IN_HEARD, IN_LISTED, IN_LOCKED, IN_QUARANTINED, IN_SYNC_REGISTERED,
   IN_TIMER, IN_TRACED, IN_WROTE, OUT_ANNOUNCE, OUT_CANCEL, OUT_CLOSE_STORE, OUT_DELETE, OUT_DRAINED, OUT_EMIT, OUT_GET,
   OUT_KEEP, OUT_KEPT, OUT_LIST, OUT_LOCK, OUT_PENDING, OUT_FLUSH, OUT_PUT, OUT_QUARANTINE, OUT_REGISTER_SYNC, OUT_REJECT,
   OUT_RELEASE, OUT_RESOLVE, OUT_RESUMED, OUT_SEND, OUT_STARTED, OUT_TIMER, OUT_UNLOCK,
@@ -18,7 +18,6 @@ import { openChannel } from './channel.js';
 import { keptForm, keptResponse } from './kept.js';
 import { acquire, release } from './locks.js';
 import { registerSync } from './sync.js';
-import { KEPT_HELD } from './policy.js';
 import { discard } from './request.js';
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -52,7 +51,6 @@ export class Host {
   #timer;
   #timerAt = 0;
   /** Kept answers read for a caller of result(key), by key. */
-  #kept = new Map();
   #channel = null;
 
   constructor({ store, fetch, beforeReplay, emit, shared }) {
@@ -82,13 +80,9 @@ export class Host {
     return this.#channel !== null;
   }
 
-  /** Another context of the store settled an operation, wrote a run, or has
-   *  breaker and budget news (the engine reads those bytes itself). */
+  /** Another context's news, as its engine wrote it (the engine reads it). */
   heard(note) {
-    if (!this.core || note === null || typeof note !== 'object') return;
-    if (note.fleet instanceof Uint8Array) return this.run(this.input(IN_HEARD).bytes(note.fleet));
-    if (typeof note.settled !== 'string') return;
-    this.run(this.input(IN_REMOTE_SETTLED).str(note.settled).u32(note.status >>> 0).u32(note.attempts >>> 0));
+    if (this.core && note instanceof Uint8Array) this.run(this.input(IN_HEARD).bytes(note));
   }
 
   tell(note) {
@@ -210,13 +204,15 @@ export class Host {
         const status = d.u32();
         const attempts = d.u32();
         const kept = keptForm(this.#take(d.u32()), status).then((response) => this.store.put({ key, data, response }));
-        return this.wrote(io, kept, { settled: key, status, attempts });
+        return this.wrote(io, kept);
       }
       case OUT_KEPT: {
         const call = this.#end(d.u32());
-        const key = d.optStr();
-        const value = key === undefined ? undefined : this.#kept.get(key);
-        this.#kept.delete(key);
+        let value = null;
+        if (d.u8() === 1) {
+          const io = d.u32();
+          value = d.bool() ? this.#take(io) : this.#payloads.get(io);
+        }
         try {
           return call?.resolve(value ? keptResponse(value.response) : null);
         } catch (error) {
@@ -232,7 +228,7 @@ export class Host {
       }
       case OUT_REGISTER_SYNC:
         return registerSync().then((ok) => this.run(this.input(IN_SYNC_REGISTERED).bool(ok)));
-      case OUT_ANNOUNCE: return this.tell({ fleet: d.bytes() });
+      case OUT_ANNOUNCE: return this.tell(d.bytes());
       default:
         throw new Error(`durafetch: the core asked for action ${op}, which this build does not perform`);
     }
@@ -395,16 +391,17 @@ export class Host {
     return value.data instanceof Uint8Array ? enc.u8(1).bytes(value.data).optStr(key) : enc.u8(2).optStr(key);
   }
 
-  /** A value read back: a kept answer is held for result(key) (the latest few). */
-  read(value) {
-    if (value.response === undefined) return;
-    if (this.#kept.size >= KEPT_HELD) this.#kept.delete(this.#kept.keys().next().value);
-    this.#kept.set(value.key, value);
-  }
+  /** A value read back, listed or got (the workflow host watches runs in them). */
+  read(value) {}
 
   #get(io, key) {
     this.store.get(key).then(
-      (value) => this.run(this.#stored(this.input(IN_GOT).u32(io).bool(true), value)),
+      (value) => {
+        // A kept answer (it has a response) is held under the read until the
+        // core hands it to its reader or drops it.
+        if (value?.response !== undefined) this.#hold(io, value);
+        this.run(this.#stored(this.input(IN_GOT).u32(io).bool(true), value));
+      },
       (error) => {
         this.#hold(io, error);
         this.run(this.input(IN_GOT).u32(io).bool(false));
@@ -412,13 +409,10 @@ export class Host {
     );
   }
 
-  /** A store write's end, to the core; once it committed, `note` tells the other contexts. */
-  wrote(io, written, note) {
+  /** A store write's end, to the core. */
+  wrote(io, written) {
     written.then(
-      () => {
-        this.run(this.input(IN_WROTE).u32(io).bool(true));
-        if (note) this.tell(note);
-      },
+      () => this.run(this.input(IN_WROTE).u32(io).bool(true)),
       (error) => {
         this.#hold(io, error);
         this.run(this.input(IN_WROTE).u32(io).bool(false));

@@ -1,8 +1,8 @@
 // The host of the full module: everything Host does, and the workflow
 // runs' I/O (io/runs.js runs the workflow code; the engine decides).
 import {
-  EVENT_WORKFLOW, IN_RUN_EVENT, OUT_EXECUTE, OUT_INFO, OUT_PUT_RUN, OUT_RUN_ENDED, OUT_RUN_STARTED, OUT_RUNS,
-  OUT_STOP_RUNS, OUT_STEP_COMMITTED, OUT_STEP_GO, OUT_STEP_REFUSED, OUT_UNDO, RUN_EVENT_CHANGED, RUN_STATES, WORKFLOW_STATES,
+  EVENT_WORKFLOW, OUT_EXECUTE, OUT_INFO, OUT_PUT_RUN, OUT_RUN_ENDED, OUT_RUN_STARTED, OUT_RUNS,
+  OUT_STOP_RUNS, OUT_STEP_COMMITTED, OUT_STEP_GO, OUT_STEP_REFUSED, OUT_UNDO, RUN_STATES, WORKFLOW_STATES,
 } from '../contract.js';
 import { Host } from './host.js';
 import { Runs } from './runs.js';
@@ -21,13 +21,6 @@ export class RunHost extends Host {
   constructor(parts, workflows, client) {
     super(parts);
     this.runs = new Runs(this, workflows, client);
-  }
-
-  heard(note) {
-    if (this.core && typeof note?.run === 'string') {
-      return this.run(this.input(IN_RUN_EVENT).u8(RUN_EVENT_CHANGED).str(note.run).u32(0).str('').bool(false).u32(0));
-    }
-    return super.heard(note);
   }
 
   read(value) {
@@ -52,7 +45,7 @@ export class RunHost extends Host {
         const io = d.u32();
         const id = d.str();
         const stored = runs.stored(id, d.str(), d.str(), d.bytes());
-        return this.wrote(io, this.store.put(stored), { run: id });
+        return this.wrote(io, this.store.put(stored));
       }
       case OUT_EXECUTE: return runs.execute(d.str());
       case OUT_STEP_GO: {

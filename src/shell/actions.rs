@@ -85,8 +85,12 @@ pub fn write(w: &mut Writer, action: &Action) {
         Action::Keep { io, key, data, status, attempts, response } => {
             w.u8(Out::Keep as u8).u32(io.0).str(key).bytes(data).u32(*status as u32).u32(*attempts).u32(response.0);
         }
-        Action::Kept { call, key } => {
-            w.u8(Out::Kept as u8).u32(call.0).opt_str(key.as_deref());
+        Action::Kept { call, held, last } => {
+            w.u8(Out::Kept as u8).u32(call.0);
+            match held {
+                Some(io) => w.u8(1).u32(io.0).bool(*last),
+                None => w.u8(0),
+            };
         }
         Action::Drained { call, settled, remaining, retry } => {
             w.u8(Out::Drained as u8).u32(call.0).u32(*settled).u32(*remaining).bool(*retry);

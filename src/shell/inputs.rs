@@ -41,7 +41,7 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
         // Another tab's news can reach a client between opening its channel
         // and its start: nothing to apply it to yet, and nothing is lost (the
         // engine's hello, once started, asks the others again).
-        return if matches!(op, In::Heard | In::RemoteSettled) { Ok(Ok(())) } else { Err(Malformed) };
+        return if matches!(op, In::Heard) { Ok(Ok(())) } else { Err(Malformed) };
     };
     let done = Ok(Ok(()));
     match op {
@@ -148,12 +148,6 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
         }
         In::Visible => engine.visible(now),
         In::SyncRegistered => engine.sync_registered(now, r.bool()?),
-        In::RemoteSettled => {
-            let key = r.string()?;
-            let status = u16::try_from(r.u32()?).map_err(|_| Malformed)?;
-            let attempts = r.u32()?;
-            engine.remote_settled(now, &key, status, attempts);
-        }
         In::Heard => engine.heard(now, r.bytes()?),
         In::Traced => {
             let io = Io(r.u32()?);
@@ -224,7 +218,6 @@ mod runs {
                 let flag = r.bool()?;
                 let status = r.opt_u32()?.map(|s| u16::try_from(s).map_err(|_| Malformed)).transpose()?;
                 let input = match kind {
-                    RunEventKind::Changed => RunInput::Changed,
                     RunEventKind::StepReached => RunInput::Reached { index, name, undo: flag },
                     RunEventKind::StepDone => RunInput::StepDone { index, name, status },
                     RunEventKind::Failed => RunInput::Failed,

@@ -27,7 +27,6 @@ crate::core::contract::names! {
         Close = "close",
         Listen = "listen",
         Result = "result",
-        RemoteSettled = "remote_settled",
         StartRun = "start_run",
         RunEvent = "run_event",
         RunResult = "run_result",
@@ -85,7 +84,6 @@ crate::core::contract::names! {
 crate::core::contract::names! {
     /// What a workflow's code did (`In::RunEvent`).
     RunEventKind {
-        Changed = "changed",
         StepReached = "step_reached",
         StepDone = "step_done",
         Failed = "failed",

@@ -115,9 +115,11 @@ enum Waiter {
 }
 
 /// What the host holds for the engine, under an io.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Payload {
     Response(u16),
+    /// A kept answer a read found (its status), as io/host.js holds it.
+    Kept(u16),
     Cause,
     Listing(Vec<StoredValue>),
 }
@@ -150,8 +152,6 @@ pub struct Host {
     waiters: RefCell<BTreeMap<u32, Waiter>>,
     /// Runs whose workflow code runs here.
     execs: RefCell<BTreeSet<usize>>,
-    /// Kept results read for `result(key)`: their status.
-    kept: RefCell<BTreeMap<String, u16>>,
     /// Check only: the engine is hearing another tab's news (what it
     /// reports meanwhile was caused by that tab).
     hearing: Cell<bool>,
@@ -276,7 +276,6 @@ impl Host {
             timer: Cell::new(0),
             waiters: RefCell::new(BTreeMap::new()),
             execs: RefCell::new(BTreeSet::new()),
-            kept: RefCell::new(BTreeMap::new()),
             hearing: Cell::new(false),
             opened: RefCell::new(Vec::new()),
             check: Checker::new(!online),
@@ -725,7 +724,7 @@ impl Host {
                         return engine.got(now, io, Err(()));
                     }
                     if let Some(Ok(kept)) = value.as_ref().and_then(|v| v.data.as_deref()).map(KeptResult::decode) {
-                        host.kept.borrow_mut().insert(kept.key, kept.status);
+                        host.hold(io, Payload::Kept(kept.status));
                     }
                     engine.got(now, io, Ok(value.map(|v| v.read())));
                 });
@@ -880,8 +879,17 @@ impl Host {
                     engine.wrote(now, io, if fails { Err(()) } else { Ok(()) });
                 });
             }
-            Action::Kept { call, key } => {
-                let status = key.and_then(|k| self.kept.borrow_mut().remove(&k));
+            Action::Kept { call, held, last } => {
+                let held = match held {
+                    Some(io) if last => self.take(io, "answer with"),
+                    Some(io) => self.payloads.borrow().get(&io.0).cloned(),
+                    None => None,
+                };
+                let status = match held {
+                    Some(Payload::Kept(status)) => Some(status),
+                    None => None,
+                    Some(other) => return self.violation(format!("c{}: result answered with {other:?}", self.instance)),
+                };
                 if !self.answer_waiter(call, status.map(CallResult::Status)) {
                     // A fetch resubmitted with its key after it settled elsewhere: its kept answer.
                     match status {

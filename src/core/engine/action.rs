@@ -286,9 +286,11 @@ pub enum Action {
     /// (`data`, with the response under `response`, its last use) over the
     /// operation's record, and tell the other contexts of the store it settled.
     Keep { io: Io, key: String, data: Vec<u8>, status: u16, attempts: u32, response: Io },
-    /// `client.result(key)` is answered: with the kept result read for it
-    /// (then deleted), or with nothing.
-    Kept { call: CallId, key: Option<String> },
+    /// `client.result(key)`, or a call resubmitted after its operation
+    /// settled elsewhere, is answered: with the kept answer the host holds
+    /// under `held` (the read that found it; `last`: its last use), or with
+    /// nothing.
+    Kept { call: CallId, held: Option<Io>, last: bool },
     /// `drain()` is answered: `settled` operations got their answer since
     /// it was called, `remaining` are still stored; `retry`: a sync event
     /// should fail, for the browser to fire it again.

@@ -427,8 +427,9 @@ impl Engine {
             Err(()) => self.store_failed(now, c, StoreAction::Get, io),
             Ok(Some(Stored::Result(kept))) => {
                 // Resubmitted after it settled in the background: its kept answer.
-                for call in c.callers.drain(..).collect::<Vec<_>>() {
-                    self.push(Action::Kept { call, key: Some(kept.key.clone()) });
+                let n = c.callers.len();
+                for (i, call) in c.callers.drain(..).collect::<Vec<_>>().into_iter().enumerate() {
+                    self.push(Action::Kept { call, held: Some(io), last: i + 1 == n });
                 }
                 let io = self.io();
                 self.forget(io, kept.key);

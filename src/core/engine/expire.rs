@@ -71,7 +71,10 @@ impl Engine {
                         e.phase = Phase::Marking { io, attempts };
                         true
                     }
-                    Ok(_) => self.expire_done(e),
+                    Ok(other) => {
+                        self.drop_kept(io, &other);
+                        self.expire_done(e)
+                    }
                     Err(()) => {
                         self.store_error(now, StoreAction::Get, io);
                         self.expire_done(e)

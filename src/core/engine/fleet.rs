@@ -5,10 +5,7 @@
 //! (browsers), they also share what they learn of each origin: every failure
 //! a breaker counts, a success that ends a run of them, a breaker opening
 //! (and for how long) or closing after its probe, every token taken from or
-//! paid back into the budget. The engine writes that news as bytes
-//! (`Action::Announce`, at most one per input); the host posts them to the
-//! others (a BroadcastChannel), whose engines apply them (`heard`) and do not
-//! announce them again. So four tabs open on the threshold's failures
+//! paid back into the budget, as notes to the other tabs (notes.rs). So four tabs open on the threshold's failures
 //! together (not each on its own threshold: four times the failures), wait
 //! out one cooldown, send one probe under the origin's probe lock
 //! (attempt.rs), and spend one budget.
@@ -21,65 +18,12 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::{Action, Engine, Mutant, Now};
+use super::notes::Tag;
+use super::{Engine, Now};
 use crate::core::breaker::{BreakerState, Transition};
-use crate::core::codec::{Reader, Writer};
-
-/// The first byte of an announcement: a tab of another version ignores it.
-const VERSION: u8 = 1;
-
-/// What a note says; each but Hello is followed by its origin and (for some) a value.
-#[derive(Clone, Copy, PartialEq)]
-enum Tag {
-    /// A tab started: the others answer with what they know (Count, Opened, Level).
-    Hello = 0,
-    /// A failure the breaker counted.
-    Failed = 1,
-    /// The breaker's count of failures in a row (u32): 0 when a success ended them.
-    Count = 2,
-    /// The breaker opened: fail fast for (f64) ms more.
-    Opened = 3,
-    /// A probe succeeded.
-    Closed = 4,
-    /// (u32) tokens taken from the budget by a retry.
-    Spent = 5,
-    /// (u32) tokens paid back by a definitive answer.
-    Refunded = 6,
-    /// The budget's level (f64), for a tab that started.
-    Level = 7,
-}
-
-const TAGS: [Tag; 8] = [Tag::Hello, Tag::Failed, Tag::Count, Tag::Opened, Tag::Closed, Tag::Spent, Tag::Refunded, Tag::Level];
+use crate::core::codec::Reader;
 
 impl Engine {
-    /// Starts a note about `origin` (None when nothing is shared).
-    fn note(&mut self, tag: Tag, origin: &str) -> Option<&mut Writer> {
-        if !self.shared || self.is(Mutant::UnsharedOrigins) {
-            return None;
-        }
-        if self.notes.bytes.is_empty() {
-            self.notes.u8(VERSION);
-        }
-        self.notes.u8(tag as u8);
-        if tag != Tag::Hello {
-            self.notes.str(origin);
-        }
-        Some(&mut self.notes)
-    }
-
-    /// Hands what was noted to the host, now.
-    pub(crate) fn flush_notes(&mut self) {
-        if !self.notes.bytes.is_empty() {
-            let note = ::core::mem::take(&mut self.notes.bytes);
-            self.push(Action::Announce { note });
-        }
-    }
-
-    /// A starting tab asks the others what they know.
-    pub(crate) fn hello(&mut self) {
-        self.note(Tag::Hello, "");
-    }
-
     pub(crate) fn note_spent(&mut self, origin: &str, cost: u32) {
         if let Some(w) = self.note(Tag::Spent, origin) {
             w.u32(cost);
@@ -141,26 +85,8 @@ impl Engine {
         }
     }
 
-    /// Another tab's news (the bytes it announced). Malformed news, or news
-    /// from another version, is ignored from where it stops making sense.
-    pub fn heard(&mut self, now: Now, bytes: &[u8]) {
-        if !self.shared || self.is(Mutant::UnsharedOrigins) {
-            return;
-        }
-        let r = &mut Reader::new(bytes);
-        if r.u8() != Ok(VERSION) {
-            return;
-        }
-        while let Some(&tag) = r.u8().ok().and_then(|t| TAGS.get(t as usize)) {
-            if tag == Tag::Hello {
-                self.answer_hello(now);
-            } else if self.apply(now, tag, r).is_none() {
-                return;
-            }
-        }
-    }
-
-    fn apply(&mut self, now: Now, tag: Tag, r: &mut Reader) -> Option<()> {
+    /// A note about an origin's breaker or budget (notes.rs).
+    pub(crate) fn apply(&mut self, now: Now, tag: Tag, r: &mut Reader) -> Option<()> {
         let origin = r.string().ok()?;
         let config = self.origins.budget;
         let o = self.origins.get(&origin);
@@ -201,7 +127,7 @@ impl Engine {
 
     /// What this tab knows that a starting one does not: each origin whose
     /// breaker is not closed and clean, or whose budget is not full.
-    fn answer_hello(&mut self, now: Now) {
+    pub(crate) fn answer_hello(&mut self, now: Now) {
         for i in 0..self.origins.all().len() {
             let o = &self.origins.all()[i];
             let (name, state) = (o.name.clone(), o.breaker.as_ref().map(|b| b.state()));

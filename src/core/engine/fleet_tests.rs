@@ -60,6 +60,28 @@ impl Tab {
         self.actions()
     }
 
+    /// A durable POST through its lock, read and persist; returns its first send.
+    fn durable_post(&mut self) -> Vec<Action> {
+        let post = self.post(true);
+        self.engine.locked(self.t(), io_of(&post[0]), true);
+        let get = self.actions();
+        self.engine.got(self.t(), io_of(&get[0]), Ok(None));
+        let put = self.actions();
+        self.engine.wrote(self.t(), io_of(&put[0]), Ok(()));
+        self.actions()
+    }
+
+    /// `n` calls, each answered 503 (the breaker's failures); returns what
+    /// followed, the notes for other tabs included.
+    fn fail(&mut self, n: usize) -> Vec<Action> {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let call = self.post(false);
+            out.extend(self.answer_all(&call, 503));
+        }
+        out
+    }
+
     /// Answers every send in `actions` with `status`; returns what follows.
     fn answer_all(&mut self, actions: &[Action], status: u16) -> Vec<Action> {
         let mut out = Vec::new();
@@ -144,13 +166,7 @@ fn a_definitive_answer_pays_the_budget_back() {
 #[test]
 fn a_durable_call_the_budget_cannot_pay_for_is_queued_until_it_can() {
     let mut t = tab(true, false, None, Some(SMALL), 10);
-    let post = t.post(true);
-    t.engine.locked(t.t(), io_of(&post[0]), true);
-    let get = t.actions();
-    t.engine.got(t.t(), io_of(&get[0]), Ok(None));
-    let put = t.actions();
-    t.engine.wrote(t.t(), io_of(&put[0]), Ok(()));
-    let mut actions = t.actions();
+    let mut actions = t.durable_post();
     // Two retries spend the 10 tokens: each transient answer's progress is written, then the retry goes.
     for _ in 0..2 {
         actions = t.answer_all(&actions, 503);
@@ -201,11 +217,8 @@ fn one_tab_probes_under_the_lock_and_keeps_it_through_the_cooldown_it_opened() {
     let (ha, hb) = (a.actions(), b.actions());
     a.hear(&hb);
     b.hear(&ha);
-    for _ in 0..2 {
-        let call = a.post(false);
-        let told = a.answer_all(&call, 503);
-        b.hear(&told);
-    }
+    let told = a.fail(2);
+    b.hear(&told);
     a.mono = 1_000.0;
     b.mono = 1_000.0;
     // A's cooldown is over: its probe asks for the lock first.
@@ -234,10 +247,7 @@ fn one_tab_probes_under_the_lock_and_keeps_it_through_the_cooldown_it_opened() {
 fn a_tab_that_starts_later_learns_the_open_breaker_and_the_spent_budget() {
     let mut a = tab(false, true, Some(BREAKER), Some(SMALL), 1);
     a.actions();
-    for _ in 0..2 {
-        let call = a.post(false);
-        a.answer_all(&call, 503);
-    }
+    a.fail(2);
     a.engine.spend(a.t(), ORIGIN, 7);
     let mut late = tab(false, true, Some(BREAKER), Some(SMALL), 1);
     let hello = late.actions();
@@ -253,25 +263,16 @@ fn a_tab_that_starts_later_learns_the_open_breaker_and_the_spent_budget() {
 fn without_a_channel_each_client_keeps_its_own() {
     let (mut a, mut b) = (tab(false, false, Some(BREAKER), None, 1), tab(false, false, Some(BREAKER), None, 1));
     assert_eq!(a.actions(), []);
-    for _ in 0..2 {
-        let call = a.post(false);
-        let told = a.answer_all(&call, 503);
-        assert!(!told.iter().any(|x| matches!(x, Action::Announce { .. })));
-        assert_eq!(b.hear(&told), []);
-    }
+    let told = a.fail(2);
+    assert!(!told.iter().any(|x| matches!(x, Action::Announce { .. })));
+    assert_eq!(b.hear(&told), []);
     assert_eq!(sends(&b.post(false)), 1);
 }
 
 #[test]
 fn a_resend_carries_the_first_traced_attempt() {
     let mut t = tab(true, false, None, None, 10);
-    let post = t.post(true);
-    t.engine.locked(t.t(), io_of(&post[0]), true);
-    let get = t.actions();
-    t.engine.got(t.t(), io_of(&get[0]), Ok(None));
-    let put = t.actions();
-    t.engine.wrote(t.t(), io_of(&put[0]), Ok(()));
-    let send = t.actions();
+    let send = t.durable_post();
     let io = io_of(&send[0]);
     let first = crate::core::record::tests::TRACE;
     t.engine.traced(io, first);
@@ -280,4 +281,25 @@ fn a_resend_carries_the_first_traced_attempt() {
     let progress = t.actions();
     let Some(Action::Put { record, .. }) = progress.iter().find(|a| matches!(a, Action::Put { .. })) else { panic!("{progress:?}") };
     assert_eq!((record.trace.as_deref(), record.no_answer), (Some(first), true));
+}
+
+#[test]
+fn an_answer_kept_in_one_tab_is_told_to_the_others_once_written() {
+    let (mut a, mut b) = (tab(true, true, None, None, 1), tab(true, true, None, None, 1));
+    let (ha, hb) = (a.actions(), b.actions());
+    a.hear(&hb);
+    b.hear(&ha);
+    let write = a.engine.keep_answer(a.t(), "k9".into(), 201, 2, Io(900));
+    let keep = a.actions();
+    assert!(!keep.iter().any(|x| matches!(x, Action::Announce { .. })), "not before the write commits: {keep:?}");
+    a.engine.wrote(a.t(), write, Ok(()));
+    let told = a.actions();
+    let heard = b.hear(&told);
+    let settled = Event::Settled { key: Some("k9".into()), status: 201, attempts: 2, resumed: true, response: None };
+    assert!(heard.contains(&Action::Emit(settled)), "{heard:?}");
+    // A failed write is not told.
+    let write = a.engine.keep_answer(a.t(), "k10".into(), 201, 1, Io(901));
+    a.actions();
+    a.engine.wrote(a.t(), write, Err(()));
+    assert!(!a.actions().iter().any(|x| matches!(x, Action::Announce { .. })));
 }

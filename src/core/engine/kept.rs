@@ -67,13 +67,13 @@ impl Engine {
             // Read once: its reader has it when its delete is done, so a
             // reader in another tab after this one finds nothing.
             Done::Got(Ok(Some(Stored::Result(kept)))) => {
-                let io = self.io();
+                let delete = self.io();
                 if self.is(Mutant::AnswerReadBeforeDelete) {
-                    self.push(Action::Kept { call: w.call, key: Some(kept.key.clone()) });
+                    self.push(Action::Kept { call: w.call, held: Some(io), last: true });
                 } else {
-                    self.kept_readers.push((io, w.call));
+                    self.kept_readers.push((delete, w.call, io));
                 }
-                self.forget(io, kept.key);
+                self.forget(delete, kept.key);
             }
             // Read before it settled: read again.
             Done::Got(Ok(Some(Stored::Record(_)))) if woken => self.result(now, w),
@@ -94,7 +94,7 @@ impl Engine {
             let failure = Failure { key: Some(w.key), ..Failure::new(ErrorKind::Exhausted) };
             return self.push(Action::Reject { call: w.call, failure });
         }
-        self.push(Action::Kept { call: w.call, key: None });
+        self.push(Action::Kept { call: w.call, held: None, last: false });
     }
 
     /// Waits for operation `key` to settle. Another context that settles
@@ -159,9 +159,9 @@ impl Engine {
         }
     }
 
-    /// Another tab settled operation `key` in the background: this tab's
+    /// Another tab kept operation `key`'s answer (notes.rs): this tab's
     /// 'settled' listeners and `result(key)` callers hear of it too.
-    pub fn remote_settled(&mut self, now: Now, key: &str, status: u16, attempts: u32) {
+    pub(crate) fn remote_settled(&mut self, now: Now, key: &str, status: u16, attempts: u32) {
         let k = Some(key.to_string());
         self.emit(EventKind::Settled, || Event::Settled { key: k, status, attempts, resumed: true, response: None });
         self.wake_results(now, key);
@@ -175,6 +175,7 @@ impl Engine {
     pub(crate) fn keep_answer(&mut self, now: Now, key: String, status: u16, attempts: u32, response: Io) -> Io {
         let data = crate::core::kept::KeptResult { key: key.clone(), status, settled_at: now.wall }.encode();
         let io = self.io();
+        self.keeping.push((io, key.clone(), status, attempts));
         self.push(Action::Keep { io, key, data, status, attempts, response });
         io
     }

@@ -30,6 +30,7 @@ mod expire;
 mod fleet;
 mod kept;
 mod lock;
+mod notes;
 mod origins;
 mod pass;
 mod resend;
@@ -258,7 +259,10 @@ pub(crate) enum Done {
 impl Done {
     /// The host holds a payload under its io (a failure's cause, a listing).
     pub(crate) fn holds_payload(&self) -> bool {
-        matches!(self, Done::Got(Err(_)) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_)))
+        matches!(
+            self,
+            Done::Got(Err(_) | Ok(Some(Stored::Result(_)))) | Done::Wrote(Err(_)) | Done::Listed(_) | Done::Quarantined(Err(_))
+        )
     }
 }
 
@@ -299,8 +303,11 @@ pub struct Engine {
     /// TTL): the store closes after them.
     pub(crate) forgetting: Vec<(Io, String)>,
     /// `result(key)` callers answered once their kept answer's delete
-    /// (in `forgetting`, by io) is done.
-    pub(crate) kept_readers: Vec<(Io, CallId)>,
+    /// (in `forgetting`, by io) is done, with what the host holds under
+    /// the read that found it.
+    pub(crate) kept_readers: Vec<(Io, CallId, Io)>,
+    /// Answers being kept (by the write's io): once written, the other tabs hear.
+    pub(crate) keeping: Vec<(Io, String, u16, u32)>,
     actions: VecDeque<Action>,
     store_closed: bool,
     #[cfg(feature = "sim-mutants")]
@@ -334,6 +341,7 @@ impl Engine {
             runs_seen: Vec::new(),
             forgetting: Vec::new(),
             kept_readers: Vec::new(),
+            keeping: Vec::new(),
             actions: VecDeque::new(),
             store_closed: false,
             #[cfg(feature = "sim-mutants")]
@@ -598,6 +606,14 @@ impl Engine {
         self.push(Action::Delete { io, key, step: Step::ResultDelete });
     }
 
+    /// A read found a kept answer its task has no use for: the host drops
+    /// what it holds of it.
+    pub(crate) fn drop_kept(&mut self, io: Io, stored: &Option<Stored>) {
+        if matches!(stored, Some(Stored::Result(_))) {
+            self.push(Action::Release { io });
+        }
+    }
+
     /// A completion nobody can use (late, or for another phase): drop what
     /// the host holds for it.
     pub(crate) fn drop_late(&mut self, io: Io, done: &Done) {
@@ -704,6 +720,12 @@ impl Engine {
     }
 
     fn io_done(&mut self, now: Now, io: Io, done: Done) {
+        if let Some(i) = self.keeping.iter().position(|(x, ..)| *x == io) {
+            let (_, key, status, attempts) = self.keeping.swap_remove(i);
+            if matches!(done, Done::Wrote(Ok(()))) {
+                self.note_kept(&key, status, attempts);
+            }
+        }
         if let Some(i) = self.tasks.iter().position(|t| match t {
             Task::Call(c) => c.awaits(io),
             Task::Resend(r) => r.awaits(io),
@@ -727,13 +749,13 @@ impl Engine {
                 query => self.answer_listing(now, caller, io, done, query),
             }
         } else if let Some(f) = self.forgetting.iter().position(|(x, _)| *x == io) {
-            let (_, key) = self.forgetting.swap_remove(f);
+            self.forgetting.swap_remove(f);
             if matches!(done, Done::Wrote(Err(_))) {
                 self.store_error(now, StoreAction::Delete, io);
             }
-            if let Some(r) = self.kept_readers.iter().position(|(x, _)| *x == io) {
-                let (_, call) = self.kept_readers.swap_remove(r);
-                self.push(Action::Kept { call, key: Some(key) });
+            if let Some(r) = self.kept_readers.iter().position(|(x, ..)| *x == io) {
+                let (_, call, held) = self.kept_readers.swap_remove(r);
+                self.push(Action::Kept { call, held: Some(held), last: true });
             }
         } else {
             self.drop_late(io, &done);

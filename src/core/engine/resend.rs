@@ -147,7 +147,10 @@ impl Engine {
             }
             (Phase::Reading(_), Done::Got(result)) => match result {
                 Ok(Some(Stored::Record(record))) => self.resend_send(now, r, record),
-                Ok(_) => self.resend_done(now, r),
+                Ok(other) => {
+                    self.drop_kept(io, &other);
+                    self.resend_done(now, r)
+                }
                 Err(()) => {
                     self.store_error(now, StoreAction::Get, io);
                     self.resend_done(now, r)

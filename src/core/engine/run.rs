@@ -46,7 +46,7 @@ pub enum RunInput {
     Undone { index: u32, ok: bool },
     /// The workflow returned; the host holds its value.
     Returned,
-    /// Another context wrote its journal (a BroadcastChannel note): read it again now.
+    /// Another context wrote its journal (notes.rs): read it again now.
     Changed,
 }
 
@@ -356,6 +356,8 @@ impl Engine {
                     // none comes, the next client runs the steps it lacks
                     // again, under the same keys.
                     self.store_error(now, StoreAction::Put, io);
+                } else {
+                    self.note_run_written(&r.id);
                 }
                 self.run_written(now, r, then)
             }
@@ -374,6 +376,7 @@ impl Engine {
                 return self.watch(now, r);
             }
         };
+        self.drop_kept(io, &stored);
         match stored {
             Some(Stored::Run(meta)) => {
                 if let Some((name, fp, _)) = r.new.take() {
