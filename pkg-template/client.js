@@ -192,7 +192,11 @@ export class DurafetchClient {
       for (const [name, value] of headers) enc.str(name).str(value);
       const durable = init?.durable;
       enc.arg(durable, typeof durable === 'boolean', (b) => enc.bool(b)).bool(signal?.aborted === true);
-      enc.bool(init?.[FROM_STEP] === true).raw(random(16));
+      // A step's request: the step's key and the request's place in the step (io/runs.js).
+      const step = init?.[FROM_STEP];
+      enc.bool(step !== undefined);
+      if (step !== undefined) enc.str(step.key).u32(step.n);
+      enc.raw(random(16));
       host.run(enc, init);
     } catch (error) {
       host.calls.delete(id);

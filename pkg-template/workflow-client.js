@@ -6,11 +6,6 @@ import { IN_RUN_INFO, IN_RUN_RESULT, IN_RUNS, IN_START_RUN } from './contract.js
 import { DurafetchError } from './errors.js';
 import { RunHost } from './io/run-host.js';
 
-/** A run id when the caller gives none: 32 hex digits from the CSPRNG. */
-function newRunId() {
-  return [...random(16)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 export class WorkflowClient extends DurafetchClient {
   _newHost(options, parts) {
     return new RunHost(parts, options?.workflows, this);
@@ -30,17 +25,24 @@ export class WorkflowClient extends DurafetchClient {
       }));
     }
     const host = this._host;
-    const runId = options?.id ?? newRunId();
+    const runId = options?.id ?? undefined;
     const runs = host.runs;
-    const fresh = typeof runId === 'string' && !runs.starting.has(runId) && !runs.values.has(runId);
-    if (fresh) runs.starting.set(runId, clone);
+    // Held for the engine's journal write of a run this call makes (PutRun
+    // names the call whose input it stores); the engine makes the id when
+    // none is given.
+    let call;
+    const done = () => runs.starting.delete(call);
     return this._ask((id) => {
+      call = id;
+      runs.starting.set(id, clone);
       const enc = host.input(IN_START_RUN).u32(id);
-      enc.arg(runId, typeof runId === 'string', (r) => enc.str(r)).str(String(name)).str(json).raw(random(16));
+      enc.arg(runId, typeof runId === 'string', (r) => enc.str(r)).str(String(name)).str(json).raw(random(32));
       host.run(enc, { id: runId, 'start(name)': name });
-    }).then((started) => this.#handle(started), (error) => {
-      // Refused: this input is not the run's (a later start() of the id brings its own).
-      if (fresh && runs.starting.get(runId) === clone) runs.starting.delete(runId);
+    }).then((started) => {
+      done();
+      return this.#handle(started);
+    }, (error) => {
+      done();
       throw error;
     });
   }

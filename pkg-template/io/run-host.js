@@ -44,7 +44,7 @@ export class RunHost extends Host {
       case OUT_PUT_RUN: {
         const io = d.u32();
         const id = d.str();
-        const stored = runs.stored(id, d.str(), d.str(), d.bytes());
+        const stored = runs.stored(id, d.str(), d.str(), d.bytes(), d.optU32());
         return this.wrote(io, this.store.put(stored));
       }
       case OUT_EXECUTE: return runs.execute(d.str());

@@ -57,7 +57,7 @@ export class Runs {
   /** run id -> the run's values ({ id, name, input, results, output, error }),
    *  as last read or written beside its journal. */
   values = new Map();
-  /** run id -> the input of a start() not yet journaled. */
+  /** start() call id -> its input, until the call is answered. */
   starting = new Map();
   /** run id -> the execution of its workflow function here. */
   #active = new Map();
@@ -75,11 +75,11 @@ export class Runs {
     this.host.run(enc, { 'step(name)': name });
   }
 
-  /** What the store keeps of run `id`: the journal's bytes, and its values beside them. */
-  stored(id, name, key, data) {
+  /** What the store keeps of run `id`: the journal's bytes, and its values
+   *  beside them (a new run's input: start() call `inputOf`'s). */
+  stored(id, name, key, data, inputOf) {
     const prev = this.values.get(id);
-    const input = prev ? prev.input : this.starting.get(id);
-    this.starting.delete(id);
+    const input = prev ? prev.input : this.starting.get(inputOf);
     const run = { id, name, input, results: prev?.results ?? [], output: prev?.output, error: prev?.error };
     this.values.set(id, run);
     return { key, data, run };
@@ -237,13 +237,13 @@ export class Runs {
     });
   }
 
-  /** A step's fetch: durafetch's, every request under a key fixed by the run,
-   *  the step and the call's place in it, so a resumed step resends the same.
-   *  Marked as a step's: one that ends 'queued' waits for its answer (the
-   *  engine's rule), since the step needs it. */
-  #fetchFor(base) {
+  /** A step's fetch: durafetch's, each request marked with the step's key
+   *  and its place in the step (the engine keys it of both, so a resumed
+   *  step resends each request under its key; one that ends 'queued' waits
+   *  for its answer, since the step needs it). */
+  #fetchFor(key) {
     let n = 0;
-    return (input, init) => this.client.fetch(input, { ...init, idempotencyKey: `${base}:${n++}`, [FROM_STEP]: true });
+    return (input, init) => this.client.fetch(input, { ...init, [FROM_STEP]: { key, n: n++ } });
   }
 
   /** How run `id` ended, for its result(): the value, or the error. */

@@ -42,6 +42,19 @@ pub fn uuid_v4(mut b: [u8; 16]) -> String {
     out
 }
 
+/// A run id when `start()` is given none: 32 hex digits from 16 bytes of
+/// the platform's CSPRNG.
+#[cfg(feature = "workflows")]
+pub fn random_run_id(b: [u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(32);
+    for byte in b {
+        out.push(HEX[(byte >> 4) as usize] as char);
+        out.push(HEX[(byte & 15) as usize] as char);
+    }
+    out
+}
+
 /// A key goes verbatim into a header (bare: `durafetch_wire::key`
 /// says why) and into storage; the server reads it back to the same key.
 pub use durafetch_wire::key::{is_valid_key, KEY_RULE};

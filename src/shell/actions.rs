@@ -181,8 +181,9 @@ mod runs {
 
     pub fn write(w: &mut Writer, action: &Action) {
         match action {
-            Action::PutRun { io, key, meta } => {
+            Action::PutRun { io, key, meta, input_of } => {
                 w.u8(Out::PutRun as u8).u32(io.0).str(&meta.id).str(&meta.name).str(key).bytes(&meta.encode());
+                w.opt_u32(input_of.map(|c| c.0));
             }
             Action::StopRuns => {
                 w.u8(Out::StopRuns as u8);

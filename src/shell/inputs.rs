@@ -62,7 +62,12 @@ pub fn apply(client: &mut Client, bytes: &[u8], out: &mut Writer) -> Applied {
             }
             let durable = arg(r, |r| r.bool())?;
             let aborted = r.bool()?;
-            let from_step = r.bool()?;
+            let from_step = match r.bool()? {
+                // Only the full build runs steps.
+                true if cfg!(feature = "workflows") => Some((r.string()?, r.u32()?)),
+                true => return Err(Malformed),
+                false => None,
+            };
             let random = random::<16>(r)?;
             let request =
                 CallRequest { call, method, url, key, header_key, random, body, headers, durable, aborted, from_step };
@@ -207,7 +212,7 @@ mod runs {
                 let id = arg(r, |r| r.string())?;
                 let name = r.string()?;
                 let input = r.string()?;
-                let random = random::<16>(r)?;
+                let random = random::<32>(r)?;
                 return Ok(engine.start_run(now, call, id, name, &input, random));
             }
             In::RunEvent => {

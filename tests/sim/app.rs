@@ -282,7 +282,7 @@ fn issue(sim: &Rc<Sim>, op: usize, resubmission: bool) {
     };
     let url = format!("{}/orders", ORIGINS[op % ORIGINS.len()]);
     let durable = non_durable.then_some(false);
-    let call = Call { op, id: call_id, key, url, body: format!("op-{op}").into_bytes(), durable, signal: signal.clone(), resubmission, from_step: false };
+    let call = Call { op, id: call_id, key, url, body: format!("op-{op}").into_bytes(), durable, signal: signal.clone(), resubmission, from_step: None };
     let done = Rc::new(Cell::new(false));
     if !resubmission && sim.fault(sim.cfg.p_abort) {
         let (s, done, instance) = (sim.clone(), done.clone(), client.instance);

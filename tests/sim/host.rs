@@ -74,8 +74,9 @@ pub struct Call {
     pub durable: Option<bool>,
     pub signal: Rc<Abort>,
     pub resubmission: bool,
-    /// A workflow step's request (io/runs.js marks them).
-    pub from_step: bool,
+    /// A workflow step's request (io/runs.js marks them): the step's key and
+    /// the request's place in the step.
+    pub from_step: Option<(String, u32)>,
 }
 
 /// What the caller's promise settles with: a Response status or a kind.
@@ -303,8 +304,10 @@ impl Host {
         let id = self.next_call.get() + 1;
         self.next_call.set(id);
         let random = app::random16(&self.sim);
-        // Check only: the key the engine makes of these bytes when the call has none.
-        let key = call.key.clone().unwrap_or_else(|| uuid_v4(random));
+        // Check only: the key the engine makes of the step's key and the
+        // request's place in it, or of these bytes when the call has none.
+        let step_key = call.from_step.as_ref().map(|(step, n)| format!("{step}:{n}"));
+        let key = call.key.clone().or(step_key).unwrap_or_else(|| uuid_v4(random));
         self.sim.ledger.borrow_mut().key_assigned(&key, call.op);
         let durable = self.engine.borrow().is_durable(call.durable);
         self.sim.ledger.borrow_mut().ops[call.op].durable = durable;
@@ -342,7 +345,7 @@ impl Host {
             headers: vec![("content-type".into(), "application/json".into())],
             durable: call.durable.map_or(Arg::Absent, Arg::Given),
             aborted: false,
-            from_step: call.from_step,
+            from_step: call.from_step.clone(),
         };
         self.with_engine(|engine, now| {
             if let Err(refused) = engine.call(now, request) {
@@ -444,7 +447,8 @@ impl Host {
     pub fn start_run(self: &Rc<Self>, r: usize) {
         let id = self.next_id();
         self.waiters.borrow_mut().insert(id, Waiter::Start(r));
-        let random = app::random16(&self.sim);
+        let mut random = [0u8; 32];
+        random[..16].copy_from_slice(&app::random16(&self.sim));
         self.sim.log(|| format!("c{} start run-{r}", self.instance));
         self.with_engine(|engine, now| {
             let started = engine.start_run(now, CallId(id), Arg::Given(run_id(r)), WORKFLOW.into(), &r.to_string(), random);
@@ -832,7 +836,7 @@ impl Host {
                     self.check.round_ended(self.instance, self.sim.exec.now(), &mut self.sim.ledger.borrow_mut());
                 }
             }
-            Action::PutRun { io, key, meta } => {
+            Action::PutRun { io, key, meta, .. } => {
                 let fails = self.store_fault();
                 let sim = self.sim.clone();
                 let (value, run) = (StoredValue::new(&key, meta.encode()), run_of(&meta.id));

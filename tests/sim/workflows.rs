@@ -99,18 +99,20 @@ pub fn run_step(host: &Rc<Host>, r: usize, index: u32, key: String) {
         ledger.ops[op].waiting_in = Some(host.instance);
         n
     };
+    // The step's one request: the engine keys it `{key}:0`.
+    let from_step = Some((key.clone(), 0));
     let key = format!("{key}:0");
     let call = Call {
         op,
         id: sim.draw(1, u32::MAX as u64),
-        key: Some(key.clone()),
+        key: None,
         url: "http://127.0.0.1:8001/checkout".into(),
         body: format!("op-{op}").into_bytes(),
         durable: None,
         signal: Abort::new(),
         // A resumed step sends its key again: the server replays.
         resubmission: executions > 1,
-        from_step: true,
+        from_step,
     };
     sim.ledger.borrow_mut().ops[op].resubmitted |= executions > 1;
     let h = host.clone();

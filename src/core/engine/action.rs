@@ -255,7 +255,8 @@ pub enum Action {
     /// Write run `meta`'s journal under `key` (the host adds the run's
     /// input, results and outcome).
     #[cfg(feature = "workflows")]
-    PutRun { io: Io, key: String, meta: Box<RunMeta> },
+    /// Write run `meta.id`'s journal; a new run's holds the input of start() call `input_of`.
+    PutRun { io: Io, key: String, meta: Box<RunMeta>, input_of: Option<CallId> },
     /// Run the workflow function of run `id` (from its first step: the
     /// journaled ones replay).
     #[cfg(feature = "workflows")]

@@ -187,6 +187,11 @@ impl Engine {
     /// A caller's fetch. Refused at once (nothing done) when an argument is
     /// not what it accepts; everything else is answered through actions.
     pub fn call(&mut self, now: Now, mut req: CallRequest) -> Result<(), OptionError> {
+        // A step's request: the step's key and its place in the step, whatever the caller set.
+        #[cfg(feature = "workflows")]
+        if let Some((step, n)) = &req.from_step {
+            req.key = Arg::Given(step_request_key(step, *n));
+        }
         let explicit = match ::core::mem::replace(&mut req.key, Arg::Absent) {
             Arg::Absent => None,
             Arg::Given(key) if is_valid_key(&key) => Some(key),
@@ -219,7 +224,7 @@ impl Engine {
             None => String::new(),
         };
         if let Some(key) = &key {
-            if self.join(key, &fingerprint, req.call, req.from_step) {
+            if self.join(key, &fingerprint, req.call, req.from_step.is_some()) {
                 return;
             }
         }
@@ -259,7 +264,7 @@ impl Engine {
             url: req.url,
             durable,
             record,
-            steps: if req.from_step { vec![req.call] } else { Vec::new() },
+            steps: if req.from_step.is_some() { vec![req.call] } else { Vec::new() },
             schedule: Schedule::new(now.mono),
             last: None,
             last_outcome: None,
@@ -960,6 +965,13 @@ impl Engine {
         }
     }
 
+}
+
+/// The key of request `n` (0 first) of one run of a workflow step whose key is `step`.
+#[cfg(feature = "workflows")]
+pub(crate) fn step_request_key(step: &str, n: u32) -> String {
+    let n = n.to_string();
+    [step, ":", n.as_str()].concat()
 }
 
 /// Whether an attempt got no answer (a timeout or a network error): its

@@ -54,7 +54,7 @@ impl Tab {
             headers: vec![],
             durable: Arg::Given(durable),
             aborted: false,
-            from_step: false,
+            from_step: None,
         };
         self.engine.call(self.t(), request).expect("accepted");
         self.actions()

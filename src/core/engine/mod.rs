@@ -161,9 +161,12 @@ pub struct CallRequest {
     pub durable: Arg<bool>,
     /// The caller's signal was aborted already: nothing is stored or sent.
     pub aborted: bool,
-    /// A workflow step's request: if it ends 'queued', the step waits for
-    /// its answer instead of failing.
-    pub from_step: bool,
+    /// A workflow step's (or its undo's) request: the key the engine gave
+    /// the step (`StepGo::Run`, `Action::Undo`) and how many requests that
+    /// run of the step made before it. Its key is made of them, so a resumed
+    /// step resends each request under its key; if it ends 'queued', the step
+    /// waits for its answer instead of failing.
+    pub from_step: Option<(String, u32)>,
 }
 
 /// How an attempt ended without an answer, as the host saw it. Timeouts are

@@ -22,7 +22,7 @@ use super::action::{RunInfo, RunOutcome, StepGo};
 use super::lock::Held;
 use super::{Action, Arg, CallId, Cause, CauseText, Done, Engine, Event, Failure, Io, LockName, Mono, Now, Step, Stored, Task};
 use crate::core::contract::{ErrorKind, EventKind, StoreAction, WorkflowState};
-use crate::core::key::{fingerprint, uuid_v4};
+use crate::core::key::{fingerprint, random_run_id, uuid_v4};
 use crate::core::options::{refused, Expect, OptionError};
 use crate::core::journal::{is_valid_run_id, step_refuses_in, is_valid_step_name, run_key, RunFailure, RunMeta, RunState, StepMeta, StepState};
 
@@ -80,7 +80,7 @@ enum Phase {
     Ended,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Then {
     Created,
     Step(u32),
@@ -166,16 +166,18 @@ impl Engine {
         id: Arg<String>,
         name: String,
         input: &str,
-        random: [u8; 16],
+        random: [u8; 32],
     ) -> Result<(), OptionError> {
+        let nonce: [u8; 16] = ::core::array::from_fn(|i| random[i]);
         let id = match id {
+            Arg::Absent => random_run_id(::core::array::from_fn(|i| random[16 + i])),
             Arg::Given(id) if is_valid_run_id(&id) => id,
             _ => return Err(refused("id", Expect::RunId)),
         };
         if !self.options.workflows.contains(&name) {
             return Err(refused("start(name)", Expect::WorkflowName));
         }
-        self.start_new_run(now, call, id, name, input, uuid_v4(random));
+        self.start_new_run(now, call, id, name, input, uuid_v4(nonce));
         Ok(())
     }
 
@@ -449,7 +451,9 @@ impl Engine {
         };
         self.note_run(meta);
         let io = self.io();
-        self.push(Action::PutRun { io, key: run_key(&meta.id), meta: Box::new(meta.clone()) });
+        // A new run's journal holds the input of the start() that made it.
+        let input_of = (then == Then::Created).then(|| r.starters.first().copied()).flatten();
+        self.push(Action::PutRun { io, key: run_key(&meta.id), meta: Box::new(meta.clone()), input_of });
         r.phase = Phase::Writing { io, then };
         true
     }

@@ -159,3 +159,23 @@ fn close_stops_runs_where_they_are_and_answers_waiters() {
     assert!(closed.contains(&Action::CloseStore));
     assert!(!closed.iter().any(|a| matches!(a, Action::PutRun { .. })), "the journal says how far it got");
 }
+
+#[test]
+fn a_start_without_an_id_gets_one_from_the_csprng_and_its_journal_holds_that_calls_input() {
+    let mut h = runner();
+    let mut random = [0u8; 32];
+    random[16..].copy_from_slice(&[0xAB; 16]);
+    h.engine.start_run(h.t(), CallId(7), Arg::Absent, "checkout".into(), "{}", random).expect("no id is fine");
+    let lock = only(h.actions(), |a| matches!(a, Action::Lock { .. }));
+    h.engine.locked(h.t(), io_of(&lock), true);
+    let get = only(h.actions(), |a| matches!(a, Action::Get { .. }));
+    h.engine.got(h.t(), io_of(&get), Ok(None));
+    let put = only(h.actions(), |a| matches!(a, Action::PutRun { .. }));
+    let Action::PutRun { meta, input_of, .. } = &put else { unreachable!() };
+    assert_eq!(meta.id, "ab".repeat(16));
+    assert_eq!(*input_of, Some(CallId(7)));
+    assert_eq!(
+        h.engine.start_run(h.t(), CallId(8), Arg::WrongType, "checkout".into(), "{}", random).map_err(|e| e.option),
+        Err("id".into())
+    );
+}

@@ -57,7 +57,7 @@ impl Harness {
                 headers: vec![("content-type".into(), "application/json".into())],
                 durable: Arg::Absent,
                 aborted: false,
-                from_step: false,
+                from_step: None,
             },
         ).expect("accepted");
         call
@@ -185,7 +185,7 @@ fn a_get_is_sent_and_resolved_with_its_answer() {
             headers: vec![],
             durable: Arg::Absent,
             aborted: false,
-            from_step: false,
+            from_step: None,
         },
     ).expect("accepted");
     let actions = h.actions();
@@ -240,7 +240,7 @@ fn a_fresh_key_is_persisted_and_locked_together_and_never_read() {
             headers: vec![],
             durable: Arg::Absent,
             aborted: false,
-            from_step: false,
+            from_step: None,
         },
     ).expect("accepted");
     let start = h.actions();
