@@ -185,6 +185,27 @@ test('steps: one at a time, results structured-cloneable, names checked', async 
   await client.close();
 });
 
+test('a step whose body throws fails its run, even when the workflow catches it; the next step never runs', async () => {
+  let after = 0;
+  const thrown = new Error('card declined');
+  const workflows = {
+    careless: async (step) => {
+      await step('pay', async () => { throw thrown; }).catch(() => 'ignored');
+      after += 1;
+      return step('ship', async () => 'shipped');
+    },
+  };
+  const client = await createClient({ ...fast, store: 'memory', workflows });
+  const run = await client.start('careless', {}, { id: 'careless-1' });
+  const { error } = await run.result().then((value) => ({ value }), (e) => ({ error: e }));
+  assert.equal(error?.kind, 'workflow-failed', String(error));
+  assert.equal(error.step, 'pay');
+  assert.equal(error.cause, thrown, 'its cause is what the step threw');
+  assert.equal(run.steps, 0, 'no step completed');
+  await client.close();
+  assert.equal(after, 1, 'the code after the step ran, and its next step was refused');
+});
+
 test('a start() refused for its name leaves nothing behind: the next start() of that id runs with its own input', async () => {
   const client = await createClient({ ...fast, store: 'memory', workflows: { echo: async (step, input) => input } });
   await assert.rejects(client.start('nope', { from: 'refused' }, { id: 'echo-1' }), (e) => e.kind === 'invalid-option');

@@ -195,6 +195,7 @@ fn broken_protocols_are_caught() {
         (Mutant::UnsharedOrigins, "while the breaker"),
         (Mutant::ProbeWithoutLock, "two probes at once"),
         (Mutant::AnswerReadBeforeDelete, "read twice"),
+        (Mutant::StepThrowIgnored, "lost"),
     ];
     for (mutant, expected) in cases {
         let caught = (0..500).find(|&seed| run(seed, mutant, false).violations.iter().any(|v| v.contains(expected)));

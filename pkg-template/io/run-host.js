@@ -2,7 +2,7 @@
 // runs' I/O (io/runs.js runs the workflow code; the engine decides).
 import {
   EVENT_WORKFLOW, OUT_EXECUTE, OUT_INFO, OUT_PUT_RUN, OUT_RUN_ENDED, OUT_RUN_STARTED, OUT_RUNS,
-  OUT_STOP_RUNS, OUT_STEP_COMMITTED, OUT_STEP_GO, OUT_STEP_REFUSED, OUT_UNDO, RUN_STATES, WORKFLOW_STATES,
+  OUT_STOP_RUNS, OUT_STEP_COMMITTED, OUT_STEP_FAILED, OUT_STEP_GO, OUT_UNDO, RUN_STATES, WORKFLOW_STATES,
 } from '../contract.js';
 import { Host } from './host.js';
 import { Runs } from './runs.js';
@@ -55,7 +55,7 @@ export class RunHost extends Host {
         return runs.stepGo(id, index, go, go === 'run' ? d.str() : undefined);
       }
       case OUT_STEP_COMMITTED: return runs.stepCommitted(d.str(), d.u32());
-      case OUT_STEP_REFUSED: return runs.stepRefused(d.str(), d.u32(), d.u32());
+      case OUT_STEP_FAILED: return runs.stepFailed(d.str(), d.u32(), d.optU32());
       case OUT_UNDO: return runs.undo(d.str(), d.u32(), d.str());
       case OUT_RUN_STARTED: {
         const call = this.#answer(d.u32());

@@ -3,7 +3,8 @@
 // runs, what replays, what is compensated and when the journal is written is
 // decided by the engine (src/core/engine/run.rs); this file performs it.
 import {
-  IN_RUN_EVENT, RUN_EVENT_FAILED, RUN_EVENT_RETURNED, RUN_EVENT_STEP_DONE, RUN_EVENT_STEP_REACHED, RUN_EVENT_UNDO_DONE,
+  IN_RUN_EVENT, RUN_EVENT_FAILED, RUN_EVENT_RETURNED, RUN_EVENT_STEP_DONE, RUN_EVENT_STEP_REACHED, RUN_EVENT_STEP_THREW,
+  RUN_EVENT_UNDO_DONE,
 } from '../contract.js';
 import { FROM_STEP } from '../client.js';
 import { DurafetchError } from '../errors.js';
@@ -22,7 +23,7 @@ function cloned(value, what) {
 /** A step's Response as it is journaled, and as `step` resolves with it on
  *  the first run and on replay alike: { status, headers, body }, the body
  *  JSON-parsed when it is JSON. (Whether its status fails the step is the
- *  engine's decision: `stepRefused`.) */
+ *  engine's decision: `stepFailed`.) */
 async function journaled(response) {
   const headers = {};
   for (const [name, value] of response.headers) if (name !== 'set-cookie') headers[name] = value;
@@ -189,20 +190,23 @@ export class Runs {
         value = cloned(returned, `step('${w.name}')'s result`);
       }
     } catch (error) {
-      ctx.waiting = null;
-      w.reject(error);
-      return this.#fail(ctx, error, w.name);
+      // The engine decides what a throwing step means (`stepFailed`).
+      ctx.thrown = error;
+      return this.#event(RUN_EVENT_STEP_THREW, ctx.id, w.index, w.name);
     }
     if (ctx.ended) return;
     this.values.get(ctx.id).results[w.index] = value;
     this.#event(RUN_EVENT_STEP_DONE, ctx.id, w.index, w.name, false, status);
   }
 
-  /** The engine failed step `index` for the status of the Response it returned. */
-  stepRefused(id, index, status) {
+  /** The engine failed step `index`: for the status of the Response it
+   *  returned, or (`status` undefined) because it threw. */
+  stepFailed(id, index, status) {
     const [ctx, w] = this.#waiting(id, index);
     if (!w) return;
-    const error = new DurafetchError('step-status', { step: w.name, status, response: this.values.get(id).results[index] });
+    const error = status === undefined
+      ? ctx.thrown
+      : new DurafetchError('step-status', { step: w.name, status, response: this.values.get(id).results[index] });
     ctx.waiting = null;
     ctx.ended = true;
     ctx.error = error;

@@ -202,8 +202,8 @@ mod runs {
             Action::StepCommitted { id, index } => {
                 w.u8(Out::StepCommitted as u8).str(id).u32(*index);
             }
-            Action::StepRefused { id, index, status } => {
-                w.u8(Out::StepRefused as u8).str(id).u32(*index).u32(*status as u32);
+            Action::StepFailed { id, index, status } => {
+                w.u8(Out::StepFailed as u8).str(id).u32(*index).opt_u32(status.map(u32::from));
             }
             Action::Undo { id, index, key } => {
                 w.u8(Out::Undo as u8).str(id).u32(*index).str(key);

@@ -225,6 +225,7 @@ mod runs {
                 let input = match kind {
                     RunEventKind::StepReached => RunInput::Reached { index, name, undo: flag },
                     RunEventKind::StepDone => RunInput::StepDone { index, name, status },
+                    RunEventKind::StepThrew => RunInput::StepThrew { index },
                     RunEventKind::Failed => RunInput::Failed,
                     RunEventKind::UndoDone => RunInput::Undone { index, ok: flag },
                     RunEventKind::Returned => RunInput::Returned,

@@ -69,7 +69,7 @@ crate::core::contract::names! {
         Execute = "execute",
         StepGo = "step_go",
         StepCommitted = "step_committed",
-        StepRefused = "step_refused",
+        StepFailed = "step_failed",
         Undo = "undo",
         RunStarted = "run_started",
         RunEnded = "run_ended",
@@ -86,6 +86,7 @@ crate::core::contract::names! {
     RunEventKind {
         StepReached = "step_reached",
         StepDone = "step_done",
+        StepThrew = "step_threw",
         Failed = "failed",
         UndoDone = "undo_done",
         Returned = "returned",

@@ -153,6 +153,8 @@ pub struct Host {
     waiters: RefCell<BTreeMap<u32, Waiter>>,
     /// Runs whose workflow code runs here.
     execs: RefCell<BTreeSet<usize>>,
+    /// Steps whose body threw here, not yet failed by the engine.
+    threw: RefCell<BTreeSet<(String, u32)>>,
     /// Check only: the engine is hearing another tab's news (what it
     /// reports meanwhile was caused by that tab).
     hearing: Cell<bool>,
@@ -222,7 +224,7 @@ fn label(action: &Action) -> &'static str {
         Action::Execute { .. } => "execute",
         Action::StepGo { .. } => "step-go",
         Action::StepCommitted { .. } => "step-committed",
-        Action::StepRefused { .. } => "step-refused",
+        Action::StepFailed { .. } => "step-failed",
         Action::Undo { .. } => "undo",
         Action::RunStarted { .. } => "run-started",
         Action::RunEnded { .. } => "run-ended",
@@ -277,6 +279,7 @@ impl Host {
             timer: Cell::new(0),
             waiters: RefCell::new(BTreeMap::new()),
             execs: RefCell::new(BTreeSet::new()),
+            threw: RefCell::new(BTreeSet::new()),
             hearing: Cell::new(false),
             opened: RefCell::new(Vec::new()),
             check: Checker::new(!online),
@@ -494,12 +497,12 @@ impl Host {
         self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepDone { index, name: step_name(index), status: Some(status) }).expect("a valid step")));
     }
 
-    pub fn run_failed(self: &Rc<Self>, id: &str) {
-        if let Some(r) = run_of(id) {
-            self.stop_run(r);
-        }
+    /// Step `index`'s request failed, so its body threw (as a step's fetch
+    /// rejecting does in io/runs.js): the engine decides what follows.
+    pub fn step_threw(self: &Rc<Self>, id: &str, index: u32) {
+        self.threw.borrow_mut().insert((id.to_string(), index));
         let id = id.to_string();
-        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::Failed).expect("a valid step")));
+        self.soon(move |h| h.with_engine(|engine, now| engine.run_input(now, &id, RunInput::StepThrew { index }).expect("a valid step")));
     }
 
     fn stop_run(&self, r: usize) {
@@ -929,11 +932,19 @@ impl Host {
                 }
             }
             // The step failed: its code stops (io/runs.js rejects the step).
-            Action::StepRefused { id, index, status } => {
+            Action::StepFailed { id, index, status: Some(status) } => {
                 // The README: a step whose Response is a 4xx or 5xx fails; 1xx-3xx are answers.
                 let answered = self.check.take_step_status(&id, index);
                 if status < 400 || answered != Some(status) {
                     self.violation(format!("c{}: {id} step {index} failed on status {status} (answered {answered:?})", self.instance));
+                }
+                if let Some(r) = run_of(&id) {
+                    self.stop_run(r);
+                }
+            }
+            Action::StepFailed { id, index, status: None } => {
+                if !self.threw.borrow_mut().remove(&(id.clone(), index)) {
+                    self.violation(format!("c{}: {id} step {index} failed as thrown, though it did not throw", self.instance));
                 }
                 if let Some(r) = run_of(&id) {
                     self.stop_run(r);

@@ -82,7 +82,7 @@ fn start(sim: &Rc<Sim>, r: usize) {
 }
 
 /// What the host answers the workflow's code at step `index`: the step's
-/// request, then `step_done` (or `run_failed`).
+/// request, then `step_done` (or `step_threw`).
 pub fn run_step(host: &Rc<Host>, r: usize, index: u32, key: String) {
     let sim = host.sim.clone();
     let op = step_op(&sim, r, index);
@@ -148,9 +148,9 @@ fn step_answered(host: &Rc<Host>, r: usize, index: u32, key: String, result: Cal
                 let what = format!("run {r}: step {index}'s answer ({key}) was lost: nothing left to read");
                 host.sim.ledger.borrow_mut().violations.push(what);
             }
-            host.run_failed(&id)
+            host.step_threw(&id, index)
         }
-        // The store refused the step's request (nothing was sent): the step fails.
-        _ => host.run_failed(&id),
+        // The store refused the step's request (nothing was sent): the step throws.
+        _ => host.step_threw(&id, index),
     }
 }

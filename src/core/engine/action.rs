@@ -266,10 +266,11 @@ pub enum Action {
     /// Step `index`'s result is journaled: the step resolves with it.
     #[cfg(feature = "workflows")]
     StepCommitted { id: String, index: u32 },
-    /// Step `index` returned a Response with a refusing `status`: it fails
-    /// (kind 'step-status'), and so does the run.
+    /// Step `index` fails, and so does the run: it returned a Response with
+    /// a refusing `status` (kind 'step-status'), or (None) its body threw
+    /// (the step rejects with what it threw).
     #[cfg(feature = "workflows")]
-    StepRefused { id: String, index: u32, status: u16 },
+    StepFailed { id: String, index: u32, status: Option<u16> },
     /// Compensate step `index`: run its undo, its requests keyed from `key`.
     #[cfg(feature = "workflows")]
     Undo { id: String, index: u32, key: String },

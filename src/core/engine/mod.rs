@@ -115,6 +115,8 @@ pub enum Mutant {
     /// `result(key)` is answered with a kept answer before its delete is
     /// done: a read asked meanwhile, in any tab, gets it again.
     AnswerReadBeforeDelete,
+    /// A step that throws is not failed: the run waits for it forever.
+    StepThrowIgnored,
 }
 
 pub struct EngineConfig {

@@ -39,8 +39,10 @@ pub enum RunInput {
     /// Step `index` returned; the host holds its journaled result.
     /// `status`: the status of the Response it returned, if it did.
     StepDone { index: u32, name: String, status: Option<u16> },
-    /// A step threw, or the workflow's own code did: the run fails and its
-    /// completed steps are compensated.
+    /// Step `index`'s body threw (the host holds what it threw).
+    StepThrew { index: u32 },
+    /// The workflow's own code threw: the run fails and its completed steps
+    /// are compensated.
     Failed,
     /// A compensation ended; `ok` when its undo returned.
     Undone { index: u32, ok: bool },
@@ -272,7 +274,14 @@ impl Engine {
             (Phase::Running, RunInput::Reached { index, name, undo }) => self.decide_step(now, r, index, name, undo),
             // A Response the step returned with a refusing status fails it.
             (Phase::Running, RunInput::StepDone { index, status: Some(status), .. }) if step_refuses_in(self, status) => {
-                self.push(Action::StepRefused { id: r.id.clone(), index, status });
+                self.push(Action::StepFailed { id: r.id.clone(), index, status: Some(status) });
+                self.fail_run(now, r, RunFailure::Failed)
+            }
+            // A step that throws fails, and so does its run (whatever the
+            // workflow's code does with the rejection).
+            (Phase::Running, RunInput::StepThrew { index }) if r.step.is_some() && !self.is(super::Mutant::StepThrowIgnored) => {
+                r.step = None;
+                self.push(Action::StepFailed { id: r.id.clone(), index, status: None });
                 self.fail_run(now, r, RunFailure::Failed)
             }
             (Phase::Running, RunInput::StepDone { index, name, .. }) => {

@@ -148,7 +148,7 @@ pub(super) fn kinds(actions: &[Action]) -> Vec<&'static str> {
             #[cfg(feature = "workflows")]
             Action::StepCommitted { .. } => "committed",
             #[cfg(feature = "workflows")]
-            Action::StepRefused { .. } => "refused",
+            Action::StepFailed { .. } => "step-failed",
             #[cfg(feature = "workflows")]
             Action::Undo { .. } => "undo",
             #[cfg(feature = "workflows")]
