@@ -68,6 +68,8 @@ pub struct Checks {
     pub results_null: u64,
     pub results_after_a_read: u64,
     pub results_read_again: u64,
+    /// Timer wake-ups with nothing due (the host kept an earlier timer, as io/host.js does).
+    pub early_wakeups: u64,
 }
 
 impl Checks {
@@ -100,6 +102,7 @@ impl Checks {
         self.results_null += o.results_null;
         self.results_after_a_read += o.results_after_a_read;
         self.results_read_again += o.results_read_again;
+        self.early_wakeups += o.early_wakeups;
     }
 }
 

@@ -150,6 +150,8 @@ pub struct Host {
     /// Deletes held back to share a transaction (io/idb.js), not yet sent.
     held_deletes: RefCell<Vec<Box<dyn FnOnce(&Rc<Host>)>>>,
     timer: Cell<u64>,
+    /// When the pending timer fires (monotonic ms), if one is pending.
+    timer_at: Cell<Option<f64>>,
     waiters: RefCell<BTreeMap<u32, Waiter>>,
     /// Runs whose workflow code runs here.
     execs: RefCell<BTreeSet<usize>>,
@@ -277,6 +279,7 @@ impl Host {
             realm_waiting: RefCell::new(BTreeMap::new()),
             held_deletes: RefCell::new(Vec::new()),
             timer: Cell::new(0),
+            timer_at: Cell::new(None),
             waiters: RefCell::new(BTreeMap::new()),
             execs: RefCell::new(BTreeSet::new()),
             threw: RefCell::new(BTreeSet::new()),
@@ -619,16 +622,29 @@ impl Host {
         self.arm_timer();
     }
 
+    /// One timer, as io/host.js keeps it: none asked leaves a pending one
+    /// to fire, and an earlier one pending stands (the engine, woken early,
+    /// checks what is due).
     fn arm_timer(self: &Rc<Self>) {
         let Some(at) = self.engine.borrow().poll_timeout() else {
             return;
         };
+        if self.timer_at.get().is_some_and(|pending| pending <= at.0) {
+            return;
+        }
         let generation = self.timer.get() + 1;
         self.timer.set(generation);
+        self.timer_at.set(Some(at.0));
         let delay = (at - self.now().mono).max(0.0).ceil() as u64;
         let host = self.clone();
         self.sim.exec.after(delay, move || {
             if host.timer.get() == generation {
+                host.timer_at.set(None);
+                // Check only: nothing is due (a later wake-up replaced this one in the engine).
+                let due = host.engine.borrow().poll_timeout();
+                if due.map_or(true, |due| due > host.now().mono) {
+                    host.sim.ledger.borrow_mut().checks.early_wakeups += 1;
+                }
                 host.with_engine(|engine, now| engine.handle_timeout(now));
             }
         });

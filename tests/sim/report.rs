@@ -290,7 +290,8 @@ impl Totals {
              result(key): {} reads got a kept answer (each the server's), {} got null, {} were asked after another read got the answer ({} got it again, each after it was kept again or its delete failed); {} results kept left unread; \
              fleet: {} retries (the tightest client spent {:.0}% of what its budget allowed; {} retries the budget could not pay for), {} breakers opened and told to the other tabs, \
              {} sends checked against them, {} notes between tabs; {} resends linked to an earlier attempt's span; \
-             drain(): {} answered ({} operations settled by them, {} left some for later, none wrongly said nothing remained), {} pages shown, {} sync registrations; {} calls ran out of attempts, each after exactly maxAttempts that counted ({} failures while the device was offline, not counted)",
+             drain(): {} answered ({} operations settled by them, {} left some for later, none wrongly said nothing remained), {} pages shown, {} sync registrations; {} calls ran out of attempts, each after exactly maxAttempts that counted ({} failures while the device was offline, not counted); \
+             {} timer wake-ups with nothing due (an earlier timer kept, as io/host.js keeps it)",
             self.seeds, self.two_client_seeds, self.no_web_lock_seeds, self.ops, self.accepted, self.non_durable, self.never_persisted,
             self.crashes(), f.crashes.values().sum::<u64>(), f.crashes.len(), f.random_crashes, f.closes,
             f.requests_dropped, f.responses_dropped, f.applied_but_unanswered, f.duplicated, f.status_5xx,
@@ -308,7 +309,7 @@ impl Totals {
             self.fleet.retries, self.fleet.tightest_budget * 100.0, self.fleet.budget_refusals, self.fleet.shared_opens, self.fleet.sends_while_open,
             self.fleet.notes, self.resend_links,
             c.drains_answered, c.drains_settled, c.drains_left_some, c.pages_shown, c.sync_registrations,
-            c.exhausted_checked, c.offline_failures,
+            c.exhausted_checked, c.offline_failures, c.early_wakeups,
         )
     }
 }
