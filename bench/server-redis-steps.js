@@ -25,28 +25,23 @@ try {
   const stores = { v6: redisStore(v6), v4: redisStore(v4) };
   let seq = 0;
   const fresh = () => `steps-${process.pid}-${++seq}`;
+  // What @node-idempotency does: SET NX PX, then SET PX (no owner check), through the client's set().
+  const viaSet = (client) => async () => {
+    const key = fresh();
+    await client.set(key, FINGERPRINT, { NX: true, PX: 60_000 });
+    await client.set(key, Buffer.from(ANSWER).toString(), { PX: 86_400_000 });
+  };
+  // The same two round trips as raw commands (SET NX GET: the claim also reads what was there).
+  const raw = (client) => async () => {
+    const key = fresh();
+    await client.sendCommand(['SET', key, FINGERPRINT, 'NX', 'GET', 'PX', '60000']);
+    await client.sendCommand(['SET', key, Buffer.from(ANSWER).toString('latin1'), 'PX', '86400000']);
+  };
   const variants = {
-    // What @node-idempotency does: SET NX PX, then SET PX (no owner check).
-    'peer: SET NX PX + SET PX (v4)': async () => {
-      const key = fresh();
-      await v4.set(key, FINGERPRINT, { NX: true, PX: 60_000 });
-      await v4.set(key, Buffer.from(ANSWER).toString(), { PX: 86_400_000 });
-    },
-    'raw: SET NX GET PX + SET PX (v4)': async () => {
-      const key = fresh();
-      await v4.sendCommand(['SET', key, FINGERPRINT, 'NX', 'GET', 'PX', '60000']);
-      await v4.sendCommand(['SET', key, Buffer.from(ANSWER).toString('latin1'), 'PX', '86400000']);
-    },
-    'raw: SET NX GET PX + SET PX (v6 sendCommand)': async () => {
-      const key = fresh();
-      await v6.sendCommand(['SET', key, FINGERPRINT, 'NX', 'GET', 'PX', '60000']);
-      await v6.sendCommand(['SET', key, Buffer.from(ANSWER).toString('latin1'), 'PX', '86400000']);
-    },
-    'raw: SET NX PX + SET PX (v6 client.set)': async () => {
-      const key = fresh();
-      await v6.set(key, FINGERPRINT, { NX: true, PX: 60_000 });
-      await v6.set(key, Buffer.from(ANSWER).toString(), { PX: 86_400_000 });
-    },
+    'peer: SET NX PX + SET PX (v4)': viaSet(v4),
+    'raw: SET NX GET PX + SET PX (v4)': raw(v4),
+    'raw: SET NX GET PX + SET PX (v6 sendCommand)': raw(v6),
+    'raw: SET NX PX + SET PX (v6 client.set)': viaSet(v6),
     'redisStore claim + complete (v4)': async () => {
       const id = fresh();
       await stores.v4.claim(id, { fingerprint: FINGERPRINT, owner: `o${seq}`, now: 0, leaseMs: 60_000 });
